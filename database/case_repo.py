@@ -1,0 +1,287 @@
+"""Cases as rows: numbering, loading into engine state, saving state and chained events."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from casework import history
+from casework.model import CaseState, CaseStatus, Event, StageState, StageStatus
+from database.tables import (
+    BusinessTypeRow,
+    CaseEventRow,
+    CaseNumberCounterRow,
+    CaseRow,
+    OrgUnitRow,
+    StageInstanceRow,
+)
+from metamodel import datatypes
+from metamodel.specs import BusinessTypeVersion
+
+NUMBER_ZONE = ZoneInfo("Asia/Shanghai")
+"""Case numbers carry the local date the counter staff see."""
+
+
+async def next_number(session: AsyncSession, *, now: dt.datetime) -> str:
+    """A new unique case number `YYYYMMDD` + a five-digit daily sequence (wider if needed)."""
+    day = now.astimezone(NUMBER_ZONE).strftime("%Y%m%d")
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(CaseNumberCounterRow)
+        .values(day=day, last=1)
+        .on_conflict_do_update(
+            index_elements=[CaseNumberCounterRow.day],
+            set_={"last": CaseNumberCounterRow.last + 1},
+        )
+        .returning(CaseNumberCounterRow.last)
+    )
+    sequence = int((await session.execute(statement)).scalar_one())
+    return f"{day}{sequence:05d}"
+
+
+def to_json_data(version: BusinessTypeVersion, data: Mapping[str, object]) -> dict[str, Any]:
+    """Canonical values in their storage form."""
+    return {code: datatypes.to_json(version.item(code), value) for code, value in data.items()}
+
+
+def from_json_data(version: BusinessTypeVersion, raw: Mapping[str, Any]) -> dict[str, object]:
+    """Stored values back to canonical values; items unknown to the version are kept raw."""
+    return {
+        code: datatypes.from_json(version.items[code], value) if code in version.items else value
+        for code, value in raw.items()
+        if value is not None
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class NewCase:
+    """What a new case row needs besides the engine state."""
+
+    business_type_id: int
+    org_unit_id: int
+    priority: int
+    customer_number: str | None
+    created_by: str
+    access_code_hash: str | None = None
+
+
+async def add(
+    session: AsyncSession,
+    state: CaseState,
+    version: BusinessTypeVersion,
+    new: NewCase,
+    events: Sequence[Event],
+    *,
+    now: dt.datetime,
+) -> CaseRow:
+    """Insert a new case with its stages and its first events."""
+    row = CaseRow(
+        number=await next_number(session, now=now),
+        business_type_id=new.business_type_id,
+        business_type_version=version.version,
+        status=state.status.value,
+        org_unit_id=new.org_unit_id,
+        customer_number=new.customer_number,
+        priority=new.priority,
+        data=to_json_data(version, state.data),
+        created_by=new.created_by,
+        created_at=now,
+        updated_at=now,
+        submitted_at=state.submitted_at,
+        completed_at=state.completed_at,
+        version=1,
+        access_code_hash=new.access_code_hash,
+    )
+    session.add(row)
+    await session.flush()
+    await _save_stages(session, row, state, known=[])
+    await append_events(session, row, events, actor=new.created_by, now=now)
+    return row
+
+
+async def get(session: AsyncSession, case_id: int, *, lock: bool = False) -> CaseRow | None:
+    """A case row by id, locked for update when it is about to change."""
+    statement = select(CaseRow).where(CaseRow.id == case_id)
+    if lock:
+        statement = statement.with_for_update()
+    return await session.scalar(statement)
+
+
+async def get_by_number(session: AsyncSession, number: str) -> CaseRow | None:
+    """A case row by its number."""
+    return await session.scalar(select(CaseRow).where(CaseRow.number == number))
+
+
+async def stage_rows(session: AsyncSession, case_id: int) -> list[StageInstanceRow]:
+    """Every stage visit of a case, in order."""
+    return list(
+        (
+            await session.scalars(
+                select(StageInstanceRow)
+                .where(StageInstanceRow.case_id == case_id)
+                .order_by(StageInstanceRow.id)
+            )
+        ).all()
+    )
+
+
+async def load_state(
+    session: AsyncSession, row: CaseRow, version: BusinessTypeVersion
+) -> tuple[CaseState, list[StageInstanceRow]]:
+    """The engine's view of a case row."""
+    stages = await stage_rows(session, row.id)
+    state = CaseState(
+        business_type=version.code,
+        version=row.business_type_version,
+        status=CaseStatus(row.status),
+        data=from_json_data(version, row.data),
+        stages=tuple(
+            StageState(
+                stage=s.stage,
+                status=StageStatus(s.status),
+                entered_at=s.entered_at,
+                completed_at=s.completed_at,
+                outcome=s.outcome,
+                due_at=s.due_at,
+            )
+            for s in stages
+        ),
+        submitted_at=row.submitted_at,
+        completed_at=row.completed_at,
+    )
+    return state, stages
+
+
+async def save(
+    session: AsyncSession,
+    row: CaseRow,
+    state: CaseState,
+    version: BusinessTypeVersion,
+    events: Sequence[Event],
+    *,
+    known_stages: list[StageInstanceRow],
+    actor: str,
+    now: dt.datetime,
+) -> None:
+    """Write a changed state back, bump the row version and append the events."""
+    row.status = state.status.value
+    row.data = to_json_data(version, state.data)
+    row.submitted_at = state.submitted_at
+    row.completed_at = state.completed_at
+    row.updated_at = now
+    row.version += 1
+    await _save_stages(session, row, state, known=known_stages)
+    await append_events(session, row, events, actor=actor, now=now)
+
+
+async def _save_stages(
+    session: AsyncSession, row: CaseRow, state: CaseState, *, known: list[StageInstanceRow]
+) -> None:
+    """Update the visits that exist, insert the ones the engine added (visits only grow)."""
+    for stage_row, stage in zip(known, state.stages, strict=False):
+        stage_row.status = stage.status.value
+        stage_row.completed_at = stage.completed_at
+        stage_row.outcome = stage.outcome
+        stage_row.due_at = stage.due_at
+    for stage in state.stages[len(known) :]:
+        session.add(
+            StageInstanceRow(
+                case_id=row.id,
+                stage=stage.stage,
+                status=stage.status.value,
+                entered_at=stage.entered_at,
+                completed_at=stage.completed_at,
+                outcome=stage.outcome,
+                due_at=stage.due_at,
+            )
+        )
+    await session.flush()
+
+
+async def append_events(
+    session: AsyncSession,
+    row: CaseRow,
+    events: Sequence[Event],
+    *,
+    actor: str,
+    now: dt.datetime,
+) -> None:
+    """Number and chain events after the case's last one; the case row lock orders writers."""
+    last = (
+        await session.execute(
+            select(CaseEventRow.seq, CaseEventRow.hash)
+            .where(CaseEventRow.case_id == row.id)
+            .order_by(CaseEventRow.seq.desc())
+            .limit(1)
+        )
+    ).first()
+    seq, previous = (last[0], last[1]) if last else (0, history.GENESIS)
+    for event in events:
+        seq += 1
+        data = dict(event.data)
+        entry = history.canonical(seq, now, actor, event.action, data, row.business_type_version)
+        previous = history.chain(previous, entry)
+        session.add(
+            CaseEventRow(
+                case_id=row.id,
+                seq=seq,
+                at=now,
+                actor=actor,
+                action=event.action,
+                data=data,
+                metadata_version=row.business_type_version,
+                hash=previous,
+            )
+        )
+    await session.flush()
+
+
+async def events(session: AsyncSession, case_ids: Sequence[int]) -> dict[int, list[CaseEventRow]]:
+    """The events of several cases, in order, by case id."""
+    rows = await session.scalars(
+        select(CaseEventRow)
+        .where(CaseEventRow.case_id.in_(case_ids))
+        .order_by(CaseEventRow.case_id, CaseEventRow.seq)
+    )
+    grouped: dict[int, list[CaseEventRow]] = {i: [] for i in case_ids}
+    for event in rows:
+        grouped[event.case_id].append(event)
+    return grouped
+
+
+async def current_stages(
+    session: AsyncSession, case_ids: Sequence[int]
+) -> dict[int, list[str]]:
+    """The stages each case is in now, by case id."""
+    rows = await session.execute(
+        select(StageInstanceRow.case_id, StageInstanceRow.stage)
+        .where(
+            StageInstanceRow.case_id.in_(case_ids),
+            StageInstanceRow.status.in_([StageStatus.ACTIVE.value, StageStatus.WAITING.value]),
+        )
+        .order_by(StageInstanceRow.id)
+    )
+    grouped: dict[int, list[str]] = {i: [] for i in case_ids}
+    for case_id, stage in rows:
+        grouped[case_id].append(stage)
+    return grouped
+
+
+async def count(session: AsyncSession, where: Any) -> int:
+    """How many cases match a compiled filter."""
+    return int(await session.scalar(select(func.count()).select_from(CaseRow).where(where)) or 0)
+
+
+async def codes_by_id(session: AsyncSession) -> tuple[dict[int, str], dict[int, str]]:
+    """Business type codes and org unit codes by id (small tables, read once per request)."""
+    types = dict((await session.execute(select(BusinessTypeRow.id, BusinessTypeRow.code))).all())
+    units = dict((await session.execute(select(OrgUnitRow.id, OrgUnitRow.code))).all())
+    return {int(k): str(v) for k, v in types.items()}, {int(k): str(v) for k, v in units.items()}

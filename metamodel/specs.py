@@ -1,0 +1,242 @@
+"""Frozen definitions of the metamodel: what administrators define, as plain values.
+
+Every definition is an immutable dataclass so a published version can be shared between
+requests and threads without copying, and compared by value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class ItemType(StrEnum):
+    """The type of a data item; it decides storage, codec and GraphQL type."""
+
+    STRING = "STRING"
+    TEXT = "TEXT"
+    INTEGER = "INTEGER"
+    DECIMAL = "DECIMAL"
+    MONEY = "MONEY"
+    BOOLEAN = "BOOLEAN"
+    DATE = "DATE"
+    DATETIME = "DATETIME"
+    ENUM = "ENUM"
+    ID_NUMBER = "ID_NUMBER"
+    PHONE = "PHONE"
+
+
+class TimeUnit(StrEnum):
+    """How a time limit is counted."""
+
+    WORKING_DAYS = "WORKING_DAYS"
+    CALENDAR_DAYS = "CALENDAR_DAYS"
+    WORKING_HOURS = "WORKING_HOURS"
+
+
+class BusinessGroup(StrEnum):
+    """The family a business type belongs to (新装, 增容, 临时用电, 变更用电, other)."""
+
+    NEW = "NEW"
+    INCREASE = "INCREASE"
+    TEMPORARY = "TEMPORARY"
+    CHANGE = "CHANGE"
+    OTHER = "OTHER"
+
+
+class Role(StrEnum):
+    """What a user may do in general; posts and org unit narrow it further."""
+
+    ADMIN = "ADMIN"
+    MANAGER = "MANAGER"
+    STAFF = "STAFF"
+
+
+class CaseStatus(StrEnum):
+    """Where a case is in its life (the API's statuses)."""
+
+    DRAFT = "DRAFT"
+    IN_PROGRESS = "IN_PROGRESS"
+    SUSPENDED = "SUSPENDED"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+
+
+DEFAULT_OUTCOME = "APPROVE"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a definition or an input: a machine code, a message, a path."""
+
+    code: str
+    message: str
+    path: tuple[str | int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class EnumOption:
+    """One value of an ENUM item (`value` is UPPER_SNAKE, `label` is shown to people)."""
+
+    value: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class DataItemSpec:
+    """An entry of the data dictionary, shared by every business type that uses it.
+
+    `min` and `max` are kept in the item's own literal form ("0.1", "2026-01-01") and are
+    interpreted by the item's codec.
+    """
+
+    code: str
+    label: str
+    type: ItemType
+    options: tuple[EnumOption, ...] = ()
+    unit: str | None = None
+    min: str | None = None
+    max: str | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+    indexed: bool = False
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TimeLimit:
+    """A time limit such as 15 working days."""
+
+    amount: int
+    unit: TimeUnit
+
+
+@dataclass(frozen=True, slots=True)
+class StageSpec:
+    """A standard stage (环节) of the stage library."""
+
+    code: str
+    name: str
+    time_limit: TimeLimit | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PostSpec:
+    """A post (岗位) that work is routed to."""
+
+    code: str
+    name: str
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrgUnitSpec:
+    """A unit of the organisation tree (province > city > county > station)."""
+
+    code: str
+    name: str
+    parent: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemUsage:
+    """How a business type uses one data item."""
+
+    item: str
+    required_at: tuple[str, ...] = ()
+    editable_at: tuple[str, ...] = ()
+    visible_to: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StageUsage:
+    """How a business type uses one stage of the library."""
+
+    stage: str
+    time_limit: TimeLimit | None = None
+    outcomes: tuple[str, ...] = (DEFAULT_OUTCOME,)
+    requires_payment: bool = False
+    waits_for_customer: bool = False
+    join: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionSpec:
+    """Leave `from_stage` with `outcome` for every stage in `to`, when `condition` holds."""
+
+    from_stage: str
+    to: tuple[str, ...]
+    outcome: str = DEFAULT_OUTCOME
+    condition: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveField:
+    """Which data item fills one field of the customer archive."""
+
+    field: str
+    item: str
+
+
+ARCHIVE_FIELDS: tuple[str, ...] = (
+    "customer_name",
+    "id_number",
+    "supply_address",
+    "electricity_category",
+    "contract_capacity",
+    "voltage_level",
+    "meter_asset_no",
+    "ct_ratio",
+    "pt_ratio",
+    "start_reading",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessTypeSpec:
+    """A business type (application category) as an administrator defines it in a draft."""
+
+    code: str
+    name: str
+    group: BusinessGroup = BusinessGroup.OTHER
+    priority: int = 0
+    description: str | None = None
+    time_limit: TimeLimit | None = None
+    items: tuple[ItemUsage, ...] = ()
+    stages: tuple[StageUsage, ...] = ()
+    transitions: tuple[TransitionSpec, ...] = ()
+    start: str | None = None
+    archive: tuple[ArchiveField, ...] = ()
+
+    def stage_usage(self, code: str) -> StageUsage | None:
+        """The usage of stage `code` in this type, if it uses it."""
+        return next((s for s in self.stages if s.stage == code), None)
+
+    def item_usage(self, code: str) -> ItemUsage | None:
+        """The usage of item `code` in this type, if it uses it."""
+        return next((i for i in self.items if i.item == code), None)
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessTypeVersion:
+    """A published, immutable version: the spec plus the dictionary entries it was checked with.
+
+    Cases pin a version and are always interpreted with it, so the items and stages it used are
+    frozen alongside the spec rather than read from the live dictionary.
+    """
+
+    spec: BusinessTypeSpec
+    version: int
+    items: Mapping[str, DataItemSpec] = field(default_factory=dict)
+    stages: Mapping[str, StageSpec] = field(default_factory=dict)
+
+    @property
+    def code(self) -> str:
+        """The business type code."""
+        return self.spec.code
+
+    def item(self, code: str) -> DataItemSpec:
+        """The frozen data item `code` (KeyError if the version does not use it)."""
+        return self.items[code]

@@ -1,0 +1,113 @@
+"""Assemble the whole schema: static root fields, then the fields generated per business type."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import AddValidationRules, MaskErrors, ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import create_type
+from strawberry.types.field import StrawberryField
+
+from metamodel import naming
+from metamodel.snapshot import MetamodelSnapshot
+from resolvers import auth, case_fields, metadata
+from resolvers.policy import Access, Authorize
+from schema.generated import CaseConnection, CaseEdge, TypeFactory
+from schema.limits import QueryBounds
+
+log = logging.getLogger(__name__)
+
+STATIC_RULES: dict[tuple[str, str], Access] = {
+    ("mutation", "login"): Access.PUBLIC,
+    ("query", "me"): Access.SIGNED_IN,
+    ("query", "dataItems"): Access.SIGNED_IN,
+    ("query", "stages"): Access.SIGNED_IN,
+    ("query", "posts"): Access.SIGNED_IN,
+    ("query", "orgUnits"): Access.SIGNED_IN,
+    ("query", "businessTypes"): Access.SIGNED_IN,
+    ("query", "businessType"): Access.SIGNED_IN,
+    ("query", "validateBusinessType"): Access.ADMIN,
+    ("query", "exportMetamodel"): Access.ADMIN,
+    ("query", "case"): Access.SIGNED_IN,
+    ("query", "cases"): Access.SIGNED_IN,
+    ("mutation", "upsertDataItem"): Access.ADMIN,
+    ("mutation", "upsertStage"): Access.ADMIN,
+    ("mutation", "upsertPost"): Access.ADMIN,
+    ("mutation", "upsertOrgUnit"): Access.ADMIN,
+    ("mutation", "saveBusinessTypeDraft"): Access.ADMIN,
+    ("mutation", "publishBusinessType"): Access.ADMIN,
+    ("mutation", "retireBusinessType"): Access.ADMIN,
+}
+"""Who may call each static root field; generated fields are added per business type."""
+
+MASKED_MESSAGE = "Unexpected error; it has been logged."
+
+
+def _should_mask(error: GraphQLError) -> bool:
+    """Hide unexpected exceptions; keep GraphQL's own errors and those we raise on purpose."""
+    original = error.original_error
+    return original is not None and not isinstance(original, GraphQLError)
+
+
+def _fields(fields: Iterable[Any]) -> list[StrawberryField]:
+    """Fresh copies: a field object belongs to the one type class it was placed on."""
+    return [copy.copy(f) for f in fields]
+
+
+def build_schema(snapshot: MetamodelSnapshot, factory: TypeFactory) -> strawberry.Schema:
+    """The schema for one metadata revision; unchanged business types reuse cached classes."""
+    generated = {t.code: factory.types_for(t) for t in snapshot.types}
+    dictionary = factory.dictionary_types(snapshot.items)
+    rules = dict(STATIC_RULES)
+    queries = _fields([*auth.QUERIES, *metadata.QUERIES])
+    mutations = _fields([*auth.MUTATIONS, *metadata.MUTATIONS])
+    queries.extend(case_fields.generic_fields(dictionary, snapshot.items, generated, CaseConnection, CaseEdge))
+    for code, types in generated.items():
+        more_queries, more_mutations = case_fields.type_fields(types)
+        queries.extend(more_queries)
+        mutations.extend(more_mutations)
+        for name in naming.field_names(code).values():
+            kind = "query" if name.endswith("Cases") else "mutation"
+            rules[(kind, name)] = Access.SIGNED_IN
+    missing = [
+        f.graphql_name or naming.camel(f.python_name)
+        for kind, listed in (("query", queries), ("mutation", mutations))
+        for f in listed
+        if (kind, f.graphql_name or naming.camel(f.python_name)) not in rules
+    ]
+    if missing:
+        raise RuntimeError(f"root fields without an access rule: {', '.join(missing)}")
+    query = create_type("Query", queries, description="Reads.")
+    mutation = create_type("Mutation", mutations, description="Changes; each is one transaction.")
+    return strawberry.Schema(
+        query=query,
+        mutation=mutation,
+        types=[t.case for t in generated.values()],
+        config=StrawberryConfig(auto_camel_case=True),
+        extensions=[
+            lambda: Authorize(rules),
+            lambda: AddValidationRules([QueryBounds]),
+            lambda: ParserCache(maxsize=256),
+            lambda: ValidationCache(maxsize=256),
+            lambda: MaskErrors(should_mask_error=_should_mask, error_message=MASKED_MESSAGE),
+        ],
+    )
+
+
+@functools.cache
+def static_names() -> frozenset[str]:
+    """GraphQL type and root field names of the schema with no business types: reserved."""
+    empty = MetamodelSnapshot(revision=0, types=(), items={})
+    schema = build_schema(empty, TypeFactory())._schema
+    names = set(schema.type_map)
+    for root in (schema.query_type, schema.mutation_type):
+        if root is not None:
+            names.update(root.fields)
+    return frozenset(names)

@@ -1,0 +1,327 @@
+"""Root fields per business type (list, create, update) and the cross-type `case` / `cases`."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Mapping
+from typing import Any, Optional
+
+import strawberry
+from sqlalchemy import and_, select
+from sqlalchemy.exc import IntegrityError
+from strawberry.types.field import StrawberryField
+
+from casework import cases as casework_cases
+from casework.model import Refused
+from database import case_repo, filters as sql_filters, metadata_repo
+from database.tables import CaseRow, IdempotencyKeyRow
+from metamodel import datatypes, filters as f, naming
+from metamodel.specs import DataItemSpec, Problem
+from resolvers import case_filters
+from resolvers.case_reads import case_object, page
+from resolvers.convert import given
+from resolvers.context import Context
+from schema.case_types import Case
+from schema.common import ErrorCode, user_error, user_errors
+from schema.generated import DictionaryTypes, GeneratedTypes, attr_name
+
+ACCESS_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+"""No 0/O or 1/I: the applicant reads the code off a receipt."""
+
+
+def new_access_code() -> tuple[str, str]:
+    """A random 12-character access code (60 bits) and the hash that is stored."""
+    code = "".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(12))
+    return code, hash_access_code(code)
+
+
+def hash_access_code(code: str) -> str:
+    """Access codes are random and long, so a plain SHA-256 cannot be reversed by guessing."""
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def _values(data_input: Any, generated: GeneratedTypes) -> dict[str, object]:
+    """A DataInput as {item code: value} with only the given fields (null kept: it clears)."""
+    if data_input is None or data_input is strawberry.UNSET:
+        return {}
+    codes = {a: c for c, a in generated.attrs.items()}
+    out: dict[str, object] = {}
+    for attr, value in vars(data_input).items():
+        if value is strawberry.UNSET or attr not in codes:
+            continue
+        out[codes[attr]] = getattr(value, "value", value) if value is not None else None
+    return out
+
+
+def _coerce(
+    items: Mapping[str, DataItemSpec], values: Mapping[str, object]
+) -> tuple[dict[str, object], list[Problem]]:
+    """Values checked by the item codecs; every problem at once."""
+    return datatypes.validate_data(items, values, path=("input", "data"))
+
+
+def _resolver(name: str, fn: Any, annotations: dict[str, Any], description: str) -> StrawberryField:
+    """A root field from a generated function (annotations set here: the classes are dynamic)."""
+    fn.__name__ = name
+    fn.__annotations__ = annotations
+    return strawberry.field(resolver=fn, name=naming.camel(name), description=description)
+
+
+def type_fields(generated: GeneratedTypes) -> tuple[list[StrawberryField], list[StrawberryField]]:
+    """The query and mutation fields of one business type."""
+    published = generated.published
+    code = published.code
+    version = published.latest
+    items = {**published.retired_items, **version.items}
+
+    async def list_cases(
+        info: strawberry.Info[Context, Any],
+        where: Any = None,
+        order_by: Any = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Any:
+        ctx = info.context
+        condition = f.Compare(f.SystemField.BUSINESS_TYPE, f.Op.EQ, code)
+        if where is not None:
+            condition = f.AllOf((condition, case_filters.to_filter(where, items, generated.attrs)))
+        orders = case_filters.to_orders(order_by, items, generated.attrs)
+        types, _, _ = await ctx.codes()
+        return await page(
+            ctx,
+            where=sql_filters.compile_filter(condition, dialect=ctx.db.dialect),
+            orders=orders,
+            first=first,
+            after=after,
+            generated_by_type={i: generated for i, c in types.items() if c == code},
+            connection=generated.connection,
+            edge=generated.edge,
+        )
+
+    async def create_case(info: strawberry.Info[Context, Any], input: Any) -> Any:  # noqa: A002
+        return await _create(info.context, input, generated)
+
+    async def update_case(info: strawberry.Info[Context, Any], input: Any) -> Any:  # noqa: A002
+        return await _update(info.context, input, generated)
+
+    names = naming.field_names(code)
+    query = [
+        _resolver(
+            f"{code}_cases",
+            list_cases,
+            {
+                "info": strawberry.Info[Context, Any],
+                "where": Optional[generated.where],
+                "order_by": Optional[list[generated.order_by]],  # type: ignore[name-defined]
+                "first": Optional[int],
+                "after": Optional[str],
+                "return": generated.connection,
+            },
+            f"{published.name} cases; first is at most 200 (default 50).",
+        )
+    ]
+    query[0].graphql_name = names["list"]
+    mutation = []
+    if published.status.value == "PUBLISHED":
+        create = _resolver(
+            f"create_{code}_case",
+            create_case,
+            {"info": strawberry.Info[Context, Any], "input": generated.create_input, "return": generated.create_payload},
+            f"Open a {published.name} case, as a draft or submitted.",
+        )
+        create.graphql_name = names["create"]
+        mutation.append(create)
+    update = _resolver(
+        f"update_{code}_case_data",
+        update_case,
+        {"info": strawberry.Info[Context, Any], "input": generated.update_input, "return": generated.update_payload},
+        f"Write data items of a {published.name} case.",
+    )
+    update.graphql_name = names["update"]
+    mutation.append(update)
+    return query, mutation
+
+
+async def _create(ctx: Context, value: Any, generated: GeneratedTypes) -> Any:
+    """Open a case: codec-checked data, org unit, idempotency, number, events; one transaction."""
+    principal = ctx.principal
+    assert principal is not None  # the policy lets only signed-in callers here
+    version = generated.published.latest
+    now = ctx.now()
+    payload = generated.create_payload
+    clean, problems = _coerce(version.items, _values(value.data, generated))
+    if problems:
+        return payload(errors=user_errors(problems))
+    try:
+        state, events = casework_cases.open_case(version, clean, submit=bool(value.submit), now=now)
+    except Refused as refused:
+        return payload(errors=user_errors(refused.problems))
+    unit_code = given(value.org_unit) or principal.org_unit
+    if unit_code is None:
+        return payload(
+            errors=[user_error(ErrorCode.REQUIRED, "name the case's org unit", ("input", "orgUnit"))]
+        )
+    key = given(value.idempotency_key)
+    scope = f"create:{version.code}:{principal.username}"
+    access_code, access_hash = new_access_code()
+    try:
+        async with ctx.db.transaction() as session:
+            if key is not None:
+                earlier = await session.scalar(
+                    select(IdempotencyKeyRow).where(
+                        IdempotencyKeyRow.scope == scope, IdempotencyKeyRow.key == key
+                    )
+                )
+                if earlier is not None:
+                    row = await case_repo.get(session, int(earlier.result["case_id"]))
+                    return payload(case=await case_object(ctx, row, generated) if row else None)
+            unit = await metadata_repo.get_org_unit(session, unit_code)
+            type_row = await metadata_repo.get_business_type(session, version.code)
+            if unit is None or type_row is None:
+                return payload(
+                    errors=[user_error(ErrorCode.NOT_FOUND, f"no org unit '{unit_code}'", ("input", "orgUnit"))]
+                )
+            new = case_repo.NewCase(
+                business_type_id=type_row.id,
+                org_unit_id=unit.id,
+                priority=int(given(value.priority) or generated.published.latest.spec.priority),
+                customer_number=given(value.customer_number),
+                created_by=principal.username,
+                access_code_hash=access_hash,
+            )
+            row = await case_repo.add(session, state, version, new, events, now=now)
+            if key is not None:
+                session.add(
+                    IdempotencyKeyRow(scope=scope, key=key, result={"case_id": row.id}, created_at=now)
+                )
+                await session.flush()
+    except IntegrityError:
+        # Two requests with one idempotency key raced: the other committed first; return its case.
+        async with ctx.db.read() as session:
+            earlier = await session.scalar(
+                select(IdempotencyKeyRow).where(IdempotencyKeyRow.scope == scope, IdempotencyKeyRow.key == key)
+            )
+            if earlier is None:
+                raise
+            row = await case_repo.get(session, int(earlier.result["case_id"]))
+        return payload(case=await case_object(ctx, row, generated) if row else None)
+    return payload(case=await case_object(ctx, row, generated), access_code=access_code)
+
+
+async def _update(ctx: Context, value: Any, generated: GeneratedTypes) -> Any:
+    """Write data items under optimistic concurrency; one transaction with the row locked."""
+    principal = ctx.principal
+    assert principal is not None
+    payload = generated.update_payload
+    now = ctx.now()
+    try:
+        case_id = int(value.id)
+    except ValueError:
+        return payload(errors=[user_error(ErrorCode.NOT_FOUND, f"no case '{value.id}'", ("input", "id"))])
+    async with ctx.db.transaction() as session:
+        row = await case_repo.get(session, case_id, lock=True)
+        type_row = await metadata_repo.get_business_type(session, generated.published.code)
+        if row is None or type_row is None or row.business_type_id != type_row.id:
+            return payload(errors=[user_error(ErrorCode.NOT_FOUND, f"no {generated.published.code} case '{value.id}'", ("input", "id"))])
+        if row.version != value.expected_version:
+            return payload(
+                errors=[
+                    user_error(
+                        ErrorCode.CONFLICT,
+                        f"the case changed since you read it (now version {row.version})",
+                        ("input", "expectedVersion"),
+                    )
+                ]
+            )
+        version = await ctx.versions.get(ctx.db, generated.published.code, row.business_type_version)
+        clean, problems = _coerce(version.items, _values(value.data, generated))
+        if problems:
+            return payload(errors=user_errors(problems))
+        state, stage_rows = await case_repo.load_state(session, row, version)
+        try:
+            new_state, events = casework_cases.write_data(state, version, clean)
+        except Refused as refused:
+            return payload(errors=user_errors(refused.problems))
+        await case_repo.save(
+            session, row, new_state, version, events, known_stages=stage_rows, actor=principal.username, now=now
+        )
+    return payload(case=await case_object(ctx, row, generated))
+
+
+def generic_fields(
+    dictionary: DictionaryTypes,
+    items: Mapping[str, DataItemSpec],
+    all_types: Mapping[str, GeneratedTypes],
+    connection: type,
+    edge: type,
+) -> list[StrawberryField]:
+    """`case(id, number)` and `cases(where, orderBy, first, after)` across business types."""
+    attrs = {code: attr_name(code) for code in items}
+
+    async def by_type_id(ctx: Context) -> dict[int, GeneratedTypes]:
+        types, _, _ = await ctx.codes()
+        return {i: all_types[c] for i, c in types.items() if c in all_types}
+
+    async def one_case(
+        info: strawberry.Info[Context, Any], id: strawberry.ID | None = None, number: str | None = None  # noqa: A002
+    ) -> Case | None:
+        ctx = info.context
+        if (id is None) == (number is None):
+            raise case_filters.invalid("give exactly one of id and number", ["id"])
+        async with ctx.db.read() as session:
+            if id is not None:
+                try:
+                    row = await case_repo.get(session, int(id))
+                except ValueError:
+                    row = None
+            else:
+                row = await case_repo.get_by_number(session, str(number))
+        generated = (await by_type_id(ctx)).get(row.business_type_id) if row else None
+        return None if row is None or generated is None else await case_object(ctx, row, generated)
+
+    async def list_all(
+        info: strawberry.Info[Context, Any],
+        where: Any = None,
+        order_by: Any = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Any:
+        ctx = info.context
+        mapping = await by_type_id(ctx)
+        condition: f.Filter = f.AllOf(())
+        if where is not None:
+            condition = case_filters.to_filter(where, items, attrs)
+        compiled = sql_filters.compile_filter(condition, dialect=ctx.db.dialect)
+        known = CaseRow.business_type_id.in_(list(mapping))
+        return await page(
+            ctx,
+            where=and_(compiled, known),
+            orders=case_filters.to_orders(order_by, items, attrs),
+            first=first,
+            after=after,
+            generated_by_type=mapping,
+            connection=connection,
+            edge=edge,
+        )
+
+    one = _resolver(
+        "case",
+        one_case,
+        {"info": strawberry.Info[Context, Any], "id": Optional[strawberry.ID], "number": Optional[str], "return": Optional[Case]},
+        "One case by id or by number, whatever its business type.",
+    )
+    many = _resolver(
+        "cases",
+        list_all,
+        {
+            "info": strawberry.Info[Context, Any],
+            "where": Optional[dictionary.where],
+            "order_by": Optional[list[dictionary.order_by]],  # type: ignore[name-defined]
+            "first": Optional[int],
+            "after": Optional[str],
+            "return": connection,
+        },
+        "Cases of every business type; first is at most 200 (default 50).",
+    )
+    return [one, many]

@@ -1,0 +1,129 @@
+"""Reading cases: rows to generated GraphQL objects, and paged lists with a lazy total."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from sqlalchemy import ColumnElement, select
+
+from database import case_repo, filters as sql_filters
+from database.tables import CaseRow
+from metamodel import datatypes, filters as f
+from metamodel.specs import CaseStatus
+from resolvers.context import Context
+from schema.case_types import BusinessTypeRef, OrgUnitRef
+from schema.common import PageInfo
+from schema.generated import GeneratedTypes
+
+DEFAULT_PAGE = 50
+MAX_PAGE = 200
+OPEN = frozenset({CaseStatus.DRAFT.value, CaseStatus.IN_PROGRESS.value, CaseStatus.SUSPENDED.value})
+
+
+def encode_cursor(offset: int) -> str:
+    """An opaque cursor for a position in a list."""
+    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> int:
+    """The position a cursor stands for (after it)."""
+    if not cursor:
+        return 0
+    try:
+        kind, _, value = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+        if kind != "o":
+            raise ValueError(kind)
+        return int(value) + 1
+    except (ValueError, UnicodeDecodeError) as error:
+        raise GraphQLError("not a cursor of this list", extensions={"code": "VALIDATION"}) from error
+
+
+def page_size(first: int | None) -> int:
+    """`first`, checked against the page size limit."""
+    size = DEFAULT_PAGE if first is None else first
+    if not 0 <= size <= MAX_PAGE:
+        raise GraphQLError(
+            f"first must be between 0 and {MAX_PAGE}", extensions={"code": "VALIDATION"}
+        )
+    return size
+
+
+async def case_object(ctx: Context, row: CaseRow, generated: GeneratedTypes) -> Any:
+    """A case row as its business type's generated Case object."""
+    types, units, names = await ctx.codes()
+    items = {**generated.published.retired_items, **generated.published.latest.items}
+    values = {
+        code: datatypes.from_json(items[code], raw)
+        for code, raw in row.data.items()
+        if code in items and raw is not None
+    }
+    unit_code, unit_name = units.get(row.org_unit_id, ("", ""))
+    now = ctx.now()
+    return generated.case(
+        id=strawberry.ID(str(row.id)),
+        number=row.number,
+        business_type=BusinessTypeRef(code=types[row.business_type_id], name=names[row.business_type_id]),
+        business_type_version=row.business_type_version,
+        status=CaseStatus(row.status),
+        org_unit=OrgUnitRef(code=unit_code, name=unit_name),
+        customer_number=row.customer_number,
+        priority=row.priority,
+        created_at=row.created_at,
+        submitted_at=row.submitted_at,
+        completed_at=row.completed_at,
+        due_at=row.due_at,
+        is_overdue=bool(row.due_at and row.status in OPEN and row.due_at < now),
+        version=row.version,
+        pk=row.id,
+        data=generated.build_data(values),
+    )
+
+
+async def page(
+    ctx: Context,
+    *,
+    where: ColumnElement[bool],
+    orders: Sequence[f.Order],
+    first: int | None,
+    after: str | None,
+    generated_by_type: Mapping[int, GeneratedTypes],
+    connection: type,
+    edge: type,
+) -> Any:
+    """One page of cases as a connection; `totalCount` runs its query only when selected."""
+    size = page_size(first)
+    offset = decode_cursor(after)
+    dialect = ctx.db.dialect
+    statement = (
+        select(CaseRow)
+        .where(where)
+        .order_by(*sql_filters.compile_order(list(orders), dialect=dialect))
+        .offset(offset)
+        .limit(size + 1)
+    )
+    async with ctx.db.read() as session:
+        rows = list((await session.scalars(statement)).all())
+    more = len(rows) > size
+    rows = rows[:size]
+    nodes = [await case_object(ctx, r, generated_by_type[r.business_type_id]) for r in rows]
+    edges = [edge(cursor=encode_cursor(offset + i), node=n) for i, n in enumerate(nodes)]
+
+    async def count() -> int:
+        async with ctx.db.read() as session:
+            return await case_repo.count(session, where)
+
+    return connection(
+        edges=edges,
+        nodes=nodes,
+        page_info=PageInfo(
+            has_next_page=more,
+            has_previous_page=offset > 0,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        count=count,
+    )

@@ -1,0 +1,138 @@
+"""What every resolver gets: the database, the caller, the clock and per-request loaders."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from strawberry.dataloader import DataLoader
+
+from database import case_repo, metadata_repo
+from database.session import Database
+from database.user_repo import Principal
+from metamodel.snapshot import MetamodelSnapshot
+from metamodel.specs import BusinessTypeVersion
+from schema.case_types import CaseEvent, StageRef
+
+
+class Credentials(Protocol):
+    """Password checking and token issuing, provided by the server (which holds the secret)."""
+
+    def hash_password(self, password: str) -> str:
+        """An argon2 hash of a password."""
+
+    def verify_password(self, password_hash: str | None, password: str) -> bool:
+        """Whether `password` matches `password_hash`."""
+
+    def issue_token(self, principal: Principal, *, now: dt.datetime) -> tuple[str, dt.datetime]:
+        """A signed token for the principal and when it expires."""
+
+
+class VersionCache:
+    """Published versions by (type, number); they never change, so they are kept for good."""
+
+    def __init__(self) -> None:
+        self._versions: dict[tuple[str, int], BusinessTypeVersion] = {}
+
+    def put(self, version: BusinessTypeVersion) -> None:
+        """Remember a version already at hand."""
+        self._versions[(version.code, version.version)] = version
+
+    async def get(self, db: Database, code: str, number: int) -> BusinessTypeVersion:
+        """The version, read once from the database."""
+        key = (code, number)
+        found = self._versions.get(key)
+        if found is None:
+            async with db.read() as session:
+                found = await metadata_repo.get_version(session, code, number)
+            if found is None:
+                raise LookupError(f"{code} has no published version {number}")
+            self._versions[key] = found
+        return found
+
+
+@dataclass
+class Loaders:
+    """Per-request DataLoaders, so sibling fields of a page batch their queries."""
+
+    current_stages: DataLoader[int, list[StageRef]]
+    events: DataLoader[int, list[CaseEvent]]
+
+
+def make_loaders(db: Database, stage_names: Callable[[], Awaitable[dict[str, str]]]) -> Loaders:
+    """Fresh loaders for one request."""
+
+    async def load_stages(ids: Sequence[int]) -> list[list[StageRef]]:
+        names = await stage_names()
+        async with db.read() as session:
+            found = await case_repo.current_stages(session, ids)
+        return [[StageRef(code=c, name=names.get(c, c)) for c in found[i]] for i in ids]
+
+    async def load_events(ids: Sequence[int]) -> list[list[CaseEvent]]:
+        async with db.read() as session:
+            found = await case_repo.events(session, ids)
+        return [
+            [
+                CaseEvent(seq=e.seq, at=e.at, actor=e.actor, action=e.action, data=e.data, hash=e.hash)
+                for e in found[i]
+            ]
+            for i in ids
+        ]
+
+    return Loaders(
+        current_stages=DataLoader(load_fn=load_stages),
+        events=DataLoader(load_fn=load_events),
+    )
+
+
+@dataclass
+class Context:
+    """The context of one GraphQL request."""
+
+    db: Database
+    principal: Principal | None
+    credentials: Credentials
+    versions: VersionCache
+    build_schema: Callable[[MetamodelSnapshot], Any]
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+    metadata_changed: Callable[[], Awaitable[None]] | None = None
+    loaders: Loaders = field(init=False)
+    _cache: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.loaders = make_loaders(self.db, self.stage_names)
+
+    def now(self) -> dt.datetime:
+        """The time of this request, read once so one request sees one instant."""
+        if "now" not in self._cache:
+            self._cache["now"] = self.clock()
+        value: dt.datetime = self._cache["now"]
+        return value
+
+    async def stage_names(self) -> dict[str, str]:
+        """Stage names by code, read once per request."""
+        if "stages" not in self._cache:
+            async with self.db.read() as session:
+                self._cache["stages"] = {
+                    c: s.name for c, s in (await metadata_repo.get_stages(session)).items()
+                }
+        names: dict[str, str] = self._cache["stages"]
+        return names
+
+    async def codes(self) -> tuple[dict[int, str], dict[int, tuple[str, str]], dict[int, str]]:
+        """Business type codes, org unit (code, name) and business type names by id, per request."""
+        if "codes" not in self._cache:
+            async with self.db.read() as session:
+                types = await metadata_repo.get_business_types(session)
+                units = await metadata_repo.get_org_units(session)
+            self._cache["codes"] = (
+                {t.id: t.code for t in types},
+                {u.id: (u.code, u.name) for u in units},
+                {t.id: t.name for t in types},
+            )
+        codes: tuple[dict[int, str], dict[int, tuple[str, str]], dict[int, str]] = self._cache[
+            "codes"
+        ]
+        return codes

@@ -1,0 +1,163 @@
+"""Between metamodel specs and their GraphQL shapes, in both directions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from metamodel import specs
+from schema import common, metadata_types as mt
+
+
+def given(value: Any, default: Any = None) -> Any:
+    """The input value, or `default` when the field was left out or null."""
+    return default if value is strawberry.UNSET or value is None else value
+
+
+def time_limit_out(limit: specs.TimeLimit | None) -> common.TimeLimit | None:
+    """A time limit for output."""
+    return None if limit is None else common.TimeLimit(amount=limit.amount, unit=limit.unit)
+
+
+def time_limit_in(value: Any) -> specs.TimeLimit | None:
+    """A time limit from input."""
+    value = given(value)
+    return None if value is None else specs.TimeLimit(value.amount, specs.TimeUnit(value.unit))
+
+
+def data_item_out(item: specs.DataItemSpec) -> mt.DataItem:
+    """A data item for output."""
+    return mt.DataItem(
+        code=item.code,
+        label=item.label,
+        type=item.type,
+        options=[mt.EnumOption(value=o.value, label=o.label) for o in item.options],
+        unit=item.unit,
+        min=item.min,
+        max=item.max,
+        max_length=item.max_length,
+        pattern=item.pattern,
+        indexed=item.indexed,
+        description=item.description,
+    )
+
+
+def data_item_in(value: mt.UpsertDataItemInput) -> specs.DataItemSpec:
+    """A data item spec from input."""
+    return specs.DataItemSpec(
+        code=value.code,
+        label=value.label,
+        type=specs.ItemType(value.type),
+        options=tuple(specs.EnumOption(o.value, o.label) for o in given(value.options, [])),
+        unit=given(value.unit),
+        min=given(value.min),
+        max=given(value.max),
+        max_length=given(value.max_length),
+        pattern=given(value.pattern),
+        indexed=bool(given(value.indexed, False)),
+        description=given(value.description),
+    )
+
+
+def stage_out(stage: specs.StageSpec) -> mt.Stage:
+    """A library stage for output."""
+    return mt.Stage(
+        code=stage.code,
+        name=stage.name,
+        time_limit=time_limit_out(stage.time_limit),
+        description=stage.description,
+    )
+
+
+def post_out(post: specs.PostSpec) -> mt.Post:
+    """A post for output."""
+    return mt.Post(code=post.code, name=post.name, description=post.description)
+
+
+def org_unit_out(code: str, name: str, path: str, parent: str | None) -> mt.OrgUnit:
+    """An org unit for output."""
+    return mt.OrgUnit(code=code, name=name, parent=parent, path=[p for p in path.split("/") if p])
+
+
+def definition_out(spec: specs.BusinessTypeSpec) -> mt.BusinessTypeDefinition:
+    """A business type definition for output."""
+    return mt.BusinessTypeDefinition(
+        code=spec.code,
+        name=spec.name,
+        group=spec.group,
+        priority=spec.priority,
+        description=spec.description,
+        time_limit=time_limit_out(spec.time_limit),
+        items=[
+            mt.ItemUsage(
+                item=u.item,
+                required_at=list(u.required_at),
+                editable_at=list(u.editable_at),
+                visible_to=list(u.visible_to),
+            )
+            for u in spec.items
+        ],
+        stages=[
+            mt.StageUsage(
+                stage=s.stage,
+                time_limit=time_limit_out(s.time_limit),
+                outcomes=list(s.outcomes),
+                requires_payment=s.requires_payment,
+                waits_for_customer=s.waits_for_customer,
+                join=s.join,
+            )
+            for s in spec.stages
+        ],
+        transitions=[
+            mt.Transition(
+                from_=t.from_stage, outcome=t.outcome, to=list(t.to), condition=t.condition
+            )
+            for t in spec.transitions
+        ],
+        start=spec.start,
+        archive=[mt.ArchiveMapping(field=a.field, item=a.item) for a in spec.archive],
+    )
+
+
+def draft_in(value: mt.SaveBusinessTypeDraftInput) -> specs.BusinessTypeSpec:
+    """A business type spec from the draft input, with the documented defaults applied."""
+    return specs.BusinessTypeSpec(
+        code=value.code,
+        name=value.name,
+        group=specs.BusinessGroup(given(value.group, specs.BusinessGroup.OTHER)),
+        priority=int(given(value.priority, 0)),
+        description=given(value.description),
+        time_limit=time_limit_in(value.time_limit),
+        items=tuple(
+            specs.ItemUsage(
+                item=u.item,
+                required_at=tuple(given(u.required_at, ())),
+                editable_at=tuple(given(u.editable_at, ())),
+                visible_to=tuple(given(u.visible_to, ())),
+            )
+            for u in given(value.items, [])
+        ),
+        stages=tuple(
+            specs.StageUsage(
+                stage=s.stage,
+                time_limit=time_limit_in(s.time_limit),
+                outcomes=tuple(given(s.outcomes, None) or (specs.DEFAULT_OUTCOME,)),
+                requires_payment=bool(given(s.requires_payment, False)),
+                waits_for_customer=bool(given(s.waits_for_customer, False)),
+                join=bool(given(s.join, False)),
+            )
+            for s in given(value.stages, [])
+        ),
+        transitions=tuple(
+            specs.TransitionSpec(
+                from_stage=t.from_,
+                to=tuple(t.to),
+                outcome=given(t.outcome, specs.DEFAULT_OUTCOME),
+                condition=given(t.condition),
+            )
+            for t in given(value.transitions, [])
+        ),
+        start=given(value.start),
+        archive=tuple(specs.ArchiveField(a.field, a.item) for a in given(value.archive, [])),
+    )

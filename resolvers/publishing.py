@@ -1,0 +1,154 @@
+"""Validating and publishing business types, with a review of what the publish changes for clients.
+
+A publish builds the schema it would serve and compares it with the live one using graphql-core's
+breaking and dangerous change finders, so an administrator sees what a change breaks before any
+client does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from typing import Any
+
+import strawberry
+from graphql import GraphQLSchema, find_breaking_changes, find_dangerous_changes
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from database import metadata_repo
+from metamodel import serialization, validation
+from metamodel.snapshot import BusinessTypeStatus, MetamodelSnapshot, PublishedType
+from metamodel.specs import BusinessTypeSpec, BusinessTypeVersion, Problem
+from resolvers.context import Context
+from schema import common, metadata_types as mt
+from schema.common import ErrorCode, user_error
+
+log = logging.getLogger(__name__)
+
+
+async def catalog_for(session: AsyncSession, code: str) -> validation.Catalog:
+    """What a draft of `code` is validated against: the dictionary and every other live type."""
+    from resolvers.build import static_names  # the static schema is assembled in build
+
+    items = await metadata_repo.get_data_items(session)
+    snapshot = await metadata_repo.load_snapshot(session)
+    other = {
+        t.code: validation.generated_names(t.latest.spec, {**t.latest.items, **items})
+        for t in snapshot.types
+        if t.code != code
+    }
+    return validation.Catalog(
+        items=items,
+        stages=await metadata_repo.get_stages(session),
+        posts=await metadata_repo.get_posts(session),
+        reserved_names=static_names(),
+        other_types=other,
+    )
+
+
+async def validate(session: AsyncSession, spec: BusinessTypeSpec) -> list[Problem]:
+    """Every problem that stops `spec` from being published."""
+    return validation.validate_business_type(spec, await catalog_for(session, spec.code))
+
+
+def freeze(spec: BusinessTypeSpec, catalog: validation.Catalog, number: int) -> BusinessTypeVersion:
+    """The version to publish: the spec with the dictionary entries and stages it uses."""
+    return BusinessTypeVersion(
+        spec=spec,
+        version=number,
+        items={u.item: catalog.items[u.item] for u in spec.items},
+        stages={s.stage: catalog.stages[s.stage] for s in spec.stages},
+    )
+
+
+def with_version(snapshot: MetamodelSnapshot, version: BusinessTypeVersion) -> MetamodelSnapshot:
+    """The snapshot as it would be once `version` is served."""
+    types = [t for t in snapshot.types if t.code != version.code]
+    previous = next((t for t in snapshot.types if t.code == version.code), None)
+    retired = dict(previous.retired_items) if previous else {}
+    if previous:
+        retired.update(
+            {c: i for c, i in previous.latest.items.items() if c not in version.items}
+        )
+    retired = {c: i for c, i in retired.items() if c not in version.items}
+    types.append(
+        PublishedType(
+            code=version.code,
+            name=version.spec.name,
+            group=version.spec.group,
+            status=BusinessTypeStatus.PUBLISHED,
+            latest=version,
+            retired_items=retired,
+        )
+    )
+    types.sort(key=lambda t: t.code)
+    return dataclasses.replace(snapshot, types=tuple(types))
+
+
+def schema_changes(old: GraphQLSchema, new: GraphQLSchema) -> mt.SchemaChanges:
+    """Breaking and dangerous changes from the live schema to a candidate."""
+    return mt.SchemaChanges(
+        breaking=[
+            mt.SchemaChange(type=c.type.name, description=c.description)
+            for c in find_breaking_changes(old, new)
+        ],
+        dangerous=[
+            mt.SchemaChange(type=c.type.name, description=c.description)
+            for c in find_dangerous_changes(old, new)
+        ],
+    )
+
+
+async def publish(
+    info: strawberry.Info[Context, Any], code: str, *, dry_run: bool, allow_breaking: bool
+) -> mt.PublishBusinessTypePayload:
+    """The publish use case: one transaction, nothing written on any refusal or on a dry run."""
+    ctx = info.context
+    async with ctx.db.transaction() as session:
+        row = await metadata_repo.lock_business_type(session, code)
+        if row is None:
+            return mt.PublishBusinessTypePayload(
+                errors=[user_error(ErrorCode.NOT_FOUND, f"no business type '{code}'", ("code",))]
+            )
+        spec = serialization.business_type_from_dict(row.draft)
+        catalog = await catalog_for(session, code)
+        found = validation.validate_business_type(spec, catalog)
+        if found:
+            return mt.PublishBusinessTypePayload(
+                problems=common.problems(found),
+                errors=[
+                    user_error(
+                        ErrorCode.VALIDATION,
+                        f"the draft has {len(found)} problem(s); see problems",
+                        ("code",),
+                    )
+                ],
+            )
+        version = freeze(spec, catalog, (row.latest_version or 0) + 1)
+        candidate = with_version(await metadata_repo.load_snapshot(session), version)
+        built = await asyncio.to_thread(ctx.build_schema, candidate)
+        changes = schema_changes(info.schema._schema, built._schema)
+        if changes.breaking and not allow_breaking:
+            return mt.PublishBusinessTypePayload(
+                version=version.version,
+                schema_changes=changes,
+                errors=[
+                    user_error(
+                        ErrorCode.BREAKING_CHANGE,
+                        f"publishing breaks {len(changes.breaking)} thing(s) for API clients; "
+                        "review schemaChanges and publish with allowBreaking: true",
+                        ("allowBreaking",),
+                    )
+                ],
+            )
+        if dry_run:
+            return mt.PublishBusinessTypePayload(version=version.version, schema_changes=changes)
+        by = ctx.principal.username if ctx.principal else "system"
+        await metadata_repo.add_version(session, row, version, by=by, now=ctx.now())
+        await metadata_repo.bump_revision(session, now=ctx.now())
+    ctx.versions.put(version)
+    log.info("published %s version %d", code, version.version)
+    if ctx.metadata_changed is not None:
+        await ctx.metadata_changed()
+    return mt.PublishBusinessTypePayload(version=version.version, schema_changes=changes)

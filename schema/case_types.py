@@ -1,0 +1,88 @@
+"""The `Case` interface every generated case type implements, and what hangs off it.
+
+Fields that need the database (`currentStages`, `events`) read through the per-request
+DataLoaders the context carries, so a page of cases costs one query per field, not per case.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from metamodel.specs import CaseStatus
+
+CaseStatusEnum = strawberry.enum(CaseStatus, name="CaseStatus", description="Where a case is.")
+
+
+@strawberry.type(description="A business type, as a case refers to it.")
+class BusinessTypeRef:
+    """The business type of a case."""
+
+    code: str
+    name: str
+
+
+@strawberry.type(description="An org unit, as a case refers to it.")
+class OrgUnitRef:
+    """The org unit a case belongs to."""
+
+    code: str
+    name: str
+
+
+@strawberry.type(description="A stage, as a case refers to it.")
+class StageRef:
+    """A stage a case is in."""
+
+    code: str
+    name: str
+
+
+@strawberry.type(description="An entry of a case's tamper-evident history.")
+class CaseEvent:
+    """One event: who did what when, chained to the entry before by `hash`."""
+
+    seq: int
+    at: dt.datetime
+    actor: str
+    action: str
+    data: JSON
+    hash: str
+
+
+@strawberry.interface(description="An application case, whatever its business type.")
+class Case:
+    """The fields every case has; each business type adds a typed `data` field."""
+
+    id: strawberry.ID
+    number: str
+    business_type: BusinessTypeRef
+    business_type_version: int
+    status: CaseStatusEnum  # type: ignore[valid-type]
+    org_unit: OrgUnitRef
+    customer_number: str | None
+    priority: int
+    created_at: dt.datetime
+    submitted_at: dt.datetime | None
+    completed_at: dt.datetime | None
+    due_at: dt.datetime | None
+    is_overdue: bool
+    version: int = strawberry.field(
+        description="Increases with every change; send it back as expectedVersion."
+    )
+    pk: strawberry.Private[int] = 0
+
+    @strawberry.field(description="The stages the case is in now.")
+    async def current_stages(self, info: strawberry.Info[Any, Any]) -> list[StageRef]:
+        """Batched through the request's loader."""
+        stages: list[StageRef] = await info.context.loaders.current_stages.load(self.pk)
+        return stages
+
+    @strawberry.field(description="The case's history, oldest first.")
+    async def events(self, info: strawberry.Info[Any, Any]) -> list[CaseEvent]:
+        """Batched through the request's loader."""
+        events: list[CaseEvent] = await info.context.loaders.events.load(self.pk)
+        return events

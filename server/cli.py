@@ -1,0 +1,189 @@
+"""The `yekuo` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import getpass
+import logging
+import secrets
+import sys
+from collections.abc import Sequence
+
+from database import metadata_repo, migrate, user_repo
+from database.session import Database
+from metamodel.specs import Role
+from server import settings as settings_module
+from server.security import Credentials
+
+log = logging.getLogger("yekuo")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the API with uvicorn."""
+    import uvicorn
+
+    from server.app import create_app
+
+    config = settings_module.load()
+    app = create_app(config)
+    print(f"yekuo: GraphiQL on http://{args.host}:{args.port}/graphql", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def cmd_db_upgrade(_args: argparse.Namespace) -> int:
+    """Migrate the database to the newest revision."""
+    migrate.upgrade(settings_module.load().database_url)
+    print("yekuo: database is up to date")
+    return 0
+
+
+async def _add_user(
+    username: str, name: str, password: str, roles: Sequence[str], posts: Sequence[str], org: str | None
+) -> str | None:
+    config = settings_module.load()
+    db = Database(config.database_url)
+    credentials = Credentials(config.secret)
+    try:
+        async with db.transaction() as session:
+            unit = await metadata_repo.get_org_unit(session, org) if org else None
+            if org and unit is None:
+                return f"no org unit '{org}'"
+            known = await metadata_repo.get_posts(session)
+            unknown = [p for p in posts if p not in known]
+            if unknown:
+                return f"no post(s) {', '.join(unknown)}"
+            from database.tables import PostRow
+            from sqlalchemy import select
+
+            post_ids = list(
+                (await session.scalars(select(PostRow.id).where(PostRow.code.in_(list(posts))))).all()
+            )
+            await user_repo.save(
+                session,
+                username=username,
+                name=name,
+                password_hash=credentials.hash_password(password),
+                roles=list(roles),
+                org_unit_id=unit.id if unit else None,
+                post_ids=post_ids,
+                now=_now(),
+            )
+        return None
+    finally:
+        await db.dispose()
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    """Create or update a user; the password comes from standard input, never an argument."""
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("password: ")
+    if len(password) < 8:
+        print("yekuo: a password has at least 8 characters", file=sys.stderr)
+        return 2
+    error = asyncio.run(
+        _add_user(args.username, args.name or args.username, password, args.role, args.post, args.org)
+    )
+    if error:
+        print(f"yekuo: {error}", file=sys.stderr)
+        return 2
+    print(f"yekuo: user {args.username} saved")
+    return 0
+
+
+async def _ensure_admin() -> str | None:
+    config = settings_module.load()
+    db = Database(config.database_url)
+    try:
+        async with db.read() as session:
+            if await user_repo.count_users(session) > 0:
+                return None
+    finally:
+        await db.dispose()
+    password = secrets.token_urlsafe(12)
+    error = await _add_user("admin", "Administrator", password, [Role.ADMIN.value], [], None)
+    if error:
+        raise RuntimeError(error)
+    return password
+
+
+def cmd_user_ensure_admin(_args: argparse.Namespace) -> int:
+    """On a database with no users, create `admin` with a generated password, printed once."""
+    password = asyncio.run(_ensure_admin())
+    if password is None:
+        print("yekuo: users exist; no administrator created")
+    else:
+        print("yekuo: created user 'admin' with password (shown only now):")
+        print(f"    {password}")
+    return 0
+
+
+async def _schema_text() -> str:
+    from resolvers.build import build_schema
+    from schema.generated import TypeFactory
+
+    config = settings_module.load()
+    db = Database(config.database_url)
+    try:
+        async with db.read() as session:
+            snapshot = await metadata_repo.load_snapshot(session)
+    finally:
+        await db.dispose()
+    return build_schema(snapshot, TypeFactory()).as_str()
+
+
+def cmd_schema_print(_args: argparse.Namespace) -> int:
+    """Print the SDL the current metadata generates."""
+    print(asyncio.run(_schema_text()))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser."""
+    top = argparse.ArgumentParser(prog="yekuo", description="業擴報裝 from metadata, as GraphQL.")
+    commands = top.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(run=cmd_serve)
+
+    db = commands.add_parser("db", help="database").add_subparsers(dest="db", required=True)
+    db.add_parser("upgrade", help="migrate to the newest revision").set_defaults(run=cmd_db_upgrade)
+
+    user = commands.add_parser("user", help="users").add_subparsers(dest="user", required=True)
+    add = user.add_parser("add", help="create or update a user")
+    add.add_argument("username")
+    add.add_argument("--name")
+    add.add_argument("--role", action="append", choices=[r.value for r in Role], required=True)
+    add.add_argument("--post", action="append", default=[])
+    add.add_argument("--org")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    add.set_defaults(run=cmd_user_add)
+    ensure = user.add_parser("ensure-admin", help="create an administrator on an empty database")
+    ensure.set_defaults(run=cmd_user_ensure_admin)
+
+    schema = commands.add_parser("schema", help="schema").add_subparsers(dest="schema", required=True)
+    schema.add_parser("print", help="print the generated SDL").set_defaults(run=cmd_schema_print)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `yekuo`."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args = parser().parse_args(argv)
+    code: int = args.run(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""The live schema: rebuilt off the request path when the metadata revision moves, then swapped.
+
+Every process watches the revision in the database: PostgreSQL LISTEN/NOTIFY wakes it at once,
+and a cheap poll of the revision row catches anything a lost connection missed (SQLite has only
+the poll). Builds run one at a time in a worker thread; a failed build leaves the old schema
+serving and is logged, and the next change or poll tries again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import strawberry
+
+from database import metadata_repo
+from database.session import Database
+from metamodel.snapshot import MetamodelSnapshot
+
+log = logging.getLogger(__name__)
+
+Builder = Callable[[MetamodelSnapshot], strawberry.Schema]
+
+
+class SchemaRegistry:
+    """Holds the schema of the newest revision that built, and keeps it current."""
+
+    def __init__(self, db: Database, build: Builder, *, poll_seconds: float = 0.25) -> None:
+        self.db = db
+        self.build = build
+        self.poll_seconds = poll_seconds
+        self.schema: strawberry.Schema | None = None
+        self.revision = -1
+        self.last_error: str | None = None
+        self.build_seconds = 0.0
+        self._lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._listeners: list[Callable[[strawberry.Schema], None]] = []
+        self._listen_connection: Any = None
+
+    def on_swap(self, listener: Callable[[strawberry.Schema], None]) -> None:
+        """Call `listener` with each new schema once it is live."""
+        self._listeners.append(listener)
+
+    async def start(self) -> None:
+        """Build the first schema (failing loudly: there is nothing older to serve) and watch."""
+        await self.refresh(raise_errors=True)
+        self._tasks.append(asyncio.create_task(self._watch(), name="schema-watch"))
+        if self.db.dialect == "postgresql":
+            self._tasks.append(asyncio.create_task(self._listen(), name="schema-listen"))
+
+    async def stop(self) -> None:
+        """Stop watching."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        if self._listen_connection is not None:
+            with contextlib.suppress(Exception):
+                await self._listen_connection.close()
+
+    async def refresh(self, *, raise_errors: bool = False) -> bool:
+        """Build and swap in the schema of the current revision if it is newer; True if swapped."""
+        async with self._lock:
+            async with self.db.read() as session:
+                revision = await metadata_repo.get_revision(session)
+                if revision <= self.revision:
+                    return False
+                snapshot = await metadata_repo.load_snapshot(session)
+            started = time.perf_counter()
+            try:
+                schema = await asyncio.to_thread(self.build, snapshot)
+            except Exception as error:
+                self.last_error = f"{type(error).__name__}: {error}"
+                log.exception("schema build for revision %d failed; the old schema keeps serving", revision)
+                if raise_errors:
+                    raise
+                return False
+            self.build_seconds = time.perf_counter() - started
+            self.schema, self.revision, self.last_error = schema, snapshot.revision, None
+            log.info("serving schema revision %d (built in %.3f s)", snapshot.revision, self.build_seconds)
+            for listener in self._listeners:
+                listener(schema)
+            return True
+
+    def poke(self) -> None:
+        """Ask the watcher to look now (a NOTIFY arrived, or this process changed metadata)."""
+        self._wake.set()
+
+    async def _watch(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+            self._wake.clear()
+            try:
+                await self.refresh()
+            except Exception:  # the database may be briefly away; keep serving and retry
+                log.exception("checking the metadata revision failed")
+                await asyncio.sleep(min(5.0, self.poll_seconds * 10))
+
+    async def _listen(self) -> None:
+        """LISTEN on a dedicated asyncpg connection; reconnect after a failure."""
+        import asyncpg
+
+        dsn = self.db.url.replace("postgresql+asyncpg://", "postgresql://")
+        while True:
+            try:
+                connection = await asyncpg.connect(dsn)
+                self._listen_connection = connection
+                await connection.add_listener(
+                    metadata_repo.NOTIFY_CHANNEL, lambda *_args: self.poke()
+                )
+                self.poke()  # anything published while we were not listening
+                while not connection.is_closed():
+                    await asyncio.sleep(1.0)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("LISTEN connection lost; the revision poll covers until it is back")
+                await asyncio.sleep(1.0)

@@ -1,0 +1,60 @@
+"""Passwords (argon2) and Bearer tokens (JWT, HS256): the only place the secret is used."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from database.user_repo import Principal
+
+ALGORITHM = "HS256"
+
+
+class Credentials:
+    """Hashes and checks passwords, issues and reads tokens."""
+
+    def __init__(self, secret: str, *, token_hours: int = 12) -> None:
+        self._secret = secret
+        self._hasher = PasswordHasher()
+        self._lifetime = dt.timedelta(hours=token_hours)
+        # Checked when the username is unknown, so both failures take the same time.
+        self._dummy = self._hasher.hash("no such user")
+
+    def hash_password(self, password: str) -> str:
+        """An argon2id hash."""
+        return self._hasher.hash(password)
+
+    def verify_password(self, password_hash: str | None, password: str) -> bool:
+        """Whether the password matches; an unknown user costs as much as a known one."""
+        try:
+            return self._hasher.verify(password_hash or self._dummy, password) and bool(
+                password_hash
+            )
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def issue_token(self, principal: Principal, *, now: dt.datetime) -> tuple[str, dt.datetime]:
+        """A signed token naming the user and the token epoch it was issued in."""
+        expires = now + self._lifetime
+        claims = {
+            "sub": str(principal.id),
+            "name": principal.username,
+            "epoch": principal.token_epoch,
+            "iat": int(now.timestamp()),
+            "exp": int(expires.timestamp()),
+        }
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM), expires
+
+    def read_token(self, token: str) -> dict[str, Any] | None:
+        """The claims of a valid, unexpired token, or None."""
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token, self._secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]}
+            )
+        except jwt.PyJWTError:
+            return None
+        return claims

@@ -1,0 +1,87 @@
+"""An application on the test database, driven through ASGI with httpx."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from database import user_repo
+from database.session import Database
+from server.app import create_app
+from server.security import Credentials
+from server.settings import Settings
+
+SECRET = "test-secret-not-for-production-0123456789"
+ADMIN_PASSWORD = "admin-password-1"
+
+
+@dataclass
+class Api:
+    """A client of the running app with helpers for GraphQL calls."""
+
+    client: httpx.AsyncClient
+    app: Any
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    async def post(self, query: str, variables: dict[str, Any] | None = None, *, as_user: str | None = "admin") -> dict[str, Any]:
+        headers = {}
+        if as_user is not None:
+            headers["Authorization"] = f"Bearer {await self.token(as_user)}"
+        response = await self.client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def data(self, query: str, variables: dict[str, Any] | None = None, *, as_user: str | None = "admin") -> dict[str, Any]:
+        body = await self.post(query, variables, as_user=as_user)
+        assert not body.get("errors"), body["errors"]
+        result: dict[str, Any] = body["data"]
+        return result
+
+    async def token(self, username: str) -> str:
+        if username not in self.tokens:
+            password = ADMIN_PASSWORD if username == "admin" else f"{username}-password"
+            body = await self.post(
+                "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token errors { code message } } }",
+                {"u": username, "p": password},
+                as_user=None,
+            )
+            login = body["data"]["login"]
+            assert login["token"], login
+            self.tokens[username] = login["token"]
+        return self.tokens[username]
+
+    async def refresh_schema(self) -> None:
+        await self.app.state.services.registry.refresh()
+
+
+async def add_user(db: Database, username: str, roles: list[str], *, password: str | None = None, org_unit_id: int | None = None, post_ids: list[int] | None = None) -> None:
+    credentials = Credentials(SECRET)
+    async with db.transaction() as session:
+        await user_repo.save(
+            session,
+            username=username,
+            name=username.title(),
+            password_hash=credentials.hash_password(password or f"{username}-password"),
+            roles=roles,
+            org_unit_id=org_unit_id,
+            post_ids=post_ids or [],
+            now=dt.datetime.now(dt.UTC),
+        )
+
+
+@pytest.fixture
+async def api(db: Database, database_url: str, tmp_path: Path) -> AsyncIterator[Api]:
+    await add_user(db, "admin", ["ADMIN"], password=ADMIN_PASSWORD)
+    settings = Settings(data_dir=tmp_path, database_url=database_url, secret=SECRET, poll_seconds=0.1)
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield Api(client=client, app=app)
