@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from casework.model import CaseState, CaseStatus, Event, Refused, StageState, StageStatus
+from casework.model import CaseState, Event, Refused, StageState, StageStatus
 from metamodel import datatypes
-from metamodel.specs import BusinessTypeVersion, Problem
+from metamodel.specs import BusinessTypeVersion, CaseStatus, Problem
 
 WRITABLE_STATUSES = frozenset({CaseStatus.DRAFT, CaseStatus.IN_PROGRESS})
 

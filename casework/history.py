@@ -25,8 +25,14 @@ class ChainedEvent:
     hash: str
 
 
-def canonical(seq: int, at: dt.datetime, actor: str, action: str, data: Mapping[str, Any],
-              metadata_version: int) -> bytes:
+def canonical(
+    seq: int,
+    at: dt.datetime,
+    actor: str,
+    action: str,
+    data: Mapping[str, Any],
+    metadata_version: int,
+) -> bytes:
     """The canonical JSON bytes of an entry (sorted keys, no spaces, UTC ISO time)."""
     body = {
         "seq": seq,
@@ -48,8 +54,9 @@ def first_broken(events: Sequence[ChainedEvent]) -> int | None:
     """The seq of the first entry whose hash does not match, or None if the chain holds."""
     previous = GENESIS
     for event in events:
-        entry = canonical(event.seq, event.at, event.actor, event.action, event.data,
-                          event.metadata_version)
+        entry = canonical(
+            event.seq, event.at, event.actor, event.action, event.data, event.metadata_version
+        )
         if chain(previous, entry) != event.hash:
             return event.seq
         previous = event.hash

@@ -1,6 +1,5 @@
 """The running state of a case, as the engine sees it: plain values, no database, no clock."""
 
-
 from __future__ import annotations
 
 import datetime as dt
@@ -10,7 +9,6 @@ from enum import StrEnum
 from typing import Any
 
 from metamodel.specs import CaseStatus, Problem
-
 
 OPEN_STATUSES = frozenset({CaseStatus.DRAFT, CaseStatus.IN_PROGRESS, CaseStatus.SUSPENDED})
 
@@ -59,7 +57,9 @@ class CaseState:
     @property
     def current_stages(self) -> tuple[StageState, ...]:
         """The stages the case is in now."""
-        return tuple(s for s in self.stages if s.status in (StageStatus.ACTIVE, StageStatus.WAITING))
+        return tuple(
+            s for s in self.stages if s.status in (StageStatus.ACTIVE, StageStatus.WAITING)
+        )
 
 
 class Refused(Exception):

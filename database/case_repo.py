@@ -10,20 +10,22 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework import history
-from casework.model import CaseState, CaseStatus, Event, StageState, StageStatus
+from casework.model import CaseState, Event, StageState, StageStatus
+from database import filters as sql_filters
 from database.tables import (
-    BusinessTypeRow,
     CaseEventRow,
     CaseNumberCounterRow,
     CaseRow,
-    OrgUnitRow,
+    IdempotencyKeyRow,
     StageInstanceRow,
 )
 from metamodel import datatypes
-from metamodel.specs import BusinessTypeVersion
+from metamodel import filters as filters_ast
+from metamodel.specs import BusinessTypeVersion, CaseStatus
 
 NUMBER_ZONE = ZoneInfo("Asia/Shanghai")
 """Case numbers carry the local date the counter staff see."""
@@ -32,8 +34,7 @@ NUMBER_ZONE = ZoneInfo("Asia/Shanghai")
 async def next_number(session: AsyncSession, *, now: dt.datetime) -> str:
     """A new unique case number `YYYYMMDD` + a five-digit daily sequence (wider if needed)."""
     day = now.astimezone(NUMBER_ZONE).strftime("%Y%m%d")
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
     statement = (
         insert(CaseNumberCounterRow)
         .values(day=day, last=1)
@@ -257,9 +258,7 @@ async def events(session: AsyncSession, case_ids: Sequence[int]) -> dict[int, li
     return grouped
 
 
-async def current_stages(
-    session: AsyncSession, case_ids: Sequence[int]
-) -> dict[int, list[str]]:
+async def current_stages(session: AsyncSession, case_ids: Sequence[int]) -> dict[int, list[str]]:
     """The stages each case is in now, by case id."""
     rows = await session.execute(
         select(StageInstanceRow.case_id, StageInstanceRow.stage)
@@ -275,13 +274,57 @@ async def current_stages(
     return grouped
 
 
-async def count(session: AsyncSession, where: Any) -> int:
-    """How many cases match a compiled filter."""
+async def page_rows(
+    session: AsyncSession,
+    node: filters_ast.Filter,
+    orders: Sequence[filters_ast.Order],
+    *,
+    offset: int,
+    limit: int,
+) -> list[CaseRow]:
+    """Cases matching a filter, ordered (with the id as tie-breaker), one page."""
+    dialect = _dialect(session)
+    statement = (
+        select(CaseRow)
+        .where(sql_filters.compile_filter(node, dialect=dialect))
+        .order_by(*sql_filters.compile_order(list(orders), dialect=dialect))
+        .offset(offset)
+        .limit(limit)
+    )
+    return list((await session.scalars(statement)).all())
+
+
+async def count_matching(session: AsyncSession, node: filters_ast.Filter) -> int:
+    """How many cases match a filter."""
+    where = sql_filters.compile_filter(node, dialect=_dialect(session))
     return int(await session.scalar(select(func.count()).select_from(CaseRow).where(where)) or 0)
 
 
-async def codes_by_id(session: AsyncSession) -> tuple[dict[int, str], dict[int, str]]:
-    """Business type codes and org unit codes by id (small tables, read once per request)."""
-    types = dict((await session.execute(select(BusinessTypeRow.id, BusinessTypeRow.code))).all())
-    units = dict((await session.execute(select(OrgUnitRow.id, OrgUnitRow.code))).all())
-    return {int(k): str(v) for k, v in types.items()}, {int(k): str(v) for k, v in units.items()}
+class DuplicateRequest(Exception):
+    """Another request with the same idempotency key committed first."""
+
+
+async def find_idempotent(session: AsyncSession, scope: str, key: str) -> dict[str, Any] | None:
+    """The stored result of an earlier request with this key, if any."""
+    row = await session.scalar(
+        select(IdempotencyKeyRow).where(
+            IdempotencyKeyRow.scope == scope, IdempotencyKeyRow.key == key
+        )
+    )
+    return None if row is None else dict(row.result)
+
+
+async def remember_idempotent(
+    session: AsyncSession, scope: str, key: str, result: dict[str, Any], *, now: dt.datetime
+) -> None:
+    """Store a request's result under its key; DuplicateRequest if another request won the race."""
+    try:
+        async with session.begin_nested():
+            session.add(IdempotencyKeyRow(scope=scope, key=key, result=result, created_at=now))
+            await session.flush()
+    except IntegrityError as error:
+        raise DuplicateRequest(key) from error
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind is not None else "sqlite"

@@ -34,7 +34,7 @@ NOTIFY_CHANNEL = "yekuo_metadata"
 
 
 async def bump_revision(session: AsyncSession, *, now: dt.datetime) -> int:
-    """Advance the metadata revision; on PostgreSQL, NOTIFY listeners when the transaction commits."""
+    """Advance the metadata revision; PostgreSQL NOTIFYs listeners when the transaction commits."""
     result = await session.execute(
         update(MetadataRevisionRow)
         .where(MetadataRevisionRow.id == 1)
@@ -248,7 +248,9 @@ async def add_version(
     await session.flush()
 
 
-async def get_versions(session: AsyncSession, business_type_id: int) -> list[BusinessTypeVersionRow]:
+async def get_versions(
+    session: AsyncSession, business_type_id: int
+) -> list[BusinessTypeVersionRow]:
     """Every published version of a type, oldest first."""
     return list(
         (

@@ -6,7 +6,7 @@ Alembic migrations create these tables; `alembic check` in CI keeps the two in s
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -56,7 +56,9 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
         value = value.astimezone(dt.UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
         """Return aware UTC datetimes."""
         if value is None:
             return None
@@ -69,7 +71,10 @@ class Base(DeclarativeBase):
     """The declarative base of every table."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {dt.datetime: UtcDateTime(), dict[str, Any]: JsonColumn}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dt.datetime: UtcDateTime(),
+        dict[str, Any]: JsonColumn,
+    }
 
 
 class MetadataRevisionRow(Base):
@@ -119,7 +124,7 @@ class PostRow(Base):
 
 
 class OrgUnitRow(Base):
-    """A unit of the organisation tree; `path` (`/root/city/county/`) makes subtree queries cheap."""
+    """A unit of the org tree; `path` (`/root/city/county/`) makes subtree queries cheap."""
 
     __tablename__ = "org_unit"
 
@@ -162,7 +167,7 @@ class BusinessTypeVersionRow(Base):
 
 
 class ResponsibilityRow(Base):
-    """(business type or all, stage, org unit or all) -> post, from a date; replaced, never deleted."""
+    """(business type or all, stage, org unit or all) -> post from a date; never deleted."""
 
     __tablename__ = "responsibility"
 

@@ -69,7 +69,7 @@ async def save(
     password_hash: str | None,
     roles: Sequence[str],
     org_unit_id: int | None,
-    post_ids: Sequence[int],
+    post_codes: Sequence[str],
     now: dt.datetime,
 ) -> UserRow:
     """Create or update a user; a new password ends every token issued before it."""
@@ -94,6 +94,11 @@ async def save(
         if password_hash is not None:
             row.password_hash = password_hash
             row.token_epoch += 1
+    post_ids = (
+        await session.scalars(select(PostRow.id).where(PostRow.code.in_(list(post_codes))))
+    ).all()
+    if len(post_ids) != len(set(post_codes)):
+        raise ValueError("unknown post code")
     await session.execute(delete(UserPostRow).where(UserPostRow.user_id == row.id))
     for post_id in post_ids:
         session.add(UserPostRow(user_id=row.id, post_id=post_id))

@@ -118,7 +118,7 @@ _FIXED_LINE = re.compile(r"(0(?:10|2[0-9]|[3-9][0-9]{2}))([1-9][0-9]{6,7})")
 _EXTENSION = re.compile(r"[0-9]{1,6}")
 
 
-class InvalidValue(Exception):  # noqa: N818 - the public name is fixed by callers
+class InvalidValue(Exception):
     """A value an item's codec refuses: `code` is "VALIDATION" or "REQUIRED", `message` why."""
 
     code: str

@@ -12,7 +12,13 @@ def mermaid(spec: BusinessTypeSpec, stages: Mapping[str, StageSpec]) -> str:
     lines = ["flowchart TD"]
     for usage in spec.stages:
         name = stages[usage.stage].name if usage.stage in stages else usage.stage
-        shape = ("[[", "]]") if usage.join else ("([", "])") if usage.stage == spec.start else ("[", "]")
+        shape = (
+            ("[[", "]]")
+            if usage.join
+            else ("([", "])")
+            if usage.stage == spec.start
+            else ("[", "]")
+        )
         lines.append(f'    {usage.stage}{shape[0]}"{_escape(name)}"{shape[1]}')
     for transition in spec.transitions:
         label = "" if transition.outcome == DEFAULT_OUTCOME else transition.outcome

@@ -452,7 +452,9 @@ def _loader(name: str, type_: ExprType, position: int | None) -> _Fn:
         def load_number(values: Values) -> object:
             value = values.get(name)
             kind = type(value)
-            if value is None or kind is int or (kind is Decimal and value.is_finite()):  # type: ignore[attr-defined]
+            if value is None or kind is int:
+                return value
+            if kind is Decimal and value.is_finite():  # type: ignore[attr-defined]
                 return value
             return wrong(value)
 

@@ -62,7 +62,7 @@ def field_names(business_type_code: str) -> dict[str, str]:
 
 
 def enum_type_name(item_code: str) -> str:
-    """The GraphQL enum generated for an ENUM item: `electricity_category` -> `ElectricityCategory`."""
+    """The GraphQL enum of an ENUM item: `electricity_category` -> `ElectricityCategory`."""
     return pascal(item_code)
 
 

@@ -33,7 +33,9 @@ JsonDict = dict[str, Any]
 
 def _compact(values: Mapping[str, Any]) -> JsonDict:
     """Drop None, empty tuples and False flags so stored JSON carries only what was set."""
-    return {k: v for k, v in values.items() if v is not None and v != () and v != [] and v is not False}
+    return {
+        k: v for k, v in values.items() if v is not None and v != () and v != [] and v is not False
+    }
 
 
 def time_limit_to_dict(limit: TimeLimit | None) -> JsonDict | None:

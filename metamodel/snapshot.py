@@ -35,7 +35,12 @@ class PublishedType:
     @property
     def cache_key(self) -> tuple[str, int, str, tuple[str, ...]]:
         """What the generated classes of this type depend on; equal keys build equal classes."""
-        return (self.code, self.latest.version, self.status.value, tuple(sorted(self.retired_items)))
+        return (
+            self.code,
+            self.latest.version,
+            self.status.value,
+            tuple(sorted(self.retired_items)),
+        )
 
 
 @dataclass(frozen=True, slots=True)

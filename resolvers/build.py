@@ -48,6 +48,7 @@ STATIC_RULES: dict[tuple[str, str], Access] = {
 """Who may call each static root field; generated fields are added per business type."""
 
 MASKED_MESSAGE = "Unexpected error; it has been logged."
+VALIDATION_CACHE_SIZE = 256
 
 
 def _should_mask(error: GraphQLError) -> bool:
@@ -68,7 +69,9 @@ def build_schema(snapshot: MetamodelSnapshot, factory: TypeFactory) -> strawberr
     rules = dict(STATIC_RULES)
     queries = _fields([*auth.QUERIES, *metadata.QUERIES])
     mutations = _fields([*auth.MUTATIONS, *metadata.MUTATIONS])
-    queries.extend(case_fields.generic_fields(dictionary, snapshot.items, generated, CaseConnection, CaseEdge))
+    queries.extend(
+        case_fields.generic_fields(dictionary, snapshot.items, generated, CaseConnection, CaseEdge)
+    )
     for code, types in generated.items():
         more_queries, more_mutations = case_fields.type_fields(types)
         queries.extend(more_queries)
@@ -95,7 +98,7 @@ def build_schema(snapshot: MetamodelSnapshot, factory: TypeFactory) -> strawberr
             lambda: Authorize(rules),
             lambda: AddValidationRules([QueryBounds]),
             lambda: ParserCache(maxsize=256),
-            lambda: ValidationCache(maxsize=256),
+            lambda: ValidationCache(maxsize=VALIDATION_CACHE_SIZE),
             lambda: MaskErrors(should_mask_error=_should_mask, error_message=MASKED_MESSAGE),
         ],
     )

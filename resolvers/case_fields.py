@@ -5,23 +5,21 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Mapping
-from typing import Any, Optional
+from typing import Any
 
 import strawberry
-from sqlalchemy import and_, select
-from sqlalchemy.exc import IntegrityError
 from strawberry.types.field import StrawberryField
 
 from casework import cases as casework_cases
 from casework.model import Refused
-from database import case_repo, filters as sql_filters, metadata_repo
-from database.tables import CaseRow, IdempotencyKeyRow
-from metamodel import datatypes, filters as f, naming
+from database import case_repo, metadata_repo
+from metamodel import datatypes, naming
+from metamodel import filters as f
 from metamodel.specs import DataItemSpec, Problem
 from resolvers import case_filters
 from resolvers.case_reads import case_object, page
-from resolvers.convert import given
 from resolvers.context import Context
+from resolvers.convert import given
 from schema.case_types import Case
 from schema.common import ErrorCode, user_error, user_errors
 from schema.generated import DictionaryTypes, GeneratedTypes, attr_name
@@ -65,7 +63,10 @@ def _resolver(name: str, fn: Any, annotations: dict[str, Any], description: str)
     """A root field from a generated function (annotations set here: the classes are dynamic)."""
     fn.__name__ = name
     fn.__annotations__ = annotations
-    return strawberry.field(resolver=fn, name=naming.camel(name), description=description)
+    field: StrawberryField = strawberry.field(
+        resolver=fn, name=naming.camel(name), description=description
+    )
+    return field
 
 
 def type_fields(generated: GeneratedTypes) -> tuple[list[StrawberryField], list[StrawberryField]]:
@@ -83,14 +84,14 @@ def type_fields(generated: GeneratedTypes) -> tuple[list[StrawberryField], list[
         after: str | None = None,
     ) -> Any:
         ctx = info.context
-        condition = f.Compare(f.SystemField.BUSINESS_TYPE, f.Op.EQ, code)
+        condition: f.Filter = f.Compare(f.SystemField.BUSINESS_TYPE, f.Op.EQ, code)
         if where is not None:
             condition = f.AllOf((condition, case_filters.to_filter(where, items, generated.attrs)))
         orders = case_filters.to_orders(order_by, items, generated.attrs)
         types, _, _ = await ctx.codes()
         return await page(
             ctx,
-            where=sql_filters.compile_filter(condition, dialect=ctx.db.dialect),
+            where=condition,
             orders=orders,
             first=first,
             after=after,
@@ -99,10 +100,10 @@ def type_fields(generated: GeneratedTypes) -> tuple[list[StrawberryField], list[
             edge=generated.edge,
         )
 
-    async def create_case(info: strawberry.Info[Context, Any], input: Any) -> Any:  # noqa: A002
+    async def create_case(info: strawberry.Info[Context, Any], input: Any) -> Any:
         return await _create(info.context, input, generated)
 
-    async def update_case(info: strawberry.Info[Context, Any], input: Any) -> Any:  # noqa: A002
+    async def update_case(info: strawberry.Info[Context, Any], input: Any) -> Any:
         return await _update(info.context, input, generated)
 
     names = naming.field_names(code)
@@ -112,10 +113,10 @@ def type_fields(generated: GeneratedTypes) -> tuple[list[StrawberryField], list[
             list_cases,
             {
                 "info": strawberry.Info[Context, Any],
-                "where": Optional[generated.where],
-                "order_by": Optional[list[generated.order_by]],  # type: ignore[name-defined]
-                "first": Optional[int],
-                "after": Optional[str],
+                "where": generated.where | None,
+                "order_by": list[generated.order_by] | None,  # type: ignore[name-defined]
+                "first": int | None,
+                "after": str | None,
                 "return": generated.connection,
             },
             f"{published.name} cases; first is at most 200 (default 50).",
@@ -127,7 +128,11 @@ def type_fields(generated: GeneratedTypes) -> tuple[list[StrawberryField], list[
         create = _resolver(
             f"create_{code}_case",
             create_case,
-            {"info": strawberry.Info[Context, Any], "input": generated.create_input, "return": generated.create_payload},
+            {
+                "info": strawberry.Info[Context, Any],
+                "input": generated.create_input,
+                "return": generated.create_payload,
+            },
             f"Open a {published.name} case, as a draft or submitted.",
         )
         create.graphql_name = names["create"]
@@ -135,7 +140,11 @@ def type_fields(generated: GeneratedTypes) -> tuple[list[StrawberryField], list[
     update = _resolver(
         f"update_{code}_case_data",
         update_case,
-        {"info": strawberry.Info[Context, Any], "input": generated.update_input, "return": generated.update_payload},
+        {
+            "info": strawberry.Info[Context, Any],
+            "input": generated.update_input,
+            "return": generated.update_payload,
+        },
         f"Write data items of a {published.name} case.",
     )
     update.graphql_name = names["update"]
@@ -160,27 +169,28 @@ async def _create(ctx: Context, value: Any, generated: GeneratedTypes) -> Any:
     unit_code = given(value.org_unit) or principal.org_unit
     if unit_code is None:
         return payload(
-            errors=[user_error(ErrorCode.REQUIRED, "name the case's org unit", ("input", "orgUnit"))]
+            errors=[
+                user_error(ErrorCode.REQUIRED, "name the case's org unit", ("input", "orgUnit"))
+            ]
         )
     key = given(value.idempotency_key)
     scope = f"create:{version.code}:{principal.username}"
     access_code, access_hash = new_access_code()
     try:
         async with ctx.db.transaction() as session:
-            if key is not None:
-                earlier = await session.scalar(
-                    select(IdempotencyKeyRow).where(
-                        IdempotencyKeyRow.scope == scope, IdempotencyKeyRow.key == key
-                    )
-                )
-                if earlier is not None:
-                    row = await case_repo.get(session, int(earlier.result["case_id"]))
-                    return payload(case=await case_object(ctx, row, generated) if row else None)
+            earlier = await case_repo.find_idempotent(session, scope, key) if key else None
+            if earlier is not None:
+                row = await case_repo.get(session, int(earlier["case_id"]))
+                return payload(case=await case_object(ctx, row, generated) if row else None)
             unit = await metadata_repo.get_org_unit(session, unit_code)
             type_row = await metadata_repo.get_business_type(session, version.code)
             if unit is None or type_row is None:
                 return payload(
-                    errors=[user_error(ErrorCode.NOT_FOUND, f"no org unit '{unit_code}'", ("input", "orgUnit"))]
+                    errors=[
+                        user_error(
+                            ErrorCode.NOT_FOUND, f"no org unit '{unit_code}'", ("input", "orgUnit")
+                        )
+                    ]
                 )
             new = case_repo.NewCase(
                 business_type_id=type_row.id,
@@ -192,19 +202,14 @@ async def _create(ctx: Context, value: Any, generated: GeneratedTypes) -> Any:
             )
             row = await case_repo.add(session, state, version, new, events, now=now)
             if key is not None:
-                session.add(
-                    IdempotencyKeyRow(scope=scope, key=key, result={"case_id": row.id}, created_at=now)
+                await case_repo.remember_idempotent(
+                    session, scope, key, {"case_id": row.id}, now=now
                 )
-                await session.flush()
-    except IntegrityError:
-        # Two requests with one idempotency key raced: the other committed first; return its case.
+    except case_repo.DuplicateRequest:
+        # Two requests with one key raced and the other committed first: answer with its case.
         async with ctx.db.read() as session:
-            earlier = await session.scalar(
-                select(IdempotencyKeyRow).where(IdempotencyKeyRow.scope == scope, IdempotencyKeyRow.key == key)
-            )
-            if earlier is None:
-                raise
-            row = await case_repo.get(session, int(earlier.result["case_id"]))
+            earlier = await case_repo.find_idempotent(session, scope, str(key))
+            row = await case_repo.get(session, int(earlier["case_id"])) if earlier else None
         return payload(case=await case_object(ctx, row, generated) if row else None)
     return payload(case=await case_object(ctx, row, generated), access_code=access_code)
 
@@ -218,12 +223,22 @@ async def _update(ctx: Context, value: Any, generated: GeneratedTypes) -> Any:
     try:
         case_id = int(value.id)
     except ValueError:
-        return payload(errors=[user_error(ErrorCode.NOT_FOUND, f"no case '{value.id}'", ("input", "id"))])
+        return payload(
+            errors=[user_error(ErrorCode.NOT_FOUND, f"no case '{value.id}'", ("input", "id"))]
+        )
     async with ctx.db.transaction() as session:
         row = await case_repo.get(session, case_id, lock=True)
         type_row = await metadata_repo.get_business_type(session, generated.published.code)
         if row is None or type_row is None or row.business_type_id != type_row.id:
-            return payload(errors=[user_error(ErrorCode.NOT_FOUND, f"no {generated.published.code} case '{value.id}'", ("input", "id"))])
+            return payload(
+                errors=[
+                    user_error(
+                        ErrorCode.NOT_FOUND,
+                        f"no {generated.published.code} case '{value.id}'",
+                        ("input", "id"),
+                    )
+                ]
+            )
         if row.version != value.expected_version:
             return payload(
                 errors=[
@@ -234,7 +249,9 @@ async def _update(ctx: Context, value: Any, generated: GeneratedTypes) -> Any:
                     )
                 ]
             )
-        version = await ctx.versions.get(ctx.db, generated.published.code, row.business_type_version)
+        version = await ctx.versions.get(
+            ctx.db, generated.published.code, row.business_type_version
+        )
         clean, problems = _coerce(version.items, _values(value.data, generated))
         if problems:
             return payload(errors=user_errors(problems))
@@ -244,7 +261,14 @@ async def _update(ctx: Context, value: Any, generated: GeneratedTypes) -> Any:
         except Refused as refused:
             return payload(errors=user_errors(refused.problems))
         await case_repo.save(
-            session, row, new_state, version, events, known_stages=stage_rows, actor=principal.username, now=now
+            session,
+            row,
+            new_state,
+            version,
+            events,
+            known_stages=stage_rows,
+            actor=principal.username,
+            now=now,
         )
     return payload(case=await case_object(ctx, row, generated))
 
@@ -264,7 +288,9 @@ def generic_fields(
         return {i: all_types[c] for i, c in types.items() if c in all_types}
 
     async def one_case(
-        info: strawberry.Info[Context, Any], id: strawberry.ID | None = None, number: str | None = None  # noqa: A002
+        info: strawberry.Info[Context, Any],
+        id: strawberry.ID | None = None,
+        number: str | None = None,
     ) -> Case | None:
         ctx = info.context
         if (id is None) == (number is None):
@@ -289,14 +315,14 @@ def generic_fields(
     ) -> Any:
         ctx = info.context
         mapping = await by_type_id(ctx)
-        condition: f.Filter = f.AllOf(())
+        types, _, _ = await ctx.codes()
+        served = f.Compare(f.SystemField.BUSINESS_TYPE, f.Op.IN, [types[i] for i in mapping])
+        condition: f.Filter = served
         if where is not None:
-            condition = case_filters.to_filter(where, items, attrs)
-        compiled = sql_filters.compile_filter(condition, dialect=ctx.db.dialect)
-        known = CaseRow.business_type_id.in_(list(mapping))
+            condition = f.AllOf((served, case_filters.to_filter(where, items, attrs)))
         return await page(
             ctx,
-            where=and_(compiled, known),
+            where=condition,
             orders=case_filters.to_orders(order_by, items, attrs),
             first=first,
             after=after,
@@ -308,7 +334,12 @@ def generic_fields(
     one = _resolver(
         "case",
         one_case,
-        {"info": strawberry.Info[Context, Any], "id": Optional[strawberry.ID], "number": Optional[str], "return": Optional[Case]},
+        {
+            "info": strawberry.Info[Context, Any],
+            "id": strawberry.ID | None,
+            "number": str | None,
+            "return": Case | None,
+        },
         "One case by id or by number, whatever its business type.",
     )
     many = _resolver(
@@ -316,10 +347,10 @@ def generic_fields(
         list_all,
         {
             "info": strawberry.Info[Context, Any],
-            "where": Optional[dictionary.where],
-            "order_by": Optional[list[dictionary.order_by]],  # type: ignore[name-defined]
-            "first": Optional[int],
-            "after": Optional[str],
+            "where": dictionary.where | None,
+            "order_by": list[dictionary.order_by] | None,  # type: ignore[name-defined]
+            "first": int | None,
+            "after": str | None,
             "return": connection,
         },
         "Cases of every business type; first is at most 200 (default 50).",

@@ -105,7 +105,9 @@ def to_filter(
                 if ops is None or item_attr not in codes:
                     continue
                 item = items[codes[item_attr]]
-                parts.extend(_compares(f.DataField(item.code, item.type), ops, [*path, "data", item_attr]))
+                parts.extend(
+                    _compares(f.DataField(item.code, item.type), ops, [*path, "data", item_attr])
+                )
         else:
             parts.extend(_compares(SYSTEM_ATTRS[attr], value, [*path, attr]))
     node: f.Filter = parts[0] if len(parts) == 1 else f.AllOf(tuple(parts))

@@ -8,11 +8,11 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from sqlalchemy import ColumnElement, select
 
-from database import case_repo, filters as sql_filters
+from database import case_repo
 from database.tables import CaseRow
-from metamodel import datatypes, filters as f
+from metamodel import datatypes
+from metamodel import filters as f
 from metamodel.specs import CaseStatus
 from resolvers.context import Context
 from schema.case_types import BusinessTypeRef, OrgUnitRef
@@ -39,7 +39,9 @@ def decode_cursor(cursor: str | None) -> int:
             raise ValueError(kind)
         return int(value) + 1
     except (ValueError, UnicodeDecodeError) as error:
-        raise GraphQLError("not a cursor of this list", extensions={"code": "VALIDATION"}) from error
+        raise GraphQLError(
+            "not a cursor of this list", extensions={"code": "VALIDATION"}
+        ) from error
 
 
 def page_size(first: int | None) -> int:
@@ -66,7 +68,9 @@ async def case_object(ctx: Context, row: CaseRow, generated: GeneratedTypes) -> 
     return generated.case(
         id=strawberry.ID(str(row.id)),
         number=row.number,
-        business_type=BusinessTypeRef(code=types[row.business_type_id], name=names[row.business_type_id]),
+        business_type=BusinessTypeRef(
+            code=types[row.business_type_id], name=names[row.business_type_id]
+        ),
         business_type_version=row.business_type_version,
         status=CaseStatus(row.status),
         org_unit=OrgUnitRef(code=unit_code, name=unit_name),
@@ -86,7 +90,7 @@ async def case_object(ctx: Context, row: CaseRow, generated: GeneratedTypes) -> 
 async def page(
     ctx: Context,
     *,
-    where: ColumnElement[bool],
+    where: f.Filter,
     orders: Sequence[f.Order],
     first: int | None,
     after: str | None,
@@ -97,16 +101,8 @@ async def page(
     """One page of cases as a connection; `totalCount` runs its query only when selected."""
     size = page_size(first)
     offset = decode_cursor(after)
-    dialect = ctx.db.dialect
-    statement = (
-        select(CaseRow)
-        .where(where)
-        .order_by(*sql_filters.compile_order(list(orders), dialect=dialect))
-        .offset(offset)
-        .limit(size + 1)
-    )
     async with ctx.db.read() as session:
-        rows = list((await session.scalars(statement)).all())
+        rows = await case_repo.page_rows(session, where, orders, offset=offset, limit=size + 1)
     more = len(rows) > size
     rows = rows[:size]
     nodes = [await case_object(ctx, r, generated_by_type[r.business_type_id]) for r in rows]
@@ -114,7 +110,7 @@ async def page(
 
     async def count() -> int:
         async with ctx.db.read() as session:
-            return await case_repo.count(session, where)
+            return await case_repo.count_matching(session, where)
 
     return connection(
         edges=edges,

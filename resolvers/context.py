@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from strawberry.dataloader import DataLoader
+from strawberry.scalars import JSON
 
 from database import case_repo, metadata_repo
 from database.session import Database
@@ -75,7 +76,14 @@ def make_loaders(db: Database, stage_names: Callable[[], Awaitable[dict[str, str
             found = await case_repo.events(session, ids)
         return [
             [
-                CaseEvent(seq=e.seq, at=e.at, actor=e.actor, action=e.action, data=e.data, hash=e.hash)
+                CaseEvent(
+                    seq=e.seq,
+                    at=e.at,
+                    actor=e.actor,
+                    action=e.action,
+                    data=cast(JSON, e.data),
+                    hash=e.hash,
+                )
                 for e in found[i]
             ]
             for i in ids

@@ -7,7 +7,8 @@ from typing import Any
 import strawberry
 
 from metamodel import specs
-from schema import common, metadata_types as mt
+from schema import common
+from schema import metadata_types as mt
 
 
 def given(value: Any, default: Any = None) -> Any:

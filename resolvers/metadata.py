@@ -6,16 +6,17 @@ import asyncio
 from typing import Any
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from database import metadata_repo
+from database.session import Session as AsyncSession
 from database.tables import BusinessTypeRow
 from metamodel import datatypes, diagram, naming, serialization, validation, yaml_io
 from metamodel.snapshot import BusinessTypeStatus
 from metamodel.specs import DataItemSpec, ItemType, OrgUnitSpec, PostSpec, StageSpec
 from resolvers import convert, publishing
 from resolvers.context import Context
-from schema import common, metadata_types as mt
+from schema import common
+from schema import metadata_types as mt
 from schema.common import ErrorCode, user_error
 
 Info = strawberry.Info[Context, None]
@@ -27,7 +28,7 @@ def _code_problem(code: str, path: tuple[str | int, ...]) -> list[common.UserErr
     return [
         user_error(
             ErrorCode.VALIDATION,
-            f"'{code}' is not a valid code: use snake_case, 2-63 characters, starting with a letter",
+            f"'{code}' is not a valid code: snake_case, 2-63 characters, starting with a letter",
             path,
         )
     ]
@@ -43,7 +44,7 @@ async def _changed(info: Info) -> None:
 
 
 @strawberry.mutation(description="Create or replace an entry of the data dictionary.")
-async def upsert_data_item(info: Info, input: mt.UpsertDataItemInput) -> mt.UpsertDataItemPayload:  # noqa: A002
+async def upsert_data_item(info: Info, input: mt.UpsertDataItemInput) -> mt.UpsertDataItemPayload:
     """Validate the definition; a used item may not change type or lose ENUM options."""
     item = convert.data_item_in(input)
     errors = [
@@ -105,13 +106,15 @@ async def data_items(info: Info) -> list[mt.DataItem]:
 
 
 @strawberry.mutation(description="Create or replace a stage of the stage library.")
-async def upsert_stage(info: Info, input: mt.UpsertStageInput) -> mt.UpsertStagePayload:  # noqa: A002
+async def upsert_stage(info: Info, input: mt.UpsertStageInput) -> mt.UpsertStagePayload:
     """A library stage; a time limit, when given, is 1..10000."""
     errors = _code_problem(input.code, ("input", "code"))
     limit = convert.time_limit_in(input.time_limit)
     if limit is not None and limit.amount not in validation.TIME_LIMIT_RANGE:
         errors.append(
-            user_error(ErrorCode.VALIDATION, "a time limit is 1 to 10000", ("input", "timeLimit", "amount"))
+            user_error(
+                ErrorCode.VALIDATION, "a time limit is 1 to 10000", ("input", "timeLimit", "amount")
+            )
         )
     if not input.name.strip():
         errors.append(user_error(ErrorCode.REQUIRED, "a stage needs a name", ("input", "name")))
@@ -132,7 +135,7 @@ async def stages(info: Info) -> list[mt.Stage]:
 
 
 @strawberry.mutation(description="Create or replace a post.")
-async def upsert_post(info: Info, input: mt.UpsertPostInput) -> mt.UpsertPostPayload:  # noqa: A002
+async def upsert_post(info: Info, input: mt.UpsertPostInput) -> mt.UpsertPostPayload:
     """A post (岗位)."""
     errors = _code_problem(input.code, ("input", "code"))
     if not input.name.strip():
@@ -154,7 +157,7 @@ async def posts(info: Info) -> list[mt.Post]:
 
 
 @strawberry.mutation(description="Create, rename or move an org unit.")
-async def upsert_org_unit(info: Info, input: mt.UpsertOrgUnitInput) -> mt.UpsertOrgUnitPayload:  # noqa: A002
+async def upsert_org_unit(info: Info, input: mt.UpsertOrgUnitInput) -> mt.UpsertOrgUnitPayload:
     """The parent must exist and may not be the unit itself or below it."""
     errors = _code_problem(input.code, ("input", "code"))
     if not input.name.strip():
@@ -166,20 +169,28 @@ async def upsert_org_unit(info: Info, input: mt.UpsertOrgUnitInput) -> mt.Upsert
         parent = await metadata_repo.get_org_unit(session, parent_code) if parent_code else None
         if parent_code and parent is None:
             return mt.UpsertOrgUnitPayload(
-                errors=[user_error(ErrorCode.NOT_FOUND, f"no org unit '{parent_code}'", ("input", "parent"))]
+                errors=[
+                    user_error(
+                        ErrorCode.NOT_FOUND, f"no org unit '{parent_code}'", ("input", "parent")
+                    )
+                ]
             )
         if parent is not None and f"/{input.code}/" in parent.path:
             return mt.UpsertOrgUnitPayload(
                 errors=[
                     user_error(
                         ErrorCode.VALIDATION,
-                        f"'{parent_code}' is '{input.code}' or below it; a unit cannot be its own ancestor",
+                        f"'{parent_code}' is '{input.code}' or below it; a unit cannot be its own "
+                        "ancestor",
                         ("input", "parent"),
                     )
                 ]
             )
         row = await metadata_repo.save_org_unit(
-            session, OrgUnitSpec(input.code, input.name, parent_code), parent, now=info.context.now()
+            session,
+            OrgUnitSpec(input.code, input.name, parent_code),
+            parent,
+            now=info.context.now(),
         )
         out = convert.org_unit_out(row.code, row.name, row.path, parent_code)
     return mt.UpsertOrgUnitPayload(org_unit=out)
@@ -192,7 +203,9 @@ async def org_units(info: Info) -> list[mt.OrgUnit]:
         rows = await metadata_repo.get_org_units(session)
     codes = {r.id: r.code for r in rows}
     return [
-        convert.org_unit_out(r.code, r.name, r.path, codes.get(r.parent_id) if r.parent_id else None)
+        convert.org_unit_out(
+            r.code, r.name, r.path, codes.get(r.parent_id) if r.parent_id else None
+        )
         for r in rows
     ]
 
@@ -230,13 +243,15 @@ async def business_type_out(session: AsyncSession, row: BusinessTypeRow) -> mt.B
 @strawberry.mutation(description="Save a business type draft; the live version is untouched.")
 async def save_business_type_draft(
     info: Info,
-    input: mt.SaveBusinessTypeDraftInput,  # noqa: A002
+    input: mt.SaveBusinessTypeDraftInput,
 ) -> mt.SaveBusinessTypeDraftPayload:
     """Drafts may be incomplete: what publishing would refuse comes back as `problems`."""
     spec = convert.draft_in(input)
     errors = _code_problem(spec.code, ("input", "code"))
     if not spec.name.strip():
-        errors.append(user_error(ErrorCode.REQUIRED, "a business type needs a name", ("input", "name")))
+        errors.append(
+            user_error(ErrorCode.REQUIRED, "a business type needs a name", ("input", "name"))
+        )
     if errors:
         return mt.SaveBusinessTypeDraftPayload(errors=errors)
     async with info.context.db.transaction() as session:
@@ -252,7 +267,11 @@ async def validate_business_type(info: Info, code: str) -> list[common.Problem]:
     async with info.context.db.read() as session:
         row = await metadata_repo.get_business_type(session, code)
         if row is None:
-            return [common.Problem(code="NOT_FOUND", message=f"no business type '{code}'", path=["code"])]
+            return [
+                common.Problem(
+                    code="NOT_FOUND", message=f"no business type '{code}'", path=["code"]
+                )
+            ]
         found = await publishing.validate(session, serialization.business_type_from_dict(row.draft))
     return common.problems(found)
 
@@ -307,7 +326,9 @@ async def business_type(info: Info, code: str) -> mt.BusinessType | None:
         return None if row is None else await business_type_out(session, row)
 
 
-@strawberry.field(description="The whole metamodel as YAML (dictionary, stages, posts, org units, drafts).")
+@strawberry.field(
+    description="The whole metamodel as YAML (dictionary, stages, posts, org units, drafts)."
+)
 async def export_metamodel(info: Info) -> str:
     """What `yekuo metamodel apply` reads back."""
     async with info.context.db.read() as session:
@@ -324,7 +345,22 @@ async def export_metamodel(info: Info) -> str:
     return await asyncio.to_thread(yaml_io.dump, bundle)
 
 
-QUERIES: list[Any] = [data_items, stages, posts, org_units, business_types, business_type,
-                      validate_business_type, export_metamodel]
-MUTATIONS: list[Any] = [upsert_data_item, upsert_stage, upsert_post, upsert_org_unit,
-                        save_business_type_draft, publish_business_type, retire_business_type]
+QUERIES: list[Any] = [
+    data_items,
+    stages,
+    posts,
+    org_units,
+    business_types,
+    business_type,
+    validate_business_type,
+    export_metamodel,
+]
+MUTATIONS: list[Any] = [
+    upsert_data_item,
+    upsert_stage,
+    upsert_post,
+    upsert_org_unit,
+    save_business_type_draft,
+    publish_business_type,
+    retire_business_type,
+]

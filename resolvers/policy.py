@@ -14,6 +14,7 @@ from typing import Any
 from graphql import (
     ExecutionResult,
     FieldNode,
+    FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
     InlineFragmentNode,
@@ -54,7 +55,9 @@ def denial(access: Access, principal: Any) -> tuple[str, str] | None:
 
 
 def root_fields(
-    selection_set: SelectionSetNode, fragments: Mapping[str, Any], seen: frozenset[str] = frozenset()
+    selection_set: SelectionSetNode,
+    fragments: Mapping[str, Any],
+    seen: frozenset[str] = frozenset(),
 ) -> Iterator[str]:
     """Names of the root fields an operation selects, through fragments."""
     for selection in selection_set.selections:
@@ -83,7 +86,9 @@ class Authorize(SchemaExtension):
         operation = get_operation_ast(document, context.operation_name) if document else None
         if isinstance(operation, OperationDefinitionNode) and document is not None:
             fragments = {
-                d.name.value: d for d in document.definitions if hasattr(d, "type_condition")
+                d.name.value: d
+                for d in document.definitions
+                if isinstance(d, FragmentDefinitionNode)
             }
             principal = getattr(context.context, "principal", None)
             kind = operation.operation.value

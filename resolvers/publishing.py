@@ -14,14 +14,15 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLSchema, find_breaking_changes, find_dangerous_changes
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from database import metadata_repo
+from database.session import Session as AsyncSession
 from metamodel import serialization, validation
 from metamodel.snapshot import BusinessTypeStatus, MetamodelSnapshot, PublishedType
 from metamodel.specs import BusinessTypeSpec, BusinessTypeVersion, Problem
 from resolvers.context import Context
-from schema import common, metadata_types as mt
+from schema import common
+from schema import metadata_types as mt
 from schema.common import ErrorCode, user_error
 
 log = logging.getLogger(__name__)
@@ -68,9 +69,7 @@ def with_version(snapshot: MetamodelSnapshot, version: BusinessTypeVersion) -> M
     previous = next((t for t in snapshot.types if t.code == version.code), None)
     retired = dict(previous.retired_items) if previous else {}
     if previous:
-        retired.update(
-            {c: i for c, i in previous.latest.items.items() if c not in version.items}
-        )
+        retired.update({c: i for c, i in previous.latest.items.items() if c not in version.items})
     retired = {c: i for c, i in retired.items() if c not in version.items}
     types.append(
         PublishedType(

@@ -9,7 +9,8 @@ from enum import Enum
 import strawberry
 
 from metamodel.naming import camel
-from metamodel.specs import ItemType, Problem as ProblemSpec, TimeUnit
+from metamodel.specs import ItemType, TimeUnit
+from metamodel.specs import Problem as ProblemSpec
 
 
 @strawberry.enum(description="Why a mutation changed nothing.")

@@ -447,15 +447,15 @@ def _where(name: str, data_where: type, *, with_business_type: bool) -> type:
     )
     _retype(cls, "and_", Optional[list[cls]])  # type: ignore[valid-type]
     _retype(cls, "or_", Optional[list[cls]])  # type: ignore[valid-type]
-    _retype(cls, "not_", Optional[cls])  # type: ignore[valid-type]
+    _retype(cls, "not_", Optional[cls])
     return cls
 
 
 def _order_by(name: str, data_order_by: type) -> type:
     """A `…OrderBy` input: set exactly one field per entry of the `orderBy` list."""
-    fields: dict[str, tuple[Any, Any]] = {
-        f: (Optional[SortDirection], U) for f in SORTABLE_SYSTEM_FIELDS
-    }
+    fields: dict[str, tuple[Any, Any]] = dict.fromkeys(
+        SORTABLE_SYSTEM_FIELDS, (Optional[SortDirection], U)
+    )
     fields["data"] = (Optional[data_order_by], U)
     return _make(
         name, fields, is_input=True, description="One ordering key; set exactly one field."

@@ -69,7 +69,9 @@ def _fields(
     return found
 
 
-def _multiplier(node: FieldNode, field: GraphQLField | None, parent: GraphQLNamedType | None) -> int:
+def _multiplier(
+    node: FieldNode, field: GraphQLField | None, parent: GraphQLNamedType | None
+) -> int:
     """How many times a field's selection may repeat: its page size, a list factor, or once."""
     for argument in node.arguments or ():
         if argument.name.value == "first":
@@ -132,9 +134,13 @@ class QueryBounds(ValidationRule):
         root = schema.get_root_type(node.operation)
         depth, aliases, cost = measure(node.selection_set, _fragments(self.context), root)
         if depth > MAX_DEPTH:
-            self.report_error(GraphQLError(f"the query is {depth} levels deep; at most {MAX_DEPTH}", node))
+            self.report_error(
+                GraphQLError(f"the query is {depth} levels deep; at most {MAX_DEPTH}", node)
+            )
         if aliases > MAX_ALIASES:
-            self.report_error(GraphQLError(f"the query uses {aliases} aliases; at most {MAX_ALIASES}", node))
+            self.report_error(
+                GraphQLError(f"the query uses {aliases} aliases; at most {MAX_ALIASES}", node)
+            )
         if cost > MAX_COST:
             self.report_error(
                 GraphQLError(

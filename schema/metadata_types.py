@@ -10,7 +10,9 @@ import strawberry
 from metamodel.specs import BusinessGroup, Role
 from schema.common import ItemTypeEnum, Problem, TimeLimit, TimeLimitInput, UserError
 
-BusinessGroupEnum = strawberry.enum(BusinessGroup, name="BusinessGroup", description="业务类别 family.")
+BusinessGroupEnum = strawberry.enum(
+    BusinessGroup, name="BusinessGroup", description="业务类别 family."
+)
 RoleEnum = strawberry.enum(Role, name="Role", description="What a user may do in general.")
 U = strawberry.UNSET
 
@@ -302,7 +304,7 @@ class BusinessType:
     mermaid: strawberry.Private[str]
 
     @strawberry.field(description="The flow of the latest version (or the draft) as a diagram.")
-    def diagram(self, format: DiagramFormat = DiagramFormat.MERMAID) -> str:  # noqa: A002
+    def diagram(self, format: DiagramFormat = DiagramFormat.MERMAID) -> str:
         """Only MERMAID exists so far."""
         return self.mermaid
 

@@ -8,20 +8,25 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-import strawberry
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
-from strawberry.asgi import GraphQL
-from strawberry.extensions.validation_cache import _get_validate_cache
 
 from database import user_repo
 from database.session import Database
+from resolvers import endpoint
 from resolvers.build import build_schema
 from resolvers.context import Context, VersionCache
+from resolvers.endpoint import GraphQLEndpoint
 from schema.generated import TypeFactory
 from server.registry import SchemaRegistry
 from server.security import Credentials
@@ -35,28 +40,17 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter("yekuo_graphql_requests", "GraphQL requests", registry=self.registry)
-        self.seconds = Histogram("yekuo_graphql_seconds", "GraphQL request time", registry=self.registry)
-        self.revision = Gauge("yekuo_schema_revision", "Metadata revision served", registry=self.registry)
-        self.build = Gauge("yekuo_schema_build_seconds", "Last schema build time", registry=self.registry)
-
-
-class GraphQLApp(GraphQL[Context, None]):
-    """Strawberry's ASGI app with our context; its `schema` is swapped by the registry."""
-
-    def __init__(self, schema: strawberry.Schema, services: Services) -> None:
-        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=False)
-        self.services = services
-
-    async def get_context(self, request: Any, response: Any) -> Context:
-        """The caller from the Bearer token (None when absent or no longer valid)."""
-        return Context(
-            db=self.services.db,
-            principal=await self.services.principal(request.headers.get("authorization")),
-            credentials=self.services.credentials,
-            versions=self.services.versions,
-            build_schema=self.services.build,
-            metadata_changed=self.services.metadata_changed,
+        self.requests = Counter(
+            "yekuo_graphql_requests", "GraphQL requests", registry=self.registry
+        )
+        self.seconds = Histogram(
+            "yekuo_graphql_seconds", "GraphQL request time", registry=self.registry
+        )
+        self.revision = Gauge(
+            "yekuo_schema_revision", "Metadata revision served", registry=self.registry
+        )
+        self.build = Gauge(
+            "yekuo_schema_build_seconds", "Last schema build time", registry=self.registry
         )
 
 
@@ -72,13 +66,24 @@ class Services:
         self.registry = SchemaRegistry(self.db, self.build, poll_seconds=settings.poll_seconds)
         self.metrics = Metrics()
 
-    def build(self, snapshot: Any) -> strawberry.Schema:
+    def build(self, snapshot: Any) -> Any:
         """Build a schema with this process's class cache."""
         return build_schema(snapshot, self.factory)
 
     async def metadata_changed(self) -> None:
         """This process changed metadata: serve it before answering."""
         await self.registry.refresh()
+
+    async def context(self, request: Any) -> Context:
+        """The context of one GraphQL request."""
+        return Context(
+            db=self.db,
+            principal=await self.principal(request.headers.get("authorization")),
+            credentials=self.credentials,
+            versions=self.versions,
+            build_schema=self.build,
+            metadata_changed=self.metadata_changed,
+        )
 
     async def principal(self, authorization: str | None) -> user_repo.Principal | None:
         """The user a Bearer token names, if the token is valid and still current."""
@@ -97,19 +102,17 @@ class Services:
 def create_app(settings: Settings) -> Starlette:
     """The application for `settings`."""
     services = Services(settings)
-    holder: dict[str, GraphQLApp] = {}
+    holder: dict[str, GraphQLEndpoint] = {}
 
-    def swap(schema: strawberry.Schema) -> None:
-        # Old schemas stay alive in the validation cache's keys: clear it on every swap.
-        _get_validate_cache(256).cache_clear()
+    def swap(schema: Any) -> None:
         if "app" in holder:
-            holder["app"].schema = schema
+            holder["app"].swap(schema)
         services.metrics.revision.set(services.registry.revision)
         services.metrics.build.set(services.registry.build_seconds)
 
     services.registry.on_swap(swap)
 
-    class GraphQLEndpoint:
+    class MeteredGraphQL:
         """An ASGI endpoint (a plain function would be taken for a request handler by Route)."""
 
         async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -123,7 +126,7 @@ def create_app(settings: Settings) -> Starlette:
     async def sdl(_request: Request) -> Response:
         schema = services.registry.schema
         assert schema is not None
-        return PlainTextResponse(schema.as_str() + "\n")
+        return PlainTextResponse(endpoint.sdl(schema))
 
     async def healthz(_request: Request) -> Response:
         return JSONResponse(
@@ -141,7 +144,7 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await services.registry.start()
         assert services.registry.schema is not None
-        holder["app"] = GraphQLApp(services.registry.schema, services)
+        holder["app"] = GraphQLEndpoint(services.registry.schema, services.context)
         try:
             yield
         finally:
@@ -150,7 +153,7 @@ def create_app(settings: Settings) -> Starlette:
 
     app = Starlette(
         routes=[
-            Route("/graphql", GraphQLEndpoint(), methods=["GET", "POST"]),
+            Route("/graphql", MeteredGraphQL(), methods=["GET", "POST"]),
             Route("/schema.graphql", sdl),
             Route("/healthz", healthz),
             Route("/metrics", metrics),

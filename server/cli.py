@@ -45,7 +45,12 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> int:
 
 
 async def _add_user(
-    username: str, name: str, password: str, roles: Sequence[str], posts: Sequence[str], org: str | None
+    username: str,
+    name: str,
+    password: str,
+    roles: Sequence[str],
+    posts: Sequence[str],
+    org: str | None,
 ) -> str | None:
     config = settings_module.load()
     db = Database(config.database_url)
@@ -59,12 +64,6 @@ async def _add_user(
             unknown = [p for p in posts if p not in known]
             if unknown:
                 return f"no post(s) {', '.join(unknown)}"
-            from database.tables import PostRow
-            from sqlalchemy import select
-
-            post_ids = list(
-                (await session.scalars(select(PostRow.id).where(PostRow.code.in_(list(posts))))).all()
-            )
             await user_repo.save(
                 session,
                 username=username,
@@ -72,7 +71,7 @@ async def _add_user(
                 password_hash=credentials.hash_password(password),
                 roles=list(roles),
                 org_unit_id=unit.id if unit else None,
-                post_ids=post_ids,
+                post_codes=list(posts),
                 now=_now(),
             )
         return None
@@ -90,7 +89,9 @@ def cmd_user_add(args: argparse.Namespace) -> int:
         print("yekuo: a password has at least 8 characters", file=sys.stderr)
         return 2
     error = asyncio.run(
-        _add_user(args.username, args.name or args.username, password, args.role, args.post, args.org)
+        _add_user(
+            args.username, args.name or args.username, password, args.role, args.post, args.org
+        )
     )
     if error:
         print(f"yekuo: {error}", file=sys.stderr)
@@ -172,7 +173,9 @@ def parser() -> argparse.ArgumentParser:
     ensure = user.add_parser("ensure-admin", help="create an administrator on an empty database")
     ensure.set_defaults(run=cmd_user_ensure_admin)
 
-    schema = commands.add_parser("schema", help="schema").add_subparsers(dest="schema", required=True)
+    schema = commands.add_parser("schema", help="schema").add_subparsers(
+        dest="schema", required=True
+    )
     schema.add_parser("print", help="print the generated SDL").set_defaults(run=cmd_schema_print)
     return top
 

@@ -15,15 +15,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import strawberry
-
 from database import metadata_repo
 from database.session import Database
 from metamodel.snapshot import MetamodelSnapshot
 
 log = logging.getLogger(__name__)
 
-Builder = Callable[[MetamodelSnapshot], strawberry.Schema]
+Builder = Callable[[MetamodelSnapshot], Any]
+"""Builds a schema object for a snapshot; the registry only holds and hands it over."""
 
 
 class SchemaRegistry:
@@ -33,17 +32,17 @@ class SchemaRegistry:
         self.db = db
         self.build = build
         self.poll_seconds = poll_seconds
-        self.schema: strawberry.Schema | None = None
+        self.schema: Any | None = None
         self.revision = -1
         self.last_error: str | None = None
         self.build_seconds = 0.0
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._listeners: list[Callable[[strawberry.Schema], None]] = []
+        self._listeners: list[Callable[[Any], None]] = []
         self._listen_connection: Any = None
 
-    def on_swap(self, listener: Callable[[strawberry.Schema], None]) -> None:
+    def on_swap(self, listener: Callable[[Any], None]) -> None:
         """Call `listener` with each new schema once it is live."""
         self._listeners.append(listener)
 
@@ -79,13 +78,19 @@ class SchemaRegistry:
                 schema = await asyncio.to_thread(self.build, snapshot)
             except Exception as error:
                 self.last_error = f"{type(error).__name__}: {error}"
-                log.exception("schema build for revision %d failed; the old schema keeps serving", revision)
+                log.exception(
+                    "schema build for revision %d failed; the old schema keeps serving", revision
+                )
                 if raise_errors:
                     raise
                 return False
             self.build_seconds = time.perf_counter() - started
             self.schema, self.revision, self.last_error = schema, snapshot.revision, None
-            log.info("serving schema revision %d (built in %.3f s)", snapshot.revision, self.build_seconds)
+            log.info(
+                "serving schema revision %d (built in %.3f s)",
+                snapshot.revision,
+                self.build_seconds,
+            )
             for listener in self._listeners:
                 listener(schema)
             return True
@@ -117,9 +122,10 @@ class SchemaRegistry:
                 await connection.add_listener(
                     metadata_repo.NOTIFY_CHANNEL, lambda *_args: self.poke()
                 )
+                closed = asyncio.Event()
+                connection.add_termination_listener(lambda *_args, done=closed: done.set())
                 self.poke()  # anything published while we were not listening
-                while not connection.is_closed():
-                    await asyncio.sleep(1.0)
+                await closed.wait()
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -19,7 +19,9 @@ from sqlalchemy import delete, text
 from database import migrate, tables
 from database.session import Database
 
-PG_ADMIN_URL = os.environ.get("YEKUO_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "YEKUO_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def backend() -> str:
@@ -55,7 +57,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     name = f"yekuo_test_{uuid.uuid4().hex[:10]}"
     try:
         asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-    except (OSError, asyncio.TimeoutError) as error:
+    except (TimeoutError, OSError) as error:
         if os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL is unreachable on CI: {error}")
         pytest.skip(f"PostgreSQL is unreachable: {error}")

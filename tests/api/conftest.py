@@ -29,16 +29,22 @@ class Api:
     app: Any
     tokens: dict[str, str] = field(default_factory=dict)
 
-    async def post(self, query: str, variables: dict[str, Any] | None = None, *, as_user: str | None = "admin") -> dict[str, Any]:
+    async def post(
+        self, query: str, variables: dict[str, Any] | None = None, *, as_user: str | None = "admin"
+    ) -> dict[str, Any]:
         headers = {}
         if as_user is not None:
             headers["Authorization"] = f"Bearer {await self.token(as_user)}"
-        response = await self.client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        response = await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
 
-    async def data(self, query: str, variables: dict[str, Any] | None = None, *, as_user: str | None = "admin") -> dict[str, Any]:
+    async def data(
+        self, query: str, variables: dict[str, Any] | None = None, *, as_user: str | None = "admin"
+    ) -> dict[str, Any]:
         body = await self.post(query, variables, as_user=as_user)
         assert not body.get("errors"), body["errors"]
         result: dict[str, Any] = body["data"]
@@ -61,7 +67,15 @@ class Api:
         await self.app.state.services.registry.refresh()
 
 
-async def add_user(db: Database, username: str, roles: list[str], *, password: str | None = None, org_unit_id: int | None = None, post_ids: list[int] | None = None) -> None:
+async def add_user(
+    db: Database,
+    username: str,
+    roles: list[str],
+    *,
+    password: str | None = None,
+    org_unit_id: int | None = None,
+    posts: list[str] | None = None,
+) -> None:
     credentials = Credentials(SECRET)
     async with db.transaction() as session:
         await user_repo.save(
@@ -71,7 +85,7 @@ async def add_user(db: Database, username: str, roles: list[str], *, password: s
             password_hash=credentials.hash_password(password or f"{username}-password"),
             roles=roles,
             org_unit_id=org_unit_id,
-            post_ids=post_ids or [],
+            post_codes=posts or [],
             now=dt.datetime.now(dt.UTC),
         )
 
@@ -79,7 +93,9 @@ async def add_user(db: Database, username: str, roles: list[str], *, password: s
 @pytest.fixture
 async def api(db: Database, database_url: str, tmp_path: Path) -> AsyncIterator[Api]:
     await add_user(db, "admin", ["ADMIN"], password=ADMIN_PASSWORD)
-    settings = Settings(data_dir=tmp_path, database_url=database_url, secret=SECRET, poll_seconds=0.1)
+    settings = Settings(
+        data_dir=tmp_path, database_url=database_url, secret=SECRET, poll_seconds=0.1
+    )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

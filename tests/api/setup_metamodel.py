@@ -10,7 +10,15 @@ ITEMS: list[dict[str, Any]] = [
     {"code": "customer_name", "label": "户名", "type": "STRING", "maxLength": 100},
     {"code": "id_number", "label": "证件号码", "type": "ID_NUMBER"},
     {"code": "contact_phone", "label": "联系电话", "type": "PHONE"},
-    {"code": "capacity_kva", "label": "申请容量", "type": "DECIMAL", "unit": "kVA", "min": "0.1", "max": "100000", "indexed": True},
+    {
+        "code": "capacity_kva",
+        "label": "申请容量",
+        "type": "DECIMAL",
+        "unit": "kVA",
+        "min": "0.1",
+        "max": "100000",
+        "indexed": True,
+    },
     {"code": "power_source_count", "label": "电源数量", "type": "INTEGER", "min": "1", "max": "4"},
     {"code": "requested_date", "label": "期望接电日期", "type": "DATE"},
     {"code": "is_important", "label": "重要客户", "type": "BOOLEAN"},
@@ -18,7 +26,10 @@ ITEMS: list[dict[str, Any]] = [
         "code": "electricity_category",
         "label": "用电类别",
         "type": "ENUM",
-        "options": [{"value": "RESIDENT", "label": "居民生活"}, {"value": "COMMERCIAL", "label": "工商业"}],
+        "options": [
+            {"value": "RESIDENT", "label": "居民生活"},
+            {"value": "COMMERCIAL", "label": "工商业"},
+        ],
     },
     {"code": "deposit", "label": "预付费", "type": "MONEY"},
     {"code": "survey_notes", "label": "勘查意见", "type": "TEXT"},
@@ -90,8 +101,14 @@ async def define_basics(api: Api) -> None:
     for code, name in [("acceptor", "受理员"), ("surveyor", "勘查员")]:
         result = await api.data(UPSERT_POST, {"input": {"code": code, "name": name}})
         assert result["upsertPost"]["errors"] == []
-    for code, name, parent in [("province", "省公司", None), ("city", "市公司", "province"), ("county", "县公司", "city")]:
-        result = await api.data(UPSERT_ORG, {"input": {"code": code, "name": name, "parent": parent}})
+    for code, name, parent in [
+        ("province", "省公司", None),
+        ("city", "市公司", "province"),
+        ("county", "县公司", "city"),
+    ]:
+        result = await api.data(
+            UPSERT_ORG, {"input": {"code": code, "name": name, "parent": parent}}
+        )
         assert result["upsertOrgUnit"]["errors"] == []
 
 

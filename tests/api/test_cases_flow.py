@@ -34,7 +34,20 @@ async def test_publish_then_create_update_and_list_without_restart(api: Api) -> 
 
     created = await api.data(
         CREATE,
-        {"input": {"orgUnit": "county", "submit": True, "data": application("张三", "630", electricityCategory="COMMERCIAL", requestedDate="2026-12-01", isImportant=True, deposit="100.5")}},
+        {
+            "input": {
+                "orgUnit": "county",
+                "submit": True,
+                "data": application(
+                    "张三",
+                    "630",
+                    electricityCategory="COMMERCIAL",
+                    requestedDate="2026-12-01",
+                    isImportant=True,
+                    deposit="100.5",
+                ),
+            }
+        },
     )
     payload = created["createHvNewCase"]
     assert payload["errors"] == []
@@ -56,16 +69,36 @@ async def test_publish_then_create_update_and_list_without_restart(api: Api) -> 
     assert len(payload["accessCode"]) == 12
     assert case["number"].isdigit() and len(case["number"]) == 13
 
-    draft = (await api.data(CREATE, {"input": {"orgUnit": "city", "data": application("李四", "100")}}))["createHvNewCase"]["case"]
+    draft = (
+        await api.data(CREATE, {"input": {"orgUnit": "city", "data": application("李四", "100")}})
+    )["createHvNewCase"]["case"]
     assert draft["status"] == "DRAFT" and draft["currentStages"] == []
     assert draft["number"] != case["number"]
 
-    updated = await api.data(UPDATE, {"input": {"id": case["id"], "expectedVersion": case["version"], "data": {"customerName": "张三丰", "capacityKva": "800.25"}}})
+    updated = await api.data(
+        UPDATE,
+        {
+            "input": {
+                "id": case["id"],
+                "expectedVersion": case["version"],
+                "data": {"customerName": "张三丰", "capacityKva": "800.25"},
+            }
+        },
+    )
     assert updated["updateHvNewCaseData"]["errors"] == []
     assert updated["updateHvNewCaseData"]["case"]["version"] == case["version"] + 1
     assert updated["updateHvNewCaseData"]["case"]["data"]["capacityKva"] == "800.25"
 
-    stale = await api.data(UPDATE, {"input": {"id": case["id"], "expectedVersion": case["version"], "data": {"customerName": "王五"}}})
+    stale = await api.data(
+        UPDATE,
+        {
+            "input": {
+                "id": case["id"],
+                "expectedVersion": case["version"],
+                "data": {"customerName": "王五"},
+            }
+        },
+    )
     assert [e["code"] for e in stale["updateHvNewCaseData"]["errors"]] == ["CONFLICT"]
 
     big = await api.data(LIST, {"where": {"data": {"capacityKva": {"gt": "160"}}}})
@@ -75,7 +108,18 @@ async def test_publish_then_create_update_and_list_without_restart(api: Api) -> 
     every = await api.data(LIST, {"orderBy": [{"data": {"capacityKva": "ASC"}}]})
     assert [n["data"]["capacityKva"] for n in every["hvNewCases"]["nodes"]] == ["100", "800.25"]
 
-    either = await api.data(LIST, {"where": {"or": [{"status": {"eq": "DRAFT"}}, {"data": {"electricityCategory": {"eq": "COMMERCIAL"}}}]}, "orderBy": [{"number": "DESC"}]})
+    either = await api.data(
+        LIST,
+        {
+            "where": {
+                "or": [
+                    {"status": {"eq": "DRAFT"}},
+                    {"data": {"electricityCategory": {"eq": "COMMERCIAL"}}},
+                ]
+            },
+            "orderBy": [{"number": "DESC"}],
+        },
+    )
     assert len(either["hvNewCases"]["nodes"]) == 2
 
     in_city = await api.data(LIST, {"where": {"orgUnit": {"eq": "city"}}})
@@ -83,13 +127,25 @@ async def test_publish_then_create_update_and_list_without_restart(api: Api) -> 
 
     paged = await api.data(LIST, {"first": 1, "orderBy": [{"createdAt": "ASC"}]})
     assert paged["hvNewCases"]["pageInfo"]["hasNextPage"] is True
-    rest = await api.data(LIST, {"first": 1, "after": paged["hvNewCases"]["pageInfo"]["endCursor"], "orderBy": [{"createdAt": "ASC"}]})
+    rest = await api.data(
+        LIST,
+        {
+            "first": 1,
+            "after": paged["hvNewCases"]["pageInfo"]["endCursor"],
+            "orderBy": [{"createdAt": "ASC"}],
+        },
+    )
     assert rest["hvNewCases"]["pageInfo"]["hasNextPage"] is False
     assert rest["hvNewCases"]["nodes"][0]["number"] != paged["hvNewCases"]["nodes"][0]["number"]
 
-    across = await api.data("{ cases(where: {businessType: {eq: \"hv_new\"}}) { totalCount nodes { number ... on HvNewCase { data { customerName } } } } }")
+    across = await api.data(
+        '{ cases(where: {businessType: {eq: "hv_new"}}) { totalCount nodes { number ... on HvNewCase { data { customerName } } } } }'
+    )
     assert across["cases"]["totalCount"] == 2
-    one = await api.data("query($n: String!) { case(number: $n) { status ... on HvNewCase { data { capacityKva } } } }", {"n": case["number"]})
+    one = await api.data(
+        "query($n: String!) { case(number: $n) { status ... on HvNewCase { data { capacityKva } } } }",
+        {"n": case["number"]},
+    )
     assert one["case"] == {"status": "IN_PROGRESS", "data": {"capacityKva": "800.25"}}
 
 
@@ -98,7 +154,17 @@ async def test_bad_data_reports_every_problem_with_paths_and_changes_nothing(api
     await publish_hv_new(api)
     result = await api.data(
         CREATE,
-        {"input": {"orgUnit": "county", "data": {"customerName": "x" * 101, "idNumber": "110105194912310021", "capacityKva": "0", "deposit": "1.234"}}},
+        {
+            "input": {
+                "orgUnit": "county",
+                "data": {
+                    "customerName": "x" * 101,
+                    "idNumber": "110105194912310021",
+                    "capacityKva": "0",
+                    "deposit": "1.234",
+                },
+            }
+        },
     )
     errors = result["createHvNewCase"]["errors"]
     assert result["createHvNewCase"]["case"] is None
@@ -116,7 +182,9 @@ async def test_bad_data_reports_every_problem_with_paths_and_changes_nothing(api
 async def test_idempotent_create_returns_the_first_case(api: Api) -> None:
     await define_basics(api)
     await publish_hv_new(api)
-    variables = {"input": {"orgUnit": "county", "idempotencyKey": "req-1", "data": application("赵六", "50")}}
+    variables = {
+        "input": {"orgUnit": "county", "idempotencyKey": "req-1", "data": application("赵六", "50")}
+    }
     first = (await api.data(CREATE, variables))["createHvNewCase"]
     again = (await api.data(CREATE, variables))["createHvNewCase"]
     assert again["case"]["id"] == first["case"]["id"]
@@ -127,7 +195,23 @@ async def test_idempotent_create_returns_the_first_case(api: Api) -> None:
 async def test_editable_at_limits_writes_to_its_stages(api: Api) -> None:
     await define_basics(api)
     await publish_hv_new(api)
-    case = (await api.data(CREATE, {"input": {"orgUnit": "county", "submit": True, "data": application("钱七", "10")}}))["createHvNewCase"]["case"]
-    refused = await api.data(UPDATE, {"input": {"id": case["id"], "expectedVersion": case["version"], "data": {"surveyNotes": "ok"}}})
+    case = (
+        await api.data(
+            CREATE,
+            {"input": {"orgUnit": "county", "submit": True, "data": application("钱七", "10")}},
+        )
+    )["createHvNewCase"]["case"]
+    refused = await api.data(
+        UPDATE,
+        {
+            "input": {
+                "id": case["id"],
+                "expectedVersion": case["version"],
+                "data": {"surveyNotes": "ok"},
+            }
+        },
+    )
     errors = refused["updateHvNewCaseData"]["errors"]
-    assert [(e["code"], e["path"]) for e in errors] == [("VALIDATION", ["input", "data", "surveyNotes"])]
+    assert [(e["code"], e["path"]) for e in errors] == [
+        ("VALIDATION", ["input", "data", "surveyNotes"])
+    ]

@@ -882,3 +882,11 @@ async def test_expression_index_serves_the_filter(
     finally:
         async with db.engine.begin() as connection:
             await connection.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+
+
+def test_operator_sets_match_the_codecs() -> None:
+    from database import filters
+    from metamodel import datatypes
+
+    assert filters.ORDERED_TYPES == datatypes.ORDERED_TYPES == ORDERED
+    assert filters.TEXTUAL_TYPES == datatypes.TEXTUAL_TYPES == TEXTUAL
