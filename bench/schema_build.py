@@ -127,7 +127,9 @@ def dictionary_item(index: int) -> DataItemSpec:
 
 def extra_item(round_number: int) -> DataItemSpec:
     """An item no synthetic type uses: publish rounds add these to a draft."""
-    return DataItemSpec(f"{EXTRA_PREFIX}{round_number}", f"新增项目 {round_number}", ItemType.STRING)
+    return DataItemSpec(
+        f"{EXTRA_PREFIX}{round_number}", f"新增项目 {round_number}", ItemType.STRING
+    )
 
 
 def dictionary(size: int = DICTIONARY_SIZE) -> dict[str, DataItemSpec]:
@@ -165,7 +167,9 @@ def type_spec(
         time_limit=TimeLimit(40, TimeUnit.WORKING_DAYS),
         items=tuple(usages),
         stages=tuple(
-            StageUsage(s.code, outcomes=("APPROVE", "RETURN") if s.code == "survey" else ("APPROVE",))
+            StageUsage(
+                s.code, outcomes=("APPROVE", "RETURN") if s.code == "survey" else ("APPROVE",)
+            )
             for s in stages
         ),
         transitions=tuple(transitions),
@@ -402,7 +406,16 @@ def start_server(name: str, url: str, data_dir: Path) -> Server:
     log_path = data_dir / f"server-{name}.log"
     log = log_path.open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "server.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
         cwd=ROOT,
         env=env,
         stdin=subprocess.DEVNULL,
@@ -421,7 +434,9 @@ async def wait_healthy(servers: Sequence[Server], timeout: float = 120.0) -> Non
         for server in servers:
             while True:
                 if server.process.poll() is not None:
-                    raise RuntimeError(f"server {server.name} exited:\n{server.log_path.read_text()}")
+                    raise RuntimeError(
+                        f"server {server.name} exited:\n{server.log_path.read_text()}"
+                    )
                 with contextlib.suppress(httpx.HTTPError):
                     if (await client.get(server.url + "/healthz")).status_code == 200:
                         break
@@ -430,7 +445,7 @@ async def wait_healthy(servers: Sequence[Server], timeout: float = 120.0) -> Non
                 await asyncio.sleep(0.1)
 
 
-FIELDS_OF = 'query($name: String!) { __type(name: $name) { fields { name } } }'
+FIELDS_OF = "query($name: String!) { __type(name: $name) { fields { name } } }"
 LOGIN = """mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token } }"""
 SAVE_DRAFT = """mutation($input: SaveBusinessTypeDraftInput!) { saveBusinessTypeDraft(input: $input) {
   problems { code message } errors { code message } } }"""
@@ -453,8 +468,7 @@ def draft_input(spec: BusinessTypeSpec) -> dict[str, Any]:
         ],
         "stages": [{"stage": s.stage, "outcomes": list(s.outcomes)} for s in spec.stages],
         "transitions": [
-            {"from": t.from_stage, "to": list(t.to), "outcome": t.outcome}
-            for t in spec.transitions
+            {"from": t.from_stage, "to": list(t.to), "outcome": t.outcome} for t in spec.transitions
         ],
         "start": spec.start,
     }
@@ -552,8 +566,12 @@ async def measure_publishes(a: Server, b: Server, types: int, rounds: int) -> li
             revision = await revision_of(client, a)
             results.append(
                 Round(
-                    revision, publish, a_served, b_served,
-                    a.build_seconds(revision), b.build_seconds(revision),
+                    revision,
+                    publish,
+                    a_served,
+                    b_served,
+                    a.build_seconds(revision),
+                    b.build_seconds(revision),
                 )
             )
     return results

@@ -1,4 +1,4 @@
-"""Opening a case, writing its data and submitting it: commands over CaseState, no I/O.
+"""Opening a case and writing its data: commands over CaseState, no I/O.
 
 Items with `editableAt` may be written only while the case is in one of those stages; a draft
 counts as being before its start stage, so a draft may carry what the start stage edits.
@@ -6,10 +6,10 @@ counts as being before its start stage, so a draft may carry what the start stag
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
+from dataclasses import replace
 
-from casework.model import CaseState, Event, Refused, StageState, StageStatus
+from casework.model import CaseState, Event, Refused
 from metamodel import datatypes
 from metamodel.specs import BusinessTypeVersion, CaseStatus, Problem
 
@@ -17,53 +17,17 @@ WRITABLE_STATUSES = frozenset({CaseStatus.DRAFT, CaseStatus.IN_PROGRESS})
 
 
 def open_case(
-    version: BusinessTypeVersion,
-    data: Mapping[str, object],
-    *,
-    submit: bool,
-    now: dt.datetime,
+    version: BusinessTypeVersion, data: Mapping[str, object]
 ) -> tuple[CaseState, list[Event]]:
-    """A new case in DRAFT holding `data` (already coerced), submitted at once if asked."""
+    """A new case in DRAFT holding `data` (already coerced); `lifecycle.submit` sends it on."""
     draft = CaseState(
         business_type=version.code, version=version.version, status=CaseStatus.DRAFT, data={}
     )
-    problems = _write_problems(draft, version, data, path=("input", "data"))
+    problems = _write_problems(draft, version, data, path=("input", "data"), at=None)
     if problems:
         raise Refused(problems)
-    state = CaseState(
-        business_type=version.code,
-        version=version.version,
-        status=CaseStatus.DRAFT,
-        data={k: v for k, v in data.items() if v is not None},
-    )
-    events = [Event("CREATED", {"data": _json(version, state.data)})]
-    if submit:
-        state, more = submit_case(state, version, now=now)
-        events.extend(more)
-    return state, events
-
-
-def submit_case(
-    state: CaseState, version: BusinessTypeVersion, *, now: dt.datetime
-) -> tuple[CaseState, list[Event]]:
-    """Submit a draft: it enters the start stage and is IN_PROGRESS."""
-    if state.status is not CaseStatus.DRAFT:
-        raise Refused(
-            [Problem("INVALID_TRANSITION", f"a {state.status.value} case cannot be submitted", ())]
-        )
-    start = version.spec.start
-    if start is None:  # validation refuses to publish such a type; guard the invariant anyway
-        raise Refused([Problem("INVALID_TRANSITION", "the business type has no start stage", ())])
-    entered = StageState(stage=start, status=StageStatus.ACTIVE, entered_at=now)
-    new_state = CaseState(
-        business_type=state.business_type,
-        version=state.version,
-        status=CaseStatus.IN_PROGRESS,
-        data=state.data,
-        stages=(*state.stages, entered),
-        submitted_at=now,
-    )
-    return new_state, [Event("SUBMITTED", {}), Event("STAGE_ENTERED", {"stage": start})]
+    state = replace(draft, data={k: v for k, v in data.items() if v is not None})
+    return state, [Event("CREATED", {"data": _json(version, state.data)})]
 
 
 def write_data(
@@ -72,9 +36,10 @@ def write_data(
     changes: Mapping[str, object],
     *,
     path: tuple[str | int, ...] = ("input", "data"),
+    at: frozenset[str] | None = None,
 ) -> tuple[CaseState, list[Event]]:
-    """Merge `changes` (already coerced; None clears an item) into the case's data."""
-    problems = _write_problems(state, version, changes, path=path)
+    """Merge `changes` (coerced; None clears) as written at stages `at` (default: current)."""
+    problems = _write_problems(state, version, changes, path=path, at=at)
     if problems:
         raise Refused(problems)
     merged = dict(state.data)
@@ -84,15 +49,7 @@ def write_data(
         else:
             merged[code] = value
     changed = {k: v for k, v in changes.items() if state.data.get(k) != v}
-    new_state = CaseState(
-        business_type=state.business_type,
-        version=state.version,
-        status=state.status,
-        data=merged,
-        stages=state.stages,
-        submitted_at=state.submitted_at,
-        completed_at=state.completed_at,
-    )
+    new_state = replace(state, data=merged)
     events = [Event("DATA_WRITTEN", {"changes": _json(version, changed)})] if changed else []
     return new_state, events
 
@@ -103,6 +60,7 @@ def _write_problems(
     changes: Mapping[str, object],
     *,
     path: tuple[str | int, ...],
+    at: frozenset[str] | None,
 ) -> list[Problem]:
     """Every reason the case may not take `changes` now."""
     if state.status not in WRITABLE_STATUSES:
@@ -113,8 +71,8 @@ def _write_problems(
                 path,
             )
         ]
-    current = {s.stage for s in state.current_stages}
-    if state.status is CaseStatus.DRAFT and version.spec.start is not None:
+    current = set(at) if at is not None else {s.stage for s in state.current_stages}
+    if at is None and state.status is CaseStatus.DRAFT and version.spec.start is not None:
         current = {version.spec.start}
     problems: list[Problem] = []
     for code in changes:

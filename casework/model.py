@@ -4,34 +4,73 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from metamodel.specs import CaseStatus, Problem
+from metamodel.specs import CaseStatus, Problem, TimeUnit
 
 OPEN_STATUSES = frozenset({CaseStatus.DRAFT, CaseStatus.IN_PROGRESS, CaseStatus.SUSPENDED})
 
 
 class StageStatus(StrEnum):
-    """Where one stage instance of a case is."""
+    """Where one visit of a case to a stage is."""
 
     ACTIVE = "ACTIVE"
     WAITING = "WAITING"
+    JOINING = "JOINING"
     DONE = "DONE"
     CANCELLED = "CANCELLED"
 
 
+CURRENT = frozenset({StageStatus.ACTIVE, StageStatus.WAITING})
+"""Visits that hold work: ACTIVE (the utility's) and WAITING (the customer's)."""
+LIVE = CURRENT | {StageStatus.JOINING}
+"""Visits that keep a case from completing."""
+
+
+@dataclass(frozen=True, slots=True)
+class Timer:
+    """A time limit being spent: it runs, pauses and resumes without losing what was used.
+
+    `used` is business time (seconds, in the limit's unit) spent before `running_since`;
+    `due_at` and `warn_at` are only known while the timer runs.
+    """
+
+    unit: TimeUnit
+    limit: int
+    used: int = 0
+    running_since: dt.datetime | None = None
+    due_at: dt.datetime | None = None
+    warn_at: dt.datetime | None = None
+
+    @property
+    def running(self) -> bool:
+        """Whether time is being spent now."""
+        return self.running_since is not None
+
+
 @dataclass(frozen=True, slots=True)
 class StageState:
-    """One visit of a case to a stage."""
+    """One visit of a case to a stage; a RETURN makes a new visit, never rewrites one.
+
+    `splits` is the stack of parallel splits the visit is inside (ids of the visits that split),
+    so a join knows which branches it waits for.
+    """
 
     stage: str
     status: StageStatus
     entered_at: dt.datetime
     completed_at: dt.datetime | None = None
     outcome: str | None = None
-    due_at: dt.datetime | None = None
+    timer: Timer | None = None
+    splits: tuple[int, ...] = ()
+    arrivals: int = 0
+
+    @property
+    def due_at(self) -> dt.datetime | None:
+        """When the visit's limit runs out, while its timer runs."""
+        return self.timer.due_at if self.timer else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,13 +92,23 @@ class CaseState:
     stages: tuple[StageState, ...] = ()
     submitted_at: dt.datetime | None = None
     completed_at: dt.datetime | None = None
+    timer: Timer | None = None
 
     @property
     def current_stages(self) -> tuple[StageState, ...]:
-        """The stages the case is in now."""
-        return tuple(
-            s for s in self.stages if s.status in (StageStatus.ACTIVE, StageStatus.WAITING)
-        )
+        """The visits holding work now."""
+        return tuple(s for s in self.stages if s.status in CURRENT)
+
+    @property
+    def due_at(self) -> dt.datetime | None:
+        """When the whole-case limit runs out, while its timer runs."""
+        return self.timer.due_at if self.timer else None
+
+    def with_stage(self, index: int, visit: StageState) -> CaseState:
+        """The state with visit `index` replaced."""
+        stages = list(self.stages)
+        stages[index] = visit
+        return replace(self, stages=tuple(stages))
 
 
 class Refused(Exception):

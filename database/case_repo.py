@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework import history
-from casework.model import CaseState, Event, StageState, StageStatus
+from casework.model import CaseState, Event, StageState, StageStatus, Timer
 from database import filters as sql_filters
 from database.tables import (
     CaseEventRow,
@@ -25,10 +25,46 @@ from database.tables import (
 )
 from metamodel import datatypes
 from metamodel import filters as filters_ast
-from metamodel.specs import BusinessTypeVersion, CaseStatus
+from metamodel.specs import BusinessTypeVersion, CaseStatus, TimeUnit
 
 NUMBER_ZONE = ZoneInfo("Asia/Shanghai")
 """Case numbers carry the local date the counter staff see."""
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.astimezone(dt.UTC).isoformat()
+
+
+def _instant(value: str | None) -> dt.datetime | None:
+    return None if value is None else dt.datetime.fromisoformat(value)
+
+
+def timer_to_json(timer: Timer | None) -> dict[str, Any] | None:
+    """A timer as stored (the due and warning instants also have their own columns)."""
+    if timer is None:
+        return None
+    return {
+        "unit": timer.unit.value,
+        "limit": timer.limit,
+        "used": timer.used,
+        "running_since": _iso(timer.running_since),
+        "due_at": _iso(timer.due_at),
+        "warn_at": _iso(timer.warn_at),
+    }
+
+
+def timer_from_json(raw: dict[str, Any] | None) -> Timer | None:
+    """The inverse of timer_to_json."""
+    if raw is None:
+        return None
+    return Timer(
+        unit=TimeUnit(raw["unit"]),
+        limit=int(raw["limit"]),
+        used=int(raw["used"]),
+        running_since=_instant(raw.get("running_since")),
+        due_at=_instant(raw.get("due_at")),
+        warn_at=_instant(raw.get("warn_at")),
+    )
 
 
 async def next_number(session: AsyncSession, *, now: dt.datetime) -> str:
@@ -98,6 +134,9 @@ async def add(
         updated_at=now,
         submitted_at=state.submitted_at,
         completed_at=state.completed_at,
+        due_at=state.due_at,
+        warn_at=state.timer.warn_at if state.timer else None,
+        timer=timer_to_json(state.timer),
         version=1,
         access_code_hash=new.access_code_hash,
     )
@@ -114,6 +153,11 @@ async def get(session: AsyncSession, case_id: int, *, lock: bool = False) -> Cas
     if lock:
         statement = statement.with_for_update()
     return await session.scalar(statement)
+
+
+async def get_many(session: AsyncSession, case_ids: Sequence[int]) -> list[CaseRow]:
+    """Case rows by id (missing ids are left out)."""
+    return list((await session.scalars(select(CaseRow).where(CaseRow.id.in_(case_ids)))).all())
 
 
 async def get_by_number(session: AsyncSession, number: str) -> CaseRow | None:
@@ -151,12 +195,15 @@ async def load_state(
                 entered_at=s.entered_at,
                 completed_at=s.completed_at,
                 outcome=s.outcome,
-                due_at=s.due_at,
+                timer=timer_from_json(s.timer),
+                splits=tuple(s.splits or ()),
+                arrivals=s.arrivals,
             )
             for s in stages
         ),
         submitted_at=row.submitted_at,
         completed_at=row.completed_at,
+        timer=timer_from_json(row.timer),
     )
     return state, stages
 
@@ -177,6 +224,9 @@ async def save(
     row.data = to_json_data(version, state.data)
     row.submitted_at = state.submitted_at
     row.completed_at = state.completed_at
+    row.due_at = state.due_at
+    row.warn_at = state.timer.warn_at if state.timer else None
+    row.timer = timer_to_json(state.timer)
     row.updated_at = now
     row.version += 1
     await _save_stages(session, row, state, known=known_stages)
@@ -188,23 +238,25 @@ async def _save_stages(
 ) -> None:
     """Update the visits that exist, insert the ones the engine added (visits only grow)."""
     for stage_row, stage in zip(known, state.stages, strict=False):
-        stage_row.status = stage.status.value
-        stage_row.completed_at = stage.completed_at
-        stage_row.outcome = stage.outcome
-        stage_row.due_at = stage.due_at
+        _copy_visit(stage_row, stage)
     for stage in state.stages[len(known) :]:
-        session.add(
-            StageInstanceRow(
-                case_id=row.id,
-                stage=stage.stage,
-                status=stage.status.value,
-                entered_at=stage.entered_at,
-                completed_at=stage.completed_at,
-                outcome=stage.outcome,
-                due_at=stage.due_at,
-            )
-        )
+        stage_row = StageInstanceRow(case_id=row.id, stage=stage.stage)
+        _copy_visit(stage_row, stage)
+        session.add(stage_row)
+        known.append(stage_row)
     await session.flush()
+
+
+def _copy_visit(target: StageInstanceRow, visit: StageState) -> None:
+    target.status = visit.status.value
+    target.entered_at = visit.entered_at
+    target.completed_at = visit.completed_at
+    target.outcome = visit.outcome
+    target.due_at = visit.due_at
+    target.warn_at = visit.timer.warn_at if visit.timer else None
+    target.timer = timer_to_json(visit.timer)
+    target.splits = list(visit.splits)
+    target.arrivals = visit.arrivals
 
 
 async def append_events(

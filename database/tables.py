@@ -12,6 +12,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -231,7 +232,11 @@ class CaseRow(Base):
     updated_at: Mapped[dt.datetime]
     submitted_at: Mapped[dt.datetime | None]
     completed_at: Mapped[dt.datetime | None]
-    due_at: Mapped[dt.datetime | None]
+    due_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    warn_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    warned_at: Mapped[dt.datetime | None]
+    breached_at: Mapped[dt.datetime | None]
+    timer: Mapped[dict[str, Any] | None] = mapped_column(JsonColumn)
     version: Mapped[int] = mapped_column(Integer, default=1)
     access_code_hash: Mapped[str | None] = mapped_column(String(200))
 
@@ -249,7 +254,104 @@ class StageInstanceRow(Base):
     entered_at: Mapped[dt.datetime]
     completed_at: Mapped[dt.datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(63))
+    due_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    warn_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    warned_at: Mapped[dt.datetime | None]
+    breached_at: Mapped[dt.datetime | None]
+    timer: Mapped[dict[str, Any] | None] = mapped_column(JsonColumn)
+    splits: Mapped[list[int]] = mapped_column(JsonColumn, default=list, server_default="[]")
+    arrivals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class TaskRow(Base):
+    """Work on one stage visit, routed to a post; `post` is null in the unassigned queue."""
+
+    __tablename__ = "task"
+    __table_args__ = (
+        Index("ix_task_post_status", "post", "status"),
+        Index("ix_task_assignee_status", "assignee_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    stage_instance_id: Mapped[int] = mapped_column(ForeignKey("stage_instance.id"), unique=True)
+    stage: Mapped[str] = mapped_column(String(63))
+    post: Mapped[str | None] = mapped_column(String(63))
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str | None] = mapped_column(String(63))
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+    claimed_at: Mapped[dt.datetime | None]
+    completed_at: Mapped[dt.datetime | None]
     due_at: Mapped[dt.datetime | None]
+
+
+class CalendarDayRow(Base):
+    """A per-date override of the holiday library: a working day or not, and why."""
+
+    __tablename__ = "calendar_day"
+
+    date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    workday: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[dt.datetime]
+
+
+class CustomerRow(Base):
+    """The customer archive (用户档案): written from case data when a case completes."""
+
+    __tablename__ = "customer"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    id_number: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str | None] = mapped_column(String(500))
+    electricity_category: Mapped[str | None] = mapped_column(String(63))
+    capacity: Mapped[str | None] = mapped_column(String(40))
+    voltage_level: Mapped[str | None] = mapped_column(String(63))
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+
+class MeterRow(Base):
+    """A metering point of a customer: asset number, CT and PT ratios, 综合倍率, start reading."""
+
+    __tablename__ = "meter"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
+    asset_no: Mapped[str] = mapped_column(String(63))
+    ct_ratio: Mapped[str | None] = mapped_column(String(40))
+    pt_ratio: Mapped[str | None] = mapped_column(String(40))
+    multiplier: Mapped[str | None] = mapped_column(String(40))
+    start_reading: Mapped[str | None] = mapped_column(String(40))
+    installed_at: Mapped[dt.datetime]
+
+
+class ContractRow(Base):
+    """A supply contract (供用电合同) signed or changed by a case."""
+
+    __tablename__ = "contract"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    type: Mapped[str] = mapped_column(String(40))
+    signed_at: Mapped[dt.datetime]
+
+
+class SequenceRow(Base):
+    """Named counters (customer numbers, contract numbers)."""
+
+    __tablename__ = "sequence_counter"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last: Mapped[int] = mapped_column(BigInteger)
 
 
 class CaseNumberCounterRow(Base):

@@ -39,7 +39,7 @@ async def login(info: Info, username: str, password: str) -> LoginPayload:
     ok = ctx.credentials.verify_password(row.password_hash if row else None, password)
     if not ok or principal is None or principal.disabled:
         return LoginPayload(errors=[user_error(ErrorCode.VALIDATION, BAD_LOGIN, ("password",))])
-    token, expires_at = ctx.credentials.issue_token(principal, now=ctx.now())
+    token, expires_at = ctx.credentials.issue_token(principal)
     return LoginPayload(token=token, expires_at=expires_at, user=user_out(principal))
 
 

@@ -17,7 +17,7 @@ from strawberry.types.field import StrawberryField
 
 from metamodel import naming
 from metamodel.snapshot import MetamodelSnapshot
-from resolvers import auth, case_fields, metadata
+from resolvers import auth, case_commands, case_fields, engine_admin, metadata, tasks
 from resolvers.policy import Access, Authorize
 from schema.generated import CaseConnection, CaseEdge, TypeFactory
 from schema.limits import QueryBounds
@@ -44,6 +44,21 @@ STATIC_RULES: dict[tuple[str, str], Access] = {
     ("mutation", "saveBusinessTypeDraft"): Access.ADMIN,
     ("mutation", "publishBusinessType"): Access.ADMIN,
     ("mutation", "retireBusinessType"): Access.ADMIN,
+    ("query", "myTasks"): Access.SIGNED_IN,
+    ("query", "tasks"): Access.SIGNED_IN,
+    ("query", "responsibilities"): Access.MANAGER,
+    ("query", "calendar"): Access.SIGNED_IN,
+    ("query", "customer"): Access.SIGNED_IN,
+    ("mutation", "claimTask"): Access.SIGNED_IN,
+    ("mutation", "assignTask"): Access.MANAGER,
+    ("mutation", "releaseTask"): Access.SIGNED_IN,
+    ("mutation", "completeTask"): Access.SIGNED_IN,
+    ("mutation", "suspendCase"): Access.MANAGER,
+    ("mutation", "resumeCase"): Access.MANAGER,
+    ("mutation", "cancelCase"): Access.MANAGER,
+    ("mutation", "submitCase"): Access.SIGNED_IN,
+    ("mutation", "assignResponsibility"): Access.ADMIN,
+    ("mutation", "setCalendarDays"): Access.ADMIN,
 }
 """Who may call each static root field; generated fields are added per business type."""
 
@@ -67,8 +82,16 @@ def build_schema(snapshot: MetamodelSnapshot, factory: TypeFactory) -> strawberr
     generated = {t.code: factory.types_for(t) for t in snapshot.types}
     dictionary = factory.dictionary_types(snapshot.items)
     rules = dict(STATIC_RULES)
-    queries = _fields([*auth.QUERIES, *metadata.QUERIES])
-    mutations = _fields([*auth.MUTATIONS, *metadata.MUTATIONS])
+    queries = _fields([*auth.QUERIES, *metadata.QUERIES, *tasks.QUERIES, *engine_admin.QUERIES])
+    mutations = _fields(
+        [
+            *auth.MUTATIONS,
+            *metadata.MUTATIONS,
+            *tasks.MUTATIONS,
+            *case_commands.MUTATIONS,
+            *engine_admin.MUTATIONS,
+        ]
+    )
     queries.extend(
         case_fields.generic_fields(dictionary, snapshot.items, generated, CaseConnection, CaseEdge)
     )
@@ -89,7 +112,7 @@ def build_schema(snapshot: MetamodelSnapshot, factory: TypeFactory) -> strawberr
         raise RuntimeError(f"root fields without an access rule: {', '.join(missing)}")
     query = create_type("Query", queries, description="Reads.")
     mutation = create_type("Mutation", mutations, description="Changes; each is one transaction.")
-    return strawberry.Schema(
+    schema = strawberry.Schema(
         query=query,
         mutation=mutation,
         types=[t.case for t in generated.values()],
@@ -102,6 +125,8 @@ def build_schema(snapshot: MetamodelSnapshot, factory: TypeFactory) -> strawberr
             lambda: MaskErrors(should_mask_error=_should_mask, error_message=MASKED_MESSAGE),
         ],
     )
+    schema.generated_types = generated  # type: ignore[attr-defined]
+    return schema
 
 
 @functools.cache

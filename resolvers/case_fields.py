@@ -10,9 +10,10 @@ from typing import Any
 import strawberry
 from strawberry.types.field import StrawberryField
 
+from casework import archive, lifecycle
 from casework import cases as casework_cases
 from casework.model import Refused
-from database import case_repo, metadata_repo
+from database import archive_repo, case_repo, metadata_repo, task_repo
 from metamodel import datatypes, naming
 from metamodel import filters as f
 from metamodel.specs import DataItemSpec, Problem
@@ -162,10 +163,28 @@ async def _create(ctx: Context, value: Any, generated: GeneratedTypes) -> Any:
     clean, problems = _coerce(version.items, _values(value.data, generated))
     if problems:
         return payload(errors=user_errors(problems))
+    ctx.versions.put(version)
+    definition = await ctx.versions.definition(ctx.db, version.code, version.version)
     try:
-        state, events = casework_cases.open_case(version, clean, submit=bool(value.submit), now=now)
+        state, events = casework_cases.open_case(version, clean)
+        if value.submit:
+            state, submitted = lifecycle.submit(
+                state, definition, now=now, clock=await ctx.calendar()
+            )
+            events.extend(submitted)
     except Refused as refused:
         return payload(errors=user_errors(refused.problems))
+    customer_number = given(value.customer_number)
+    if customer_number is None and version.spec.group in archive.EXISTING_CUSTOMER_GROUPS:
+        return payload(
+            errors=[
+                user_error(
+                    ErrorCode.REQUIRED,
+                    f"a {version.spec.group.value} case names the customer's number (户号)",
+                    ("input", "customerNumber"),
+                )
+            ]
+        )
     unit_code = given(value.org_unit) or principal.org_unit
     if unit_code is None:
         return payload(
@@ -182,6 +201,16 @@ async def _create(ctx: Context, value: Any, generated: GeneratedTypes) -> Any:
             if earlier is not None:
                 row = await case_repo.get(session, int(earlier["case_id"]))
                 return payload(case=await case_object(ctx, row, generated) if row else None)
+            if customer_number and not await archive_repo.get_customer(session, customer_number):
+                return payload(
+                    errors=[
+                        user_error(
+                            ErrorCode.NOT_FOUND,
+                            f"no customer '{customer_number}'",
+                            ("input", "customerNumber"),
+                        )
+                    ]
+                )
             unit = await metadata_repo.get_org_unit(session, unit_code)
             type_row = await metadata_repo.get_business_type(session, version.code)
             if unit is None or type_row is None:
@@ -196,11 +225,16 @@ async def _create(ctx: Context, value: Any, generated: GeneratedTypes) -> Any:
                 business_type_id=type_row.id,
                 org_unit_id=unit.id,
                 priority=int(given(value.priority) or generated.published.latest.spec.priority),
-                customer_number=given(value.customer_number),
+                customer_number=customer_number,
                 created_by=principal.username,
                 access_code_hash=access_hash,
             )
             row = await case_repo.add(session, state, version, new, events, now=now)
+            routed = await task_repo.sync(session, row, business_type=version.code, now=now)
+            if routed:
+                await case_repo.append_events(
+                    session, row, routed, actor=principal.username, now=now
+                )
             if key is not None:
                 await case_repo.remember_idempotent(
                     session, scope, key, {"case_id": row.id}, now=now

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
 from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
 
-from database import case_repo, metadata_repo
+from casework import lifecycle
+from casework.calendar import WorkCalendar
+from database import calendar_repo, case_repo, metadata_repo, task_repo
 from database.session import Database
 from database.user_repo import Principal
 from metamodel.snapshot import MetamodelSnapshot
@@ -27,8 +29,10 @@ class Credentials(Protocol):
     def verify_password(self, password_hash: str | None, password: str) -> bool:
         """Whether `password` matches `password_hash`."""
 
-    def issue_token(self, principal: Principal, *, now: dt.datetime) -> tuple[str, dt.datetime]:
-        """A signed token for the principal and when it expires."""
+    def issue_token(
+        self, principal: Principal, *, now: dt.datetime | None = None
+    ) -> tuple[str, dt.datetime]:
+        """A signed token for the principal and when it expires (tokens live in wall-clock time)."""
 
 
 class VersionCache:
@@ -36,6 +40,16 @@ class VersionCache:
 
     def __init__(self) -> None:
         self._versions: dict[tuple[str, int], BusinessTypeVersion] = {}
+        self._definitions: dict[tuple[str, int], lifecycle.Definition] = {}
+
+    async def definition(self, db: Database, code: str, number: int) -> lifecycle.Definition:
+        """The version prepared for the engine (conditions compiled once per process)."""
+        key = (code, number)
+        found = self._definitions.get(key)
+        if found is None:
+            found = lifecycle.prepare(await self.get(db, code, number))
+            self._definitions[key] = found
+        return found
 
     def put(self, version: BusinessTypeVersion) -> None:
         """Remember a version already at hand."""
@@ -60,9 +74,16 @@ class Loaders:
 
     current_stages: DataLoader[int, list[StageRef]]
     events: DataLoader[int, list[CaseEvent]]
+    tasks: DataLoader[int, list[Any]]
+    cases: DataLoader[int, Any]
 
 
-def make_loaders(db: Database, stage_names: Callable[[], Awaitable[dict[str, str]]]) -> Loaders:
+def make_loaders(
+    db: Database,
+    stage_names: Callable[[], Awaitable[dict[str, str]]],
+    task_objects: Callable[[Sequence[Any]], Awaitable[list[Any]]],
+    case_objects: Callable[[Sequence[Any]], Awaitable[list[Any]]],
+) -> Loaders:
     """Fresh loaders for one request."""
 
     async def load_stages(ids: Sequence[int]) -> list[list[StageRef]]:
@@ -89,9 +110,25 @@ def make_loaders(db: Database, stage_names: Callable[[], Awaitable[dict[str, str
             for i in ids
         ]
 
+    async def load_tasks(ids: Sequence[int]) -> list[list[Any]]:
+        async with db.read() as session:
+            found = await task_repo.by_case(session, ids)
+        built = await task_objects([t for i in ids for t in found[i]])
+        by_id = iter(built)
+        return [[next(by_id) for _ in found[i]] for i in ids]
+
+    async def load_cases(ids: Sequence[int]) -> list[Any]:
+        async with db.read() as session:
+            rows = {r.id: r for r in await case_repo.get_many(session, ids)}
+        built = await case_objects([rows[i] for i in ids if i in rows])
+        by_id = {r.id: b for r, b in zip([rows[i] for i in ids if i in rows], built, strict=True)}
+        return [by_id.get(i) for i in ids]
+
     return Loaders(
         current_stages=DataLoader(load_fn=load_stages),
         events=DataLoader(load_fn=load_events),
+        tasks=DataLoader(load_fn=load_tasks),
+        cases=DataLoader(load_fn=load_cases),
     )
 
 
@@ -106,11 +143,44 @@ class Context:
     build_schema: Callable[[MetamodelSnapshot], Any]
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     metadata_changed: Callable[[], Awaitable[None]] | None = None
+    generated: Mapping[str, Any] = field(default_factory=dict)
     loaders: Loaders = field(init=False)
     _cache: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.loaders = make_loaders(self.db, self.stage_names)
+        from resolvers import objects  # the builders need this context type
+
+        self.loaders = make_loaders(
+            self.db,
+            self.stage_names,
+            lambda rows: objects.tasks(self, rows),
+            lambda rows: objects.cases(self, rows),
+        )
+
+    async def calendar(self) -> WorkCalendar:
+        """The working-day calendar with the current overrides, read once per request."""
+        if "calendar" not in self._cache:
+            async with self.db.read() as session:
+                overrides = await calendar_repo.get_overrides(session)
+            self._cache["calendar"] = WorkCalendar(overrides)
+        found: WorkCalendar = self._cache["calendar"]
+        return found
+
+    async def customer(self, number: str) -> Any:
+        """The archive record of a customer (for `Case.customer`)."""
+        from resolvers import engine_admin
+
+        return await engine_admin.customer_by_number(self, number)
+
+    async def post_names(self) -> dict[str, str]:
+        """Post names by code, read once per request."""
+        if "posts" not in self._cache:
+            async with self.db.read() as session:
+                self._cache["posts"] = {
+                    c: p.name for c, p in (await metadata_repo.get_posts(session)).items()
+                }
+        names: dict[str, str] = self._cache["posts"]
+        return names
 
     def now(self) -> dt.datetime:
         """The time of this request, read once so one request sees one instant."""

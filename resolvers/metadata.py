@@ -220,10 +220,11 @@ async def business_type_out(session: AsyncSession, row: BusinessTypeRow) -> mt.B
     frozen = [serialization.version_from_dict(v.definition) for v in versions]
     library = await metadata_repo.get_stages(session)
     shown = frozen[-1].spec if frozen else draft
+    # Name and group are those served (the latest version's); before a publish, the draft's.
     return mt.BusinessType(
         code=row.code,
-        name=row.name,
-        group=draft.group,
+        name=shown.name,
+        group=shown.group,
         status=row.status,
         latest_version=row.latest_version,
         draft=convert.definition_out(draft),
@@ -256,7 +257,7 @@ async def save_business_type_draft(
         return mt.SaveBusinessTypeDraftPayload(errors=errors)
     async with info.context.db.transaction() as session:
         row = await metadata_repo.save_draft(session, spec, now=info.context.now())
-        found = await publishing.validate(session, spec)
+        found = await publishing.validate(session, spec, now=info.context.now())
         out = await business_type_out(session, row)
     return mt.SaveBusinessTypeDraftPayload(business_type=out, problems=common.problems(found))
 
@@ -272,7 +273,9 @@ async def validate_business_type(info: Info, code: str) -> list[common.Problem]:
                     code="NOT_FOUND", message=f"no business type '{code}'", path=["code"]
                 )
             ]
-        found = await publishing.validate(session, serialization.business_type_from_dict(row.draft))
+        found = await publishing.validate(
+            session, serialization.business_type_from_dict(row.draft), now=info.context.now()
+        )
     return common.problems(found)
 
 

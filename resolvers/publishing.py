@@ -8,6 +8,7 @@ client does.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import dataclasses
 import logging
 from typing import Any
@@ -15,7 +16,8 @@ from typing import Any
 import strawberry
 from graphql import GraphQLSchema, find_breaking_changes, find_dangerous_changes
 
-from database import metadata_repo
+from casework import routing
+from database import metadata_repo, task_repo
 from database.session import Session as AsyncSession
 from metamodel import serialization, validation
 from metamodel.snapshot import BusinessTypeStatus, MetamodelSnapshot, PublishedType
@@ -28,7 +30,7 @@ from schema.common import ErrorCode, user_error
 log = logging.getLogger(__name__)
 
 
-async def catalog_for(session: AsyncSession, code: str) -> validation.Catalog:
+async def catalog_for(session: AsyncSession, code: str, *, now: dt.datetime) -> validation.Catalog:
     """What a draft of `code` is validated against: the dictionary and every other live type."""
     from resolvers.build import static_names  # the static schema is assembled in build
 
@@ -39,18 +41,22 @@ async def catalog_for(session: AsyncSession, code: str) -> validation.Catalog:
         for t in snapshot.types
         if t.code != code
     }
+    routes = await task_repo.responsibilities(session)
     return validation.Catalog(
         items=items,
         stages=await metadata_repo.get_stages(session),
         posts=await metadata_repo.get_posts(session),
         reserved_names=static_names(),
         other_types=other,
+        responsible_stages=routing.covered_stages(routes, business_type=code, now=now),
     )
 
 
-async def validate(session: AsyncSession, spec: BusinessTypeSpec) -> list[Problem]:
+async def validate(
+    session: AsyncSession, spec: BusinessTypeSpec, *, now: dt.datetime
+) -> list[Problem]:
     """Every problem that stops `spec` from being published."""
-    return validation.validate_business_type(spec, await catalog_for(session, spec.code))
+    return validation.validate_business_type(spec, await catalog_for(session, spec.code, now=now))
 
 
 def freeze(spec: BusinessTypeSpec, catalog: validation.Catalog, number: int) -> BusinessTypeVersion:
@@ -111,7 +117,7 @@ async def publish(
                 errors=[user_error(ErrorCode.NOT_FOUND, f"no business type '{code}'", ("code",))]
             )
         spec = serialization.business_type_from_dict(row.draft)
-        catalog = await catalog_for(session, code)
+        catalog = await catalog_for(session, code, now=ctx.now())
         found = validation.validate_business_type(spec, catalog)
         if found:
             return mt.PublishBusinessTypePayload(

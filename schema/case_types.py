@@ -7,12 +7,16 @@ DataLoaders the context carries, so a page of cases costs one query per field, n
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
 
 from metamodel.specs import CaseStatus
+
+if TYPE_CHECKING:
+    from schema.engine_types import Customer
+    from schema.task_types import Task
 
 CaseStatusEnum = strawberry.enum(CaseStatus, name="CaseStatus", description="Where a case is.")
 
@@ -80,6 +84,24 @@ class Case:
         """Batched through the request's loader."""
         stages: list[StageRef] = await info.context.loaders.current_stages.load(self.pk)
         return stages
+
+    @strawberry.field(description="The case's tasks, oldest first.")
+    async def tasks(
+        self, info: strawberry.Info[Any, Any]
+    ) -> list[Annotated[Task, strawberry.lazy("schema.task_types")]]:
+        """Batched through the request's loader."""
+        found: list[Task] = await info.context.loaders.tasks.load(self.pk)
+        return found
+
+    @strawberry.field(description="The customer archive record the case created or changed.")
+    async def customer(
+        self, info: strawberry.Info[Any, Any]
+    ) -> Annotated[Customer, strawberry.lazy("schema.engine_types")] | None:
+        """Read when asked for."""
+        if self.customer_number is None:
+            return None
+        found: Customer | None = await info.context.customer(self.customer_number)
+        return found
 
     @strawberry.field(description="The case's history, oldest first.")
     async def events(self, info: strawberry.Info[Any, Any]) -> list[CaseEvent]:

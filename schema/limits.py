@@ -103,10 +103,10 @@ def measure(
     """(depth, aliases, cost) of a selection set; introspection fields are free."""
     max_depth, aliases, cost = depth, 0, 0
     for node, path_seen in _fields(selection_set, fragments, seen):
+        if node.alias is not None:
+            aliases += 1  # aliased introspection counts too: it is not free to answer
         if node.name.value.startswith("__"):
             continue
-        if node.alias is not None:
-            aliases += 1
         if node.selection_set is None:
             cost += 1
             continue

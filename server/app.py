@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from prometheus_client import (
@@ -57,8 +58,11 @@ class Metrics:
 class Services:
     """What lives as long as the process: database, registry, credentials, caches."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, *, clock: Callable[[], dt.datetime] | None = None
+    ) -> None:
         self.settings = settings
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.db = Database(settings.database_url)
         self.credentials = Credentials(settings.secret, token_hours=settings.token_hours)
         self.versions = VersionCache()
@@ -83,6 +87,8 @@ class Services:
             versions=self.versions,
             build_schema=self.build,
             metadata_changed=self.metadata_changed,
+            generated=getattr(self.registry.schema, "generated_types", {}),
+            clock=self.clock,
         )
 
     async def principal(self, authorization: str | None) -> user_repo.Principal | None:
@@ -99,9 +105,9 @@ class Services:
         return principal
 
 
-def create_app(settings: Settings) -> Starlette:
-    """The application for `settings`."""
-    services = Services(settings)
+def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] | None = None) -> Starlette:
+    """The application for `settings` (`clock` lets tests fix the time)."""
+    services = Services(settings, clock=clock)
     holder: dict[str, GraphQLEndpoint] = {}
 
     def swap(schema: Any) -> None:

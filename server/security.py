@@ -37,8 +37,11 @@ class Credentials:
         except (VerificationError, InvalidHashError):
             return False
 
-    def issue_token(self, principal: Principal, *, now: dt.datetime) -> tuple[str, dt.datetime]:
-        """A signed token naming the user and the token epoch it was issued in."""
+    def issue_token(
+        self, principal: Principal, *, now: dt.datetime | None = None
+    ) -> tuple[str, dt.datetime]:
+        """A signed token naming the user and its token epoch; wall-clock time unless given."""
+        now = now or dt.datetime.now(dt.UTC)
         expires = now + self._lifetime
         claims = {
             "sub": str(principal.id),

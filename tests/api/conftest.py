@@ -90,13 +90,31 @@ async def add_user(
         )
 
 
+class Clock:
+    """The app's clock: real time unless a test sets it."""
+
+    def __init__(self) -> None:
+        self.fixed: dt.datetime | None = None
+
+    def __call__(self) -> dt.datetime:
+        return self.fixed or dt.datetime.now(dt.UTC)
+
+    def set(self, value: dt.datetime) -> None:
+        self.fixed = value
+
+
 @pytest.fixture
-async def api(db: Database, database_url: str, tmp_path: Path) -> AsyncIterator[Api]:
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def api(db: Database, database_url: str, tmp_path: Path, clock: Clock) -> AsyncIterator[Api]:
     await add_user(db, "admin", ["ADMIN"], password=ADMIN_PASSWORD)
     settings = Settings(
         data_dir=tmp_path, database_url=database_url, secret=SECRET, poll_seconds=0.1
     )
-    app = create_app(settings)
+    app = create_app(settings, clock=clock)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:

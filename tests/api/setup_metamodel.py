@@ -42,6 +42,12 @@ STAGES = [
     ("connect", "装表接电", 5),
 ]
 
+RESPONSIBLE = {"accept": "acceptor", "survey": "surveyor", "reply": "acceptor", "connect": "surveyor"}
+"""Which post does each stage, everywhere (no org unit), for every business type."""
+
+ASSIGN = """mutation($input: AssignResponsibilityInput!) { assignResponsibility(input: $input) {
+  responsibility { post { code } stage { code } } errors { code message path } } }"""
+
 UPSERT_ITEM = """mutation($input: UpsertDataItemInput!) { upsertDataItem(input: $input) {
   dataItem { code type } errors { code message path } } }"""
 UPSERT_STAGE = """mutation($input: UpsertStageInput!) { upsertStage(input: $input) { stage { code } errors { code message path } } }"""
@@ -110,6 +116,9 @@ async def define_basics(api: Api) -> None:
             UPSERT_ORG, {"input": {"code": code, "name": name, "parent": parent}}
         )
         assert result["upsertOrgUnit"]["errors"] == []
+    for stage, post in RESPONSIBLE.items():
+        result = await api.data(ASSIGN, {"input": {"stage": stage, "post": post}})
+        assert result["assignResponsibility"]["errors"] == [], result
 
 
 async def publish_hv_new(api: Api, draft: dict[str, Any] | None = None) -> int:

@@ -1,0 +1,417 @@
+"""The lifecycle interpreter: a command and a case state in, a new state and events out.
+
+Semantics (DESIGN §7):
+- Submission enters the start stage. Completing a visit with an outcome takes the first
+  transition, in declared order, whose outcome matches and whose condition holds; several `to`
+  stages are a parallel split. A stage with no outgoing transition ends its branch.
+- A `join` stage waits (JOINING) until no other visit of its split is live, then starts; so a
+  branch that ends elsewhere, or is cancelled, does not block the join.
+- A transition back to a stage visited outside the current parallel region (a RETURN out of a
+  split) cancels the other branches of that region.
+- The case completes when no visit is live. Stages that wait for the customer are WAITING and
+  their limit does not run; the whole-case limit runs only while some stage is ACTIVE.
+- Suspending pauses every limit; resuming continues them; cancelling closes every visit.
+- A stage's required items (and its unpaid fees) must be settled to move forward; a
+  transition whose every target was visited before is a return and hands the work back as is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from casework import cases, timers
+from casework.model import (
+    CURRENT,
+    LIVE,
+    CaseState,
+    Event,
+    Refused,
+    StageState,
+    StageStatus,
+)
+from casework.timers import BusinessClock
+from metamodel import expressions
+from metamodel.specs import (
+    BusinessTypeVersion,
+    CaseStatus,
+    ItemType,
+    Problem,
+    StageUsage,
+    TimeLimit,
+    TransitionSpec,
+)
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A published version prepared for the engine: conditions compiled once."""
+
+    version: BusinessTypeVersion
+    conditions: Mapping[int, expressions.Expression] = field(default_factory=dict)
+
+    def usage(self, stage: str) -> StageUsage:
+        """How the version uses `stage`."""
+        found = self.version.spec.stage_usage(stage)
+        if found is None:
+            raise KeyError(stage)
+        return found
+
+    def limit(self, stage: str) -> TimeLimit | None:
+        """The stage's time limit: the version's override, else the library default."""
+        usage = self.usage(stage)
+        if usage.time_limit is not None:
+            return usage.time_limit
+        library = self.version.stages.get(stage)
+        return library.time_limit if library else None
+
+    def outgoing(self, stage: str) -> list[tuple[int, TransitionSpec]]:
+        """The transitions leaving `stage`, in declared order, with their indexes."""
+        return [
+            (i, t) for i, t in enumerate(self.version.spec.transitions) if t.from_stage == stage
+        ]
+
+
+def prepare(version: BusinessTypeVersion) -> Definition:
+    """Compile a version's conditions (they were type-checked at publish)."""
+    variables: dict[str, ItemType] = {c: i.type for c, i in version.items.items()}
+    enums = {
+        c: frozenset(o.value for o in i.options) for c, i in version.items.items() if i.options
+    }
+    compiled = {
+        index: expressions.compile_expression(t.condition, variables, enum_values=enums)
+        for index, t in enumerate(version.spec.transitions)
+        if t.condition
+    }
+    return Definition(version=version, conditions=compiled)
+
+
+# -- commands -----------------------------------------------------------------------------------
+
+
+def submit(
+    state: CaseState, definition: Definition, *, now: dt.datetime, clock: BusinessClock
+) -> tuple[CaseState, list[Event]]:
+    """Submit a draft: it enters the start stage and its limits start."""
+    if state.status is not CaseStatus.DRAFT:
+        raise _refuse("INVALID_TRANSITION", f"a {state.status.value} case cannot be submitted")
+    start = definition.version.spec.start
+    if start is None:
+        raise _refuse("INVALID_TRANSITION", "the business type has no start stage")
+    state = replace(
+        state,
+        status=CaseStatus.IN_PROGRESS,
+        submitted_at=now,
+        timer=timers.stopped(definition.version.spec.time_limit),
+    )
+    events = [Event("SUBMITTED", {})]
+    state, entered = _enter(state, definition, start, (), now=now, clock=clock)
+    events.extend(entered)
+    return _settle(state, definition, events, now=now, clock=clock)
+
+
+def complete(
+    state: CaseState,
+    definition: Definition,
+    *,
+    visit: int,
+    outcome: str,
+    changes: Mapping[str, object],
+    now: dt.datetime,
+    clock: BusinessClock,
+    unpaid_fees: bool = False,
+) -> tuple[CaseState, list[Event]]:
+    """Finish visit `visit` with `outcome`, writing `changes` first; then move on."""
+    if state.status is not CaseStatus.IN_PROGRESS:
+        raise _refuse("INVALID_TRANSITION", f"a {state.status.value} case cannot move on")
+    if not 0 <= visit < len(state.stages) or state.stages[visit].status not in CURRENT:
+        raise _refuse("INVALID_TRANSITION", "that stage is not open on this case")
+    current = state.stages[visit]
+    usage = definition.usage(current.stage)
+    if outcome not in usage.outcomes:
+        allowed = ", ".join(usage.outcomes)
+        raise _refuse("VALIDATION", f"outcome must be one of {allowed}", ("input", "outcome"))
+    events: list[Event] = []
+    if changes:
+        state, written = cases.write_data(
+            state, definition.version, changes, at=frozenset({current.stage})
+        )
+        events.extend(written)
+    transition = _choose(state, definition, current.stage, outcome)
+    visited = {s.stage for s in state.stages}
+    going_back = transition is not None and all(t in visited for t in transition.to)
+    if not going_back:  # a return hands the work back: what is missing is why
+        missing = _missing_required(state, definition, current.stage)
+        if missing:
+            raise Refused(missing)
+        if usage.requires_payment and unpaid_fees:
+            raise _refuse("UNPAID_FEES", f"fees of stage {current.stage} are still due")
+    finished = replace(
+        current,
+        status=StageStatus.DONE,
+        completed_at=now,
+        outcome=outcome,
+        timer=timers.pause(current.timer, now, clock) if current.timer else None,
+    )
+    state = state.with_stage(visit, finished)
+    events.append(
+        Event("STAGE_COMPLETED", {"stage": current.stage, "visit": visit, "outcome": outcome})
+    )
+    if transition is not None:
+        state, moved = _follow(state, definition, visit, transition, now=now, clock=clock)
+        events.extend(moved)
+    return _settle(state, definition, events, now=now, clock=clock)
+
+
+def suspend(
+    state: CaseState, *, reason: str, now: dt.datetime, clock: BusinessClock
+) -> tuple[CaseState, list[Event]]:
+    """Stop every clock of an in-progress case."""
+    if state.status is not CaseStatus.IN_PROGRESS:
+        raise _refuse("INVALID_TRANSITION", f"a {state.status.value} case cannot be suspended")
+    stages = tuple(
+        replace(s, timer=timers.pause(s.timer, now, clock)) if s.timer else s for s in state.stages
+    )
+    timer = timers.pause(state.timer, now, clock) if state.timer else None
+    state = replace(state, status=CaseStatus.SUSPENDED, stages=stages, timer=timer)
+    return state, [Event("SUSPENDED", {"reason": reason})]
+
+
+def resume(
+    state: CaseState, definition: Definition, *, now: dt.datetime, clock: BusinessClock
+) -> tuple[CaseState, list[Event]]:
+    """Restart the clocks of a suspended case where they stopped."""
+    if state.status is not CaseStatus.SUSPENDED:
+        raise _refuse("INVALID_TRANSITION", f"a {state.status.value} case cannot be resumed")
+    stages = tuple(
+        replace(s, timer=timers.run(s.timer, now, clock))
+        if s.timer and s.status is StageStatus.ACTIVE
+        else s
+        for s in state.stages
+    )
+    state = replace(state, status=CaseStatus.IN_PROGRESS, stages=stages)
+    return _settle(state, definition, [Event("RESUMED", {})], now=now, clock=clock)
+
+
+def cancel(
+    state: CaseState, *, reason: str, now: dt.datetime, clock: BusinessClock
+) -> tuple[CaseState, list[Event]]:
+    """Close a case that is not finished; every open visit is cancelled."""
+    if state.status in (CaseStatus.COMPLETED, CaseStatus.CANCELLED):
+        raise _refuse("INVALID_TRANSITION", f"a {state.status.value} case cannot be cancelled")
+    stages = tuple(
+        replace(
+            s,
+            status=StageStatus.CANCELLED,
+            completed_at=now,
+            timer=timers.pause(s.timer, now, clock) if s.timer else None,
+        )
+        if s.status in LIVE
+        else s
+        for s in state.stages
+    )
+    timer = timers.pause(state.timer, now, clock) if state.timer else None
+    state = replace(
+        state, status=CaseStatus.CANCELLED, stages=stages, timer=timer, completed_at=now
+    )
+    return state, [Event("CANCELLED", {"reason": reason})]
+
+
+# -- moving between stages ----------------------------------------------------------------------
+
+
+def _choose(
+    state: CaseState, definition: Definition, stage: str, outcome: str
+) -> TransitionSpec | None:
+    """The first transition for (stage, outcome) whose condition holds; None at an end stage."""
+    candidates = [(i, t) for i, t in definition.outgoing(stage) if t.outcome == outcome]
+    if not definition.outgoing(stage):
+        return None
+    for index, transition in candidates:
+        condition = definition.conditions.get(index)
+        if condition is None:
+            return transition
+        try:
+            if condition.evaluate(state.data) is True:
+                return transition
+        except expressions.ExpressionError as error:
+            raise _refuse(
+                "VALIDATION", f"condition '{transition.condition}' failed: {error.message}"
+            ) from error
+    raise _refuse("INVALID_TRANSITION", f"no transition leaves {stage} with {outcome}")
+
+
+def _follow(
+    state: CaseState,
+    definition: Definition,
+    origin: int,
+    transition: TransitionSpec,
+    *,
+    now: dt.datetime,
+    clock: BusinessClock,
+) -> tuple[CaseState, list[Event]]:
+    """Enter the transition's targets from visit `origin` (a split when there are several)."""
+    source = state.stages[origin]
+    splits = (*source.splits, origin) if len(transition.to) > 1 else source.splits
+    events = [
+        Event(
+            "TRANSITION",
+            {"from": source.stage, "outcome": transition.outcome, "to": list(transition.to)},
+        )
+    ]
+    for target in transition.to:
+        if definition.usage(target).join and splits:
+            state, more = _arrive(state, target, splits, now=now)
+        else:
+            state, more = _enter_or_leave(state, definition, target, splits, now=now, clock=clock)
+        events.extend(more)
+    return state, events
+
+
+def _enter_or_leave(
+    state: CaseState,
+    definition: Definition,
+    target: str,
+    splits: tuple[int, ...],
+    *,
+    now: dt.datetime,
+    clock: BusinessClock,
+) -> tuple[CaseState, list[Event]]:
+    """Enter `target`; going back to a stage visited outside the region closes the region."""
+    earlier = next((s for s in reversed(state.stages) if s.stage == target), None)
+    events: list[Event] = []
+    if (
+        earlier is not None
+        and len(earlier.splits) < len(splits)
+        and splits[: len(earlier.splits)] == earlier.splits
+    ):
+        left = set(splits[len(earlier.splits) :])
+        stages = list(state.stages)
+        for index, visit in enumerate(stages):
+            if visit.status in LIVE and left.intersection(visit.splits):
+                stages[index] = replace(
+                    visit,
+                    status=StageStatus.CANCELLED,
+                    completed_at=now,
+                    timer=timers.pause(visit.timer, now, clock) if visit.timer else None,
+                )
+                events.append(Event("BRANCH_CANCELLED", {"stage": visit.stage, "visit": index}))
+        state = replace(state, stages=tuple(stages))
+        splits = earlier.splits
+    state, entered = _enter(state, definition, target, splits, now=now, clock=clock)
+    return state, events + entered
+
+
+def _enter(
+    state: CaseState,
+    definition: Definition,
+    stage: str,
+    splits: tuple[int, ...],
+    *,
+    now: dt.datetime,
+    clock: BusinessClock,
+) -> tuple[CaseState, list[Event]]:
+    """A new visit of `stage`: ACTIVE with its limit running, or WAITING for the customer."""
+    usage = definition.usage(stage)
+    limit = definition.limit(stage)
+    waiting = usage.waits_for_customer
+    visit = StageState(
+        stage=stage,
+        status=StageStatus.WAITING if waiting else StageStatus.ACTIVE,
+        entered_at=now,
+        timer=timers.stopped(limit) if waiting else timers.start(limit, now, clock),
+        splits=splits,
+    )
+    state = replace(state, stages=(*state.stages, visit))
+    return state, [Event("STAGE_ENTERED", {"stage": stage, "visit": len(state.stages) - 1})]
+
+
+def _arrive(
+    state: CaseState, stage: str, splits: tuple[int, ...], *, now: dt.datetime
+) -> tuple[CaseState, list[Event]]:
+    """A branch reaches a join: record the arrival on the (possibly new) JOINING visit."""
+    for index, visit in enumerate(state.stages):
+        if visit.stage == stage and visit.status is StageStatus.JOINING and visit.splits == splits:
+            state = state.with_stage(index, replace(visit, arrivals=visit.arrivals + 1))
+            return state, [Event("JOIN_ARRIVED", {"stage": stage, "visit": index})]
+    joining = StageState(
+        stage=stage, status=StageStatus.JOINING, entered_at=now, splits=splits, arrivals=1
+    )
+    state = replace(state, stages=(*state.stages, joining))
+    return state, [Event("JOIN_WAITING", {"stage": stage, "visit": len(state.stages) - 1})]
+
+
+def _settle(
+    state: CaseState,
+    definition: Definition,
+    events: list[Event],
+    *,
+    now: dt.datetime,
+    clock: BusinessClock,
+) -> tuple[CaseState, list[Event]]:
+    """Start joins nobody else is coming to, complete a case with nothing live, fix its timer."""
+    changed = True
+    while changed:
+        changed = False
+        for index, visit in enumerate(state.stages):
+            if visit.status is not StageStatus.JOINING:
+                continue
+            split = visit.splits[-1]
+            others = any(
+                s.status in LIVE and split in s.splits
+                for i, s in enumerate(state.stages)
+                if i != index
+            )
+            if not others:
+                usage = definition.usage(visit.stage)
+                limit = definition.limit(visit.stage)
+                started = replace(
+                    visit,
+                    status=StageStatus.WAITING if usage.waits_for_customer else StageStatus.ACTIVE,
+                    entered_at=now,
+                    splits=visit.splits[:-1],
+                    timer=timers.stopped(limit)
+                    if usage.waits_for_customer
+                    else timers.start(limit, now, clock),
+                )
+                state = state.with_stage(index, started)
+                events.append(
+                    Event(
+                        "STAGE_ENTERED",
+                        {"stage": visit.stage, "visit": index, "joined": visit.arrivals},
+                    )
+                )
+                changed = True
+    if state.status is CaseStatus.IN_PROGRESS and not any(s.status in LIVE for s in state.stages):
+        timer = timers.pause(state.timer, now, clock) if state.timer else None
+        state = replace(state, status=CaseStatus.COMPLETED, completed_at=now, timer=timer)
+        events.append(Event("CASE_COMPLETED", {}))
+        return state, events
+    timer = state.timer
+    if timer is not None and state.status is CaseStatus.IN_PROGRESS:
+        working = any(s.status is StageStatus.ACTIVE for s in state.stages)
+        if working and not timer.running:
+            state = replace(state, timer=timers.run(timer, now, clock))
+        elif not working and timer.running:
+            state = replace(state, timer=timers.pause(timer, now, clock))
+    return state, events
+
+
+def _missing_required(state: CaseState, definition: Definition, stage: str) -> list[Problem]:
+    """Items the stage needs that the case does not have."""
+    items = definition.version.items
+    return [
+        Problem(
+            "REQUIRED",
+            f"{items[u.item].label if u.item in items else u.item} ({u.item}) is required "
+            f"to finish {stage}",
+            ("input", "data", u.item),
+        )
+        for u in definition.version.spec.items
+        if stage in u.required_at and state.data.get(u.item) is None
+    ]
+
+
+def _refuse(code: str, message: str, path: tuple[str | int, ...] = ()) -> Refused:
+    return Refused([Problem(code, message, path)])

@@ -1,0 +1,126 @@
+"""The customer archive: customers, their meters and contracts, written when a case completes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from casework import archive as archive_rules
+from casework.model import CaseState, Event
+from database.tables import CaseRow, ContractRow, CustomerRow, MeterRow, SequenceRow
+from metamodel.specs import BusinessTypeVersion
+
+
+async def next_value(session: AsyncSession, name: str) -> int:
+    """The next value of a named counter, safe under concurrent transactions."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(SequenceRow)
+        .values(name=name, last=1)
+        .on_conflict_do_update(
+            index_elements=[SequenceRow.name], set_={"last": SequenceRow.last + 1}
+        )
+        .returning(SequenceRow.last)
+    )
+    return int((await session.execute(statement)).scalar_one())
+
+
+async def get_customer(session: AsyncSession, number: str) -> CustomerRow | None:
+    """A customer by 户号."""
+    return await session.scalar(select(CustomerRow).where(CustomerRow.number == number))
+
+
+async def write(
+    session: AsyncSession,
+    case: CaseRow,
+    version: BusinessTypeVersion,
+    state: CaseState,
+    *,
+    now: dt.datetime,
+) -> list[Event]:
+    """Write the customer, meter and contract of a completed case; a change updates its customer."""
+    record = archive_rules.record(version, state.data)
+    customer = await get_customer(session, case.customer_number) if case.customer_number else None
+    if customer is None:
+        number = f"{await next_value(session, 'customer'):010d}"
+        customer = CustomerRow(number=number, created_at=now, updated_at=now)
+        session.add(customer)
+        case.customer_number = number
+    for field, value in record.customer.items():
+        if value is not None:
+            setattr(customer, field, value)
+    customer.updated_at = now
+    await session.flush()
+    data: dict[str, object] = {"customer": customer.number}
+    if record.meter is not None:
+        meter = await session.scalar(
+            select(MeterRow).where(
+                MeterRow.customer_id == customer.id, MeterRow.asset_no == record.meter.asset_no
+            )
+        )
+        if meter is None:
+            meter = MeterRow(
+                customer_id=customer.id,
+                case_id=case.id,
+                asset_no=record.meter.asset_no,
+                installed_at=now,
+            )
+            session.add(meter)
+        meter.ct_ratio = record.meter.ct_ratio
+        meter.pt_ratio = record.meter.pt_ratio
+        meter.multiplier = record.meter.multiplier
+        meter.start_reading = record.meter.start_reading
+        data["meter"] = record.meter.asset_no
+    contract = ContractRow(
+        customer_id=customer.id,
+        case_id=case.id,
+        number=f"HT{now:%Y}{await next_value(session, 'contract'):08d}",
+        type=record.contract_type,
+        signed_at=now,
+    )
+    session.add(contract)
+    await session.flush()
+    data["contract"] = contract.number
+    return [Event("ARCHIVED", data)]
+
+
+async def meters(session: AsyncSession, customer_ids: Sequence[int]) -> list[MeterRow]:
+    """Meters of customers."""
+    return list(
+        (
+            await session.scalars(
+                select(MeterRow).where(MeterRow.customer_id.in_(customer_ids)).order_by(MeterRow.id)
+            )
+        ).all()
+    )
+
+
+async def contracts(session: AsyncSession, customer_ids: Sequence[int]) -> list[ContractRow]:
+    """Contracts of customers, oldest first."""
+    return list(
+        (
+            await session.scalars(
+                select(ContractRow)
+                .where(ContractRow.customer_id.in_(customer_ids))
+                .order_by(ContractRow.id)
+            )
+        ).all()
+    )
+
+
+async def case_numbers(session: AsyncSession, customer_number: str) -> list[str]:
+    """Numbers of the cases about a customer."""
+    return list(
+        (
+            await session.scalars(
+                select(CaseRow.number)
+                .where(CaseRow.customer_number == customer_number)
+                .order_by(CaseRow.id)
+            )
+        ).all()
+    )

@@ -1,0 +1,157 @@
+"""Running an engine command on a stored case: load, apply, save, keep tasks in step, archive.
+
+Every command runs in one transaction with the case row locked, so two commands on one case
+queue instead of interleaving, and a refused command changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import strawberry
+
+from casework import lifecycle
+from casework.calendar import WorkCalendar
+from casework.model import CaseState, Event, Refused
+from database import archive_repo, case_repo, task_repo
+from database.session import Session
+from database.tables import CaseRow, OrgUnitRow
+from metamodel.specs import CaseStatus, Problem, Role
+from resolvers import objects
+from resolvers.context import Context
+from schema.common import ErrorCode, user_error, user_errors
+from schema.task_types import CasePayload
+
+Command = Callable[[CaseState, lifecycle.Definition, WorkCalendar], tuple[CaseState, list[Event]]]
+
+
+async def run(
+    ctx: Context,
+    session: Session,
+    row: CaseRow,
+    command: Command,
+    *,
+    before: list[Event] | None = None,
+) -> list[Problem]:
+    """Apply `command` to a locked case row and persist everything it changes."""
+    actor = ctx.principal.username if ctx.principal else "system"
+    types, _, _ = await ctx.codes()
+    code = types[row.business_type_id]
+    definition = await ctx.versions.definition(ctx.db, code, row.business_type_version)
+    calendar = await ctx.calendar()
+    state, visits = await case_repo.load_state(session, row, definition.version)
+    try:
+        new_state, events = command(state, definition, calendar)
+    except Refused as refused:
+        return refused.problems
+    now = ctx.now()
+    await case_repo.save(
+        session,
+        row,
+        new_state,
+        definition.version,
+        [*(before or []), *events],
+        known_stages=visits,
+        actor=actor,
+        now=now,
+    )
+    more = await task_repo.sync(session, row, business_type=code, now=now)
+    if new_state.status is CaseStatus.COMPLETED and state.status is not CaseStatus.COMPLETED:
+        more.extend(await archive_repo.write(session, row, definition.version, new_state, now=now))
+    if more:
+        await case_repo.append_events(session, row, more, actor=actor, now=now)
+    return []
+
+
+def manages(ctx: Context, org_path: str) -> bool:
+    """Whether the caller is an ADMIN, or a MANAGER whose subtree holds `org_path`."""
+    principal = ctx.principal
+    if principal is None:
+        return False
+    if Role.ADMIN.value in principal.roles:
+        return True
+    return (
+        Role.MANAGER.value in principal.roles
+        and principal.org_path is not None
+        and org_path.startswith(principal.org_path)
+    )
+
+
+async def _case_change(
+    ctx: Context, case_id: strawberry.ID, command: Command, *, needs_manager: bool = True
+) -> CasePayload:
+    """Lock, authorise and run a whole-case command."""
+    try:
+        pk = int(case_id)
+    except ValueError:
+        pk = -1
+    async with ctx.db.transaction() as session:
+        row = await case_repo.get(session, pk, lock=True)
+        unit = await session.get(OrgUnitRow, row.org_unit_id) if row else None
+        if row is None or unit is None:
+            return CasePayload(
+                errors=[user_error(ErrorCode.NOT_FOUND, f"no case '{case_id}'", ("id",))]
+            )
+        if needs_manager and not manages(ctx, unit.path):
+            return CasePayload(
+                errors=[
+                    user_error(
+                        ErrorCode.FORBIDDEN,
+                        "only an ADMIN, or a MANAGER of the case's org unit, may do this",
+                        ("id",),
+                    )
+                ]
+            )
+        problems = await run(ctx, session, row, command)
+        if problems:
+            return CasePayload(errors=user_errors(problems))
+    return CasePayload(case=await objects.case(ctx, row))
+
+
+@strawberry.mutation(
+    description="Stop a case's clocks; its tasks cannot be completed until resumed."
+)
+async def suspend_case(
+    info: strawberry.Info[Context, Any], id: strawberry.ID, reason: str
+) -> CasePayload:
+    """MANAGER or ADMIN."""
+    ctx = info.context
+    return await _case_change(
+        ctx, id, lambda s, d, c: lifecycle.suspend(s, reason=reason, now=ctx.now(), clock=c)
+    )
+
+
+@strawberry.mutation(description="Restart a suspended case's clocks where they stopped.")
+async def resume_case(info: strawberry.Info[Context, Any], id: strawberry.ID) -> CasePayload:
+    """MANAGER or ADMIN."""
+    ctx = info.context
+    return await _case_change(
+        ctx, id, lambda s, d, c: lifecycle.resume(s, d, now=ctx.now(), clock=c)
+    )
+
+
+@strawberry.mutation(description="Close an unfinished case; its open tasks are cancelled.")
+async def cancel_case(
+    info: strawberry.Info[Context, Any], id: strawberry.ID, reason: str
+) -> CasePayload:
+    """MANAGER or ADMIN."""
+    ctx = info.context
+    return await _case_change(
+        ctx, id, lambda s, d, c: lifecycle.cancel(s, reason=reason, now=ctx.now(), clock=c)
+    )
+
+
+@strawberry.mutation(description="Submit a draft case: it enters its start stage.")
+async def submit_case(info: strawberry.Info[Context, Any], id: strawberry.ID) -> CasePayload:
+    """Whoever may update the case."""
+    ctx = info.context
+    return await _case_change(
+        ctx,
+        id,
+        lambda s, d, c: lifecycle.submit(s, d, now=ctx.now(), clock=c),
+        needs_manager=False,
+    )
+
+
+MUTATIONS: list[Any] = [suspend_case, resume_case, cancel_case, submit_case]

@@ -1,0 +1,185 @@
+"""Responsibilities, the working-day calendar and the customer archive."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import strawberry
+
+from casework.calendar import WorkCalendar
+from database import archive_repo, calendar_repo, responsibility_repo
+from database.responsibility_repo import ResponsibilityView
+from resolvers.context import Context
+from resolvers.convert import given
+from schema import engine_types as et
+from schema.common import ErrorCode, user_error
+from schema.metadata_types import Post, Stage
+
+Info = strawberry.Info[Context, Any]
+
+
+def responsibility_out(view: ResponsibilityView) -> et.Responsibility:
+    """A responsibility for output."""
+    return et.Responsibility(
+        post=Post(code=view.post, name=view.post_name, description=None),
+        stage=Stage(code=view.stage, name=view.stage_name, time_limit=None, description=None),
+        business_type=et.CodeRef(code=view.business_type) if view.business_type else None,
+        org_unit=et.CodeRef(code=view.org_unit) if view.org_unit else None,
+        effective_from=view.effective_from,
+        effective_to=view.effective_to,
+    )
+
+
+@strawberry.field(description="Responsibilities with their history (ADMIN or MANAGER).")
+async def responsibilities(
+    info: Info,
+    post: str | None = None,
+    stage: str | None = None,
+    business_type: str | None = None,
+    org_unit: str | None = None,
+) -> list[et.Responsibility]:
+    """Filtered by codes; replaced ones carry `effectiveTo`."""
+    async with info.context.db.read() as session:
+        found = await responsibility_repo.views(
+            session, post=post, stage=stage, business_type=business_type, org_unit=org_unit
+        )
+    return [responsibility_out(v) for v in found]
+
+
+@strawberry.mutation(description="Make a post responsible for a stage (for a type, in a unit).")
+async def assign_responsibility(
+    info: Info,
+    input: et.AssignResponsibilityInput,
+) -> et.AssignResponsibilityPayload:
+    """Replaces the responsibility for the same (type, stage, unit) from `effectiveFrom`."""
+    ctx = info.context
+    business_type, org_unit = given(input.business_type), given(input.org_unit)
+    effective_from = given(input.effective_from) or ctx.now()
+    async with ctx.db.transaction() as session:
+        ids = await responsibility_repo.ids(
+            session,
+            stage=input.stage,
+            post=input.post,
+            business_type=business_type,
+            org_unit=org_unit,
+        )
+        wanted = {
+            "stage": input.stage,
+            "post": input.post,
+            "business_type": business_type,
+            "org_unit": org_unit,
+        }
+        errors = [
+            user_error(
+                ErrorCode.NOT_FOUND, f"no {field.replace('_', ' ')} '{code}'", ("input", field)
+            )
+            for field, code in wanted.items()
+            if code is not None and ids[field] is None
+        ]
+        if errors:
+            return et.AssignResponsibilityPayload(errors=errors)
+        stage_id, post_id = ids["stage"], ids["post"]
+        assert stage_id is not None and post_id is not None
+        row = await responsibility_repo.assign(
+            session,
+            stage_id=stage_id,
+            post_id=post_id,
+            business_type_id=ids["business_type"],
+            org_unit_id=ids["org_unit"],
+            effective_from=effective_from,
+            by=ctx.principal.username if ctx.principal else "system",
+            now=ctx.now(),
+        )
+        view = next(
+            v for v in await responsibility_repo.views(session, stage=input.stage) if v.id == row.id
+        )
+    return et.AssignResponsibilityPayload(responsibility=responsibility_out(view))
+
+
+def _day_out(calendar: WorkCalendar, day: dt.date) -> et.CalendarDay:
+    found = calendar.day(day)
+    return et.CalendarDay(
+        date=found.date, workday=found.workday, note=found.note, overridden=found.overridden
+    )
+
+
+@strawberry.field(description="Every date of a year: working day or not, and why.")
+async def calendar(info: Info, year: int) -> list[et.CalendarDay]:
+    """The holiday library (China, with 调休 working days) corrected by overrides."""
+    if not 1990 <= year <= 2100:
+        return []
+    found = await info.context.calendar()
+    return [
+        et.CalendarDay(date=d.date, workday=d.workday, note=d.note, overridden=d.overridden)
+        for d in found.days(year)
+    ]
+
+
+@strawberry.mutation(description="Override dates of the calendar (ADMIN).")
+async def set_calendar_days(
+    info: Info,
+    input: list[et.SetCalendarDayInput],
+) -> et.SetCalendarDaysPayload:
+    """Each date becomes a working day or not, whatever the library says."""
+    ctx = info.context
+    errors = [
+        user_error(
+            ErrorCode.VALIDATION, "a note has at most 200 characters", ("input", str(i), "note")
+        )
+        for i, day in enumerate(input)
+        if len(given(day.note) or "") > calendar_repo.NOTE_MAX_LENGTH
+    ]
+    if errors:
+        return et.SetCalendarDaysPayload(errors=errors)
+    async with ctx.db.transaction() as session:
+        await calendar_repo.set_days(
+            session, [(d.date, d.workday, given(d.note)) for d in input], now=ctx.now()
+        )
+        overrides = await calendar_repo.get_overrides(session)
+    updated = WorkCalendar(overrides)
+    return et.SetCalendarDaysPayload(days=[_day_out(updated, d.date) for d in input])
+
+
+@strawberry.field(description="A customer of the archive by 户号.")
+async def customer(info: Info, number: str) -> et.Customer | None:
+    """The customer with meters, contracts and the numbers of its cases."""
+    return await customer_by_number(info.context, number)
+
+
+async def customer_by_number(ctx: Context, number: str) -> et.Customer | None:
+    """A customer record for output, or None."""
+    async with ctx.db.read() as session:
+        row = await archive_repo.get_customer(session, number)
+        if row is None:
+            return None
+        meters = await archive_repo.meters(session, [row.id])
+        contracts = await archive_repo.contracts(session, [row.id])
+        cases = await archive_repo.case_numbers(session, row.number)
+    return et.Customer(
+        number=row.number,
+        name=row.name,
+        id_number=row.id_number,
+        address=row.address,
+        electricity_category=row.electricity_category,
+        capacity=row.capacity,
+        voltage_level=row.voltage_level,
+        meters=[
+            et.Meter(
+                asset_no=m.asset_no,
+                ct_ratio=m.ct_ratio,
+                pt_ratio=m.pt_ratio,
+                multiplier=m.multiplier,
+                start_reading=m.start_reading,
+            )
+            for m in meters
+        ],
+        contracts=[
+            et.Contract(number=c.number, type=c.type, signed_at=c.signed_at) for c in contracts
+        ],
+        cases=cases,
+    )
+
+
+QUERIES: list[Any] = [responsibilities, calendar, customer]
+MUTATIONS: list[Any] = [assign_responsibility, set_calendar_days]

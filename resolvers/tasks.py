@@ -1,0 +1,383 @@
+"""Tasks: the caller's queue, listing within scope, and claim / assign / release / complete.
+
+Only a holder of the task's post whose org unit is the task's unit or above it may claim or
+complete it; managers (and administrators) may assign and release within their subtree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from casework import lifecycle
+from casework.model import Event
+from database import case_repo, metadata_repo, task_repo, user_repo
+from database.session import Session
+from database.tables import OrgUnitRow, TaskRow
+from metamodel import datatypes, naming
+from metamodel.specs import Problem, Role
+from resolvers import case_commands, objects
+from resolvers.case_reads import decode_cursor, encode_cursor, page_size
+from resolvers.context import Context
+from resolvers.convert import given
+from schema.common import ErrorCode, PageInfo, UserError, user_error, user_errors
+from schema.task_types import (
+    CompleteTaskInput,
+    CompleteTaskPayload,
+    TaskConnection,
+    TaskPayload,
+    TaskWhere,
+)
+
+Info = strawberry.Info[Context, Any]
+
+
+def _scope(ctx: Context) -> task_repo.TaskScope:
+    """What the caller may see: everything (ADMIN), their subtree (MANAGER), or their posts."""
+    principal = ctx.principal
+    assert principal is not None
+    if Role.ADMIN.value in principal.roles:
+        return task_repo.TaskScope(everything=True)
+    return task_repo.TaskScope(
+        posts=principal.posts,
+        org_path=principal.org_path,
+        user_id=principal.id,
+        whole_tree=Role.MANAGER.value in principal.roles,
+    )
+
+
+async def _connection(
+    ctx: Context, condition: Any, first: int | None, after: str | None
+) -> TaskConnection:
+    size = page_size(first)
+    offset = decode_cursor(after)
+    async with ctx.db.read() as session:
+        rows = await task_repo.page(session, condition, offset=offset, limit=size + 1)
+    more = len(rows) > size
+    nodes = await objects.tasks(ctx, rows[:size])
+
+    async def count() -> int:
+        async with ctx.db.read() as session:
+            return await task_repo.count(session, condition)
+
+    return TaskConnection(
+        nodes=nodes,
+        page_info=PageInfo(
+            has_next_page=more,
+            has_previous_page=offset > 0,
+            start_cursor=encode_cursor(offset) if nodes else None,
+            end_cursor=encode_cursor(offset + len(nodes) - 1) if nodes else None,
+        ),
+        count=count,
+    )
+
+
+@strawberry.field(
+    description="Open tasks of the caller's posts in their org unit and below, and their own."
+)
+async def my_tasks(
+    info: Info, first: int | None = None, after: str | None = None
+) -> TaskConnection:
+    """The caller's work queue, oldest first."""
+    ctx = info.context
+    principal = ctx.principal
+    assert principal is not None
+    scope = task_repo.TaskScope(
+        posts=principal.posts, org_path=principal.org_path, user_id=principal.id
+    )
+    wanted = task_repo.TaskFilter(statuses=task_repo.OPEN_TASK_STATUSES)
+    condition = task_repo.and_all(
+        task_repo.scope_condition(scope), task_repo.filter_condition(wanted)
+    )
+    return await _connection(ctx, condition, first, after)
+
+
+@strawberry.field(description="Tasks within the caller's scope.")
+async def tasks(
+    info: Info, where: TaskWhere | None = None, first: int | None = None, after: str | None = None
+) -> TaskConnection:
+    """ADMIN: all; MANAGER: their subtree; STAFF: their posts in their subtree and their own."""
+    ctx = info.context
+    wanted = task_repo.TaskFilter()
+    if where is not None:
+        org_path = None
+        unit_code = given(where.org_unit)
+        if unit_code:
+            async with ctx.db.read() as session:
+                unit = await metadata_repo.get_org_unit(session, unit_code)
+            org_path = unit.path if unit else "/nowhere/"
+        case_pk = given(where.case)
+        overdue = given(where.is_overdue)
+        wanted = task_repo.TaskFilter(
+            statuses=tuple(s.value for s in given(where.status, [])),
+            posts=tuple(given(where.post, [])),
+            stages=tuple(given(where.stage, [])),
+            assignee=given(where.assignee),
+            org_path=org_path,
+            case_id=int(case_pk) if case_pk is not None and str(case_pk).isdigit() else None,
+            overdue_at=ctx.now() if overdue else None,
+            unassigned=given(where.unassigned),
+        )
+    condition = task_repo.and_all(
+        task_repo.scope_condition(_scope(ctx)), task_repo.filter_condition(wanted)
+    )
+    return await _connection(ctx, condition, first, after)
+
+
+# -- commands -----------------------------------------------------------------------------------
+
+
+def _forbidden(message: str) -> list[UserError]:
+    return [user_error(ErrorCode.FORBIDDEN, message, ("id",))]
+
+
+async def _task_and_unit(
+    session: Session, task_id: strawberry.ID
+) -> tuple[TaskRow | None, OrgUnitRow | None]:
+    try:
+        pk = int(task_id)
+    except ValueError:
+        return None, None
+    task = await task_repo.get(session, pk)
+    if task is None:
+        return None, None
+    case = await case_repo.get(session, task.case_id, lock=True)  # orders writers of one case
+    task = await task_repo.get(session, pk, lock=True)
+    unit = await session.get(OrgUnitRow, task.org_unit_id) if task and case else None
+    return task, unit
+
+
+def _may_work(ctx: Context, task: TaskRow, unit: OrgUnitRow) -> bool:
+    """Whether the caller holds the task's post in a unit at or above the task's unit."""
+    principal = ctx.principal
+    return bool(
+        principal
+        and task.post is not None
+        and task.post in principal.posts
+        and principal.org_path
+        and unit.path.startswith(principal.org_path)
+    )
+
+
+async def _event(ctx: Context, session: Session, task: TaskRow, action: str, **data: Any) -> None:
+    case = await case_repo.get(session, task.case_id)
+    assert case is not None
+    actor = ctx.principal.username if ctx.principal else "system"
+    event = Event(action, {"task": task.id, "stage": task.stage, **data})
+    await case_repo.append_events(session, case, [event], actor=actor, now=ctx.now())
+
+
+@strawberry.mutation(description="Take an open task of one of your posts.")
+async def claim_task(info: Info, id: strawberry.ID) -> TaskPayload:
+    """Only a holder of the task's post within its org subtree."""
+    ctx = info.context
+    principal = ctx.principal
+    assert principal is not None
+    async with ctx.db.transaction() as session:
+        task, unit = await _task_and_unit(session, id)
+        if task is None or unit is None:
+            return TaskPayload(errors=[user_error(ErrorCode.NOT_FOUND, f"no task '{id}'", ("id",))])
+        if not _may_work(ctx, task, unit):
+            return TaskPayload(
+                errors=_forbidden("only a holder of the task's post in its org unit may claim it")
+            )
+        if task.status != task_repo.TaskStatus.OPEN:
+            return TaskPayload(
+                errors=[
+                    user_error(ErrorCode.INVALID_TRANSITION, f"the task is {task.status}", ("id",))
+                ]
+            )
+        task.status, task.assignee_id, task.claimed_at = (
+            task_repo.TaskStatus.CLAIMED,
+            principal.id,
+            ctx.now(),
+        )
+        await _event(ctx, session, task, "TASK_CLAIMED", assignee=principal.username)
+    return TaskPayload(task=(await objects.tasks(ctx, [task]))[0])
+
+
+@strawberry.mutation(description="Give a task to a user who holds its post (MANAGER or ADMIN).")
+async def assign_task(info: Info, id: strawberry.ID, username: str) -> TaskPayload:
+    """An unassigned task may go to anyone in scope; otherwise the user must hold its post."""
+    ctx = info.context
+    async with ctx.db.transaction() as session:
+        task, unit = await _task_and_unit(session, id)
+        if task is None or unit is None:
+            return TaskPayload(errors=[user_error(ErrorCode.NOT_FOUND, f"no task '{id}'", ("id",))])
+        if not case_commands.manages(ctx, unit.path):
+            return TaskPayload(
+                errors=_forbidden("only a manager of the task's org unit may assign it")
+            )
+        if task.status not in task_repo.OPEN_TASK_STATUSES:
+            return TaskPayload(
+                errors=[
+                    user_error(ErrorCode.INVALID_TRANSITION, f"the task is {task.status}", ("id",))
+                ]
+            )
+        row = await user_repo.get_row(session, username)
+        person = await user_repo.principal_of(session, row) if row else None
+        if person is None or person.disabled:
+            return TaskPayload(
+                errors=[user_error(ErrorCode.NOT_FOUND, f"no user '{username}'", ("username",))]
+            )
+        in_tree = bool(person.org_path and unit.path.startswith(person.org_path))
+        holds = task.post is None or task.post in person.posts
+        if not (in_tree and holds):
+            return TaskPayload(
+                errors=[
+                    user_error(
+                        ErrorCode.VALIDATION,
+                        f"{username} does not hold post {task.post} for org unit {unit.code}",
+                        ("username",),
+                    )
+                ]
+            )
+        previous = task.assignee_id
+        task.status, task.assignee_id, task.claimed_at = (
+            task_repo.TaskStatus.CLAIMED,
+            person.id,
+            ctx.now(),
+        )
+        await _event(ctx, session, task, "TASK_ASSIGNED", assignee=username, previous=previous)
+    return TaskPayload(task=(await objects.tasks(ctx, [task]))[0])
+
+
+@strawberry.mutation(description="Give a claimed task back to its post's queue.")
+async def release_task(info: Info, id: strawberry.ID) -> TaskPayload:
+    """The holder, or a manager of the task's org unit."""
+    ctx = info.context
+    principal = ctx.principal
+    assert principal is not None
+    async with ctx.db.transaction() as session:
+        task, unit = await _task_and_unit(session, id)
+        if task is None or unit is None:
+            return TaskPayload(errors=[user_error(ErrorCode.NOT_FOUND, f"no task '{id}'", ("id",))])
+        if task.assignee_id != principal.id and not case_commands.manages(ctx, unit.path):
+            return TaskPayload(
+                errors=_forbidden("only the task's holder or a manager may release it")
+            )
+        if task.status != task_repo.TaskStatus.CLAIMED:
+            return TaskPayload(
+                errors=[
+                    user_error(ErrorCode.INVALID_TRANSITION, f"the task is {task.status}", ("id",))
+                ]
+            )
+        task.status, task.assignee_id, task.claimed_at = task_repo.TaskStatus.OPEN, None, None
+        await _event(ctx, session, task, "TASK_RELEASED")
+    return TaskPayload(task=(await objects.tasks(ctx, [task]))[0])
+
+
+def _data_values(raw: Any, items: dict[str, Any]) -> tuple[dict[str, object], list[Problem]]:
+    """JSON data keyed by camelCase field name or item code, as {item code: raw value}."""
+    if raw is None or raw is strawberry.UNSET:
+        return {}, []
+    if not isinstance(raw, dict):
+        return {}, [Problem("VALIDATION", "data is an object keyed by item", ("input", "data"))]
+    by_field = {naming.camel(code): code for code in items}
+    values: dict[str, object] = {}
+    problems: list[Problem] = []
+    for key, value in raw.items():
+        code = key if key in items else by_field.get(key)
+        if code is None:
+            problems.append(
+                Problem(
+                    "VALIDATION", f"'{key}' is not an item of this case", ("input", "data", key)
+                )
+            )
+        else:
+            values[code] = value
+    return values, problems
+
+
+@strawberry.mutation(description="Finish a task with an outcome; the case moves on.")
+async def complete_task(info: Info, input: CompleteTaskInput) -> CompleteTaskPayload:
+    """Writes the stage's editable items, checks its required ones, then takes the transition."""
+    ctx = info.context
+    try:
+        return await _complete(ctx, input)
+    except _Refusal as refusal:
+        return CompleteTaskPayload(errors=user_errors(refusal.problems))
+
+
+async def _complete(ctx: Context, input: CompleteTaskInput) -> CompleteTaskPayload:
+    principal = ctx.principal
+    assert principal is not None
+    async with ctx.db.transaction() as session:
+        task, unit = await _task_and_unit(session, input.task_id)
+        if task is None or unit is None:
+            return CompleteTaskPayload(
+                errors=[
+                    user_error(
+                        ErrorCode.NOT_FOUND, f"no task '{input.task_id}'", ("input", "taskId")
+                    )
+                ]
+            )
+        case = await case_repo.get(session, task.case_id)
+        assert case is not None
+        mine = task.status == task_repo.TaskStatus.CLAIMED and task.assignee_id == principal.id
+        may_take = task.status == task_repo.TaskStatus.OPEN and _may_work(ctx, task, unit)
+        if not (mine or may_take):
+            if task.status not in task_repo.OPEN_TASK_STATUSES:
+                code, message = ErrorCode.INVALID_TRANSITION, f"the task is {task.status}"
+            else:
+                code, message = (
+                    ErrorCode.FORBIDDEN,
+                    "only the task's holder, or a holder of its post, may complete it",
+                )
+            return CompleteTaskPayload(errors=[user_error(code, message, ("input", "taskId"))])
+        expected = given(input.expected_version)
+        if expected is not None and expected != case.version:
+            return CompleteTaskPayload(
+                errors=[
+                    user_error(
+                        ErrorCode.CONFLICT,
+                        f"the case changed since you read it (now version {case.version})",
+                        ("input", "expectedVersion"),
+                    )
+                ]
+            )
+        types, _, _ = await ctx.codes()
+        definition = await ctx.versions.definition(
+            ctx.db, types[case.business_type_id], case.business_type_version
+        )
+        raw, problems = _data_values(input.data, dict(definition.version.items))
+        clean, coerce_problems = datatypes.validate_data(
+            definition.version.items, raw, path=("input", "data")
+        )
+        problems += coerce_problems
+        if problems:
+            return CompleteTaskPayload(errors=user_errors(problems))
+        visit = await task_repo.visit_index(session, task)
+        if may_take:
+            task.assignee_id, task.claimed_at = principal.id, ctx.now()
+        task.comment = given(input.comment)
+        completed = Event(
+            "TASK_COMPLETED", {"task": task.id, "stage": task.stage, "outcome": input.outcome}
+        )
+        problems = await case_commands.run(
+            ctx,
+            session,
+            case,
+            lambda s, d, c: lifecycle.complete(
+                s, d, visit=visit, outcome=input.outcome, changes=clean, now=ctx.now(), clock=c
+            ),
+            before=[completed],
+        )
+        if problems:
+            raise _Refusal(problems)
+    return CompleteTaskPayload(
+        task=(await objects.tasks(ctx, [task]))[0], case=await objects.case(ctx, case)
+    )
+
+
+class _Refusal(Exception):
+    """Raised inside the transaction so that nothing of a refused completion is kept."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("refused")
+        self.problems = problems
+
+
+QUERIES: list[Any] = [my_tasks, tasks]
+MUTATIONS: list[Any] = [claim_task, assign_task, release_task, complete_task]

@@ -1,0 +1,118 @@
+"""Query bounds: depth, aliases, estimated cost and page size are refused before anything runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from schema import limits
+from tests.api.conftest import Api
+from tests.api.setup_metamodel import define_basics, publish_hv_new
+from tests.api.test_auth import error_codes
+
+CASE_PAGE = """{name}: cases(first: 200) {{ nodes {{ id number
+  events {{ seq at actor action data hash }} currentStages {{ code name }} }} }}"""
+"""Estimated at 1 + 200 * (1 + 2 + (1 + 10 * 6) + (1 + 10 * 2)) = 17,001 fields."""
+
+
+def nested(depth: int, leaf: str = "code") -> str:
+    """A selection `depth` levels deep (field names need not exist for the bound to count)."""
+    inner = leaf
+    for level in range(depth - 1, 0, -1):
+        inner = f"level{level} {{ {inner} }}"
+    return f"{{ posts {{ {inner} }} }}" if depth > 1 else f"{{ posts {{ {leaf} }} }}"
+
+
+def messages(body: dict[str, Any]) -> list[str]:
+    return [e["message"] for e in body.get("errors") or []]
+
+
+async def test_a_query_deeper_than_the_limit_is_refused(api: Api) -> None:
+    too_deep = await api.post(nested(limits.MAX_DEPTH + 1))
+    assert too_deep["data"] is None
+    assert f"the query is {limits.MAX_DEPTH + 1} levels deep; at most {limits.MAX_DEPTH}" in (
+        messages(too_deep)
+    ), too_deep
+    at_limit = await api.post(nested(limits.MAX_DEPTH))
+    assert not [m for m in messages(at_limit) if "levels deep" in m], at_limit
+
+
+async def test_a_deep_mutation_is_refused_before_it_runs(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No type of the schema nests twelve levels, so a lower limit shows the refusal on a query
+    # that would otherwise run and change something.
+    monkeypatch.setattr(limits, "MAX_DEPTH", 3)
+    mutation = """mutation { saveBusinessTypeDraft(input: {code: "too_deep", name: "深"}) {
+      businessType { draft { timeLimit { amount } } } } }"""
+    body = await api.post(mutation)
+    assert body["data"] is None
+    assert messages(body) == ["the query is 4 levels deep; at most 3"]
+    monkeypatch.undo()
+    assert (await api.data("{ businessTypes { code } }"))["businessTypes"] == []
+    allowed = await api.data(mutation + " ")  # a new text: the refusal above is cached
+    assert allowed["saveBusinessTypeDraft"]["businessType"]["draft"] == {"timeLimit": None}
+
+
+async def test_too_many_aliases_are_refused_before_anything_runs(api: Api) -> None:
+    over = limits.MAX_ALIASES + 1
+    upserts = " ".join(
+        f'p{i}: upsertPost(input: {{code: "post_{i}", name: "岗位{i}"}}) {{ post {{ code }} }}'
+        for i in range(over)
+    )
+    body = await api.post(f"mutation {{ {upserts} }}")
+    assert body["data"] is None
+    assert messages(body) == [f"the query uses {over} aliases; at most {limits.MAX_ALIASES}"]
+    assert (await api.data("{ posts { code } }"))["posts"] == []
+
+    reads = " ".join(f"p{i}: posts {{ code }}" for i in range(limits.MAX_ALIASES))
+    allowed = await api.data(f"{{ {reads} }}")
+    assert len(allowed) == limits.MAX_ALIASES
+
+
+@pytest.mark.xfail(
+    reason="bug reported: schema/limits.measure skips every `__` field, so aliased introspection "
+    "is unbounded (400 aliases of __schema take ~16 s of CPU, without a token)",
+    strict=True,
+)
+async def test_aliased_introspection_counts_against_the_alias_limit(api: Api) -> None:
+    aliases = " ".join(f"t{i}: __typename" for i in range(limits.MAX_ALIASES + 1))
+    body = await api.post(f"{{ {aliases} }}", as_user=None)
+    assert body["data"] is None
+
+
+async def test_a_query_costlier_than_the_limit_is_refused(api: Api) -> None:
+    three = " ".join(CASE_PAGE.format(name=f"page{i}") for i in range(3))  # ~51,000
+    body = await api.post(f"{{ {three} }}")
+    assert body["data"] is None
+    [message] = messages(body)
+    assert message.startswith("the query may resolve about 51003 fields; at most 50000")
+    assert limits.MAX_COST < 51003
+
+    two = " ".join(CASE_PAGE.format(name=f"page{i}") for i in range(2))
+    allowed = await api.data(f"{{ {two} }}")
+    assert allowed == {"page0": {"nodes": []}, "page1": {"nodes": []}}
+    # A page size given as a variable is counted as the largest page.
+    variable = CASE_PAGE.format(name="page").replace("first: 200", "first: $n")
+    priced = await api.post(
+        f"query($n: Int) {{ {variable} again: cases(first: $n) {{ nodes {{ id }} }}"
+        f" {CASE_PAGE.format(name='more')} {CASE_PAGE.format(name='most')} }}",
+        {"n": 1},
+    )
+    assert priced["data"] is None and "at most 50000" in messages(priced)[0]
+
+
+@pytest.mark.parametrize("first", [201, 1000, -1])
+async def test_a_page_outside_0_to_200_is_refused(api: Api, first: int) -> None:
+    await define_basics(api)
+    await publish_hv_new(api)
+    for field in ("cases", "hvNewCases"):
+        body = await api.post(
+            f"query($n: Int) {{ {field}(first: $n) {{ totalCount }} }}", {"n": first}
+        )
+        assert body["data"] is None, body
+        assert error_codes(body) == ["VALIDATION"], body
+        assert messages(body) == ["first must be between 0 and 200"], body
+        ok = await api.data(f"{{ {field}(first: 200) {{ totalCount }} }}")
+        assert ok[field]["totalCount"] == 0
