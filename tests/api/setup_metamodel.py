@@ -42,7 +42,12 @@ STAGES = [
     ("connect", "装表接电", 5),
 ]
 
-RESPONSIBLE = {"accept": "acceptor", "survey": "surveyor", "reply": "acceptor", "connect": "surveyor"}
+RESPONSIBLE = {
+    "accept": "acceptor",
+    "survey": "surveyor",
+    "reply": "acceptor",
+    "connect": "surveyor",
+}
 """Which post does each stage, everywhere (no org unit), for every business type."""
 
 ASSIGN = """mutation($input: AssignResponsibilityInput!) { assignResponsibility(input: $input) {
@@ -116,8 +121,8 @@ async def define_basics(api: Api) -> None:
             UPSERT_ORG, {"input": {"code": code, "name": name, "parent": parent}}
         )
         assert result["upsertOrgUnit"]["errors"] == []
-    for stage, post in RESPONSIBLE.items():
-        result = await api.data(ASSIGN, {"input": {"stage": stage, "post": post}})
+    for stage_code, post in RESPONSIBLE.items():
+        result = await api.data(ASSIGN, {"input": {"stage": stage_code, "post": post}})
         assert result["assignResponsibility"]["errors"] == [], result
 
 
