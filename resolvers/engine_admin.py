@@ -7,8 +7,9 @@ from typing import Any
 
 import strawberry
 
+from casework import history
 from casework.calendar import WorkCalendar
-from database import archive_repo, calendar_repo, responsibility_repo
+from database import archive_repo, calendar_repo, case_repo, responsibility_repo
 from database.responsibility_repo import ResponsibilityView
 from resolvers.context import Context
 from resolvers.convert import given
@@ -181,5 +182,32 @@ async def customer_by_number(ctx: Context, number: str) -> et.Customer | None:
     )
 
 
-QUERIES: list[Any] = [responsibilities, calendar, customer]
+@strawberry.field(description="Recompute a case's hash chain: a rewritten entry is found.")
+async def verify_case_history(info: Info, id: strawberry.ID) -> et.HistoryCheck | None:
+    """Null when there is no such case."""
+    try:
+        pk = int(id)
+    except ValueError:
+        return None
+    async with info.context.db.read() as session:
+        if await case_repo.get(session, pk) is None:
+            return None
+        rows = (await case_repo.events(session, [pk]))[pk]
+    chained = [
+        history.ChainedEvent(
+            seq=r.seq,
+            at=r.at,
+            actor=r.actor,
+            action=r.action,
+            data=r.data,
+            metadata_version=r.metadata_version,
+            hash=r.hash,
+        )
+        for r in rows
+    ]
+    broken = history.first_broken(chained)
+    return et.HistoryCheck(valid=broken is None, broken_at_seq=broken)
+
+
+QUERIES: list[Any] = [responsibilities, calendar, customer, verify_case_history]
 MUTATIONS: list[Any] = [assign_responsibility, set_calendar_days]

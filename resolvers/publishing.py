@@ -8,8 +8,8 @@ client does.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import dataclasses
+import datetime as dt
 import logging
 from typing import Any
 

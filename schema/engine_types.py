@@ -77,6 +77,14 @@ class SetCalendarDaysPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+@strawberry.type(description="Whether a case's history chain is intact.")
+class HistoryCheck:
+    """`brokenAtSeq` names the first entry whose hash does not match (null when valid)."""
+
+    valid: bool
+    broken_at_seq: int | None
+
+
 @strawberry.type(description="A metering point of a customer.")
 class Meter:
     """Asset number, CT and PT ratios, 综合倍率 (CT × PT) and the start reading."""

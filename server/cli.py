@@ -147,6 +147,27 @@ def cmd_schema_print(_args: argparse.Namespace) -> int:
     return 0
 
 
+async def _sweep() -> str:
+    from database import deadline_repo
+
+    config = settings_module.load()
+    db = Database(config.database_url)
+    try:
+        found = await deadline_repo.sweep(db, now=_now())
+    finally:
+        await db.dispose()
+    return (
+        f"stage warnings {found.stage_warnings}, stage breaches {found.stage_breaches}, "
+        f"case warnings {found.case_warnings}, case breaches {found.case_breaches}"
+    )
+
+
+def cmd_sweep(_args: argparse.Namespace) -> int:
+    """Record deadline warnings and breaches that have fallen due (safe from cron, many nodes)."""
+    print(f"yekuo: sweep recorded {asyncio.run(_sweep())}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser."""
     top = argparse.ArgumentParser(prog="yekuo", description="業擴報裝 from metadata, as GraphQL.")
@@ -172,6 +193,9 @@ def parser() -> argparse.ArgumentParser:
     add.set_defaults(run=cmd_user_add)
     ensure = user.add_parser("ensure-admin", help="create an administrator on an empty database")
     ensure.set_defaults(run=cmd_user_ensure_admin)
+
+    sweep = commands.add_parser("sweep", help="record deadline warnings and breaches")
+    sweep.set_defaults(run=cmd_sweep)
 
     schema = commands.add_parser("schema", help="schema").add_subparsers(
         dest="schema", required=True

@@ -10,6 +10,7 @@ case as it was.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from casework import cases, lifecycle
-from casework.model import CURRENT, LIVE, CaseState, Event, Refused, StageStatus
+from casework.model import CURRENT, LIVE, CaseState, Event, Refused, StageStatus, Timer
 from metamodel.specs import (
     BusinessGroup,
     BusinessTypeSpec,
@@ -147,11 +148,12 @@ TERMINAL = frozenset({CaseStatus.COMPLETED, CaseStatus.CANCELLED})
 MISSING = object()
 """An item the command does not write."""
 
-capacities = st.sampled_from([MISSING, None, Decimal("100"), Decimal("160"), Decimal("250")])
+capacities = st.sampled_from(
+    [MISSING, MISSING, None, Decimal("100"), Decimal("160"), Decimal("250"), Decimal("630")]
+)
 """Any capacity, or none; 160 kVA exactly is not above the 160 of the condition."""
-stage_capacities = st.sampled_from([MISSING, Decimal("100"), Decimal("250"), Decimal("630")])
-"""Capacities a review sets: mostly above 160 kVA, so most cases take the parallel route."""
-meters = st.sampled_from([MISSING, "E0000123456"])
+opening_capacities = st.sampled_from([MISSING, Decimal("100"), Decimal("250"), Decimal("630")])
+"""Capacities a case opens with: mostly above 160 kVA, so most take the parallel route."""
 elapsed = st.integers(min_value=0, max_value=3 * 86400)
 COMMANDS = (
     *["complete"] * 24,
@@ -176,8 +178,12 @@ class CaseMachine(RuleBasedStateMachine):
         super().__init__()
         self.now = T0
         self.state, _ = cases.open_case(VERSION, {})
+        self.case_spent = 0
+        """Seconds the case timer should have used: time that passed while it ran."""
+        self.visit_spent: list[int] = []
+        """The same for each visit's timer."""
 
-    @initialize(capacity=stage_capacities, submit=st.booleans())
+    @initialize(capacity=opening_capacities, submit=st.booleans())
     def open_case(self, capacity: object, submit: bool) -> None:
         data: dict[str, object] = {"customer_name": "华东精密机械有限公司"}
         if capacity is not MISSING:
@@ -185,11 +191,13 @@ class CaseMachine(RuleBasedStateMachine):
         self.state, _ = cases.open_case(VERSION, data)
         if submit:
             self.state, _ = lifecycle.submit(self.state, DEFINITION, now=self.now, clock=CLOCK)
+        self.visit_spent = [0] * len(self.state.stages)
 
     def attempt(
         self, seconds: int, command: Callable[[dt.datetime], tuple[CaseState, list[Event]]]
-    ) -> None:
-        self.now += dt.timedelta(seconds=seconds)
+    ) -> Refused | None:
+        """Let `seconds` pass, then run `command`; keep its state only if it succeeds."""
+        self.let_time_pass(seconds)
         before = self.state
         # Visits and timers are frozen; the data mapping is the only part a command could mutate.
         snapshot = replace(before, data=dict(before.data))
@@ -199,14 +207,29 @@ class CaseMachine(RuleBasedStateMachine):
             assert refused.problems
             assert {p.code for p in refused.problems} <= CODES
             assert before == snapshot, "a refused command changed the state it was given"
-            return
+            return refused
         assert before == snapshot, "a command changed the state it was given"
         assert before.status not in TERMINAL, "a finished case accepted a command"
         assert events
         self.check_step(before, after, events)
         self.state = after
+        # A visit that started now (new, or a join that stopped waiting) has used nothing yet.
+        self.visit_spent.extend([0] * (len(after.stages) - len(before.stages)))
+        for i, (old, new) in enumerate(zip(before.stages, after.stages, strict=False)):
+            if old.status is StageStatus.JOINING and new.status is not StageStatus.JOINING:
+                self.visit_spent[i] = 0
         for action in {e.action for e in events}:
             event(action)  # coverage, shown by --hypothesis-show-statistics
+        return None
+
+    def let_time_pass(self, seconds: int) -> None:
+        """Advance the clock; running timers spend exactly the time that passed."""
+        self.now += dt.timedelta(seconds=seconds)
+        if self.state.timer is not None and self.state.timer.running:
+            self.case_spent += seconds
+        for i, visit in enumerate(self.state.stages):
+            if visit.timer is not None and visit.timer.running:
+                self.visit_spent[i] += seconds
 
     def check_step(self, before: CaseState, after: CaseState, events: list[Event]) -> None:
         assert len(after.stages) >= len(before.stages), "visits were dropped"
@@ -227,9 +250,18 @@ class CaseMachine(RuleBasedStateMachine):
 
     # -- commands ---------------------------------------------------------------------------
 
-    @rule(kind=st.sampled_from(COMMANDS), seconds=elapsed, data=st.data())
-    def command(self, kind: str, seconds: int, data: st.DataObject) -> None:
-        """One command of a weighted kind, legal or not."""
+    @rule(
+        kind=st.sampled_from(COMMANDS),
+        seconds=elapsed,
+        pick=st.integers(min_value=0, max_value=63),
+        choice=st.integers(min_value=0, max_value=63),
+        capacity=capacities,
+        flag=st.integers(min_value=0, max_value=3),
+    )
+    def command(
+        self, kind: str, seconds: int, pick: int, choice: int, capacity: object, flag: int
+    ) -> None:
+        """One command of a weighted kind, legal or not (`pick`, `choice`, `flag` select)."""
         state = self.state
         if kind == "submit":
             self.attempt(
@@ -249,62 +281,65 @@ class CaseMachine(RuleBasedStateMachine):
                 seconds,
                 lambda now: lifecycle.cancel(state, reason="客户撤回申请", now=now, clock=CLOCK),
             )
-        elif kind == "complete":
-            self.complete_open_task(seconds, data)
+        elif kind == "complete" and state.current_stages:
+            self.complete_open_task(seconds, pick, choice, capacity, flag)
         else:
-            self.complete_any_visit(seconds, data)
+            self.complete_any_visit(seconds, pick, choice, capacity, flag)
 
-    def complete_open_task(self, seconds: int, data: st.DataObject) -> None:
+    def complete_open_task(
+        self, seconds: int, pick: int, choice: int, capacity: object, flag: int
+    ) -> None:
         """Mostly legal: an open visit, one of its outcomes, data its stage may write."""
         current = [i for i, s in enumerate(self.state.stages) if s.status in CURRENT]
-        if not current:
-            self.complete_any_visit(seconds, data)
-            return
-        visit = data.draw(st.sampled_from(current), label="visit")
+        visit = current[pick % len(current)]
         stage = self.state.stages[visit].stage
-        outcome = data.draw(st.sampled_from(DEFINITION.usage(stage).outcomes), label="outcome")
+        outcomes = DEFINITION.usage(stage).outcomes
         changes: dict[str, object] = {}
-        if stage in ("accept", "review"):
-            capacity = data.draw(stage_capacities, label="capacity_kva")
-            if capacity is not MISSING:
-                changes["capacity_kva"] = capacity
-        if stage == "connect" and data.draw(st.integers(0, 3), label="meter") > 0:
+        if stage in ("accept", "review") and capacity is not MISSING:
+            changes["capacity_kva"] = capacity
+        if stage == "connect" and flag:
             changes["meter_asset_no"] = "E0000123456"
-        unpaid = False
-        if DEFINITION.usage(stage).requires_payment:
-            unpaid = data.draw(st.integers(0, 3), label="unpaid") == 0
-        self.attempt(seconds, self.completing(visit, outcome, changes, unpaid=unpaid))
+        outcome = outcomes[choice % len(outcomes)]
+        self.complete(seconds, visit, outcome, changes, unpaid=flag == 0)
 
-    def complete_any_visit(self, seconds: int, data: st.DataObject) -> None:
+    def complete_any_visit(
+        self, seconds: int, pick: int, choice: int, capacity: object, flag: int
+    ) -> None:
         """Anything: any index (out of range too), any outcome, any data."""
-        visit = data.draw(
-            st.integers(min_value=-1, max_value=len(self.state.stages)), label="visit"
-        )
-        outcome = data.draw(st.sampled_from(OUTCOMES), label="outcome")
+        visit = pick % (len(self.state.stages) + 2) - 1
         changes: dict[str, object] = {}
-        capacity = data.draw(capacities, label="capacity_kva")
         if capacity is not MISSING:
             changes["capacity_kva"] = capacity
-        meter = data.draw(meters, label="meter_asset_no")
-        if meter is not MISSING:
-            changes["meter_asset_no"] = meter
-        unpaid = data.draw(st.booleans(), label="unpaid")
-        self.attempt(seconds, self.completing(visit, outcome, changes, unpaid=unpaid))
+        if flag % 2:
+            changes["meter_asset_no"] = "E0000123456"
+        outcome = OUTCOMES[choice % len(OUTCOMES)]
+        self.complete(seconds, visit, outcome, changes, unpaid=flag >= 2)
 
-    def completing(
-        self, visit: int, outcome: str, changes: dict[str, object], *, unpaid: bool
-    ) -> Callable[[dt.datetime], tuple[CaseState, list[Event]]]:
+    def complete(
+        self, seconds: int, visit: int, outcome: str, changes: dict[str, object], *, unpaid: bool
+    ) -> None:
         state = self.state
-        return lambda now: lifecycle.complete(
-            state,
-            DEFINITION,
-            visit=visit,
-            outcome=outcome,
-            changes=changes,
-            now=now,
-            clock=CLOCK,
-            unpaid_fees=unpaid,
+        refused = self.attempt(
+            seconds,
+            lambda now: lifecycle.complete(
+                state,
+                DEFINITION,
+                visit=visit,
+                outcome=outcome,
+                changes=changes,
+                now=now,
+                clock=CLOCK,
+                unpaid_fees=unpaid,
+            ),
         )
+        if refused is None:
+            done = self.state.stages[visit]
+            assert done.status is StageStatus.DONE
+            assert (done.outcome, done.completed_at) == (outcome, self.now)
+            assert all(self.state.data.get(k) == v for k, v in changes.items())
+        elif any(p.code == "UNPAID_FEES" for p in refused.problems):
+            assert unpaid
+            assert DEFINITION.usage(state.stages[visit].stage).requires_payment
 
     # -- invariants -------------------------------------------------------------------------
 
@@ -315,6 +350,7 @@ class CaseMachine(RuleBasedStateMachine):
         self.joins_are_inside_splits()
         self.one_open_task_per_stage()
         self.timers_run_only_while_work_is_done()
+        self.timers_spend_exactly_the_time_they_ran()
 
     def statuses_agree(self) -> None:
         state = self.state
@@ -364,6 +400,36 @@ class CaseMachine(RuleBasedStateMachine):
             assert (timer.warn_at is not None) == timer.running
             assert timer.running == (working and visit.status is StageStatus.ACTIVE)
             assert timer.used >= 0
+        if state.status is CaseStatus.SUSPENDED:
+            timers = [state.timer, *(s.timer for s in state.stages)]
+            assert not any(t is not None and t.running for t in timers)
+
+    def timers_spend_exactly_the_time_they_ran(self) -> None:
+        state = self.state
+        if state.timer is not None:
+            assert spent(state.timer, self.now) == self.case_spent
+            check_due(state.timer)
+        assert len(self.visit_spent) == len(state.stages)
+        for visit, expected in zip(state.stages, self.visit_spent, strict=True):
+            if visit.timer is not None:
+                assert spent(visit.timer, self.now) == expected, visit
+                check_due(visit.timer)
+
+
+def spent(timer: Timer, now: dt.datetime) -> int:
+    """Business seconds the timer has used by `now` (the fake clock counts every second)."""
+    running = 0 if timer.running_since is None else int((now - timer.running_since).total_seconds())
+    return timer.used + running
+
+
+def check_due(timer: Timer) -> None:
+    """A running timer is due when the rest of its limit is spent, warns at 80 % of it."""
+    if timer.running_since is None:
+        return
+    left = max(0, timer.limit - timer.used)
+    warn_left = max(0, math.ceil(timer.limit * 0.8) - timer.used)
+    assert timer.due_at == timer.running_since + dt.timedelta(seconds=left)
+    assert timer.warn_at == timer.running_since + dt.timedelta(seconds=warn_left)
 
 
 CaseMachine.TestCase.settings = settings(
