@@ -59,12 +59,18 @@ class Services:
     """What lives as long as the process: database, registry, credentials, caches."""
 
     def __init__(
-        self, settings: Settings, *, clock: Callable[[], dt.datetime] | None = None
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], dt.datetime] | None = None,
+        credentials: Credentials | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.db = Database(settings.database_url)
-        self.credentials = Credentials(settings.secret, token_hours=settings.token_hours)
+        self.credentials = credentials or Credentials(
+            settings.secret, token_hours=settings.token_hours
+        )
         self.versions = VersionCache()
         self.factory = TypeFactory()
         self.registry = SchemaRegistry(self.db, self.build, poll_seconds=settings.poll_seconds)
@@ -105,9 +111,14 @@ class Services:
         return principal
 
 
-def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] | None = None) -> Starlette:
-    """The application for `settings` (`clock` lets tests fix the time)."""
-    services = Services(settings, clock=clock)
+def create_app(
+    settings: Settings,
+    *,
+    clock: Callable[[], dt.datetime] | None = None,
+    credentials: Credentials | None = None,
+) -> Starlette:
+    """The application for `settings` (`clock` and `credentials` let tests fix time and cost)."""
+    services = Services(settings, clock=clock, credentials=credentials)
     holder: dict[str, GraphQLEndpoint] = {}
 
     def swap(schema: Any) -> None:

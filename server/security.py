@@ -17,9 +17,12 @@ ALGORITHM = "HS256"
 class Credentials:
     """Hashes and checks passwords, issues and reads tokens."""
 
-    def __init__(self, secret: str, *, token_hours: int = 12) -> None:
+    def __init__(
+        self, secret: str, *, token_hours: int = 12, hasher: PasswordHasher | None = None
+    ) -> None:
         self._secret = secret
-        self._hasher = PasswordHasher()
+        # argon2id with the library's RFC 9106 defaults; verification reads a hash's own cost.
+        self._hasher = hasher or PasswordHasher()
         self._lifetime = dt.timedelta(hours=token_hours)
         # Checked when the username is unknown, so both failures take the same time.
         self._dummy = self._hasher.hash("no such user")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from argon2 import PasswordHasher
 import pytest
 
 from database import user_repo
@@ -18,6 +19,10 @@ from server.security import Credentials
 from server.settings import Settings
 
 SECRET = "test-secret-not-for-production-0123456789"
+CHEAP_CREDENTIALS = Credentials(
+    SECRET, hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+)
+"""argon2id at its cheapest: the tests check behaviour, not the cost of guessing."""
 ADMIN_PASSWORD = "admin-password-1"
 
 
@@ -76,7 +81,7 @@ async def add_user(
     org_unit_id: int | None = None,
     posts: list[str] | None = None,
 ) -> None:
-    credentials = Credentials(SECRET)
+    credentials = CHEAP_CREDENTIALS
     async with db.transaction() as session:
         await user_repo.save(
             session,
@@ -114,7 +119,7 @@ async def api(db: Database, database_url: str, tmp_path: Path, clock: Clock) -> 
     settings = Settings(
         data_dir=tmp_path, database_url=database_url, secret=SECRET, poll_seconds=0.1
     )
-    app = create_app(settings, clock=clock)
+    app = create_app(settings, clock=clock, credentials=CHEAP_CREDENTIALS)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
