@@ -11,8 +11,11 @@ Semantics (DESIGN §7):
 - The case completes when no visit is live. Stages that wait for the customer are WAITING and
   their limit does not run; the whole-case limit runs only while some stage is ACTIVE.
 - Suspending pauses every limit; resuming continues them; cancelling closes every visit.
-- A stage's required items (and its unpaid fees) must be settled to move forward; a
-  transition whose every target was visited before is a return and hands the work back as is.
+- A stage's required items (and its unpaid fees) must be settled to move forward; a return
+  hands the work back as is. A transition is a return when each of its targets dominates its
+  source in the stage graph (every path from the start stage to the source passes through the
+  target), so a second pass through a loop, or a branch arriving at a join that another branch
+  reached first, still moves forward.
 """
 
 from __future__ import annotations
@@ -32,8 +35,9 @@ from casework.model import (
     StageStatus,
 )
 from casework.timers import BusinessClock
-from metamodel import expressions
+from metamodel import expressions, graph
 from metamodel.specs import (
+    BusinessTypeSpec,
     BusinessTypeVersion,
     CaseStatus,
     ItemType,
@@ -46,10 +50,12 @@ from metamodel.specs import (
 
 @dataclass(frozen=True)
 class Definition:
-    """A published version prepared for the engine: conditions compiled once."""
+    """A published version prepared for the engine: conditions compiled, returns found, once."""
 
     version: BusinessTypeVersion
     conditions: Mapping[int, expressions.Expression] = field(default_factory=dict)
+    returns: frozenset[TransitionSpec] = frozenset()
+    """The transitions that go back: each target dominates the source stage."""
 
     def usage(self, stage: str) -> StageUsage:
         """How the version uses `stage`."""
@@ -84,7 +90,31 @@ def prepare(version: BusinessTypeVersion) -> Definition:
         for index, t in enumerate(version.spec.transitions)
         if t.condition
     }
-    return Definition(version=version, conditions=compiled)
+    return Definition(version=version, conditions=compiled, returns=_returns(version.spec))
+
+
+def _returns(spec: BusinessTypeSpec) -> frozenset[TransitionSpec]:
+    """The transitions whose every target lies on every path from the start to their source."""
+    edges = graph.successors(spec)
+    if spec.start is None or spec.start not in edges:
+        return frozenset()
+    reached = graph.reachable([spec.start], edges)
+    sources = {n: [p for p in reached if n in edges[p]] for n in reached}
+    dominators = {n: set(reached) for n in reached}
+    dominators[spec.start] = {spec.start}
+    changed = True
+    while changed:
+        changed = False
+        for node in reached - {spec.start}:
+            found = {node}.union(set.intersection(*(dominators[p] for p in sources[node])))
+            if found != dominators[node]:
+                dominators[node] = found
+                changed = True
+    return frozenset(
+        t
+        for t in spec.transitions
+        if t.from_stage in dominators and all(to in dominators[t.from_stage] for to in t.to)
+    )
 
 
 # -- commands -----------------------------------------------------------------------------------
@@ -139,8 +169,7 @@ def complete(
         )
         events.extend(written)
     transition = _choose(state, definition, current.stage, outcome)
-    visited = {s.stage for s in state.stages}
-    going_back = transition is not None and all(t in visited for t in transition.to)
+    going_back = transition is not None and transition in definition.returns
     if not going_back:  # a return hands the work back: what is missing is why
         missing = _missing_required(state, definition, current.stage)
         if missing:

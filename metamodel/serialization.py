@@ -6,6 +6,7 @@ definitions stay small and diffs (YAML plans, schema reviews) show only what was
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,10 +18,13 @@ from metamodel.specs import (
     BusinessTypeVersion,
     DataItemSpec,
     EnumOption,
+    FeeRuleSpec,
+    FeeRuleStatus,
     ItemType,
     ItemUsage,
     OrgUnitSpec,
     PostSpec,
+    ResponsibilitySpec,
     StageSpec,
     StageUsage,
     TimeLimit,
@@ -217,6 +221,68 @@ def business_type_from_dict(raw: Mapping[str, Any]) -> BusinessTypeSpec:
         ),
         start=raw.get("start"),
         archive=tuple(ArchiveField(a["field"], a["item"]) for a in raw.get("archive", ())),
+    )
+
+
+def fee_rule_to_dict(rule: FeeRuleSpec) -> JsonDict:
+    """A fee rule as a dict (dates as ISO strings)."""
+    return _compact(
+        {
+            "code": rule.code,
+            "name": rule.name,
+            "business_types": list(rule.business_types),
+            "stage": rule.stage,
+            "condition": rule.condition,
+            "amount": rule.amount,
+            "effective_from": rule.effective_from.isoformat() if rule.effective_from else None,
+            "effective_to": rule.effective_to.isoformat() if rule.effective_to else None,
+            "status": rule.status.value,
+            "description": rule.description,
+        }
+    )
+
+
+def _date(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def fee_rule_from_dict(raw: Mapping[str, Any]) -> FeeRuleSpec:
+    """The inverse of fee_rule_to_dict (YAML may give dates as dates)."""
+    return FeeRuleSpec(
+        code=raw["code"],
+        name=raw["name"],
+        stage=raw["stage"],
+        amount=str(raw["amount"]),
+        business_types=tuple(raw.get("business_types") or ()),
+        condition=raw.get("condition"),
+        effective_from=_date(raw.get("effective_from")),
+        effective_to=_date(raw.get("effective_to")),
+        status=FeeRuleStatus(raw.get("status", FeeRuleStatus.ACTIVE.value)),
+        description=raw.get("description"),
+    )
+
+
+def responsibility_to_dict(spec: ResponsibilitySpec) -> JsonDict:
+    """A responsibility as a dict."""
+    return _compact(
+        {
+            "stage": spec.stage,
+            "post": spec.post,
+            "business_type": spec.business_type,
+            "org_unit": spec.org_unit,
+        }
+    )
+
+
+def responsibility_from_dict(raw: Mapping[str, Any]) -> ResponsibilitySpec:
+    """The inverse of responsibility_to_dict."""
+    return ResponsibilitySpec(
+        stage=raw["stage"],
+        post=raw["post"],
+        business_type=raw.get("business_type"),
+        org_unit=raw.get("org_unit"),
     )
 
 

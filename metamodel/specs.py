@@ -6,6 +6,7 @@ requests and threads without copying, and compared by value.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -217,6 +218,44 @@ class BusinessTypeSpec:
     def item_usage(self, code: str) -> ItemUsage | None:
         """The usage of item `code` in this type, if it uses it."""
         return next((i for i in self.items if i.item == code), None)
+
+
+class FeeRuleStatus(StrEnum):
+    """Whether a fee is charged today or was abolished (kept for the record)."""
+
+    ACTIVE = "ACTIVE"
+    ABOLISHED = "ABOLISHED"
+
+
+@dataclass(frozen=True, slots=True)
+class FeeRuleSpec:
+    """A fee (业扩收费) as metadata: where it is assessed, when it applies, how much it is.
+
+    `condition` (BOOLEAN) and `amount` (NUMBER) are expressions over data items, checked against
+    the items of every business type the rule names; `business_types` empty means every type
+    that uses `stage`. Dates are the validity period in Asia/Shanghai.
+    """
+
+    code: str
+    name: str
+    stage: str
+    amount: str
+    business_types: tuple[str, ...] = ()
+    condition: str | None = None
+    effective_from: dt.date | None = None
+    effective_to: dt.date | None = None
+    status: FeeRuleStatus = FeeRuleStatus.ACTIVE
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResponsibilitySpec:
+    """A responsibility as files carry it: (type or all, stage, unit or all) -> post."""
+
+    stage: str
+    post: str
+    business_type: str | None = None
+    org_unit: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,15 @@ from typing import Any
 import yaml
 
 from metamodel import serialization
-from metamodel.specs import BusinessTypeSpec, DataItemSpec, OrgUnitSpec, PostSpec, StageSpec
+from metamodel.specs import (
+    BusinessTypeSpec,
+    DataItemSpec,
+    FeeRuleSpec,
+    OrgUnitSpec,
+    PostSpec,
+    ResponsibilitySpec,
+    StageSpec,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +33,8 @@ class Bundle:
     posts: tuple[PostSpec, ...] = ()
     org_units: tuple[OrgUnitSpec, ...] = ()
     business_types: tuple[BusinessTypeSpec, ...] = ()
+    responsibilities: tuple[ResponsibilitySpec, ...] = ()
+    fee_rules: tuple[FeeRuleSpec, ...] = ()
 
 
 def to_dict(bundle: Bundle) -> dict[str, Any]:
@@ -35,6 +45,10 @@ def to_dict(bundle: Bundle) -> dict[str, Any]:
         "posts": [serialization.post_to_dict(p) for p in bundle.posts],
         "org_units": [serialization.org_unit_to_dict(u) for u in bundle.org_units],
         "business_types": [serialization.business_type_to_dict(b) for b in bundle.business_types],
+        "responsibilities": [
+            serialization.responsibility_to_dict(r) for r in bundle.responsibilities
+        ],
+        "fee_rules": [serialization.fee_rule_to_dict(f) for f in bundle.fee_rules],
     }
 
 
@@ -48,6 +62,10 @@ def from_dict(raw: Mapping[str, Any]) -> Bundle:
         business_types=tuple(
             serialization.business_type_from_dict(b) for b in raw.get("business_types") or ()
         ),
+        responsibilities=tuple(
+            serialization.responsibility_from_dict(r) for r in raw.get("responsibilities") or ()
+        ),
+        fee_rules=tuple(serialization.fee_rule_from_dict(f) for f in raw.get("fee_rules") or ()),
     )
 
 
@@ -73,4 +91,6 @@ def merge(bundles: Iterable[Bundle]) -> Bundle:
         posts=tuple(p for b in listed for p in b.posts),
         org_units=tuple(u for b in listed for u in b.org_units),
         business_types=tuple(t for b in listed for t in b.business_types),
+        responsibilities=tuple(r for b in listed for r in b.responsibilities),
+        fee_rules=tuple(f for b in listed for f in b.fee_rules),
     )

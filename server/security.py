@@ -12,6 +12,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from database.user_repo import Principal
 
 ALGORITHM = "HS256"
+CLOCK_SKEW = dt.timedelta(seconds=30)
+"""Tolerated difference between the clocks of the servers that issue and read a token."""
 
 
 class Credentials:
@@ -59,7 +61,11 @@ class Credentials:
         """The claims of a valid, unexpired token, or None."""
         try:
             claims: dict[str, Any] = jwt.decode(
-                token, self._secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]}
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                options={"require": ["sub", "exp"]},
+                leeway=CLOCK_SKEW,  # a token issued by a server a little ahead is not "future"
             )
         except jwt.PyJWTError:
             return None

@@ -240,3 +240,14 @@ async def test_a_disabled_user_gets_no_token_and_old_tokens_stop(api: Api, db: D
     login = (await api.data(LOGIN, {"u": "sun", "p": "sun-password"}, as_user=None))["login"]
     assert login["token"] is None
     assert login["errors"] == [{"code": "VALIDATION", "message": BAD_LOGIN, "path": ["password"]}]
+
+
+async def test_a_token_from_a_server_a_few_seconds_ahead_is_accepted(
+    api: Api, db: Database
+) -> None:
+    admin = await principal_of(db, "admin")
+    ahead, _ = Credentials(SECRET).issue_token(
+        admin, now=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)
+    )
+    body = await call_with(api, f"Bearer {ahead}", ME)
+    assert body["data"]["me"]["username"] == "admin", body

@@ -1,7 +1,5 @@
-"""The server tests drive the same application as the API tests."""
+"""The server tests drive the same application, with the same fixtures, as the API tests."""
 
 from __future__ import annotations
 
-from tests.api.conftest import api
-
-__all__ = ["api"]
+from tests.api.conftest import *  # noqa: F403

@@ -1,0 +1,82 @@
+"""Fee rules (versioned), fees assessed on cases, and payments."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from database.tables import FeeItemRow, FeeRuleRow, FeeRuleVersionRow, PaymentRow
+from metamodel import serialization
+from metamodel.specs import FeeRuleSpec
+
+
+async def save_rule(
+    session: AsyncSession, rule: FeeRuleSpec, *, by: str, now: dt.datetime
+) -> tuple[int, bool]:
+    """Store a rule; a changed rule gets the next version. Returns (version, changed)."""
+    spec = serialization.fee_rule_to_dict(rule)
+    row = await session.scalar(
+        select(FeeRuleRow).where(FeeRuleRow.code == rule.code).with_for_update()
+    )
+    if row is not None and row.spec == spec:
+        return row.version, False
+    if row is None:
+        row = FeeRuleRow(
+            code=rule.code, version=1, status=rule.status.value, spec=spec, updated_at=now
+        )
+        session.add(row)
+    else:
+        row.version, row.status, row.spec, row.updated_at = (
+            row.version + 1,
+            rule.status.value,
+            spec,
+            now,
+        )
+    await session.flush()
+    session.add(
+        FeeRuleVersionRow(
+            fee_rule_id=row.id, version=row.version, spec=spec, saved_at=now, saved_by=by
+        )
+    )
+    await session.flush()
+    return row.version, True
+
+
+async def rules(session: AsyncSession) -> list[tuple[FeeRuleSpec, int]]:
+    """Every fee rule as it is now, with its version, by code."""
+    rows = (await session.scalars(select(FeeRuleRow).order_by(FeeRuleRow.code))).all()
+    return [(serialization.fee_rule_from_dict(r.spec), r.version) for r in rows]
+
+
+async def fees(session: AsyncSession, case_ids: Sequence[int]) -> dict[int, list[FeeItemRow]]:
+    """The fees of several cases, in assessment order, by case id."""
+    rows = await session.scalars(
+        select(FeeItemRow).where(FeeItemRow.case_id.in_(case_ids)).order_by(FeeItemRow.id)
+    )
+    grouped: dict[int, list[FeeItemRow]] = {i: [] for i in case_ids}
+    for fee in rows:
+        grouped[fee.case_id].append(fee)
+    return grouped
+
+
+async def fee(session: AsyncSession, case_id: int, code: str) -> FeeItemRow | None:
+    """One fee of a case by rule code."""
+    return await session.scalar(
+        select(FeeItemRow).where(FeeItemRow.case_id == case_id, FeeItemRow.code == code)
+    )
+
+
+async def payments(session: AsyncSession, fee_item_id: int) -> list[PaymentRow]:
+    """Payments of a fee."""
+    return list(
+        (
+            await session.scalars(
+                select(PaymentRow)
+                .where(PaymentRow.fee_item_id == fee_item_id)
+                .order_by(PaymentRow.id)
+            )
+        ).all()
+    )
