@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from casework.fees import Assessment
+from casework.model import Event
 from database.tables import FeeItemRow, FeeRuleRow, FeeRuleVersionRow, PaymentRow
 from metamodel import serialization
 from metamodel.specs import FeeRuleSpec
@@ -80,3 +82,52 @@ async def payments(session: AsyncSession, fee_item_id: int) -> list[PaymentRow]:
             )
         ).all()
     )
+
+
+async def record(
+    session: AsyncSession, case_id: int, assessments: Sequence[Assessment], *, now: dt.datetime
+) -> list[Event]:
+    """Store assessed fees; a fee still DUE is reassessed, a PAID or WAIVED one is kept."""
+    events: list[Event] = []
+    for found in assessments:
+        row = await fee(session, case_id, found.code)
+        if row is not None and row.status != FeeStatus.DUE:
+            continue
+        if row is None:
+            row = FeeItemRow(case_id=case_id, code=found.code, status=FeeStatus.DUE)
+            session.add(row)
+        row.name, row.stage, row.amount = found.name, found.stage, format(found.amount, "f")
+        row.rule_version, row.inputs, row.explanation = (
+            found.rule_version,
+            dict(found.inputs),
+            found.explanation,
+        )
+        row.assessed_at = now
+        events.append(
+            Event(
+                "FEE_ASSESSED",
+                {"fee": found.code, "amount": row.amount, "ruleVersion": found.rule_version},
+            )
+        )
+    await session.flush()
+    return events
+
+
+async def unpaid(session: AsyncSession, case_id: int, stage: str) -> bool:
+    """Whether a fee assessed at `stage` of the case is still DUE."""
+    found = await session.scalar(
+        select(FeeItemRow.id).where(
+            FeeItemRow.case_id == case_id,
+            FeeItemRow.stage == stage,
+            FeeItemRow.status == FeeStatus.DUE,
+        )
+    )
+    return found is not None
+
+
+class FeeStatus:
+    """Fee statuses (the API's FeeStatus enum)."""
+
+    DUE = "DUE"
+    PAID = "PAID"
+    WAIVED = "WAIVED"

@@ -6,15 +6,15 @@ queue instead of interleaving, and a refused command changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import strawberry
 
-from casework import lifecycle
+from casework import fees, lifecycle
 from casework.calendar import WorkCalendar
-from casework.model import CaseState, Event, Refused
-from database import archive_repo, case_repo, task_repo
+from casework.model import CURRENT, CaseState, Event, Refused
+from database import archive_repo, case_repo, fee_repo, task_repo
 from database.session import Session
 from database.tables import CaseRow, OrgUnitRow
 from metamodel.specs import CaseStatus, Problem, Role
@@ -23,7 +23,24 @@ from resolvers.context import Context
 from schema.common import ErrorCode, user_error, user_errors
 from schema.task_types import CasePayload
 
-Command = Callable[[CaseState, lifecycle.Definition, WorkCalendar], tuple[CaseState, list[Event]]]
+PureCommand = Callable[
+    [CaseState, lifecycle.Definition, WorkCalendar], tuple[CaseState, list[Event]]
+]
+Command = Callable[
+    [CaseState, lifecycle.Definition, WorkCalendar], Awaitable[tuple[CaseState, list[Event]]]
+]
+"""An engine command; async so it may read what it needs (e.g. unpaid fees) first."""
+
+
+def pure(command: PureCommand) -> Command:
+    """An engine command that needs nothing more than the state, definition and calendar."""
+
+    async def run_pure(
+        state: CaseState, definition: lifecycle.Definition, calendar: WorkCalendar
+    ) -> tuple[CaseState, list[Event]]:
+        return command(state, definition, calendar)
+
+    return run_pure
 
 
 async def run(
@@ -42,7 +59,7 @@ async def run(
     calendar = await ctx.calendar()
     state, visits = await case_repo.load_state(session, row, definition.version)
     try:
-        new_state, events = command(state, definition, calendar)
+        new_state, events = await command(state, definition, calendar)
     except Refused as refused:
         return refused.problems
     now = ctx.now()
@@ -56,12 +73,53 @@ async def run(
         actor=actor,
         now=now,
     )
-    more = await task_repo.sync(session, row, business_type=code, now=now)
-    if new_state.status is CaseStatus.COMPLETED and state.status is not CaseStatus.COMPLETED:
-        more.extend(await archive_repo.write(session, row, definition.version, new_state, now=now))
-    if more:
-        await case_repo.append_events(session, row, more, actor=actor, now=now)
+    await settle(ctx, session, row, state, new_state, definition, actor=actor)
     return []
+
+
+async def settle(
+    ctx: Context,
+    session: Session,
+    row: CaseRow,
+    before: CaseState,
+    after: CaseState,
+    definition: lifecycle.Definition,
+    *,
+    actor: str,
+) -> None:
+    """What follows a state change: tasks for current visits, fees of stages entered, archive."""
+    now = ctx.now()
+    code = definition.version.code
+    events = await task_repo.sync(session, row, business_type=code, now=now)
+    entered = [
+        visit.stage
+        for index, visit in enumerate(after.stages)
+        if visit.status in CURRENT
+        and (index >= len(before.stages) or before.stages[index].status not in CURRENT)
+    ]
+    if entered:
+        rules = await fee_repo.rules(session)
+        day = (await ctx.calendar()).local_date(now)
+        for stage in entered:
+            try:
+                found = fees.assess(
+                    rules,
+                    business_type=code,
+                    stage=stage,
+                    items=definition.version.items,
+                    data=after.data,
+                    day=day,
+                )
+            except fees.RuleFailed as failed:
+                events.append(
+                    Event("FEE_RULE_FAILED", {"fee": failed.code, "reason": failed.message})
+                )
+                continue
+            events.extend(await fee_repo.record(session, row.id, found, now=now))
+    if after.status is CaseStatus.COMPLETED and before.status is not CaseStatus.COMPLETED:
+        events.extend(await archive_repo.write(session, row, definition.version, after, now=now))
+    if events:
+        await case_repo.append_events(session, row, events, actor=actor, now=now)
 
 
 def manages(ctx: Context, org_path: str) -> bool:
@@ -118,7 +176,7 @@ async def suspend_case(
     """MANAGER or ADMIN."""
     ctx = info.context
     return await _case_change(
-        ctx, id, lambda s, d, c: lifecycle.suspend(s, reason=reason, now=ctx.now(), clock=c)
+        ctx, id, pure(lambda s, d, c: lifecycle.suspend(s, reason=reason, now=ctx.now(), clock=c))
     )
 
 
@@ -127,7 +185,7 @@ async def resume_case(info: strawberry.Info[Context, Any], id: strawberry.ID) ->
     """MANAGER or ADMIN."""
     ctx = info.context
     return await _case_change(
-        ctx, id, lambda s, d, c: lifecycle.resume(s, d, now=ctx.now(), clock=c)
+        ctx, id, pure(lambda s, d, c: lifecycle.resume(s, d, now=ctx.now(), clock=c))
     )
 
 
@@ -138,7 +196,7 @@ async def cancel_case(
     """MANAGER or ADMIN."""
     ctx = info.context
     return await _case_change(
-        ctx, id, lambda s, d, c: lifecycle.cancel(s, reason=reason, now=ctx.now(), clock=c)
+        ctx, id, pure(lambda s, d, c: lifecycle.cancel(s, reason=reason, now=ctx.now(), clock=c))
     )
 
 
@@ -149,7 +207,7 @@ async def submit_case(info: strawberry.Info[Context, Any], id: strawberry.ID) ->
     return await _case_change(
         ctx,
         id,
-        lambda s, d, c: lifecycle.submit(s, d, now=ctx.now(), clock=c),
+        pure(lambda s, d, c: lifecycle.submit(s, d, now=ctx.now(), clock=c)),
         needs_manager=False,
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import strawberry
@@ -13,11 +14,11 @@ from strawberry.types.field import StrawberryField
 from casework import archive, lifecycle
 from casework import cases as casework_cases
 from casework.model import Refused
-from database import archive_repo, case_repo, metadata_repo, task_repo
+from database import archive_repo, case_repo, metadata_repo
 from metamodel import datatypes, naming
 from metamodel import filters as f
-from metamodel.specs import DataItemSpec, Problem
-from resolvers import case_filters
+from metamodel.specs import CaseStatus, DataItemSpec, Problem
+from resolvers import case_commands, case_filters
 from resolvers.case_reads import case_object, page
 from resolvers.context import Context
 from resolvers.convert import given
@@ -230,11 +231,10 @@ async def _create(ctx: Context, value: Any, generated: GeneratedTypes) -> Any:
                 access_code_hash=access_hash,
             )
             row = await case_repo.add(session, state, version, new, events, now=now)
-            routed = await task_repo.sync(session, row, business_type=version.code, now=now)
-            if routed:
-                await case_repo.append_events(
-                    session, row, routed, actor=principal.username, now=now
-                )
+            drafted = replace(state, status=CaseStatus.DRAFT, stages=(), timer=None)
+            await case_commands.settle(
+                ctx, session, row, drafted, state, definition, actor=principal.username
+            )
             if key is not None:
                 await case_repo.remember_idempotent(
                     session, scope, key, {"case_id": row.id}, now=now

@@ -11,8 +11,9 @@ from typing import Any
 import strawberry
 
 from casework import lifecycle
-from casework.model import Event
-from database import case_repo, metadata_repo, task_repo, user_repo
+from casework.calendar import WorkCalendar
+from casework.model import CaseState, Event
+from database import case_repo, fee_repo, metadata_repo, task_repo, user_repo
 from database.session import Session
 from database.tables import OrgUnitRow, TaskRow
 from metamodel import datatypes, naming
@@ -355,15 +356,23 @@ async def _complete(ctx: Context, input: CompleteTaskInput) -> CompleteTaskPaylo
         completed = Event(
             "TASK_COMPLETED", {"task": task.id, "stage": task.stage, "outcome": input.outcome}
         )
-        problems = await case_commands.run(
-            ctx,
-            session,
-            case,
-            lambda s, d, c: lifecycle.complete(
-                s, d, visit=visit, outcome=input.outcome, changes=clean, now=ctx.now(), clock=c
-            ),
-            before=[completed],
-        )
+        unpaid = await fee_repo.unpaid(session, case.id, task.stage)
+
+        async def finish(
+            state: CaseState, definition: lifecycle.Definition, calendar: WorkCalendar
+        ) -> tuple[CaseState, list[Event]]:
+            return lifecycle.complete(
+                state,
+                definition,
+                visit=visit,
+                outcome=input.outcome,
+                changes=clean,
+                now=ctx.now(),
+                clock=calendar,
+                unpaid_fees=unpaid,
+            )
+
+        problems = await case_commands.run(ctx, session, case, finish, before=[completed])
         if problems:
             raise _Refusal(problems)
     return CompleteTaskPayload(
