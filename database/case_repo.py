@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +21,9 @@ from database.tables import (
     CaseNumberCounterRow,
     CaseRow,
     IdempotencyKeyRow,
+    OrgUnitRow,
     StageInstanceRow,
+    TaskRow,
 )
 from metamodel import datatypes
 from metamodel import filters as filters_ast
@@ -326,6 +328,55 @@ async def current_stages(session: AsyncSession, case_ids: Sequence[int]) -> dict
     return grouped
 
 
+@dataclass(frozen=True, slots=True)
+class CaseScope:
+    """Which cases a caller may see: all, a subtree (managers), or some cases of a subtree.
+
+    Staff see the cases with a task of one of their posts, a task assigned to them, or that
+    they opened.
+    """
+
+    everything: bool = False
+    org_path: str | None = None
+    whole_tree: bool = False
+    posts: frozenset[str] = frozenset()
+    user_id: int | None = None
+    username: str | None = None
+
+
+def scope_condition(scope: CaseScope) -> ColumnElement[bool]:
+    """SQL for a case scope."""
+    if scope.everything:
+        return true()
+    if not scope.org_path:
+        return false()
+    in_tree = CaseRow.org_unit_id.in_(
+        select(OrgUnitRow.id).where(
+            func.substr(OrgUnitRow.path, 1, len(scope.org_path)) == scope.org_path
+        )
+    )
+    if scope.whole_tree:
+        return in_tree
+    mine = [CaseRow.created_by == scope.username] if scope.username else []
+    if scope.posts:
+        mine.append(
+            exists().where(TaskRow.case_id == CaseRow.id, TaskRow.post.in_(sorted(scope.posts)))
+        )
+    if scope.user_id is not None:
+        mine.append(
+            exists().where(TaskRow.case_id == CaseRow.id, TaskRow.assignee_id == scope.user_id)
+        )
+    return and_(in_tree, or_(*mine)) if mine else false()
+
+
+async def visible(session: AsyncSession, case_id: int, scope: CaseScope) -> bool:
+    """Whether a case is within a scope."""
+    found = await session.scalar(
+        select(CaseRow.id).where(CaseRow.id == case_id, scope_condition(scope))
+    )
+    return found is not None
+
+
 async def page_rows(
     session: AsyncSession,
     node: filters_ast.Filter,
@@ -333,12 +384,14 @@ async def page_rows(
     *,
     offset: int,
     limit: int,
+    scope: CaseScope | None = None,
 ) -> list[CaseRow]:
-    """Cases matching a filter, ordered (with the id as tie-breaker), one page."""
+    """Cases matching a filter within a scope, ordered (the id breaks ties), one page."""
     dialect = _dialect(session)
     statement = (
         select(CaseRow)
         .where(sql_filters.compile_filter(node, dialect=dialect))
+        .where(scope_condition(scope) if scope is not None else true())
         .order_by(*sql_filters.compile_order(list(orders), dialect=dialect))
         .offset(offset)
         .limit(limit)
@@ -346,9 +399,13 @@ async def page_rows(
     return list((await session.scalars(statement)).all())
 
 
-async def count_matching(session: AsyncSession, node: filters_ast.Filter) -> int:
-    """How many cases match a filter."""
+async def count_matching(
+    session: AsyncSession, node: filters_ast.Filter, scope: CaseScope | None = None
+) -> int:
+    """How many cases match a filter within a scope."""
     where = sql_filters.compile_filter(node, dialect=_dialect(session))
+    if scope is not None:
+        where = and_(where, scope_condition(scope))
     return int(await session.scalar(select(func.count()).select_from(CaseRow).where(where)) or 0)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy import ColumnElement, or_, select
 
 from casework.model import Event, StageStatus
 from database import case_repo
@@ -50,7 +50,7 @@ def _case_due(now: dt.datetime) -> ColumnElement[bool]:
 async def sweep(db: Database, *, now: dt.datetime) -> SweepResult:
     """Record every warning and breach that has fallen due, in batches of cases."""
     result = SweepResult()
-    seen: set[int] = set()
+    after = 0  # keyset paging by id: the query stays the same size however many were swept
     while True:
         async with db.read() as session:
             with_visits = select(StageInstanceRow.case_id).where(
@@ -63,7 +63,7 @@ async def sweep(db: Database, *, now: dt.datetime) -> SweepResult:
                     .where(
                         CaseRow.status == CaseStatus.IN_PROGRESS.value,
                         or_(CaseRow.id.in_(with_visits), _case_due(now)),
-                        CaseRow.id.not_in(seen) if seen else true(),
+                        CaseRow.id > after,
                     )
                     .order_by(CaseRow.id)
                     .limit(BATCH)
@@ -71,7 +71,7 @@ async def sweep(db: Database, *, now: dt.datetime) -> SweepResult:
             ).all()
         if not candidates:
             return result
-        seen.update(candidates)
+        after = candidates[-1]
         for case_id in candidates:
             await _sweep_case(db, case_id, now=now, result=result)
 

@@ -196,6 +196,9 @@ class UserRow(Base):
     org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     token_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_failed_at: Mapped[dt.datetime | None]
+    locked_until: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime]
 
 
@@ -414,6 +417,17 @@ class PaymentRow(Base):
     reference: Mapped[str | None] = mapped_column(String(200))
     paid_at: Mapped[dt.datetime]
     recorded_by: Mapped[str] = mapped_column(String(63))
+
+
+class AccessThrottleRow(Base):
+    """Failed guesses per key (a case number's hash), so guessing access codes is slowed."""
+
+    __tablename__ = "access_throttle"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[dt.datetime]
+    locked_until: Mapped[dt.datetime | None]
 
 
 class CaseNumberCounterRow(Base):

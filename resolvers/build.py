@@ -17,51 +17,22 @@ from strawberry.types.field import StrawberryField
 
 from metamodel import naming
 from metamodel.snapshot import MetamodelSnapshot
-from resolvers import auth, case_commands, case_fields, engine_admin, metadata, tasks
-from resolvers.policy import Access, Authorize
+from resolvers import (
+    auth,
+    case_commands,
+    case_fields,
+    engine_admin,
+    fees,
+    metadata,
+    progress,
+    tasks,
+)
+from resolvers.policy import STATIC_RULES, Access, Authorize
 from schema.generated import CaseConnection, CaseEdge, TypeFactory
 from schema.limits import QueryBounds
 
 log = logging.getLogger(__name__)
 
-STATIC_RULES: dict[tuple[str, str], Access] = {
-    ("mutation", "login"): Access.PUBLIC,
-    ("query", "me"): Access.SIGNED_IN,
-    ("query", "dataItems"): Access.SIGNED_IN,
-    ("query", "stages"): Access.SIGNED_IN,
-    ("query", "posts"): Access.SIGNED_IN,
-    ("query", "orgUnits"): Access.SIGNED_IN,
-    ("query", "businessTypes"): Access.SIGNED_IN,
-    ("query", "businessType"): Access.SIGNED_IN,
-    ("query", "validateBusinessType"): Access.ADMIN,
-    ("query", "exportMetamodel"): Access.ADMIN,
-    ("query", "case"): Access.SIGNED_IN,
-    ("query", "cases"): Access.SIGNED_IN,
-    ("mutation", "upsertDataItem"): Access.ADMIN,
-    ("mutation", "upsertStage"): Access.ADMIN,
-    ("mutation", "upsertPost"): Access.ADMIN,
-    ("mutation", "upsertOrgUnit"): Access.ADMIN,
-    ("mutation", "saveBusinessTypeDraft"): Access.ADMIN,
-    ("mutation", "publishBusinessType"): Access.ADMIN,
-    ("mutation", "retireBusinessType"): Access.ADMIN,
-    ("query", "myTasks"): Access.SIGNED_IN,
-    ("query", "tasks"): Access.SIGNED_IN,
-    ("query", "responsibilities"): Access.MANAGER,
-    ("query", "calendar"): Access.SIGNED_IN,
-    ("query", "customer"): Access.SIGNED_IN,
-    ("query", "verifyCaseHistory"): Access.MANAGER,
-    ("mutation", "claimTask"): Access.SIGNED_IN,
-    ("mutation", "assignTask"): Access.MANAGER,
-    ("mutation", "releaseTask"): Access.SIGNED_IN,
-    ("mutation", "completeTask"): Access.SIGNED_IN,
-    ("mutation", "suspendCase"): Access.MANAGER,
-    ("mutation", "resumeCase"): Access.MANAGER,
-    ("mutation", "cancelCase"): Access.MANAGER,
-    ("mutation", "submitCase"): Access.SIGNED_IN,
-    ("mutation", "assignResponsibility"): Access.ADMIN,
-    ("mutation", "setCalendarDays"): Access.ADMIN,
-}
-"""Who may call each static root field; generated fields are added per business type."""
 
 MASKED_MESSAGE = "Unexpected error; it has been logged."
 VALIDATION_CACHE_SIZE = 256
@@ -83,7 +54,16 @@ def build_schema(snapshot: MetamodelSnapshot, factory: TypeFactory) -> strawberr
     generated = {t.code: factory.types_for(t) for t in snapshot.types}
     dictionary = factory.dictionary_types(snapshot.items)
     rules = dict(STATIC_RULES)
-    queries = _fields([*auth.QUERIES, *metadata.QUERIES, *tasks.QUERIES, *engine_admin.QUERIES])
+    queries = _fields(
+        [
+            *auth.QUERIES,
+            *metadata.QUERIES,
+            *tasks.QUERIES,
+            *engine_admin.QUERIES,
+            *fees.QUERIES,
+            *progress.QUERIES,
+        ]
+    )
     mutations = _fields(
         [
             *auth.MUTATIONS,
@@ -91,6 +71,7 @@ def build_schema(snapshot: MetamodelSnapshot, factory: TypeFactory) -> strawberr
             *tasks.MUTATIONS,
             *case_commands.MUTATIONS,
             *engine_admin.MUTATIONS,
+            *fees.MUTATIONS,
         ]
     )
     queries.extend(

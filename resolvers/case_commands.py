@@ -17,8 +17,8 @@ from casework.model import CURRENT, CaseState, Event, Refused
 from database import archive_repo, case_repo, fee_repo, task_repo
 from database.session import Session
 from database.tables import CaseRow, OrgUnitRow
-from metamodel.specs import CaseStatus, Problem, Role
-from resolvers import objects
+from metamodel.specs import CaseStatus, Problem
+from resolvers import objects, policy
 from resolvers.context import Context
 from schema.common import ErrorCode, user_error, user_errors
 from schema.task_types import CasePayload
@@ -123,17 +123,8 @@ async def settle(
 
 
 def manages(ctx: Context, org_path: str) -> bool:
-    """Whether the caller is an ADMIN, or a MANAGER whose subtree holds `org_path`."""
-    principal = ctx.principal
-    if principal is None:
-        return False
-    if Role.ADMIN.value in principal.roles:
-        return True
-    return (
-        Role.MANAGER.value in principal.roles
-        and principal.org_path is not None
-        and org_path.startswith(principal.org_path)
-    )
+    """Whether the caller manages the unit at `org_path` (see `policy.manages`)."""
+    return policy.manages(ctx.principal, org_path)
 
 
 async def _case_change(
@@ -148,6 +139,14 @@ async def _case_change(
         row = await case_repo.get(session, pk, lock=True)
         unit = await session.get(OrgUnitRow, row.org_unit_id) if row else None
         if row is None or unit is None:
+            return CasePayload(
+                errors=[user_error(ErrorCode.NOT_FOUND, f"no case '{case_id}'", ("id",))]
+            )
+        principal = ctx.principal
+        assert principal is not None
+        if not needs_manager and not await case_repo.visible(
+            session, row.id, policy.case_scope(principal)
+        ):
             return CasePayload(
                 errors=[user_error(ErrorCode.NOT_FOUND, f"no case '{case_id}'", ("id",))]
             )

@@ -18,7 +18,7 @@ from database import archive_repo, case_repo, metadata_repo
 from metamodel import datatypes, naming
 from metamodel import filters as f
 from metamodel.specs import CaseStatus, DataItemSpec, Problem
-from resolvers import case_commands, case_filters
+from resolvers import case_commands, case_filters, policy
 from resolvers.case_reads import case_object, page
 from resolvers.context import Context
 from resolvers.convert import given
@@ -263,6 +263,10 @@ async def _update(ctx: Context, value: Any, generated: GeneratedTypes) -> Any:
     async with ctx.db.transaction() as session:
         row = await case_repo.get(session, case_id, lock=True)
         type_row = await metadata_repo.get_business_type(session, generated.published.code)
+        if row is not None and not await case_repo.visible(
+            session, row.id, policy.case_scope(principal)
+        ):
+            row = None
         if row is None or type_row is None or row.business_type_id != type_row.id:
             return payload(
                 errors=[
@@ -337,6 +341,12 @@ def generic_fields(
                     row = None
             else:
                 row = await case_repo.get_by_number(session, str(number))
+            principal = ctx.principal
+            assert principal is not None
+            if row is not None and not await case_repo.visible(
+                session, row.id, policy.case_scope(principal)
+            ):
+                row = None  # a case out of scope reads as no case at all
         generated = (await by_type_id(ctx)).get(row.business_type_id) if row else None
         return None if row is None or generated is None else await case_object(ctx, row, generated)
 

@@ -116,6 +116,15 @@ def to_filter(
     return node
 
 
+def data_codes(node: f.Filter) -> set[str]:
+    """The data items a filter reads."""
+    if isinstance(node, f.Compare):
+        return {node.field.code} if isinstance(node.field, f.DataField) else set()
+    if isinstance(node, f.Not):
+        return data_codes(node.part)
+    return set().union(*(data_codes(p) for p in node.parts)) if node.parts else set()
+
+
 def to_orders(
     order_by: list[Any] | None, items: Mapping[str, DataItemSpec], attrs: Mapping[str, str]
 ) -> list[f.Order]:

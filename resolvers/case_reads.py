@@ -14,6 +14,7 @@ from database.tables import CaseRow
 from metamodel import datatypes
 from metamodel import filters as f
 from metamodel.specs import CaseStatus
+from resolvers import case_filters, policy
 from resolvers.context import Context
 from schema.case_types import BusinessTypeRef, OrgUnitRef
 from schema.common import PageInfo
@@ -58,10 +59,11 @@ async def case_object(ctx: Context, row: CaseRow, generated: GeneratedTypes) -> 
     """A case row as its business type's generated Case object."""
     types, units, names = await ctx.codes()
     items = {**generated.published.retired_items, **generated.published.latest.items}
+    hidden = policy.hidden_items(ctx.principal, generated.published.latest.spec)
     values = {
         code: datatypes.from_json(items[code], raw)
         for code, raw in row.data.items()
-        if code in items and raw is not None
+        if code in items and raw is not None and code not in hidden
     }
     unit_code, unit_name = units.get(row.org_unit_id, ("", ""))
     now = ctx.now()
@@ -84,6 +86,7 @@ async def case_object(ctx: Context, row: CaseRow, generated: GeneratedTypes) -> 
         version=row.version,
         pk=row.id,
         data=generated.build_data(values),
+        hidden=hidden,
     )
 
 
@@ -99,10 +102,22 @@ async def page(
     edge: type,
 ) -> Any:
     """One page of cases as a connection; `totalCount` runs its query only when selected."""
+    principal = ctx.principal
+    assert principal is not None
+    scope = policy.case_scope(principal)
+    used = case_filters.data_codes(where) | {
+        o.field.code for o in orders if isinstance(o.field, f.DataField)
+    }
+    for generated in generated_by_type.values():
+        policy.forbid_hidden(
+            used, policy.hidden_items(principal, generated.published.latest.spec), "the filter"
+        )
     size = page_size(first)
     offset = decode_cursor(after)
     async with ctx.db.read() as session:
-        rows = await case_repo.page_rows(session, where, orders, offset=offset, limit=size + 1)
+        rows = await case_repo.page_rows(
+            session, where, orders, offset=offset, limit=size + 1, scope=scope
+        )
     more = len(rows) > size
     rows = rows[:size]
     nodes = [await case_object(ctx, r, generated_by_type[r.business_type_id]) for r in rows]
@@ -110,7 +125,7 @@ async def page(
 
     async def count() -> int:
         async with ctx.db.read() as session:
-            return await case_repo.count_matching(session, where)
+            return await case_repo.count_matching(session, where, scope)
 
     return connection(
         edges=edges,

@@ -12,7 +12,7 @@ from strawberry.scalars import JSON
 
 from casework import lifecycle
 from casework.calendar import WorkCalendar
-from database import calendar_repo, case_repo, metadata_repo, task_repo
+from database import calendar_repo, case_repo, fee_repo, metadata_repo, task_repo
 from database.session import Database
 from database.user_repo import Principal
 from metamodel.snapshot import MetamodelSnapshot
@@ -76,6 +76,7 @@ class Loaders:
     events: DataLoader[int, list[CaseEvent]]
     tasks: DataLoader[int, list[Any]]
     cases: DataLoader[int, Any]
+    fees: DataLoader[int, list[Any]]
 
 
 def make_loaders(
@@ -124,8 +125,16 @@ def make_loaders(
         by_id = {r.id: b for r, b in zip([rows[i] for i in ids if i in rows], built, strict=True)}
         return [by_id.get(i) for i in ids]
 
+    async def load_fees(ids: Sequence[int]) -> list[list[Any]]:
+        from resolvers.fees import fee_out  # the builder lives with the fee resolvers
+
+        async with db.read() as session:
+            found = await fee_repo.fees(session, ids)
+        return [[fee_out(f) for f in found[i]] for i in ids]
+
     return Loaders(
         current_stages=DataLoader(load_fn=load_stages),
+        fees=DataLoader(load_fn=load_fees),
         events=DataLoader(load_fn=load_events),
         tasks=DataLoader(load_fn=load_tasks),
         cases=DataLoader(load_fn=load_cases),

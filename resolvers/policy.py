@@ -1,13 +1,18 @@
-"""Who may call which root field: one table, enforced once per operation before it runs.
+"""Authorisation, in one place: which operations a caller may run, which rows and which fields.
 
-Every root field of the schema must have a rule (`build_schema` refuses to build otherwise), so
-a new operation cannot be exposed by forgetting a decorator. Row-level scope (org subtree, posts)
-is applied by the queries themselves; this decides whether the operation may run at all.
+- Operations: every root field has a rule in one table, enforced once per operation before it
+  runs (`build_schema` refuses to build a schema with a root field that has no rule).
+- Rows: ADMIN sees everything; a MANAGER the cases and tasks of their org subtree; STAFF the
+  tasks of their posts within their subtree (and tasks assigned to them), and the cases those
+  tasks belong to (and cases they opened). Lists filter by these scopes in SQL.
+- Fields: an item whose `visibleTo` excludes every post of the caller reads as null, and using
+  it in `where` or `orderBy` is FORBIDDEN; ADMIN sees every item. Decided when a query runs,
+  never by building a schema per role.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from enum import Enum
 from typing import Any
 
@@ -24,7 +29,9 @@ from graphql import (
 from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
 
-from metamodel.specs import Role
+from database import case_repo, task_repo
+from database.user_repo import Principal
+from metamodel.specs import BusinessTypeSpec, Role
 
 
 class Access(Enum):
@@ -34,6 +41,51 @@ class Access(Enum):
     SIGNED_IN = "SIGNED_IN"
     MANAGER = "MANAGER"
     ADMIN = "ADMIN"
+
+
+STATIC_RULES: dict[tuple[str, str], Access] = {
+    ("mutation", "login"): Access.PUBLIC,
+    ("query", "me"): Access.SIGNED_IN,
+    ("query", "dataItems"): Access.SIGNED_IN,
+    ("query", "stages"): Access.SIGNED_IN,
+    ("query", "posts"): Access.SIGNED_IN,
+    ("query", "orgUnits"): Access.SIGNED_IN,
+    ("query", "businessTypes"): Access.SIGNED_IN,
+    ("query", "businessType"): Access.SIGNED_IN,
+    ("query", "validateBusinessType"): Access.ADMIN,
+    ("query", "exportMetamodel"): Access.ADMIN,
+    ("query", "case"): Access.SIGNED_IN,
+    ("query", "cases"): Access.SIGNED_IN,
+    ("mutation", "upsertDataItem"): Access.ADMIN,
+    ("mutation", "upsertStage"): Access.ADMIN,
+    ("mutation", "upsertPost"): Access.ADMIN,
+    ("mutation", "upsertOrgUnit"): Access.ADMIN,
+    ("mutation", "saveBusinessTypeDraft"): Access.ADMIN,
+    ("mutation", "publishBusinessType"): Access.ADMIN,
+    ("mutation", "retireBusinessType"): Access.ADMIN,
+    ("query", "myTasks"): Access.SIGNED_IN,
+    ("query", "tasks"): Access.SIGNED_IN,
+    ("query", "responsibilities"): Access.MANAGER,
+    ("query", "calendar"): Access.SIGNED_IN,
+    ("query", "customer"): Access.SIGNED_IN,
+    ("query", "verifyCaseHistory"): Access.MANAGER,
+    ("mutation", "claimTask"): Access.SIGNED_IN,
+    ("mutation", "assignTask"): Access.MANAGER,
+    ("mutation", "releaseTask"): Access.SIGNED_IN,
+    ("mutation", "completeTask"): Access.SIGNED_IN,
+    ("mutation", "suspendCase"): Access.MANAGER,
+    ("mutation", "resumeCase"): Access.MANAGER,
+    ("mutation", "cancelCase"): Access.MANAGER,
+    ("mutation", "submitCase"): Access.SIGNED_IN,
+    ("mutation", "assignResponsibility"): Access.ADMIN,
+    ("mutation", "setCalendarDays"): Access.ADMIN,
+    ("query", "feeRules"): Access.SIGNED_IN,
+    ("query", "caseProgress"): Access.PUBLIC,
+    ("mutation", "upsertFeeRule"): Access.ADMIN,
+    ("mutation", "recordPayment"): Access.SIGNED_IN,
+    ("mutation", "waiveFee"): Access.MANAGER,
+}
+"""Who may call each static root field; generated fields are added per business type."""
 
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type", "__typename"})
@@ -103,3 +155,83 @@ class Authorize(SchemaExtension):
                     context.result = ExecutionResult(data=None, errors=[error])
                     break
         yield
+
+
+# -- rows -------------------------------------------------------------------------------------
+
+
+def is_admin(principal: Principal | None) -> bool:
+    """Whether the caller is an administrator."""
+    return principal is not None and Role.ADMIN.value in principal.roles
+
+
+def manages(principal: Principal | None, org_path: str) -> bool:
+    """ADMIN, or a MANAGER whose subtree holds the unit at `org_path`."""
+    if principal is None:
+        return False
+    if is_admin(principal):
+        return True
+    return (
+        Role.MANAGER.value in principal.roles
+        and principal.org_path is not None
+        and org_path.startswith(principal.org_path)
+    )
+
+
+def may_work(principal: Principal | None, post: str | None, org_path: str) -> bool:
+    """Whether the caller holds `post` in a unit at or above the unit at `org_path`."""
+    return bool(
+        principal
+        and post is not None
+        and post in principal.posts
+        and principal.org_path
+        and org_path.startswith(principal.org_path)
+    )
+
+
+def task_scope(principal: Principal) -> task_repo.TaskScope:
+    """Tasks the caller may see."""
+    if is_admin(principal):
+        return task_repo.TaskScope(everything=True)
+    return task_repo.TaskScope(
+        posts=principal.posts,
+        org_path=principal.org_path,
+        user_id=principal.id,
+        whole_tree=Role.MANAGER.value in principal.roles,
+    )
+
+
+def case_scope(principal: Principal) -> case_repo.CaseScope:
+    """Cases the caller may see."""
+    if is_admin(principal):
+        return case_repo.CaseScope(everything=True)
+    return case_repo.CaseScope(
+        org_path=principal.org_path,
+        whole_tree=Role.MANAGER.value in principal.roles,
+        posts=principal.posts,
+        user_id=principal.id,
+        username=principal.username,
+    )
+
+
+# -- fields -----------------------------------------------------------------------------------
+
+
+def hidden_items(principal: Principal | None, spec: BusinessTypeSpec) -> frozenset[str]:
+    """Items of a business type the caller may not read (ADMIN reads everything)."""
+    if is_admin(principal):
+        return frozenset()
+    posts = principal.posts if principal else frozenset()
+    return frozenset(
+        u.item for u in spec.items if u.visible_to and not posts.intersection(u.visible_to)
+    )
+
+
+def forbid_hidden(used: Iterable[str], hidden: frozenset[str], where: str) -> None:
+    """Refuse a filter or ordering on an item the caller may not read."""
+    blocked = sorted(set(used) & hidden)
+    if blocked:
+        raise GraphQLError(
+            f"{where} uses item(s) you may not read: {', '.join(blocked)}",
+            extensions={"code": "FORBIDDEN"},
+        )

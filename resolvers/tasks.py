@@ -17,8 +17,8 @@ from database import case_repo, fee_repo, metadata_repo, task_repo, user_repo
 from database.session import Session
 from database.tables import OrgUnitRow, TaskRow
 from metamodel import datatypes, naming
-from metamodel.specs import Problem, Role
-from resolvers import case_commands, objects
+from metamodel.specs import Problem
+from resolvers import case_commands, objects, policy
 from resolvers.case_reads import decode_cursor, encode_cursor, page_size
 from resolvers.context import Context
 from resolvers.convert import given
@@ -35,17 +35,10 @@ Info = strawberry.Info[Context, Any]
 
 
 def _scope(ctx: Context) -> task_repo.TaskScope:
-    """What the caller may see: everything (ADMIN), their subtree (MANAGER), or their posts."""
+    """What the caller may see (see `policy.task_scope`)."""
     principal = ctx.principal
     assert principal is not None
-    if Role.ADMIN.value in principal.roles:
-        return task_repo.TaskScope(everything=True)
-    return task_repo.TaskScope(
-        posts=principal.posts,
-        org_path=principal.org_path,
-        user_id=principal.id,
-        whole_tree=Role.MANAGER.value in principal.roles,
-    )
+    return policy.task_scope(principal)
 
 
 async def _connection(
@@ -151,14 +144,7 @@ async def _task_and_unit(
 
 def _may_work(ctx: Context, task: TaskRow, unit: OrgUnitRow) -> bool:
     """Whether the caller holds the task's post in a unit at or above the task's unit."""
-    principal = ctx.principal
-    return bool(
-        principal
-        and task.post is not None
-        and task.post in principal.posts
-        and principal.org_path
-        and unit.path.startswith(principal.org_path)
-    )
+    return policy.may_work(ctx.principal, task.post, unit.path)
 
 
 async def _event(ctx: Context, session: Session, task: TaskRow, action: str, **data: Any) -> None:

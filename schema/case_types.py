@@ -16,6 +16,7 @@ from metamodel.specs import CaseStatus
 
 if TYPE_CHECKING:
     from schema.engine_types import Customer
+    from schema.fee_types import Fee
     from schema.task_types import Task
 
 CaseStatusEnum = strawberry.enum(CaseStatus, name="CaseStatus", description="Where a case is.")
@@ -78,6 +79,7 @@ class Case:
         description="Increases with every change; send it back as expectedVersion."
     )
     pk: strawberry.Private[int] = 0
+    hidden: strawberry.Private[frozenset[str]] = frozenset()
 
     @strawberry.field(description="The stages the case is in now.")
     async def current_stages(self, info: strawberry.Info[Any, Any]) -> list[StageRef]:
@@ -91,6 +93,14 @@ class Case:
     ) -> list[Annotated[Task, strawberry.lazy("schema.task_types")]]:
         """Batched through the request's loader."""
         found: list[Task] = await info.context.loaders.tasks.load(self.pk)
+        return found
+
+    @strawberry.field(description="Fees assessed on the case, with their working.")
+    async def fees(
+        self, info: strawberry.Info[Any, Any]
+    ) -> list[Annotated[Fee, strawberry.lazy("schema.fee_types")]]:
+        """Batched through the request's loader."""
+        found: list[Fee] = await info.context.loaders.fees.load(self.pk)
         return found
 
     @strawberry.field(description="The customer archive record the case created or changed.")
@@ -107,4 +117,27 @@ class Case:
     async def events(self, info: strawberry.Info[Any, Any]) -> list[CaseEvent]:
         """Batched through the request's loader."""
         events: list[CaseEvent] = await info.context.loaders.events.load(self.pk)
-        return events
+        if not self.hidden:
+            return events
+        return [
+            CaseEvent(
+                seq=e.seq,
+                at=e.at,
+                actor=e.actor,
+                action=e.action,
+                data=_redact(e.data, self.hidden),
+                hash=e.hash,
+            )
+            for e in events
+        ]
+
+
+def _redact(data: Any, hidden: frozenset[str]) -> Any:
+    """Event data without the values of items the reader may not see."""
+    if not isinstance(data, dict):
+        return data
+    return {
+        k: _redact(v, hidden) if k in ("data", "changes") else v
+        for k, v in data.items()
+        if k not in hidden
+    }

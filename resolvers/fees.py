@@ -1,0 +1,288 @@
+"""Fee rules (ADMIN), assessed fees on cases, payments and waivers."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, cast
+
+import strawberry
+from strawberry.scalars import JSON
+
+from casework import fees as fee_rules
+from casework.model import Event
+from database import case_repo, fee_repo, metadata_repo
+from database.session import Session
+from database.tables import CaseRow, FeeItemRow, OrgUnitRow, PaymentRow
+from metamodel import naming
+from metamodel.specs import DataItemSpec, FeeRuleSpec, FeeRuleStatus
+from resolvers import case_commands, policy
+from resolvers.context import Context
+from resolvers.convert import given
+from schema import fee_types as ft
+from schema.common import ErrorCode, UserError, user_error
+
+Info = strawberry.Info[Context, Any]
+
+
+def rule_out(rule: FeeRuleSpec, version: int) -> ft.FeeRule:
+    """A fee rule for output."""
+    return ft.FeeRule(
+        code=rule.code,
+        name=rule.name,
+        business_types=list(rule.business_types),
+        stage=rule.stage,
+        condition=rule.condition,
+        amount=rule.amount,
+        effective_from=rule.effective_from,
+        effective_to=rule.effective_to,
+        status=rule.status,
+        description=rule.description,
+        version=version,
+    )
+
+
+def fee_out(row: FeeItemRow) -> ft.Fee:
+    """An assessed fee for output."""
+    return ft.Fee(
+        code=row.code,
+        name=row.name,
+        stage=row.stage,
+        amount=Decimal(row.amount),
+        status=ft.FeeStatus(row.status),
+        rule_version=row.rule_version,
+        inputs=cast(JSON, row.inputs),
+        explanation=row.explanation,
+        assessed_at=row.assessed_at,
+        settled_at=row.settled_at,
+        waived_reason=row.waived_reason,
+    )
+
+
+@strawberry.field(description="Every fee rule, charged or abolished.")
+async def fee_rules_field(info: Info) -> list[ft.FeeRule]:
+    """By code, with their current version."""
+    async with info.context.db.read() as session:
+        found = await fee_repo.rules(session)
+    return [rule_out(r, v) for r, v in found]
+
+
+async def _items_for(
+    session: Session, business_types: list[str], stage: str
+) -> tuple[dict[str, dict[str, DataItemSpec]], list[UserError]]:
+    """The items of each business type a rule names (latest published, else the draft)."""
+    snapshot = await metadata_repo.load_snapshot(session)
+    published = {t.code: dict(t.latest.items) for t in snapshot.types}
+    errors: list[UserError] = []
+    named = business_types or [
+        t.code for t in snapshot.types if t.latest.spec.stage_usage(stage) is not None
+    ]
+    found: dict[str, dict[str, DataItemSpec]] = {}
+    dictionary = await metadata_repo.get_data_items(session)
+    for index, code in enumerate(named):
+        if code in published:
+            found[code] = published[code]
+            continue
+        row = await metadata_repo.get_business_type(session, code)
+        if row is None:
+            errors.append(
+                user_error(
+                    ErrorCode.NOT_FOUND,
+                    f"no business type '{code}'",
+                    ("input", "businessTypes", index),
+                )
+            )
+            continue
+        used = [u["item"] for u in row.draft.get("items", ())]
+        found[code] = {c: dictionary[c] for c in used if c in dictionary}
+    return found, errors
+
+
+@strawberry.mutation(description="Create or replace a fee rule; it is type-checked when saved.")
+async def upsert_fee_rule(info: Info, input: ft.UpsertFeeRuleInput) -> ft.UpsertFeeRulePayload:
+    """The condition must be BOOLEAN and the amount NUMBER over every named type's items."""
+    ctx = info.context
+    rule = FeeRuleSpec(
+        code=input.code,
+        name=input.name,
+        stage=input.stage,
+        amount=input.amount,
+        business_types=tuple(given(input.business_types, [])),
+        condition=given(input.condition),
+        effective_from=given(input.effective_from),
+        effective_to=given(input.effective_to),
+        status=FeeRuleStatus(given(input.status, FeeRuleStatus.ACTIVE)),
+        description=given(input.description),
+    )
+    errors: list[UserError] = []
+    if not naming.is_valid_code(rule.code):
+        errors.append(
+            user_error(
+                ErrorCode.VALIDATION, f"'{rule.code}' is not a valid code", ("input", "code")
+            )
+        )
+    if rule.effective_from and rule.effective_to and rule.effective_to <= rule.effective_from:
+        errors.append(
+            user_error(
+                ErrorCode.VALIDATION,
+                "effectiveTo must be after effectiveFrom",
+                ("input", "effectiveTo"),
+            )
+        )
+    async with ctx.db.transaction() as session:
+        if rule.stage not in await metadata_repo.get_stages(session):
+            errors.append(
+                user_error(ErrorCode.NOT_FOUND, f"no stage '{rule.stage}'", ("input", "stage"))
+            )
+        by_type, missing = await _items_for(session, list(rule.business_types), rule.stage)
+        errors.extend(missing)
+        for code, items in by_type.items():
+            for field, message in fee_rules.check(rule, items):
+                errors.append(
+                    user_error(ErrorCode.VALIDATION, f"{code}: {message}", ("input", field))
+                )
+        if errors:
+            return ft.UpsertFeeRulePayload(errors=errors)
+        by = ctx.principal.username if ctx.principal else "system"
+        version, _ = await fee_repo.save_rule(session, rule, by=by, now=ctx.now())
+    return ft.UpsertFeeRulePayload(fee_rule=rule_out(rule, version))
+
+
+async def _locked_fee(
+    ctx: Context, session: Session, case_id: strawberry.ID, code: str
+) -> tuple[CaseRow | None, FeeItemRow | None, OrgUnitRow | None]:
+    try:
+        pk = int(case_id)
+    except ValueError:
+        return None, None, None
+    case = await case_repo.get(session, pk, lock=True)
+    if case is None:
+        return None, None, None
+    unit = await session.get(OrgUnitRow, case.org_unit_id)
+    return case, await fee_repo.fee(session, case.id, code), unit
+
+
+@strawberry.mutation(
+    description="Record the payment of a fee (实收); retries with one key are safe."
+)
+async def record_payment(info: Info, input: ft.RecordPaymentInput) -> ft.FeePayload:
+    """The amount must equal the amount due; the fee becomes PAID."""
+    ctx = info.context
+    principal = ctx.principal
+    assert principal is not None
+    key = given(input.idempotency_key)
+    scope = f"payment:{input.case_id}:{input.fee_code}"
+    async with ctx.db.transaction() as session:
+        if key is not None:
+            earlier = await case_repo.find_idempotent(session, scope, key)
+            if earlier is not None:
+                row = await session.get(FeeItemRow, int(earlier["fee_item_id"]))
+                return ft.FeePayload(fee=fee_out(row) if row else None)
+        case, fee, _unit = await _locked_fee(ctx, session, input.case_id, input.fee_code)
+        if case is not None and not await case_repo.visible(
+            session, case.id, policy.case_scope(principal)
+        ):
+            case = None
+        if case is None or fee is None:
+            return ft.FeePayload(
+                errors=[
+                    user_error(
+                        ErrorCode.NOT_FOUND,
+                        f"no fee '{input.fee_code}' on case '{input.case_id}'",
+                        ("input", "feeCode"),
+                    )
+                ]
+            )
+        if fee.status != fee_repo.FeeStatus.DUE:
+            return ft.FeePayload(
+                errors=[
+                    user_error(
+                        ErrorCode.INVALID_TRANSITION,
+                        f"the fee is {fee.status}",
+                        ("input", "feeCode"),
+                    )
+                ]
+            )
+        if input.amount != Decimal(fee.amount):
+            return ft.FeePayload(
+                errors=[
+                    user_error(
+                        ErrorCode.VALIDATION,
+                        f"the amount due is {fee.amount}; a payment must equal it",
+                        ("input", "amount"),
+                    )
+                ]
+            )
+        now = ctx.now()
+        fee.status, fee.settled_at = fee_repo.FeeStatus.PAID, now
+        session.add(
+            PaymentRow(
+                fee_item_id=fee.id,
+                amount=fee.amount,
+                method=input.method,
+                reference=given(input.reference),
+                paid_at=now,
+                recorded_by=principal.username,
+            )
+        )
+        event = Event(
+            "PAYMENT_RECORDED", {"fee": fee.code, "amount": fee.amount, "method": input.method}
+        )
+        await case_repo.append_events(session, case, [event], actor=principal.username, now=now)
+        if key is not None:
+            await case_repo.remember_idempotent(
+                session, scope, key, {"fee_item_id": fee.id}, now=now
+            )
+    return ft.FeePayload(fee=fee_out(fee))
+
+
+@strawberry.mutation(description="Waive a fee (MANAGER of the case's org unit, or ADMIN).")
+async def waive_fee(info: Info, input: ft.WaiveFeeInput) -> ft.FeePayload:
+    """The fee becomes WAIVED; the reason is kept in the history."""
+    ctx = info.context
+    async with ctx.db.transaction() as session:
+        case, fee, unit = await _locked_fee(ctx, session, input.case_id, input.fee_code)
+        if case is None or fee is None or unit is None:
+            return ft.FeePayload(
+                errors=[
+                    user_error(
+                        ErrorCode.NOT_FOUND,
+                        f"no fee '{input.fee_code}' on case '{input.case_id}'",
+                        ("input", "feeCode"),
+                    )
+                ]
+            )
+        if not case_commands.manages(ctx, unit.path):
+            return ft.FeePayload(
+                errors=[
+                    user_error(
+                        ErrorCode.FORBIDDEN,
+                        "only a manager of the case's org unit may waive a fee",
+                        ("input", "caseId"),
+                    )
+                ]
+            )
+        if not input.reason.strip():
+            return ft.FeePayload(
+                errors=[user_error(ErrorCode.REQUIRED, "give a reason", ("input", "reason"))]
+            )
+        if fee.status != fee_repo.FeeStatus.DUE:
+            return ft.FeePayload(
+                errors=[
+                    user_error(
+                        ErrorCode.INVALID_TRANSITION,
+                        f"the fee is {fee.status}",
+                        ("input", "feeCode"),
+                    )
+                ]
+            )
+        now = ctx.now()
+        fee.status, fee.settled_at, fee.waived_reason = fee_repo.FeeStatus.WAIVED, now, input.reason
+        actor = ctx.principal.username if ctx.principal else "system"
+        event = Event("FEE_WAIVED", {"fee": fee.code, "amount": fee.amount, "reason": input.reason})
+        await case_repo.append_events(session, case, [event], actor=actor, now=now)
+    return ft.FeePayload(fee=fee_out(fee))
+
+
+fee_rules_field.graphql_name = "feeRules"  # the Python name avoids the casework module's name
+QUERIES: list[Any] = [fee_rules_field]
+MUTATIONS: list[Any] = [upsert_fee_rule, record_payment, waive_fee]
