@@ -106,6 +106,52 @@ async def save(
     return row
 
 
+async def record_failed_login(
+    session: AsyncSession, user_id: int, *, now: dt.datetime, limit: int, lock_for: dt.timedelta
+) -> None:
+    """Count a failed login; the `limit`-th in a row locks the account for `lock_for`."""
+    row = await session.scalar(select(UserRow).where(UserRow.id == user_id).with_for_update())
+    if row is None:
+        return
+    if row.locked_until is not None and row.locked_until <= now:
+        row.failed_logins, row.locked_until = 0, None  # a served lock-out starts a fresh count
+    row.failed_logins += 1
+    row.last_failed_at = now
+    if row.failed_logins >= limit:
+        row.locked_until = now + lock_for
+    await session.flush()
+
+
+async def clear_failed_logins(session: AsyncSession, user_id: int) -> None:
+    """Forget failed logins after a successful one."""
+    row = await session.get(UserRow, user_id)
+    if row is not None:
+        row.failed_logins, row.locked_until = 0, None
+        await session.flush()
+
+
+async def list_rows(session: AsyncSession, *, org_path: str | None = None) -> list[UserRow]:
+    """Users, by username; only those in the subtree at `org_path` when given."""
+    statement = select(UserRow).order_by(UserRow.username)
+    if org_path is not None:
+        statement = statement.where(
+            UserRow.org_unit_id.in_(
+                select(OrgUnitRow.id).where(
+                    func.substr(OrgUnitRow.path, 1, len(org_path)) == org_path
+                )
+            )
+        )
+    return list((await session.scalars(statement)).all())
+
+
+async def set_disabled(session: AsyncSession, row: UserRow, disabled: bool) -> None:
+    """Disable or enable a user; disabling ends every token issued before."""
+    if row.disabled != disabled:
+        row.disabled = disabled
+        row.token_epoch += 1
+        await session.flush()
+
+
 async def count_users(session: AsyncSession) -> int:
     """How many users exist."""
     return int(await session.scalar(select(func.count()).select_from(UserRow)) or 0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 from typing import Any
 
 import strawberry
@@ -14,7 +16,7 @@ from schema.metadata_types import LoginPayload, User
 
 Info = strawberry.Info[Context, Any]
 
-BAD_LOGIN = "unknown username or wrong password"
+BAD_LOGIN = "unknown username, wrong password, or the account is locked or disabled"
 """One message for both cases, so a caller cannot probe which usernames exist."""
 
 
@@ -26,19 +28,37 @@ def user_out(principal: Principal) -> User:
         roles=sorted(principal.roles),
         posts=sorted(principal.posts),
         org_unit=principal.org_unit,
+        disabled=principal.disabled,
     )
 
 
 @strawberry.mutation(description="Sign in; send the token as `Authorization: Bearer <token>`.")
 async def login(info: Info, username: str, password: str) -> LoginPayload:
-    """Check the password (argon2) and issue a token; disabled users get none."""
+    """Check the password (argon2) and issue a token.
+
+    Failures slow the next attempts down and, past a limit, lock the account for a while;
+    a locked or disabled account gets no token, and every refusal reads the same.
+    """
     ctx = info.context
+    policy = ctx.credentials.lockout
+    now = dt.datetime.now(dt.UTC)  # lock-outs run on wall-clock time, like tokens
     async with ctx.db.read() as session:
         row = await user_repo.get_row(session, username)
         principal = await user_repo.principal_of(session, row) if row else None
+    if row is not None and row.failed_logins >= policy.slow_after:
+        await asyncio.sleep(policy.delay(row.failed_logins))
     ok = ctx.credentials.verify_password(row.password_hash if row else None, password)
-    if not ok or principal is None or principal.disabled:
+    locked = row is not None and row.locked_until is not None and now < row.locked_until
+    if not ok or locked or principal is None or principal.disabled:
+        if row is not None and not ok:
+            async with ctx.db.transaction() as session:
+                await user_repo.record_failed_login(
+                    session, row.id, now=now, limit=policy.max_failures, lock_for=policy.lock_for
+                )
         return LoginPayload(errors=[user_error(ErrorCode.VALIDATION, BAD_LOGIN, ("password",))])
+    if row is not None and row.failed_logins:
+        async with ctx.db.transaction() as session:
+            await user_repo.clear_failed_logins(session, row.id)
     token, expires_at = ctx.credentials.issue_token(principal)
     return LoginPayload(token=token, expires_at=expires_at, user=user_out(principal))
 

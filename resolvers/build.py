@@ -26,6 +26,7 @@ from resolvers import (
     metadata,
     progress,
     tasks,
+    users,
 )
 from resolvers.policy import STATIC_RULES, Access, Authorize
 from schema.generated import CaseConnection, CaseEdge, TypeFactory
@@ -62,6 +63,7 @@ def build_schema(snapshot: MetamodelSnapshot, factory: TypeFactory) -> strawberr
             *engine_admin.QUERIES,
             *fees.QUERIES,
             *progress.QUERIES,
+            *users.QUERIES,
         ]
     )
     mutations = _fields(
@@ -72,6 +74,7 @@ def build_schema(snapshot: MetamodelSnapshot, factory: TypeFactory) -> strawberr
             *case_commands.MUTATIONS,
             *engine_admin.MUTATIONS,
             *fees.MUTATIONS,
+            *users.MUTATIONS,
         ]
     )
     queries.extend(

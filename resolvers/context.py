@@ -20,8 +20,31 @@ from metamodel.specs import BusinessTypeVersion
 from schema.case_types import CaseEvent, StageRef
 
 
+class LockoutPolicy(Protocol):
+    """How failed logins are answered."""
+
+    @property
+    def max_failures(self) -> int:
+        """Failures in a row that lock the account."""
+
+    @property
+    def lock_for(self) -> dt.timedelta:
+        """How long a lock-out lasts."""
+
+    @property
+    def slow_after(self) -> int:
+        """Failures after which answers slow down."""
+
+    def delay(self, failures: int) -> float:
+        """Seconds to wait before checking a password after `failures` failures."""
+
+
 class Credentials(Protocol):
     """Password checking and token issuing, provided by the server (which holds the secret)."""
+
+    @property
+    def lockout(self) -> LockoutPolicy:
+        """The failed-login policy."""
 
     def hash_password(self, password: str) -> str:
         """An argon2 hash of a password."""

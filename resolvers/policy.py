@@ -81,6 +81,8 @@ STATIC_RULES: dict[tuple[str, str], Access] = {
     ("mutation", "setCalendarDays"): Access.ADMIN,
     ("query", "feeRules"): Access.SIGNED_IN,
     ("query", "caseProgress"): Access.PUBLIC,
+    ("query", "users"): Access.MANAGER,
+    ("mutation", "upsertUser"): Access.ADMIN,
     ("mutation", "upsertFeeRule"): Access.ADMIN,
     ("mutation", "recordPayment"): Access.SIGNED_IN,
     ("mutation", "waiveFee"): Access.MANAGER,

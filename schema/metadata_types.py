@@ -364,6 +364,7 @@ class User:
     roles: list[RoleEnum]  # type: ignore[valid-type]
     posts: list[str]
     org_unit: str | None
+    disabled: bool = False
 
 
 @strawberry.type

@@ -30,7 +30,7 @@ from resolvers.context import Context, VersionCache
 from resolvers.endpoint import GraphQLEndpoint
 from schema.generated import TypeFactory
 from server.registry import SchemaRegistry
-from server.security import Credentials
+from server.security import Credentials, Lockout
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,12 @@ class Services:
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.db = Database(settings.database_url)
         self.credentials = credentials or Credentials(
-            settings.secret, token_hours=settings.token_hours
+            settings.secret,
+            token_hours=settings.token_hours,
+            lockout=Lockout(
+                max_failures=settings.login_max_failures,
+                lock_for=dt.timedelta(minutes=settings.login_lock_minutes),
+            ),
         )
         self.versions = VersionCache()
         self.factory = TypeFactory()

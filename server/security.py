@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import jwt
@@ -12,6 +13,23 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from database.user_repo import Principal
 
 ALGORITHM = "HS256"
+
+
+@dataclass(frozen=True)
+class Lockout:
+    """How failed logins are answered: slower after `slow_after`, locked at `max_failures`."""
+
+    max_failures: int = 5
+    lock_for: dt.timedelta = dt.timedelta(minutes=15)
+    slow_after: int = 2
+    step_seconds: float = 0.5
+    max_delay_seconds: float = 3.0
+
+    def delay(self, failures: int) -> float:
+        """Seconds to wait before checking a password after `failures` failures in a row."""
+        return min(self.max_delay_seconds, self.step_seconds * (failures - self.slow_after + 1))
+
+
 CLOCK_SKEW = dt.timedelta(seconds=30)
 """Tolerated difference between the clocks of the servers that issue and read a token."""
 
@@ -20,9 +38,15 @@ class Credentials:
     """Hashes and checks passwords, issues and reads tokens."""
 
     def __init__(
-        self, secret: str, *, token_hours: int = 12, hasher: PasswordHasher | None = None
+        self,
+        secret: str,
+        *,
+        token_hours: int = 12,
+        hasher: PasswordHasher | None = None,
+        lockout: Lockout | None = None,
     ) -> None:
         self._secret = secret
+        self.lockout = lockout or Lockout()
         # argon2id with the library's RFC 9106 defaults; verification reads a hash's own cost.
         self._hasher = hasher or PasswordHasher()
         self._lifetime = dt.timedelta(hours=token_hours)

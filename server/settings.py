@@ -19,6 +19,8 @@ class Settings:
     secret: str = field(repr=False)
     token_hours: int = 12
     poll_seconds: float = 0.25
+    login_max_failures: int = 5
+    login_lock_minutes: int = 15
 
 
 def _secret(data_dir: Path) -> str:
@@ -38,7 +40,7 @@ def _secret(data_dir: Path) -> str:
 
 
 def load() -> Settings:
-    """Settings from YEKUO_DATA_DIR, YEKUO_DATABASE_URL, YEKUO_SECRET, YEKUO_TOKEN_HOURS."""
+    """Settings from the YEKUO_* environment variables (see the README)."""
     data_dir = Path(os.environ.get("YEKUO_DATA_DIR") or DEFAULT_DATA_DIR).resolve()
     url = os.environ.get("YEKUO_DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'yekuo.db'}"
     if url.startswith("sqlite"):
@@ -49,4 +51,6 @@ def load() -> Settings:
         secret=_secret(data_dir),
         token_hours=int(os.environ.get("YEKUO_TOKEN_HOURS", "12")),
         poll_seconds=float(os.environ.get("YEKUO_POLL_SECONDS", "0.25")),
+        login_max_failures=int(os.environ.get("YEKUO_LOGIN_MAX_FAILURES", "5")),
+        login_lock_minutes=int(os.environ.get("YEKUO_LOGIN_LOCK_MINUTES", "15")),
     )

@@ -1,0 +1,119 @@
+"""People: administrators create and change users; managers list those of their subtree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from database import metadata_repo, user_repo
+from metamodel.specs import Role
+from resolvers import policy
+from resolvers.auth import user_out
+from resolvers.context import Context
+from resolvers.convert import given
+from schema.common import ErrorCode, UserError, user_error
+from schema.metadata_types import RoleEnum, User
+
+Info = strawberry.Info[Context, Any]
+MIN_PASSWORD = 8
+U = strawberry.UNSET
+
+
+@strawberry.input(description="A user to create or change; leave password out to keep it.")
+class UpsertUserInput:
+    """A new password, or disabling, ends every token issued before."""
+
+    username: str
+    name: str
+    roles: list[RoleEnum]  # type: ignore[valid-type]
+    password: str | None = U
+    posts: list[str] | None = U
+    org_unit: str | None = U
+    disabled: bool | None = U
+
+
+@strawberry.type
+class UpsertUserPayload:
+    """The result of upsertUser."""
+
+    user: User | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.mutation(description="Create or change a user (ADMIN).")
+async def upsert_user(info: Info, input: UpsertUserInput) -> UpsertUserPayload:
+    """Posts and org unit must exist; a new user needs a password of at least 8 characters."""
+    ctx = info.context
+    password = given(input.password)
+    errors: list[UserError] = []
+    if not input.username or len(input.username) > 63 or not input.username.isprintable():
+        errors.append(
+            user_error(
+                ErrorCode.VALIDATION,
+                "a username is 1-63 printable characters",
+                ("input", "username"),
+            )
+        )
+    if password is not None and len(password) < MIN_PASSWORD:
+        errors.append(
+            user_error(
+                ErrorCode.VALIDATION,
+                f"a password has at least {MIN_PASSWORD} characters",
+                ("input", "password"),
+            )
+        )
+    if not input.roles:
+        errors.append(user_error(ErrorCode.REQUIRED, "give the user a role", ("input", "roles")))
+    async with ctx.db.transaction() as session:
+        row = await user_repo.get_row(session, input.username)
+        if row is None and password is None:
+            errors.append(
+                user_error(ErrorCode.REQUIRED, "a new user needs a password", ("input", "password"))
+            )
+        known = await metadata_repo.get_posts(session)
+        posts = list(given(input.posts, []))
+        errors += [
+            user_error(ErrorCode.NOT_FOUND, f"no post '{p}'", ("input", "posts", i))
+            for i, p in enumerate(posts)
+            if p not in known
+        ]
+        unit_code = given(input.org_unit)
+        unit = await metadata_repo.get_org_unit(session, unit_code) if unit_code else None
+        if unit_code and unit is None:
+            errors.append(
+                user_error(ErrorCode.NOT_FOUND, f"no org unit '{unit_code}'", ("input", "orgUnit"))
+            )
+        if errors:
+            return UpsertUserPayload(errors=errors)
+        saved = await user_repo.save(
+            session,
+            username=input.username,
+            name=input.name,
+            password_hash=ctx.credentials.hash_password(password) if password else None,
+            roles=[Role(r).value for r in input.roles],
+            org_unit_id=unit.id if unit else None,
+            post_codes=posts,
+            now=ctx.now(),
+        )
+        disabled = given(input.disabled)
+        if disabled is not None:
+            await user_repo.set_disabled(session, saved, bool(disabled))
+        principal = await user_repo.principal_of(session, saved)
+    return UpsertUserPayload(user=user_out(principal))
+
+
+@strawberry.field(description="Users (ADMIN: all; MANAGER: those of their org subtree).")
+async def users(info: Info) -> list[User]:
+    """By username."""
+    ctx = info.context
+    principal = ctx.principal
+    assert principal is not None
+    subtree = None if policy.is_admin(principal) else principal.org_path or "/nowhere/"
+    async with ctx.db.read() as session:
+        rows = await user_repo.list_rows(session, org_path=subtree)
+        return [user_out(await user_repo.principal_of(session, r)) for r in rows]
+
+
+QUERIES: list[Any] = [users]
+MUTATIONS: list[Any] = [upsert_user]
