@@ -78,8 +78,8 @@ async def setup(api: Api, db: Database) -> None:
             UPSERT_ORG, {"input": {"code": code, "name": code, "parent": parent}}
         )
         assert result["upsertOrgUnit"]["errors"] == []
-    for stage, post in [("accept", "acceptor"), ("survey", "surveyor")]:
-        assert (await api.data(ASSIGN, {"input": {"stage": stage, "post": post}}))[
+    for stage_code, post in [("accept", "acceptor"), ("survey", "surveyor")]:
+        assert (await api.data(ASSIGN, {"input": {"stage": stage_code, "post": post}}))[
             "assignResponsibility"
         ]["errors"] == []
     assert (await api.data(SAVE_DRAFT, {"input": DRAFT}))["saveBusinessTypeDraft"]["problems"] == []
