@@ -377,6 +377,18 @@ async def visible(session: AsyncSession, case_id: int, scope: CaseScope) -> bool
     return found is not None
 
 
+async def any_visible_for_customer(
+    session: AsyncSession, customer_number: str, scope: CaseScope
+) -> bool:
+    """Whether some case about the customer is within a scope."""
+    found = await session.scalar(
+        select(CaseRow.id)
+        .where(CaseRow.customer_number == customer_number, scope_condition(scope))
+        .limit(1)
+    )
+    return found is not None
+
+
 async def page_rows(
     session: AsyncSession,
     node: filters_ast.Filter,

@@ -25,6 +25,8 @@ from resolvers import (
     fees,
     metadata,
     progress,
+    reorganize,  # reorg-merge
+    statistics,  # reorg-merge
     tasks,
     users,
 )
@@ -55,6 +57,8 @@ def build_schema(snapshot: MetamodelSnapshot, factory: TypeFactory) -> strawberr
     generated = {t.code: factory.types_for(t) for t in snapshot.types}
     dictionary = factory.dictionary_types(snapshot.items)
     rules = dict(STATIC_RULES)
+    rules[("mutation", "reorganizePosts")] = Access.MANAGER  # reorg-merge
+    rules[("query", "taskStatistics")] = Access.MANAGER  # reorg-merge
     queries = _fields(
         [
             *auth.QUERIES,
@@ -64,6 +68,7 @@ def build_schema(snapshot: MetamodelSnapshot, factory: TypeFactory) -> strawberr
             *fees.QUERIES,
             *progress.QUERIES,
             *users.QUERIES,
+            *statistics.QUERIES,  # reorg-merge
         ]
     )
     mutations = _fields(
@@ -75,6 +80,7 @@ def build_schema(snapshot: MetamodelSnapshot, factory: TypeFactory) -> strawberr
             *engine_admin.MUTATIONS,
             *fees.MUTATIONS,
             *users.MUTATIONS,
+            *reorganize.MUTATIONS,  # reorg-merge
         ]
     )
     queries.extend(

@@ -9,8 +9,9 @@ import strawberry
 
 from casework import history
 from casework.calendar import WorkCalendar
-from database import archive_repo, calendar_repo, case_repo, responsibility_repo
+from database import archive_repo, calendar_repo, case_repo, metadata_repo, responsibility_repo
 from database.responsibility_repo import ResponsibilityView
+from resolvers import policy
 from resolvers.context import Context
 from resolvers.convert import given
 from schema import engine_types as et
@@ -57,7 +58,22 @@ async def assign_responsibility(
     ctx = info.context
     business_type, org_unit = given(input.business_type), given(input.org_unit)
     effective_from = given(input.effective_from) or ctx.now()
+    principal = ctx.principal
+    assert principal is not None
     async with ctx.db.transaction() as session:
+        unit = await metadata_repo.get_org_unit(session, org_unit) if org_unit else None
+        if not policy.is_admin(principal) and (
+            unit is None or not policy.manages(principal, unit.path)
+        ):
+            return et.AssignResponsibilityPayload(
+                errors=[
+                    user_error(
+                        ErrorCode.FORBIDDEN,
+                        "a manager assigns responsibilities for an org unit of their subtree",
+                        ("input", "orgUnit"),
+                    )
+                ]
+            )
         ids = await responsibility_repo.ids(
             session,
             stage=input.stage,
@@ -150,10 +166,16 @@ async def customer(info: Info, number: str) -> et.Customer | None:
 
 async def customer_by_number(ctx: Context, number: str) -> et.Customer | None:
     """A customer record for output, or None."""
+    principal = ctx.principal
+    assert principal is not None
     async with ctx.db.read() as session:
         row = await archive_repo.get_customer(session, number)
         if row is None:
             return None
+        if not await case_repo.any_visible_for_customer(
+            session, number, policy.case_scope(principal)
+        ):
+            return None  # a customer is seen through the cases one may see
         meters = await archive_repo.meters(session, [row.id])
         contracts = await archive_repo.contracts(session, [row.id])
         cases = await archive_repo.case_numbers(session, row.number)
@@ -189,8 +211,10 @@ async def verify_case_history(info: Info, id: strawberry.ID) -> et.HistoryCheck 
         pk = int(id)
     except ValueError:
         return None
+    principal = info.context.principal
+    assert principal is not None
     async with info.context.db.read() as session:
-        if await case_repo.get(session, pk) is None:
+        if not await case_repo.visible(session, pk, policy.case_scope(principal)):
             return None
         rows = (await case_repo.events(session, [pk]))[pk]
     chained = [

@@ -77,7 +77,7 @@ STATIC_RULES: dict[tuple[str, str], Access] = {
     ("mutation", "resumeCase"): Access.MANAGER,
     ("mutation", "cancelCase"): Access.MANAGER,
     ("mutation", "submitCase"): Access.SIGNED_IN,
-    ("mutation", "assignResponsibility"): Access.ADMIN,
+    ("mutation", "assignResponsibility"): Access.MANAGER,
     ("mutation", "setCalendarDays"): Access.ADMIN,
     ("query", "feeRules"): Access.SIGNED_IN,
     ("query", "caseProgress"): Access.PUBLIC,

@@ -1,0 +1,88 @@
+"""taskStatistics: who is behind, counted in SQL within the caller's scope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from database import metadata_repo, statistics_repo, task_repo
+from database.statistics_repo import TaskGroupBy as GroupKey
+from resolvers import policy
+from resolvers.context import Context
+from resolvers.convert import given
+from schema.reorg_types import TaskGroupBy, TaskGroupStatistics
+from schema.task_types import TaskWhere
+
+Info = strawberry.Info[Context, Any]
+SECONDS_PER_HOUR = 3600.0
+
+
+def statistics_scope(ctx: Context) -> task_repo.TaskScope:
+    """ADMIN: every task; MANAGER: every task of their org subtree (whatever its post)."""
+    principal = ctx.principal
+    assert principal is not None
+    if policy.is_admin(principal):
+        return task_repo.TaskScope(everything=True)
+    return task_repo.TaskScope(org_path=principal.org_path, whole_tree=True)
+
+
+async def task_filter(ctx: Context, where: TaskWhere | None) -> task_repo.TaskFilter:
+    """`TaskWhere` as a repository filter (as `tasks(where)` reads it)."""
+    if where is None:
+        return task_repo.TaskFilter()
+    org_path = None
+    unit_code = given(where.org_unit)
+    if unit_code:
+        async with ctx.db.read() as session:
+            unit = await metadata_repo.get_org_unit(session, unit_code)
+        org_path = unit.path if unit else "/nowhere/"
+    case_pk = given(where.case)
+    return task_repo.TaskFilter(
+        statuses=tuple(s.value for s in given(where.status, [])),
+        posts=tuple(given(where.post, [])),
+        stages=tuple(given(where.stage, [])),
+        assignee=given(where.assignee),
+        org_path=org_path,
+        case_id=int(case_pk) if case_pk is not None and str(case_pk).isdigit() else None,
+        overdue_at=ctx.now() if given(where.is_overdue) else None,
+        unassigned=given(where.unassigned),
+    )
+
+
+@strawberry.field(
+    description="Task counts per post, holder, org unit and/or stage within your scope "
+    "(ADMIN: everything; MANAGER: your org subtree): open, overdue, completed, handling time."
+)
+async def task_statistics(
+    info: Info,
+    group_by: list[TaskGroupBy] | None = None,
+    where: TaskWhere | None = None,
+) -> list[TaskGroupStatistics]:
+    """One entry per group, keys in `groupBy` order; without groupBy, one entry for all."""
+    ctx = info.context
+    condition = task_repo.and_all(
+        task_repo.scope_condition(statistics_scope(ctx)),
+        task_repo.filter_condition(await task_filter(ctx, where)),
+    )
+    keys = [GroupKey(g.value) for g in group_by or []]
+    async with ctx.db.read() as session:
+        groups = await statistics_repo.task_groups(session, condition, keys, now=ctx.now())
+    return [
+        TaskGroupStatistics(
+            keys=list(g.keys),
+            total=g.total,
+            open=g.open,
+            overdue=g.overdue,
+            completed=g.completed,
+            avg_handling_seconds=g.avg_handling_seconds,
+            avg_handling_hours=None
+            if g.avg_handling_seconds is None
+            else g.avg_handling_seconds / SECONDS_PER_HOUR,
+        )
+        for g in groups
+    ]
+
+
+QUERIES: list[Any] = [task_statistics]
+MUTATIONS: list[Any] = []
