@@ -54,7 +54,7 @@ def _fields(fields: Iterable[Any]) -> list[StrawberryField]:
 
 def build_schema(snapshot: MetamodelSnapshot, factory: TypeFactory) -> strawberry.Schema:
     """The schema for one metadata revision; unchanged business types reuse cached classes."""
-    generated = {t.code: factory.types_for(t) for t in snapshot.types}
+    generated = {t.code: factory.types_for(t, snapshot.items) for t in snapshot.types}
     dictionary = factory.dictionary_types(snapshot.items)
     rules = dict(STATIC_RULES)
     rules[("mutation", "reorganizePosts")] = Access.MANAGER  # reorg-merge

@@ -222,6 +222,18 @@ async def _create(ctx: Context, value: Any, generated: GeneratedTypes) -> Any:
                         )
                     ]
                 )
+            if not policy.is_admin(principal) and not (
+                principal.org_path and unit.path.startswith(principal.org_path)
+            ):
+                return payload(
+                    errors=[
+                        user_error(
+                            ErrorCode.FORBIDDEN,
+                            f"org unit '{unit_code}' is outside your org unit",
+                            ("input", "orgUnit"),
+                        )
+                    ]
+                )
             new = case_repo.NewCase(
                 business_type_id=type_row.id,
                 org_unit_id=unit.id,

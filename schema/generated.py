@@ -189,11 +189,23 @@ class TypeFactory:
 
     # -- per business type ----------------------------------------------------------------------
 
-    def types_for(self, published: PublishedType) -> GeneratedTypes:
-        """The classes of one business type, from the cache when nothing they use changed."""
+    def types_for(
+        self, published: PublishedType, dictionary: Mapping[str, DataItemSpec] | None = None
+    ) -> GeneratedTypes:
+        """The classes of one business type, from the cache when nothing they use changed.
+
+        An ENUM item's GraphQL enum is one type shared by every business type and the
+        `CaseWhere` of the whole dictionary, so it is built from the dictionary's current
+        options (a superset of any published version's: options in use cannot be removed).
+        """
+        current = dictionary or {}
+
+        def enum_source(item: DataItemSpec) -> DataItemSpec:
+            return current.get(item.code, item) if item.type is ItemType.ENUM else item
+
         items = {**published.retired_items, **published.latest.items}
         enum_key = tuple(
-            (i.code, tuple(o.value for o in i.options))
+            (i.code, tuple(o.value for o in enum_source(i).options))
             for i in items.values()
             if i.type is ItemType.ENUM
         )
@@ -201,12 +213,14 @@ class TypeFactory:
         with self._lock:
             found = self._types.get(key)
             if found is None:
-                found = self._build_type(published)
+                found = self._build_type(published, enum_source)
                 self._types = {k: v for k, v in self._types.items() if k[0] != published.code}
                 self._types[key] = found
             return found
 
-    def _build_type(self, published: PublishedType) -> GeneratedTypes:
+    def _build_type(
+        self, published: PublishedType, enum_source: Callable[[DataItemSpec], DataItemSpec]
+    ) -> GeneratedTypes:
         names = naming.type_names(published.code)
         latest = published.latest.items
         retired = published.retired_items
@@ -227,19 +241,22 @@ class TypeFactory:
 
         data = _make(
             names["Data"],
-            {attrs[i.code]: field_of(i, self.value_type(i), None) for i in ordered},
+            {attrs[i.code]: field_of(i, self.value_type(enum_source(i)), None) for i in ordered},
             description=f"The data items of a {published.name} case.",
         )
         data_input = _make(
             names["DataInput"],
-            {attrs[i.code]: field_of(i, self.value_type(i), U) for i in latest.values()}
+            {
+                attrs[i.code]: field_of(i, self.value_type(enum_source(i)), U)
+                for i in latest.values()
+            }
             or {"_empty": (Optional[bool], strawberry.field(name="_empty", default=U))},
             is_input=True,
             description=f"Data items of a {published.name} case to write; null clears an item.",
         )
         data_where = _make(
             names["DataWhere"],
-            {attrs[i.code]: field_of(i, self.filter_type(i), U) for i in ordered}
+            {attrs[i.code]: field_of(i, self.filter_type(enum_source(i)), U) for i in ordered}
             or {"_empty": (Optional[bool], strawberry.field(name="_empty", default=U))},
             is_input=True,
             description=f"Conditions on the data items of {published.name} cases.",

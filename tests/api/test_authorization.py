@@ -7,7 +7,7 @@ from typing import Any
 from database import metadata_repo
 from database.session import Database
 from tests.api.conftest import Api, add_user
-from tests.api.setup_metamodel import DRAFT, SAVE_DRAFT, define_basics, publish_hv_new
+from tests.api.setup_metamodel import DRAFT, SAVE_DRAFT, UPSERT_ORG, define_basics, publish_hv_new
 from tests.api.test_auth import error_codes
 from tests.api.test_cases_flow import CREATE, LIST, UPDATE, application
 
@@ -211,3 +211,63 @@ async def test_an_operation_with_one_forbidden_root_field_is_refused_whole(
     # The allowed half alone runs.
     alone = await api.data(f"mutation {{ {create} }}", as_user="staff")
     assert alone["createHvNewCase"]["case"]["id"]
+
+
+async def elsewhere_case(api: Api, db: Database) -> dict[str, Any]:
+    """Staff and a manager in county, and a case the admin opened in a sibling subtree."""
+    await define_basics(api)
+    await publish_hv_new(api)
+    other = await api.data(
+        UPSERT_ORG, {"input": {"code": "city2", "name": "二市", "parent": "province"}}
+    )
+    assert other["upsertOrgUnit"]["errors"] == []
+    await staff_and_manager(db)
+    created = await api.data(
+        CREATE, {"input": {"orgUnit": "city2", "data": application("外", "5")}}
+    )
+    case: dict[str, Any] = created["createHvNewCase"]["case"]
+    return case
+
+
+async def test_staff_read_and_change_only_cases_within_their_org_subtree(
+    api: Api, db: Database
+) -> None:
+    elsewhere = await elsewhere_case(api, db)
+    seen = await api.data(
+        "query($id: ID!) { cases { totalCount } hvNewCases { totalCount } case(id: $id) { id } }",
+        {"id": elsewhere["id"]},
+        as_user="staff",
+    )
+    assert seen == {"cases": {"totalCount": 0}, "hvNewCases": {"totalCount": 0}, "case": None}
+    changed = (
+        await api.data(
+            UPDATE,
+            {
+                "input": {
+                    "id": elsewhere["id"],
+                    "expectedVersion": elsewhere["version"],
+                    "data": {"customerName": "改"},
+                }
+            },
+            as_user="staff",
+        )
+    )["updateHvNewCaseData"]
+    assert changed["case"] is None and changed["errors"]
+    unchanged = await api.data(
+        "query($id: ID!) { case(id: $id) { version } }", {"id": elsewhere["id"]}
+    )
+    assert unchanged["case"] == {"version": elsewhere["version"]}
+
+
+async def test_staff_cannot_open_a_case_outside_their_org_subtree(api: Api, db: Database) -> None:
+    await elsewhere_case(api, db)
+    opened = (
+        await api.data(
+            CREATE,
+            {"input": {"orgUnit": "city2", "data": application("外2", "5")}},
+            as_user="staff",
+        )
+    )["createHvNewCase"]
+    assert opened["case"] is None and opened["errors"]
+    listed = await api.data("{ hvNewCases { totalCount } }")
+    assert listed["hvNewCases"]["totalCount"] == 1

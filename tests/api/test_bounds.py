@@ -38,6 +38,17 @@ async def test_a_query_deeper_than_the_limit_is_refused(api: Api) -> None:
     assert not [m for m in messages(at_limit) if "levels deep" in m], at_limit
 
 
+async def test_a_valid_query_through_a_cycle_deeper_than_the_limit_is_refused(api: Api) -> None:
+    inner = "id"
+    for level in range(limits.MAX_DEPTH):  # case -> tasks -> case -> ... 13 levels in all
+        inner = f"{'tasks' if level % 2 else 'case'} {{ {inner} }}"
+    body = await api.post(f'{{ case(id: "1") {{ {inner} }} }}')
+    assert body["data"] is None
+    found = messages(body)
+    assert f"the query is {limits.MAX_DEPTH + 1} levels deep; at most {limits.MAX_DEPTH}" in found
+    assert not [m for m in found if "Cannot query field" in m], found  # valid, only too deep
+
+
 async def test_a_deep_mutation_is_refused_before_it_runs(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import pytest
 import yaml
 
 from tests.api.conftest import Api
@@ -166,12 +165,6 @@ async def test_a_published_item_keeps_its_type_and_enum_options(api: Api) -> Non
     ]
 
 
-@pytest.mark.xfail(
-    reason="bug reported (schema/generated.py): the dictionary's enum and the published version's "
-    "frozen enum are two types both named ElectricityCategory, so every later build fails with "
-    "DuplicatedTypeName",
-    strict=True,
-)
 async def test_adding_an_option_to_a_published_enum_item_keeps_the_schema_building(
     api: Api,
 ) -> None:
