@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, or_, select
 
 from casework.model import Event, StageStatus
-from database import case_repo
+from database import case_repo, reorg_repo
 from database.session import Database
 from database.tables import CaseRow, StageInstanceRow
 from metamodel.specs import CaseStatus
@@ -112,3 +112,8 @@ async def _sweep_case(db: Database, case_id: int, *, now: dt.datetime, result: S
 
 def _iso(value: dt.datetime | None) -> str | None:
     return None if value is None else value.astimezone(dt.UTC).isoformat()
+
+
+async def apply_due_reorganizations(db: Database, *, now: dt.datetime) -> reorg_repo.Applied:
+    """Move the open tasks of every future-dated reorganisation that has now taken effect."""
+    return await reorg_repo.apply_due(db, now=now)

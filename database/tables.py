@@ -430,6 +430,28 @@ class AccessThrottleRow(Base):
     locked_until: Mapped[dt.datetime | None]
 
 
+class ReorganizationRow(Base):
+    """A reorganisation of posts (reorganizePosts), kept for good.
+
+    Its moves, when they take effect, and whether its open tasks have moved: a PENDING one
+    waits for `yekuo sweep`.
+    """
+
+    __tablename__ = "reorganization"
+    __table_args__ = (Index("ix_reorganization_status_effective", "status", "effective_from"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    moves: Mapped[list[dict[str, Any]]] = mapped_column(JsonColumn)
+    effective_from: Mapped[dt.datetime]
+    reassign_open_tasks: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(16))
+    moved_responsibilities: Mapped[int] = mapped_column(Integer)
+    reassigned_tasks: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime]
+    created_by: Mapped[str] = mapped_column(String(63))
+    applied_at: Mapped[dt.datetime | None]
+
+
 class CaseNumberCounterRow(Base):
     """The last case number handed out per day, so numbers read as YYYYMMDD + sequence."""
 

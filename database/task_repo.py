@@ -138,8 +138,8 @@ async def sync(
 async def get(session: AsyncSession, task_id: int, *, lock: bool = False) -> TaskRow | None:
     """A task by id."""
     statement = select(TaskRow).where(TaskRow.id == task_id)
-    if lock:
-        statement = statement.with_for_update()
+    if lock:  # re-read under the lock: a row loaded earlier in the session may be stale
+        statement = statement.with_for_update().execution_options(populate_existing=True)
     return await session.scalar(statement)
 
 

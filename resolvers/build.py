@@ -25,8 +25,8 @@ from resolvers import (
     fees,
     metadata,
     progress,
-    reorganize,  # reorg-merge
-    statistics,  # reorg-merge
+    reorganize,
+    statistics,
     tasks,
     users,
 )
@@ -57,8 +57,6 @@ def build_schema(snapshot: MetamodelSnapshot, factory: TypeFactory) -> strawberr
     generated = {t.code: factory.types_for(t, snapshot.items) for t in snapshot.types}
     dictionary = factory.dictionary_types(snapshot.items)
     rules = dict(STATIC_RULES)
-    rules[("mutation", "reorganizePosts")] = Access.MANAGER  # reorg-merge
-    rules[("query", "taskStatistics")] = Access.MANAGER  # reorg-merge
     queries = _fields(
         [
             *auth.QUERIES,
@@ -68,7 +66,7 @@ def build_schema(snapshot: MetamodelSnapshot, factory: TypeFactory) -> strawberr
             *fees.QUERIES,
             *progress.QUERIES,
             *users.QUERIES,
-            *statistics.QUERIES,  # reorg-merge
+            *statistics.QUERIES,
         ]
     )
     mutations = _fields(
@@ -80,7 +78,7 @@ def build_schema(snapshot: MetamodelSnapshot, factory: TypeFactory) -> strawberr
             *engine_admin.MUTATIONS,
             *fees.MUTATIONS,
             *users.MUTATIONS,
-            *reorganize.MUTATIONS,  # reorg-merge
+            *reorganize.MUTATIONS,
         ]
     )
     queries.extend(

@@ -82,6 +82,8 @@ STATIC_RULES: dict[tuple[str, str], Access] = {
     ("query", "feeRules"): Access.SIGNED_IN,
     ("query", "caseProgress"): Access.PUBLIC,
     ("query", "users"): Access.MANAGER,
+    ("mutation", "reorganizePosts"): Access.MANAGER,
+    ("query", "taskStatistics"): Access.MANAGER,
     ("mutation", "upsertUser"): Access.ADMIN,
     ("mutation", "upsertFeeRule"): Access.ADMIN,
     ("mutation", "recordPayment"): Access.SIGNED_IN,

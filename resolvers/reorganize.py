@@ -16,7 +16,7 @@ import strawberry
 
 from casework.reorganization import Handover, Move
 from database import reorg_repo
-from database.reorg_repo import ReorganizationRow, State
+from database.reorg_repo import ReorganizationView, State
 from database.user_repo import Principal
 from metamodel.specs import Problem
 from resolvers import objects, policy
@@ -74,7 +74,7 @@ async def _responsibilities_out(
     ]
 
 
-def reorganization_out(row: ReorganizationRow) -> rt.Reorganization:
+def reorganization_out(row: ReorganizationView) -> rt.Reorganization:
     """A recorded reorganisation for output."""
     return rt.Reorganization(
         id=strawberry.ID(str(row.id)),
@@ -86,7 +86,7 @@ def reorganization_out(row: ReorganizationRow) -> rt.Reorganization:
                 business_type=m.business_type,
                 org_unit=m.org_unit,
             )
-            for m in reorg_repo.moves_from_json(row.moves)
+            for m in row.moves
         ],
         effective_from=row.effective_from,
         reassign_open_tasks=row.reassign_open_tasks,
