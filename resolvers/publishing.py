@@ -136,7 +136,6 @@ async def publish(
         changes = schema_changes(info.schema._schema, built._schema)
         if changes.breaking and not allow_breaking:
             return mt.PublishBusinessTypePayload(
-                version=version.version,
                 schema_changes=changes,
                 errors=[
                     user_error(

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from argon2 import PasswordHasher
 import pytest
+from argon2 import PasswordHasher
 
 from database import user_repo
 from database.session import Database

@@ -338,6 +338,7 @@ async def test_dropping_an_item_is_breaking_and_the_item_stays_readable_deprecat
 
     refused = (await api.data(PUBLISH, {"code": "hv_new"}))["publishBusinessType"]
     assert [e["code"] for e in refused["errors"]] == ["BREAKING_CHANGE"]
+    assert refused["version"] is None  # nothing was published
     breaking = refused["schemaChanges"]["breaking"]
     assert any(
         b["type"] == "FIELD_REMOVED" and "HvNewDataInput.deposit" in b["description"]

@@ -145,7 +145,7 @@ async def test_a_failed_build_keeps_the_old_schema_serving_and_is_reported(
     assert status == {
         "status": "degraded",
         "revision": served,
-        "lastBuildError": "RuntimeError: generated name clash",
+        "lastBuildError": "RuntimeError",
     }
     assert (await api.data("{ me { username } }"))["me"] == {"username": "admin"}
     assert await sdl(api) == old_sdl
@@ -171,7 +171,7 @@ async def test_a_publish_whose_schema_fails_to_build_is_served_once_the_build_wo
     monkeypatch.setattr(registry, "build", broken)
     published = (await api.data(PUBLISH, {"code": "hv_new"}))["publishBusinessType"]
     assert published["errors"] == [] and published["version"] == 1
-    assert (await health(api))["lastBuildError"] == "RuntimeError: out of memory"
+    assert (await health(api))["lastBuildError"] == "RuntimeError"
     missing = await api.post("{ hvNewCases { totalCount } }")
     assert "Cannot query field 'hvNewCases'" in missing["errors"][0]["message"]
 
