@@ -19,6 +19,7 @@ from metamodel.specs import DataItemSpec, FeeRuleSpec, FeeRuleStatus, ItemType
 
 CENT = Decimal("0.01")
 OPERATORS = {ast.Add: "+", ast.Sub: "−", ast.Mult: "×", ast.Div: "÷"}
+PRECEDENCE = {ast.Add: 1, ast.Sub: 1, ast.Mult: 2, ast.Div: 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,11 +162,12 @@ def _render(
         right = _render(node.right, source, items, data)
         if _loose(node.left, node.op):
             left = f"({left})"
-        if _loose(node.right, node.op):
+        if _loose(node.right, node.op, right=True):
             right = f"({right})"
         return f"{left} {OPERATORS[type(node.op)]} {right}"
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        return f"−{_render(node.operand, source, items, data)}"
+        operand = _render(node.operand, source, items, data)
+        return f"−({operand})" if _loose(node.operand, ast.Mult()) else f"−{operand}"
     segment = ast.get_source_segment(source, node) or ""
     try:
         value = expressions.compile_expression(segment, variables(items)).evaluate(data)
@@ -174,13 +176,16 @@ def _render(
     return _show(value)
 
 
-def _loose(child: ast.expr, op: ast.operator) -> bool:
-    """Whether `child` needs brackets under `op` (a sum inside a product)."""
-    return (
-        isinstance(child, ast.BinOp)
-        and isinstance(child.op, ast.Add | ast.Sub)
-        and isinstance(op, ast.Mult | ast.Div)
-    )
+def _loose(child: ast.expr, op: ast.operator, *, right: bool = False) -> bool:
+    """Whether `child` needs brackets under `op`.
+
+    A sum inside a product does, and so does the right side of a difference or a quotient that
+    is itself one (`a − (b − c)`, `a ÷ (b × c)`), so the working reads as it computes.
+    """
+    if not isinstance(child, ast.BinOp) or type(child.op) not in PRECEDENCE:
+        return False
+    inner, outer = PRECEDENCE[type(child.op)], PRECEDENCE[type(op)]
+    return inner < outer or (right and inner == outer and isinstance(op, ast.Sub | ast.Div))
 
 
 def _show(value: object) -> str:

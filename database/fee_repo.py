@@ -114,13 +114,16 @@ async def record(
 
 
 async def unpaid(session: AsyncSession, case_id: int, stage: str) -> bool:
-    """Whether a fee assessed at `stage` of the case is still DUE."""
+    """Whether the case has a fee still DUE as it leaves `stage` (a stage requiring payment).
+
+    Any DUE fee of the case counts, wherever it was assessed: the usual flow assesses at
+    确定费用 and collects at 业务收费, so a gate that only saw fees assessed at the payment stage
+    itself would let that flow through unpaid. `stage` is the stage being left.
+    """
     found = await session.scalar(
-        select(FeeItemRow.id).where(
-            FeeItemRow.case_id == case_id,
-            FeeItemRow.stage == stage,
-            FeeItemRow.status == FeeStatus.DUE,
-        )
+        select(FeeItemRow.id)
+        .where(FeeItemRow.case_id == case_id, FeeItemRow.status == FeeStatus.DUE)
+        .limit(1)
     )
     return found is not None
 

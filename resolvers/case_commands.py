@@ -111,10 +111,18 @@ async def settle(
                     day=day,
                 )
             except fees.RuleFailed as failed:
-                events.append(
-                    Event("FEE_RULE_FAILED", {"fee": failed.code, "reason": failed.message})
-                )
-                continue
+                # A fee that cannot be computed must not let the case through unpaid: the
+                # whole command is refused (and rolled back) until the data allows it.
+                raise Refused(
+                    [
+                        Problem(
+                            "VALIDATION",
+                            f"fee {failed.code} of stage {stage} cannot be assessed: "
+                            f"{failed.message}",
+                            ("input", "data"),
+                        )
+                    ]
+                ) from failed
             events.extend(await fee_repo.record(session, row.id, found, now=now))
     if after.status is CaseStatus.COMPLETED and before.status is not CaseStatus.COMPLETED:
         events.extend(await archive_repo.write(session, row, definition.version, after, now=now))
@@ -131,6 +139,15 @@ async def _case_change(
     ctx: Context, case_id: strawberry.ID, command: Command, *, needs_manager: bool = True
 ) -> CasePayload:
     """Lock, authorise and run a whole-case command."""
+    try:
+        return await _case_change_in_transaction(ctx, case_id, command, needs_manager=needs_manager)
+    except Refused as refused:  # raised after writes began: the transaction was rolled back
+        return CasePayload(errors=user_errors(refused.problems))
+
+
+async def _case_change_in_transaction(
+    ctx: Context, case_id: strawberry.ID, command: Command, *, needs_manager: bool
+) -> CasePayload:
     try:
         pk = int(case_id)
     except ValueError:

@@ -251,6 +251,8 @@ async def _create(ctx: Context, value: Any, generated: GeneratedTypes) -> Any:
                 await case_repo.remember_idempotent(
                     session, scope, key, {"case_id": row.id}, now=now
                 )
+    except Refused as refused:  # a stage entered on submission could not be settled
+        return payload(errors=user_errors(refused.problems))
     except case_repo.DuplicateRequest:
         # Two requests with one key raced and the other committed first: answer with its case.
         async with ctx.db.read() as session:

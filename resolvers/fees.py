@@ -172,16 +172,20 @@ async def record_payment(info: Info, input: ft.RecordPaymentInput) -> ft.FeePayl
     key = given(input.idempotency_key)
     scope = f"payment:{input.case_id}:{input.fee_code}"
     async with ctx.db.transaction() as session:
-        if key is not None:
-            earlier = await case_repo.find_idempotent(session, scope, key)
-            if earlier is not None:
-                row = await session.get(FeeItemRow, int(earlier["fee_item_id"]))
-                return ft.FeePayload(fee=fee_out(row) if row else None)
         case, fee, _unit = await _locked_fee(ctx, session, input.case_id, input.fee_code)
         if case is not None and not await case_repo.visible(
             session, case.id, policy.case_scope(principal)
         ):
             case = None
+        # The key is looked up with the case row locked: a concurrent retry waits for the first
+        # attempt to commit, then finds its key (rather than a fee already PAID).
+        if (
+            case is not None
+            and fee is not None
+            and key is not None
+            and await case_repo.find_idempotent(session, scope, key) is not None
+        ):
+            return ft.FeePayload(fee=fee_out(fee))
         if case is None or fee is None:
             return ft.FeePayload(
                 errors=[

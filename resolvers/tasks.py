@@ -12,7 +12,7 @@ import strawberry
 
 from casework import lifecycle
 from casework.calendar import WorkCalendar
-from casework.model import CaseState, Event
+from casework.model import CaseState, Event, Refused
 from database import case_repo, fee_repo, metadata_repo, task_repo, user_repo
 from database.session import Session
 from database.tables import OrgUnitRow, TaskRow
@@ -283,7 +283,7 @@ async def complete_task(info: Info, input: CompleteTaskInput) -> CompleteTaskPay
     ctx = info.context
     try:
         return await _complete(ctx, input)
-    except _Refusal as refusal:
+    except (_Refusal, Refused) as refusal:
         return CompleteTaskPayload(errors=user_errors(refusal.problems))
 
 
