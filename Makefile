@@ -18,6 +18,7 @@ install: $(STAMP)
 
 run: install
 	$(BIN)/yekuo db upgrade
+	$(BIN)/yekuo catalogue load
 	$(BIN)/yekuo user ensure-admin
 	$(BIN)/yekuo serve --host $(HOST) --port $(PORT)
 
@@ -32,7 +33,9 @@ test-sqlite: install
 test-postgresql: install
 	YEKUO_TEST_DATABASE=postgresql $(BIN)/pytest -q
 
-test: lint test-sqlite test-postgresql
+# Both databases at once: each run is one Python process, so two cores halve the wait.
+test: lint
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgresql
 
 bench: install
 	$(BIN)/python bench/schema_build.py

@@ -10,9 +10,13 @@ import logging
 import secrets
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from database import metadata_repo, migrate, user_repo
+import yaml
+
+from database import metadata_repo, metamodel_apply, migrate, user_repo
 from database.session import Database
+from metamodel import yaml_io
 from metamodel.specs import Role
 from server import settings as settings_module
 from server.security import Credentials
@@ -154,17 +158,117 @@ async def _sweep() -> str:
     db = Database(config.database_url)
     try:
         found = await deadline_repo.sweep(db, now=_now())
+        moved = await deadline_repo.apply_due_reorganizations(db, now=_now())
     finally:
         await db.dispose()
     return (
         f"stage warnings {found.stage_warnings}, stage breaches {found.stage_breaches}, "
-        f"case warnings {found.case_warnings}, case breaches {found.case_breaches}"
+        f"case warnings {found.case_warnings}, case breaches {found.case_breaches}, "
+        f"reorganisations applied {moved.reorganizations} (tasks moved {moved.tasks})"
     )
 
 
 def cmd_sweep(_args: argparse.Namespace) -> int:
-    """Record deadline warnings and breaches that have fallen due (safe from cron, many nodes)."""
+    """Record deadlines fallen due; move tasks of reorganisations now in effect (cron-safe)."""
     print(f"yekuo: sweep recorded {asyncio.run(_sweep())}")
+    return 0
+
+
+async def _apply(bundle: yaml_io.Bundle, *, by: str) -> metamodel_apply.ApplyReport:
+    """Apply a bundle in one transaction; ApplyRefused (nothing written) on any problem."""
+    from resolvers.build import static_names  # builds the static schema: only when applying
+
+    reserved = static_names()
+    config = settings_module.load()
+    db = Database(config.database_url)
+    try:
+        async with db.transaction() as session:
+            return await metamodel_apply.apply(
+                session, bundle, reserved_names=reserved, by=by, now=_now()
+            )
+    finally:
+        await db.dispose()
+
+
+def _run_apply(bundle: yaml_io.Bundle, *, by: str, what: str) -> int:
+    try:
+        report = asyncio.run(_apply(bundle, by=by))
+    except metamodel_apply.ApplyRefused as refused:
+        print(f"yekuo: {refused}", file=sys.stderr)
+        for line in refused.lines():
+            print(f"    {line}", file=sys.stderr)
+        return 1
+    print(f"yekuo: {what} applied" if not report.empty else f"yekuo: {what} already up to date")
+    for line in report.lines() if not report.empty else []:
+        print(f"    {line}")
+    return 0
+
+
+def cmd_catalogue_load(_args: argparse.Namespace) -> int:
+    """Load the standard catalogue: upsert it and publish what changed (idempotent)."""
+    bundle = metamodel_apply.load_catalogue()
+    return _run_apply(bundle, by="catalogue", what="standard catalogue")
+
+
+def _read_bundle(name: str) -> yaml_io.Bundle | None:
+    path = Path(name)
+    if not path.exists():
+        print(f"yekuo: no file or directory '{name}'", file=sys.stderr)
+        return None
+    try:
+        return metamodel_apply.load_files(metamodel_apply.yaml_files(path))
+    except (yaml.YAMLError, ValueError, KeyError, TypeError) as error:  # malformed files
+        why = f"{type(error).__name__}: {error}"
+        print(f"yekuo: '{name}' is not a metamodel file: {why}", file=sys.stderr)
+        return None
+
+
+def cmd_metamodel_apply(args: argparse.Namespace) -> int:
+    """Apply a YAML file (or a directory of them) in one transaction."""
+    bundle = _read_bundle(args.file)
+    if bundle is None:
+        return 2
+    return _run_apply(bundle, by="metamodel-apply", what=args.file)
+
+
+async def _plan(bundle: yaml_io.Bundle) -> metamodel_apply.ApplyPlan:
+    from resolvers.build import static_names
+
+    reserved = static_names()
+    config = settings_module.load()
+    db = Database(config.database_url)
+    try:
+        async with db.read() as session:
+            return await metamodel_apply.plan(session, bundle, now=_now(), reserved_names=reserved)
+    finally:
+        await db.dispose()
+
+
+def cmd_metamodel_plan(args: argparse.Namespace) -> int:
+    """Print what applying a file would change, and its problems; exit 1 on problems."""
+    bundle = _read_bundle(args.file)
+    if bundle is None:
+        return 2
+    planned = asyncio.run(_plan(bundle))
+    for line in planned.lines():
+        print(line)
+    return 1 if planned.problems else 0
+
+
+async def _export() -> str:
+    config = settings_module.load()
+    db = Database(config.database_url)
+    try:
+        async with db.read() as session:
+            bundle = await metamodel_apply.export_bundle(session, now=_now())
+    finally:
+        await db.dispose()
+    return yaml_io.dump(bundle)
+
+
+def cmd_metamodel_export(_args: argparse.Namespace) -> int:
+    """Print the database's metamodel as YAML (what `metamodel apply` reads back)."""
+    print(asyncio.run(_export()), end="")
     return 0
 
 
@@ -196,6 +300,27 @@ def parser() -> argparse.ArgumentParser:
 
     sweep = commands.add_parser("sweep", help="record deadline warnings and breaches")
     sweep.set_defaults(run=cmd_sweep)
+
+    catalogue = commands.add_parser("catalogue", help="the standard catalogue").add_subparsers(
+        dest="catalogue", required=True
+    )
+    catalogue.add_parser(
+        "load", help="load and publish the standard catalogue (idempotent)"
+    ).set_defaults(run=cmd_catalogue_load)
+
+    meta = commands.add_parser("metamodel", help="metamodel files").add_subparsers(
+        dest="metamodel", required=True
+    )
+    meta.add_parser("export", help="print the metamodel as YAML").set_defaults(
+        run=cmd_metamodel_export
+    )
+    for name, run, text in (
+        ("plan", cmd_metamodel_plan, "show what applying FILE would change"),
+        ("apply", cmd_metamodel_apply, "apply FILE in one transaction and publish what changed"),
+    ):
+        sub = meta.add_parser(name, help=text)
+        sub.add_argument("file", metavar="FILE", help="a YAML file or a directory of them")
+        sub.set_defaults(run=run)
 
     schema = commands.add_parser("schema", help="schema").add_subparsers(
         dest="schema", required=True

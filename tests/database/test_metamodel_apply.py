@@ -1,0 +1,304 @@
+"""Applying metamodel bundles: the catalogue to an empty database, idempotence, refusal, plans."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from functools import cache
+
+import pytest
+from sqlalchemy import func, select
+
+from database import fee_repo, metadata_repo, metamodel_apply, responsibility_repo
+from database.session import Database, Session
+from database.tables import (
+    BusinessTypeRow,
+    BusinessTypeVersionRow,
+    DataItemRow,
+    FeeRuleVersionRow,
+    ResponsibilityRow,
+)
+from metamodel import yaml_io
+from metamodel.specs import (
+    BusinessTypeSpec,
+    FeeRuleSpec,
+    FeeRuleStatus,
+    ItemUsage,
+    OrgUnitSpec,
+    ResponsibilitySpec,
+    StageUsage,
+    TimeLimit,
+    TimeUnit,
+    TransitionSpec,
+)
+
+NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+LATER = NOW + dt.timedelta(days=1)
+
+
+@cache
+def reserved() -> frozenset[str]:
+    from resolvers.build import static_names
+
+    return static_names()
+
+
+@cache
+def catalogue() -> yaml_io.Bundle:
+    return metamodel_apply.load_catalogue()
+
+
+async def _apply(
+    db: Database, bundle: yaml_io.Bundle, now: dt.datetime = NOW
+) -> metamodel_apply.ApplyReport:
+    async with db.transaction() as session:
+        return await metamodel_apply.apply(
+            session, bundle, reserved_names=reserved(), by="test", now=now
+        )
+
+
+async def _plan(
+    db: Database, bundle: yaml_io.Bundle, now: dt.datetime = NOW
+) -> metamodel_apply.ApplyPlan:
+    async with db.read() as session:
+        return await metamodel_apply.plan(session, bundle, now=now, reserved_names=reserved())
+
+
+async def _count(db: Database, table: type) -> int:
+    async with db.read() as session:
+        return int(await session.scalar(select(func.count()).select_from(table)) or 0)
+
+
+async def _revision(db: Database) -> int:
+    async with db.read() as session:
+        return await metadata_repo.get_revision(session)
+
+
+async def _stamps(session: Session) -> dict[str, dt.datetime]:
+    rows = await session.execute(select(BusinessTypeRow.code, BusinessTypeRow.draft_updated_at))
+    return dict(rows.all())
+
+
+async def test_the_catalogue_applies_to_an_empty_database_and_publishes_every_type(
+    db: Database,
+) -> None:
+    bundle = catalogue()
+    before = await _revision(db)
+    report = await _apply(db, bundle)
+    codes = [t.code for t in bundle.business_types]
+    assert report.published == tuple((c, 1) for c in codes)
+    assert report.revision == before + 1 == await _revision(db)
+    assert await _count(db, DataItemRow) == len(bundle.items)
+    assert await _count(db, ResponsibilityRow) == len(bundle.responsibilities)
+    async with db.read() as session:
+        rows = await metadata_repo.get_business_types(session)
+        served = {r.code: (r.status, r.latest_version) for r in rows}
+        assert served == dict.fromkeys(codes, ("PUBLISHED", 1))
+        snapshot = await metadata_repo.load_snapshot(session)
+        assert {t.code for t in snapshot.types} == set(codes)
+        version = await metadata_repo.get_version(session, "hv_new_double", 1)
+        assert version is not None
+        assert version.stages["plan_reply"].name == "供电方案答复"
+        assert version.items["voltage_level"].label == "电压等级"
+        units = {u.code: u for u in await metadata_repo.get_org_units(session)}
+        assert units["anping_chengguan"].path == "/demo_province/dongzhou/anping/anping_chengguan/"
+        rules = {rule.code: (rule.status, number) for rule, number in await fee_repo.rules(session)}
+        assert rules["high_reliability_fee"] == (FeeRuleStatus.ACTIVE, 1)
+        assert rules["temporary_connection_fee"] == (FeeRuleStatus.ABOLISHED, 1)
+        views = await responsibility_repo.views(session, stage="fee_collection")
+        assert [(v.post, v.business_type, v.org_unit, v.effective_to) for v in views] == [
+            ("cashier", None, None, None)
+        ]
+        versions = (await session.scalars(select(BusinessTypeVersionRow))).all()
+        assert {v.published_by for v in versions} == {"test"}
+
+
+async def test_a_second_apply_of_the_same_bundle_changes_nothing(db: Database) -> None:
+    bundle = catalogue()
+    await _apply(db, bundle)
+    revision = await _revision(db)
+    async with db.read() as session:
+        stamps = await _stamps(session)
+    counts = [
+        await _count(db, t)
+        for t in (BusinessTypeVersionRow, ResponsibilityRow, FeeRuleVersionRow, DataItemRow)
+    ]
+
+    assert (await _plan(db, bundle, LATER)).empty
+    again = await _apply(db, bundle, LATER)
+    assert again.empty and again.published == () and again.revision is None
+    assert again.lines() == ["no changes"]
+    assert await _revision(db) == revision
+    assert [
+        await _count(db, t)
+        for t in (BusinessTypeVersionRow, ResponsibilityRow, FeeRuleVersionRow, DataItemRow)
+    ] == counts
+    async with db.read() as session:
+        after = await _stamps(session)
+    assert after == stamps
+
+
+def _broken_type() -> BusinessTypeSpec:
+    return BusinessTypeSpec(
+        code="broken_type",
+        name="坏类型",
+        items=(ItemUsage("no_such_item"),),
+        stages=(StageUsage("business_acceptance"), StageUsage("nowhere")),
+        transitions=(TransitionSpec("business_acceptance", ("archiving",)),),
+        start="business_acceptance",
+    )
+
+
+async def test_a_bundle_with_a_broken_type_changes_nothing_and_reports_every_problem(
+    db: Database,
+) -> None:
+    bundle = catalogue()
+    bad_rule = FeeRuleSpec(
+        code="bad_fee",
+        name="坏费用",
+        stage="fee_collection",
+        business_types=("hv_new_double",),
+        condition="voltage_level",
+        amount="voltage_level * 2",
+    )
+    clash = dataclasses.replace(bundle.business_types[0], code="case")  # generates `Case`
+    broken = dataclasses.replace(
+        bundle,
+        business_types=(*bundle.business_types, _broken_type(), clash),
+        fee_rules=(*bundle.fee_rules, bad_rule),
+    )
+    revision = await _revision(db)
+    planned = await _plan(db, broken)
+    with pytest.raises(metamodel_apply.ApplyRefused) as refused:
+        await _apply(db, broken)
+    problems = refused.value.problems
+    assert problems == planned.problems
+    assert set(problems) == {"business_types", "fee_rules"}
+    assert set(problems["business_types"]) == {"broken_type", "case"}
+    assert {p.code for p in problems["business_types"]["broken_type"]} >= {
+        "UNKNOWN_ITEM",
+        "UNKNOWN_STAGE",
+    }
+    assert "RESERVED_NAME" in {p.code for p in problems["business_types"]["case"]}
+    assert [p.path for p in problems["fee_rules"]["bad_fee"]] == [("condition",), ("amount",)]
+    assert any("UNKNOWN_ITEM" in line for line in refused.value.lines())
+    # Nothing at all was written, not even the valid parts.
+    for table in (DataItemRow, BusinessTypeRow, BusinessTypeVersionRow, ResponsibilityRow):
+        assert await _count(db, table) == 0
+    assert await _revision(db) == revision
+
+
+async def test_the_plan_lists_what_would_change(db: Database) -> None:
+    bundle = catalogue()
+    first = await _plan(db, bundle)
+    assert first.problems == {}
+    assert set(first.publish) == {t.code for t in bundle.business_types}
+    actions = {(c.section, c.action) for c in first.changes}
+    assert actions == {
+        ("data_items", "CREATE"),
+        ("stages", "CREATE"),
+        ("posts", "CREATE"),
+        ("org_units", "CREATE"),
+        ("business_types", "DRAFT"),
+        ("responsibilities", "ASSIGN"),
+        ("fee_rules", "CREATE"),
+    }
+    assert await _count(db, DataItemRow) == 0  # planning writes nothing
+    await _apply(db, bundle)
+
+    # A relabelled item, a new stage limit, one changed type, a moved responsibility.
+    items = tuple(
+        dataclasses.replace(i, label="中间检查意见") if i.code == "midway_result" else i
+        for i in bundle.items
+    )
+    stages = tuple(
+        dataclasses.replace(s, time_limit=TimeLimit(3, TimeUnit.WORKING_DAYS))
+        if s.code == "bill_settlement"
+        else s
+        for s in bundle.stages
+    )
+    types = tuple(
+        dataclasses.replace(t, priority=10) if t.code == "lv_resident_new" else t
+        for t in bundle.business_types
+    )
+    moved = tuple(
+        ResponsibilitySpec("archiving", "acceptor") if r.stage == "archiving" else r
+        for r in bundle.responsibilities
+    )
+    changed = dataclasses.replace(
+        bundle, items=items, stages=stages, business_types=types, responsibilities=moved
+    )
+    planned = await _plan(db, changed, LATER)
+    assert [str(c) for c in planned.changes] == [
+        "UPDATE data_items midway_result",
+        "UPDATE stages bill_settlement",
+        "DRAFT  business_types lv_resident_new",
+        "ASSIGN responsibilities archiving -> acceptor",
+    ]
+    uses_midway = {"hv_new_single", "hv_new_double", "estate_new"}
+    uses_settlement = {"change_gengming_guohu", "change_xiaohu"}
+    assert set(planned.publish) == uses_midway | uses_settlement | {"lv_resident_new"}
+
+    revision = await _revision(db)
+    report = await _apply(db, changed, LATER)
+    assert dict(report.published) == dict.fromkeys(planned.publish, 2)
+    assert report.revision == revision + 1
+    async with db.read() as session:
+        version = await metadata_repo.get_version(session, "hv_new_single", 2)
+        assert version is not None and version.items["midway_result"].label == "中间检查意见"
+        views = await responsibility_repo.views(session, stage="archiving")
+        assert [(v.post, v.effective_to) for v in views] == [
+            ("archivist", LATER),
+            ("acceptor", None),
+        ]
+    assert (await _plan(db, changed, LATER)).empty
+
+
+async def test_an_export_applies_back_as_a_no_op(db: Database) -> None:
+    await _apply(db, catalogue())
+    async with db.read() as session:
+        exported = await metamodel_apply.export_bundle(session, now=LATER)
+    text = yaml_io.dump(exported)
+    assert (await _plan(db, yaml_io.load(text), LATER)).empty
+    assert len(exported.responsibilities) == len(catalogue().responsibilities)
+    assert {r.code for r in exported.fee_rules} == {r.code for r in catalogue().fee_rules}
+
+
+async def test_org_units_are_saved_parents_first_and_bad_trees_refused(db: Database) -> None:
+    units = (
+        OrgUnitSpec("station", "供电所", "county"),
+        OrgUnitSpec("county", "县公司", "city"),
+        OrgUnitSpec("city", "市公司", None),
+    )
+    report = await _apply(db, yaml_io.Bundle(org_units=units))
+    assert [c.code for c in report.changes] == ["station", "county", "city"]
+    assert report.revision is None  # nothing the schema depends on
+    async with db.read() as session:
+        assert (await metadata_repo.get_org_unit(session, "station")).path == (  # type: ignore[union-attr]
+            "/city/county/station/"
+        )
+    loop = yaml_io.Bundle(
+        org_units=(OrgUnitSpec("city", "市公司", "station"), OrgUnitSpec("orphan", "孤儿", "none"))
+    )
+    with pytest.raises(metamodel_apply.ApplyRefused) as refused:
+        await _apply(db, loop)
+    assert {
+        code: [p.code for p in ps] for code, ps in refused.value.problems["org_units"].items()
+    } == {
+        "city": ["CYCLE"],
+        "orphan": ["NOT_FOUND"],
+    }
+
+
+async def test_items_used_by_a_published_type_keep_their_type(db: Database) -> None:
+    bundle = catalogue()
+    await _apply(db, bundle)
+    retyped = tuple(
+        dataclasses.replace(i, type=i.type.__class__("INTEGER"), max_length=None, pattern=None)
+        if i.code == "customer_name"
+        else i
+        for i in bundle.items
+    )
+    with pytest.raises(metamodel_apply.ApplyRefused) as refused:
+        await _apply(db, dataclasses.replace(bundle, items=retyped))
+    assert [p.code for p in refused.value.problems["data_items"]["customer_name"]] == ["CONFLICT"]
