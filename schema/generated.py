@@ -14,7 +14,7 @@ import types
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Optional
+from typing import Any
 
 import strawberry
 from strawberry.annotation import StrawberryAnnotation
@@ -167,11 +167,11 @@ class TypeFactory:
             found = _make(
                 naming.enum_filter_name(item.code),
                 {
-                    "eq": (Optional[enum], U),
-                    "ne": (Optional[enum], U),
-                    "in_": (Optional[list[enum]], strawberry.field(name="in", default=U)),  # type: ignore[valid-type]
-                    "not_in": (Optional[list[enum]], U),  # type: ignore[valid-type]
-                    "is_null": (Optional[bool], U),
+                    "eq": (enum | None, U),
+                    "ne": (enum | None, U),
+                    "in_": (list[enum] | None, strawberry.field(name="in", default=U)),  # type: ignore[valid-type]
+                    "not_in": (list[enum] | None, U),  # type: ignore[valid-type]
+                    "is_null": (bool | None, U),
                 },
                 is_input=True,
                 description=f"Operators on {item.label}.",
@@ -230,7 +230,7 @@ class TypeFactory:
         def field_of(item: DataItemSpec, annotation: Any, default: Any) -> tuple[Any, Any]:
             reason = None if item.code in latest else "no longer used by the latest version"
             return (
-                Optional[annotation],
+                annotation | None,
                 strawberry.field(
                     name=naming.camel(item.code),
                     default=default,
@@ -250,21 +250,21 @@ class TypeFactory:
                 attrs[i.code]: field_of(i, self.value_type(enum_source(i)), U)
                 for i in latest.values()
             }
-            or {"_empty": (Optional[bool], strawberry.field(name="_empty", default=U))},
+            or {"_empty": (bool | None, strawberry.field(name="_empty", default=U))},
             is_input=True,
             description=f"Data items of a {published.name} case to write; null clears an item.",
         )
         data_where = _make(
             names["DataWhere"],
             {attrs[i.code]: field_of(i, self.filter_type(enum_source(i)), U) for i in ordered}
-            or {"_empty": (Optional[bool], strawberry.field(name="_empty", default=U))},
+            or {"_empty": (bool | None, strawberry.field(name="_empty", default=U))},
             is_input=True,
             description=f"Conditions on the data items of {published.name} cases.",
         )
         data_order_by = _make(
             names["DataOrderBy"],
             {attrs[i.code]: field_of(i, SortDirection, U) for i in ordered}
-            or {"_empty": (Optional[SortDirection], strawberry.field(name="_empty", default=U))},
+            or {"_empty": (SortDirection | None, strawberry.field(name="_empty", default=U))},
             is_input=True,
             description=f"A data item to order {published.name} cases by.",
         )
@@ -286,22 +286,22 @@ class TypeFactory:
         create_input = _make(
             names["CreateInput"],
             {
-                "data": (Optional[data_input], U),
+                "data": (data_input | None, U),
                 "org_unit": (
-                    Optional[str],
+                    str | None,
                     strawberry.field(
                         default=U, description="Org unit code; defaults to the caller's."
                     ),
                 ),
                 "customer_number": (
-                    Optional[str],
+                    str | None,
                     strawberry.field(
                         default=U, description="户号 of the existing customer a change applies to."
                     ),
                 ),
-                "priority": (Optional[int], U),
+                "priority": (int | None, U),
                 "idempotency_key": (
-                    Optional[str],
+                    str | None,
                     strawberry.field(
                         default=U, description="A retry with the same key returns the first result."
                     ),
@@ -318,9 +318,9 @@ class TypeFactory:
         create_payload = _make(
             names["CreatePayload"],
             {
-                "case": (Optional[case], None),
+                "case": (case | None, None),
                 "access_code": (
-                    Optional[str],
+                    str | None,
                     strawberry.field(
                         default=None,
                         description="For the applicant's caseProgress; returned only once.",
@@ -347,7 +347,7 @@ class TypeFactory:
         update_payload = _make(
             names["UpdatePayload"],
             {
-                "case": (Optional[case], None),
+                "case": (case | None, None),
                 "errors": (list[UserError], strawberry.field(default_factory=list)),
             },
         )
@@ -386,12 +386,12 @@ class TypeFactory:
 
     def _build_dictionary(self, items: Iterable[DataItemSpec]) -> DictionaryTypes:
         listed = list(items)
-        empty = {"_empty": (Optional[bool], strawberry.field(name="_empty", default=U))}
+        empty = {"_empty": (bool | None, strawberry.field(name="_empty", default=U))}
         data_where = _make(
             "DataWhere",
             {
                 attr_name(i.code): (
-                    Optional[self.filter_type(i)],
+                    self.filter_type(i) | None,
                     strawberry.field(
                         name=naming.camel(i.code), default=U, description=_describe(i)
                     ),
@@ -406,7 +406,7 @@ class TypeFactory:
             "DataOrderBy",
             {
                 attr_name(i.code): (
-                    Optional[SortDirection],
+                    SortDirection | None,
                     strawberry.field(
                         name=naming.camel(i.code), default=U, description=_describe(i)
                     ),
@@ -429,51 +429,51 @@ def _where(name: str, data_where: type, *, with_business_type: bool) -> type:
     """A `…Where` input: and/or/not, the system fields and `data`."""
     fields: dict[str, tuple[Any, Any]] = {
         "and_": (
-            Optional[list[int]],
+            list[int] | None,
             strawberry.field(name="and", default=U, description="Every condition holds."),
         ),
         "or_": (
-            Optional[list[int]],
+            list[int] | None,
             strawberry.field(name="or", default=U, description="Some condition holds."),
         ),
         "not_": (
-            Optional[int],
+            int | None,
             strawberry.field(name="not", default=U, description="The condition does not hold."),
         ),
-        "id": (Optional[IDFilter], U),
-        "number": (Optional[StringFilter], U),
-        "status": (Optional[_status_filter()], U),
+        "id": (IDFilter | None, U),
+        "number": (StringFilter | None, U),
+        "status": (_status_filter() | None, U),
         "org_unit": (
-            Optional[CodeFilter],
+            CodeFilter | None,
             strawberry.field(default=U, description="Matches the unit and every unit below it."),
         ),
-        "current_stage": (Optional[CodeFilter], U),
-        "customer_number": (Optional[StringFilter], U),
-        "priority": (Optional[IntFilter], U),
-        "business_type_version": (Optional[IntFilter], U),
-        "created_at": (Optional[DateTimeFilter], U),
-        "submitted_at": (Optional[DateTimeFilter], U),
-        "completed_at": (Optional[DateTimeFilter], U),
-        "due_at": (Optional[DateTimeFilter], U),
+        "current_stage": (CodeFilter | None, U),
+        "customer_number": (StringFilter | None, U),
+        "priority": (IntFilter | None, U),
+        "business_type_version": (IntFilter | None, U),
+        "created_at": (DateTimeFilter | None, U),
+        "submitted_at": (DateTimeFilter | None, U),
+        "completed_at": (DateTimeFilter | None, U),
+        "due_at": (DateTimeFilter | None, U),
     }
     if with_business_type:
-        fields["business_type"] = (Optional[CodeFilter], U)
-    fields["data"] = (Optional[data_where], U)
+        fields["business_type"] = (CodeFilter | None, U)
+    fields["data"] = (data_where | None, U)
     cls = _make(
         name, fields, is_input=True, description="Conditions on cases; fields combine with and."
     )
-    _retype(cls, "and_", Optional[list[cls]])  # type: ignore[valid-type]
-    _retype(cls, "or_", Optional[list[cls]])  # type: ignore[valid-type]
-    _retype(cls, "not_", Optional[cls])
+    _retype(cls, "and_", list[cls] | None)  # type: ignore[valid-type]
+    _retype(cls, "or_", list[cls] | None)  # type: ignore[valid-type]
+    _retype(cls, "not_", cls | None)
     return cls
 
 
 def _order_by(name: str, data_order_by: type) -> type:
     """A `…OrderBy` input: set exactly one field per entry of the `orderBy` list."""
     fields: dict[str, tuple[Any, Any]] = dict.fromkeys(
-        SORTABLE_SYSTEM_FIELDS, (Optional[SortDirection], U)
+        SORTABLE_SYSTEM_FIELDS, (SortDirection | None, U)
     )
-    fields["data"] = (Optional[data_order_by], U)
+    fields["data"] = (data_order_by | None, U)
     return _make(
         name, fields, is_input=True, description="One ordering key; set exactly one field."
     )
@@ -485,10 +485,10 @@ def _status_filter() -> type:
     return _make(
         "CaseStatusFilter",
         {
-            "eq": (Optional[CaseStatusEnum], U),
-            "ne": (Optional[CaseStatusEnum], U),
-            "in_": (Optional[list[CaseStatusEnum]], strawberry.field(name="in", default=U)),  # type: ignore[valid-type]
-            "not_in": (Optional[list[CaseStatusEnum]], U),  # type: ignore[valid-type]
+            "eq": (CaseStatusEnum | None, U),
+            "ne": (CaseStatusEnum | None, U),
+            "in_": (list[CaseStatusEnum] | None, strawberry.field(name="in", default=U)),  # type: ignore[valid-type]
+            "not_in": (list[CaseStatusEnum] | None, U),  # type: ignore[valid-type]
         },
         is_input=True,
         description="Operators on case status.",
