@@ -305,3 +305,62 @@ async def test_returns_and_rectifications_loop_back_and_still_finish(walk: Walk)
         "meter_installation",
         "archiving",
     ]
+
+
+PROGRESS = """query($n: String!, $c: String!) { caseProgress(number: $n, accessCode: $c) {
+  status stages { code status } fees { name amount status explanation } } }"""
+
+
+async def test_hv_double_source_fee_holds_collection_until_paid_and_the_applicant_sees_it(
+    walk: Walk,
+) -> None:
+    """The catalogue's 高压双电源新装: 高可靠性供电费 assessed with its working, 业务收费 held until
+    it is paid, and the applicant following along with caseProgress (no sign-in)."""
+    api, code = walk.api, "hv_new_double"
+    spec = TYPES[code]
+    assert spec.start is not None
+    names, create = naming.type_names(code), naming.field_names(code)["create"]
+    mutation = (
+        f"mutation($input: {names['CreateInput']}!) {{ {create}(input: $input) {{ "
+        f"case {{ {CASE_FIELDS} }} accessCode errors {{ code message }} }} }}"
+    )
+    values = to_input(required_at(spec, spec.start, sources=2))
+    created = (
+        await api.data(
+            mutation,
+            {"input": {"data": values, "orgUnit": ROOT, "submit": True}},
+            as_user=user_of(RESPONSIBLE[spec.start]),
+        )
+    )[create]
+    assert created["errors"] == []
+    case, access_code = created["case"], created["accessCode"]
+    for _ in range(MAX_COMPLETIONS):
+        task = next(t for t in case["tasks"] if t["status"] in ("OPEN", "CLAIMED"))
+        stage = task["stage"]["code"]
+        user = user_of(RESPONSIBLE[stage])
+        usage = spec.stage_usage(stage)
+        assert usage is not None
+        task_input = {"taskId": task["id"], "data": required_at(spec, stage, sources=2)}
+        if usage.requires_payment:
+            break
+        done = (await api.data(COMPLETE, {"input": task_input}, as_user=user))["completeTask"]
+        assert done["errors"] == [], done
+        case = done["case"]
+    [fee] = [f for f in case["fees"] if f["status"] == "DUE"]
+    assert fee["code"] == "high_reliability_fee" and Decimal(fee["amount"]) > 0
+    held = (await api.data(COMPLETE, {"input": task_input}, as_user=user))["completeTask"]
+    assert [e["code"] for e in held["errors"]] == ["UNPAID_FEES"]
+    progress = (await api.data(PROGRESS, {"n": case["number"], "c": access_code}, as_user=None))[
+        "caseProgress"
+    ]
+    [shown] = progress["fees"]
+    assert shown["status"] == "DUE" and shown["amount"] == fee["amount"]
+    assert "×" in shown["explanation"] and shown["explanation"].endswith(f"= {fee['amount']}")
+    assert progress["stages"][-1] == {"code": stage, "status": "WAITING"}  # the customer pays
+    assert await _pay_dues(walk, code, case, stage, user) == ["high_reliability_fee"]
+    passed = (await api.data(COMPLETE, {"input": task_input}, as_user=user))["completeTask"]
+    assert passed["errors"] == [], passed
+    after = (await api.data(PROGRESS, {"n": case["number"], "c": access_code}, as_user=None))[
+        "caseProgress"
+    ]
+    assert after["fees"][0]["status"] == "PAID"
