@@ -18,7 +18,7 @@ install: $(STAMP)
 
 run: install
 	$(BIN)/yekuo db upgrade
-	$(BIN)/yekuo catalogue load
+	$(BIN)/yekuo catalogue load --if-empty
 	$(BIN)/yekuo user ensure-admin
 	$(BIN)/yekuo serve --host $(HOST) --port $(PORT)
 

@@ -70,11 +70,18 @@ def contract_type(version: BusinessTypeVersion, values: Mapping[str, object]) ->
     if version.spec.group is BusinessGroup.TEMPORARY:
         return "TEMPORARY"
     voltage = str(values.get("voltage_level") or "").upper()
-    if voltage and not any(low in voltage for low in ("220V", "380V", "0.4", "LV", "LOW")):
+    if voltage and _is_high_voltage(voltage):
         return "HIGH_VOLTAGE"
     if str(values.get("electricity_category") or "").upper().startswith("RESIDENT"):
         return "RESIDENT"
     return "LOW_VOLTAGE"
+
+
+def _is_high_voltage(voltage: str) -> bool:
+    """`KV10`, `10KV`, `35 kV` are high; `V220`, `380V`, `0.4KV`, `LV` are low voltage."""
+    if any(low in voltage for low in ("220", "380", "0.4KV", "LV", "LOW")):
+        return False
+    return "KV" in voltage or voltage.startswith("HV")
 
 
 def record(version: BusinessTypeVersion, data: Mapping[str, object]) -> ArchiveRecord:

@@ -48,6 +48,8 @@ async def write(
     customer = await get_customer(session, case.customer_number) if case.customer_number else None
     if customer is None:
         number = f"{await next_value(session, 'customer'):010d}"
+        while await get_customer(session, number) is not None:  # numbers imported earlier
+            number = f"{await next_value(session, 'customer'):010d}"
         customer = CustomerRow(number=number, created_at=now, updated_at=now)
         session.add(customer)
         case.customer_number = number

@@ -204,8 +204,22 @@ def _run_apply(bundle: yaml_io.Bundle, *, by: str, what: str) -> int:
     return 0
 
 
-def cmd_catalogue_load(_args: argparse.Namespace) -> int:
+async def _has_business_types() -> bool:
+    config = settings_module.load()
+    db = Database(config.database_url)
+    try:
+        async with db.read() as session:
+            return bool(await metadata_repo.get_business_types(session))
+    finally:
+        await db.dispose()
+
+
+def cmd_catalogue_load(args: argparse.Namespace) -> int:
     """Load the standard catalogue: upsert it and publish what changed (idempotent)."""
+    if args.if_empty and asyncio.run(_has_business_types()):
+        # `make run` on an existing database must not undo what administrators changed.
+        print("yekuo: business types exist; the standard catalogue was not loaded again")
+        return 0
     bundle = metamodel_apply.load_catalogue()
     return _run_apply(bundle, by="catalogue", what="standard catalogue")
 
@@ -304,9 +318,11 @@ def parser() -> argparse.ArgumentParser:
     catalogue = commands.add_parser("catalogue", help="the standard catalogue").add_subparsers(
         dest="catalogue", required=True
     )
-    catalogue.add_parser(
-        "load", help="load and publish the standard catalogue (idempotent)"
-    ).set_defaults(run=cmd_catalogue_load)
+    load = catalogue.add_parser("load", help="load and publish the standard catalogue (idempotent)")
+    load.add_argument(
+        "--if-empty", action="store_true", help="only on a database with no business type yet"
+    )
+    load.set_defaults(run=cmd_catalogue_load)
 
     meta = commands.add_parser("metamodel", help="metamodel files").add_subparsers(
         dest="metamodel", required=True
