@@ -76,7 +76,9 @@ def dump(bundle: Bundle) -> str:
 
 def load(text: str) -> Bundle:
     """A bundle from YAML text (safe loader only)."""
-    raw = yaml.safe_load(text) or {}
+    # libyaml's safe loader when present: the catalogue loads several times faster.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    raw = yaml.load(text, Loader=loader) or {}
     if not isinstance(raw, Mapping):
         raise ValueError("a metamodel file is a mapping of sections")
     return from_dict(raw)
