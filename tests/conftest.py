@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, text
+from sqlalchemy import delete
 
 from database import migrate, tables
 from database.session import Database
@@ -79,17 +79,13 @@ async def database(database_url: str) -> AsyncIterator[Database]:
 
 @pytest.fixture
 async def db(database: Database) -> AsyncIterator[Database]:
-    """The database, emptied of every row after the test (the revision row is kept)."""
+    """The database, emptied of every row after the test (the revision row is kept).
+
+    DELETE, not TRUNCATE: the tables hold a few rows, and TRUNCATE syncs every table's files
+    to disk, which made the PostgreSQL run several times slower.
+    """
     yield database
     async with database.transaction() as session:
-        if database.dialect == "postgresql":
-            names = ", ".join(
-                f'"{t.name}"'
-                for t in tables.Base.metadata.sorted_tables
-                if t.name != "metadata_revision"
-            )
-            await session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in reversed(tables.Base.metadata.sorted_tables):
-                if table.name != "metadata_revision":
-                    await session.execute(delete(table))
+        for table in reversed(tables.Base.metadata.sorted_tables):
+            if table.name != "metadata_revision":
+                await session.execute(delete(table))
