@@ -56,6 +56,9 @@ def build_schema(snapshot: MetamodelSnapshot, factory: TypeFactory) -> strawberr
     """The schema for one metadata revision; unchanged business types reuse cached classes."""
     generated = {t.code: factory.types_for(t, snapshot.items) for t in snapshot.types}
     dictionary = factory.dictionary_types(snapshot.items)
+    reused = factory.assembled(generated, dictionary, snapshot.items)
+    if reused is not None:  # e.g. a publish assembled it to compare with the live schema
+        return reused
     rules = dict(STATIC_RULES)
     queries = _fields(
         [
@@ -85,9 +88,9 @@ def build_schema(snapshot: MetamodelSnapshot, factory: TypeFactory) -> strawberr
         case_fields.generic_fields(dictionary, snapshot.items, generated, CaseConnection, CaseEdge)
     )
     for code, types in generated.items():
-        more_queries, more_mutations = case_fields.type_fields(types)
-        queries.extend(more_queries)
-        mutations.extend(more_mutations)
+        more_queries, more_mutations = factory.root_fields(types, case_fields.type_fields)
+        queries.extend(_fields(more_queries))
+        mutations.extend(_fields(more_mutations))
         for name in naming.field_names(code).values():
             kind = "query" if name.endswith("Cases") else "mutation"
             rules[(kind, name)] = Access.SIGNED_IN
@@ -101,7 +104,10 @@ def build_schema(snapshot: MetamodelSnapshot, factory: TypeFactory) -> strawberr
         raise RuntimeError(f"root fields without an access rule: {', '.join(missing)}")
     query = create_type("Query", queries, description="Reads.")
     mutation = create_type("Mutation", mutations, description="Changes; each is one transaction.")
-    schema = strawberry.Schema(
+    schema = factory.assemble(
+        generated,
+        dictionary,
+        snapshot.items,
         query=query,
         mutation=mutation,
         types=[t.case for t in generated.values()],
