@@ -18,6 +18,7 @@ import dataclasses
 import functools
 import keyword
 import threading
+import typing
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -77,13 +78,29 @@ ROOT_TYPES = frozenset({"Query", "Mutation"})
 R = TypeVar("R")
 
 
+_STATIC_ANNOTATIONS: Annotations = {}
+"""Resolved annotations made only of static types (`str | None`, `StringFilter | None`, …)."""
+
+
+def _is_static(annotation: Any) -> bool:
+    """Whether an annotation names no class made in this module (generated, or made here)."""
+    if isinstance(annotation, type):
+        return annotation.__module__ != __name__
+    arguments = typing.get_args(annotation)
+    return bool(arguments) and all(a is type(None) or _is_static(a) for a in arguments)
+
+
 def _annotation(annotation: Any, cache: Annotations) -> StrawberryAnnotation:
-    """One resolved StrawberryAnnotation per distinct type, resolved once."""
-    found = cache.get(annotation)
+    """One resolved StrawberryAnnotation per distinct type, resolved once.
+
+    Annotations of static types are shared by every generated class; the others by the
+    classes built together (`cache`), so an old generation's classes are not kept alive.
+    """
+    found = _STATIC_ANNOTATIONS.get(annotation) or cache.get(annotation)
     if found is None:
         found = StrawberryAnnotation(annotation)
         found.resolve()
-        cache[annotation] = found
+        (_STATIC_ANNOTATIONS if _is_static(annotation) else cache)[annotation] = found
     return found
 
 
@@ -161,6 +178,9 @@ def _make(
                 origin=cls,
                 default=given,
             )
+        # The annotation is a type, never a strawberry.field(): spare strawberry checking that
+        # once per field (it checks each annotation object once per field otherwise).
+        field._validated_type_annotation = field.type_annotation
         if field.default is not dataclasses.MISSING:
             defaults[attr] = field.default
         elif field.default_factory is not dataclasses.MISSING:
