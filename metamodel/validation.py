@@ -42,6 +42,7 @@ RESERVED_NAME = "RESERVED_NAME"
 NAME_CLASH = "NAME_CLASH"
 INVALID_GRAPHQL_NAME = "INVALID_GRAPHQL_NAME"
 NO_RESPONSIBLE_POST = "NO_RESPONSIBLE_POST"
+NO_ITEMS = "NO_ITEMS"
 
 PROBLEM_CODES: frozenset[str] = graph.PROBLEM_CODES | {
     INVALID_CODE,
@@ -64,6 +65,7 @@ PROBLEM_CODES: frozenset[str] = graph.PROBLEM_CODES | {
     NAME_CLASH,
     INVALID_GRAPHQL_NAME,
     NO_RESPONSIBLE_POST,
+    NO_ITEMS,
 }
 """Every problem code `validate_business_type` can report (the graph's included)."""
 
@@ -164,6 +166,10 @@ def _check_time_limit(limit: TimeLimit | None, path: Path) -> Iterator[Problem]:
 
 
 def _check_items(spec: BusinessTypeSpec, catalog: Catalog) -> Iterator[Problem]:
+    if not spec.items:
+        # An application records what is applied for; and the generated data types (Data,
+        # DataInput, DataWhere, DataOrderBy) need at least one field each.
+        yield Problem(NO_ITEMS, "a business type uses at least one data item", ("items",))
     used_stages = graph.stage_indexes(spec)
     seen: set[str] = set()
     for i, usage in enumerate(spec.items):

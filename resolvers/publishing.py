@@ -1,8 +1,11 @@
 """Validating and publishing business types, with a review of what the publish changes for clients.
 
-A publish builds the schema it would serve and compares it with the live one using graphql-core's
-breaking and dangerous change finders, so an administrator sees what a change breaks before any
-client does.
+A publish builds the schema it would serve and compares it, using graphql-core's breaking and
+dangerous change finders, with the schema of the published metadata as stored, read in the
+publish's own transaction, so an administrator sees what a change breaks before any client
+does. Never with the schema the request started on: that one may lag behind the database (a
+data item upserted a moment ago, a version another process published), and a stale baseline
+reports changes nobody is making.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import strawberry
@@ -92,7 +96,7 @@ def with_version(snapshot: MetamodelSnapshot, version: BusinessTypeVersion) -> M
 
 
 def schema_changes(old: GraphQLSchema, new: GraphQLSchema) -> mt.SchemaChanges:
-    """Breaking and dangerous changes from the live schema to a candidate."""
+    """Breaking and dangerous changes from one schema to another."""
     return mt.SchemaChanges(
         breaking=[
             mt.SchemaChange(type=c.type.name, description=c.description)
@@ -103,6 +107,13 @@ def schema_changes(old: GraphQLSchema, new: GraphQLSchema) -> mt.SchemaChanges:
             for c in find_dangerous_changes(old, new)
         ],
     )
+
+
+def changes_between(
+    build: Callable[[MetamodelSnapshot], Any], old: MetamodelSnapshot, new: MetamodelSnapshot
+) -> mt.SchemaChanges:
+    """What serving `new` instead of `old` changes for API clients (builds both; cached classes)."""
+    return schema_changes(build(old)._schema, build(new)._schema)
 
 
 async def publish(
@@ -131,9 +142,10 @@ async def publish(
                 ],
             )
         version = freeze(spec, catalog, (row.latest_version or 0) + 1)
-        candidate = with_version(await metadata_repo.load_snapshot(session), version)
-        built = await asyncio.to_thread(ctx.build_schema, candidate)
-        changes = schema_changes(info.schema._schema, built._schema)
+        stored = await metadata_repo.load_snapshot(session)
+        changes = await asyncio.to_thread(
+            changes_between, ctx.build_schema, stored, with_version(stored, version)
+        )
         if changes.breaking and not allow_breaking:
             return mt.PublishBusinessTypePayload(
                 schema_changes=changes,

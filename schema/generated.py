@@ -260,7 +260,7 @@ class _SeededSchema(strawberry.Schema):
 
 @dataclass(frozen=True, slots=True)
 class _Assembled:
-    """The schema assembled last and what it was assembled from."""
+    """A schema assembled recently and what it was assembled from."""
 
     types: tuple[GeneratedTypes, ...]
     dictionary: DictionaryTypes
@@ -325,9 +325,11 @@ class GeneratedTypes:
 class DictionaryTypes:
     """Classes generated over the whole data dictionary, for the cross-type `cases` list."""
 
-    data_where: type
+    data_where: type | None
+    """None while the dictionary is empty: an input type needs a field, and a placeholder
+    field would appear in every schema diff once the first item exists."""
     where: type
-    data_order_by: type
+    data_order_by: type | None
     order_by: type
     classes: frozenset[type] = frozenset()
     """Every generated class these use (their own, and the items' enums)."""
@@ -344,7 +346,8 @@ class TypeFactory:
         self._dictionary: dict[tuple[Any, ...], DictionaryTypes] = {}
         self._roots: dict[str, tuple[GeneratedTypes, Any]] = {}
         self._converted: dict[str, Any] = {}
-        self._last: _Assembled | None = None
+        self._recent: tuple[_Assembled, ...] = ()
+        """The schemas assembled last (newest first): the live one and a publish's candidate."""
 
     # -- per item -------------------------------------------------------------------------------
 
@@ -426,6 +429,8 @@ class TypeFactory:
     ) -> GeneratedTypes:
         names = naming.type_names(published.code)
         latest = published.latest.items
+        if not latest:  # validation refuses it: the Data… types would have no fields
+            raise ValueError(f"business type '{published.code}' uses no data items")
         retired = published.retired_items
         ordered = [*latest.values(), *(i for c, i in retired.items() if c not in latest)]
         attrs = {i.code: attr_name(i.code) for i in ordered}
@@ -454,22 +459,19 @@ class TypeFactory:
             {
                 attrs[i.code]: field_of(i, self.value_type(enum_source(i)), U)
                 for i in latest.values()
-            }
-            or {"_empty": (bool | None, strawberry.field(name="_empty", default=U))},
+            },
             is_input=True,
             description=f"Data items of a {published.name} case to write; null clears an item.",
         )
         data_where = make(
             names["DataWhere"],
-            {attrs[i.code]: field_of(i, self.filter_type(enum_source(i)), U) for i in ordered}
-            or {"_empty": (bool | None, strawberry.field(name="_empty", default=U))},
+            {attrs[i.code]: field_of(i, self.filter_type(enum_source(i)), U) for i in ordered},
             is_input=True,
             description=f"Conditions on the data items of {published.name} cases.",
         )
         data_order_by = make(
             names["DataOrderBy"],
-            {attrs[i.code]: field_of(i, SortDirection, U) for i in ordered}
-            or {"_empty": (SortDirection | None, strawberry.field(name="_empty", default=U))},
+            {attrs[i.code]: field_of(i, SortDirection, U) for i in ordered},
             is_input=True,
             description=f"A data item to order {published.name} cases by.",
         )
@@ -621,21 +623,21 @@ class TypeFactory:
         dictionary: DictionaryTypes,
         items: Mapping[str, DataItemSpec],
     ) -> strawberry.Schema | None:
-        """The schema assembled last, if it was assembled from these very classes and items.
+        """A recent schema, if it was assembled from these very classes and items.
 
-        A publish assembles the schema it compares with the live one; the rebuild after the
-        commit then gets that schema back instead of assembling it again.
+        A publish assembles the schema of the stored metadata (usually the live one) and the
+        candidate it compares with it; the rebuild after the commit then gets the candidate
+        back instead of assembling it again.
         """
-        last = self._last
-        if (
-            last is None
-            or last.dictionary is not dictionary
-            or len(last.types) != len(generated)
-            or any(a is not b for a, b in zip(last.types, generated.values(), strict=True))
-            or last.items != items
-        ):
-            return None
-        return last.schema
+        for recent in self._recent:
+            if (
+                recent.dictionary is dictionary
+                and len(recent.types) == len(generated)
+                and all(a is b for a, b in zip(recent.types, generated.values(), strict=True))
+                and recent.items == items
+            ):
+                return recent.schema
+        return None
 
     def assemble(
         self,
@@ -678,7 +680,8 @@ class TypeFactory:
         converter.get_fields = _definition_fields  # was the schema's method: would keep it alive
         with self._lock:
             self._converted = converted
-            self._last = _Assembled(tuple(generated.values()), dictionary, dict(items), schema)
+            made = _Assembled(tuple(generated.values()), dictionary, dict(items), schema)
+            self._recent = (made, *self._recent[:1])
             self._roots = {c: r for c, r in self._roots.items() if c in generated}
         return schema
 
@@ -700,39 +703,39 @@ class TypeFactory:
     def _build_dictionary(self, items: Iterable[DataItemSpec]) -> DictionaryTypes:
         listed = list(items)
         shared: Annotations = {}
-        empty = {"_empty": (bool | None, strawberry.field(name="_empty", default=U))}
-        data_where = _make(
-            "DataWhere",
-            {
-                attr_name(i.code): (
-                    self.filter_type(i) | None,
-                    strawberry.field(
-                        name=naming.camel(i.code), default=U, description=_describe(i)
-                    ),
-                )
-                for i in listed
-            }
-            or empty,
-            is_input=True,
-            description="Conditions on data items, over the whole data dictionary.",
-            annotations=shared,
-        )
-        data_order_by = _make(
-            "DataOrderBy",
-            {
-                attr_name(i.code): (
-                    SortDirection | None,
-                    strawberry.field(
-                        name=naming.camel(i.code), default=U, description=_describe(i)
-                    ),
-                )
-                for i in listed
-            }
-            or empty,
-            is_input=True,
-            description="A data item to order cases by.",
-            annotations=shared,
-        )
+        data_where: type | None = None
+        data_order_by: type | None = None
+        if listed:
+            data_where = _make(
+                "DataWhere",
+                {
+                    attr_name(i.code): (
+                        self.filter_type(i) | None,
+                        strawberry.field(
+                            name=naming.camel(i.code), default=U, description=_describe(i)
+                        ),
+                    )
+                    for i in listed
+                },
+                is_input=True,
+                description="Conditions on data items, over the whole data dictionary.",
+                annotations=shared,
+            )
+            data_order_by = _make(
+                "DataOrderBy",
+                {
+                    attr_name(i.code): (
+                        SortDirection | None,
+                        strawberry.field(
+                            name=naming.camel(i.code), default=U, description=_describe(i)
+                        ),
+                    )
+                    for i in listed
+                },
+                is_input=True,
+                description="A data item to order cases by.",
+                annotations=shared,
+            )
         where = _where("CaseWhere", data_where, with_business_type=True, annotations=shared)
         order_by = _order_by("CaseOrderBy", data_order_by, annotations=shared)
         enums = [c for i in listed if i.type is ItemType.ENUM for c in self._enum_classes(i)]
@@ -741,7 +744,10 @@ class TypeFactory:
             where=where,
             data_order_by=data_order_by,
             order_by=order_by,
-            classes=_mark((data_where, where, data_order_by, order_by)) | frozenset(enums),
+            classes=_mark(
+                tuple(c for c in (data_where, where, data_order_by, order_by) if c is not None)
+            )
+            | frozenset(enums),
         )
 
     def _enum_classes(self, item: DataItemSpec) -> tuple[type, type]:
@@ -750,7 +756,7 @@ class TypeFactory:
 
 
 def _where(
-    name: str, data_where: type, *, with_business_type: bool, annotations: Annotations
+    name: str, data_where: type | None, *, with_business_type: bool, annotations: Annotations
 ) -> type:
     """A `…Where` input: and/or/not, the system fields and `data`."""
     fields: dict[str, tuple[Any, Any]] = {
@@ -784,7 +790,8 @@ def _where(
     }
     if with_business_type:
         fields["business_type"] = (CodeFilter | None, U)
-    fields["data"] = (data_where | None, U)
+    if data_where is not None:
+        fields["data"] = (data_where | None, U)
     cls = _make(
         name,
         fields,
@@ -798,12 +805,13 @@ def _where(
     return cls
 
 
-def _order_by(name: str, data_order_by: type, *, annotations: Annotations) -> type:
+def _order_by(name: str, data_order_by: type | None, *, annotations: Annotations) -> type:
     """A `…OrderBy` input: set exactly one field per entry of the `orderBy` list."""
     fields: dict[str, tuple[Any, Any]] = dict.fromkeys(
         SORTABLE_SYSTEM_FIELDS, (SortDirection | None, U)
     )
-    fields["data"] = (data_order_by | None, U)
+    if data_order_by is not None:
+        fields["data"] = (data_order_by | None, U)
     return _make(
         name,
         fields,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -113,14 +114,23 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture
-async def api(db: Database, database_url: str, tmp_path: Path, clock: Clock) -> AsyncIterator[Api]:
-    await add_user(db, "admin", ["ADMIN"], password=ADMIN_PASSWORD)
+@contextlib.asynccontextmanager
+async def serve(
+    database_url: str, data_dir: Path, clock: Clock, *, poll_seconds: float = 0.1
+) -> AsyncIterator[Api]:
+    """An app on the test database, started as a server process starts it."""
     settings = Settings(
-        data_dir=tmp_path, database_url=database_url, secret=SECRET, poll_seconds=0.1
+        data_dir=data_dir, database_url=database_url, secret=SECRET, poll_seconds=poll_seconds
     )
     app = create_app(settings, clock=clock, credentials=CHEAP_CREDENTIALS)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             yield Api(client=client, app=app)
+
+
+@pytest.fixture
+async def api(db: Database, database_url: str, tmp_path: Path, clock: Clock) -> AsyncIterator[Api]:
+    await add_user(db, "admin", ["ADMIN"], password=ADMIN_PASSWORD)
+    async with serve(database_url, tmp_path, clock) as running:
+        yield running

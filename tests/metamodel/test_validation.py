@@ -409,8 +409,21 @@ CASES = [
     Case(
         "no stages",
         spec(items=(), stages=(), transitions=(), start=None, archive=()),
-        [("MISSING_START", ("start",)), ("NO_STAGES", ("stages",))],
+        [("MISSING_START", ("start",)), ("NO_STAGES", ("stages",)), ("NO_ITEMS", ("items",))],
         "start",
+    ),
+    Case(
+        "no items",
+        lambda s: replace(
+            s,
+            items=(),
+            archive=(),
+            transitions=tuple(
+                replace(t, condition=None) for k, t in enumerate(s.transitions) if k != 3
+            ),
+        ),
+        [("NO_ITEMS", ("items",))],
+        "at least one data item",
     ),
     Case(
         "unreachable stage",
