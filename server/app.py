@@ -1,4 +1,4 @@
-"""The ASGI application: GraphQL (with GraphiQL), the live SDL, health and metrics."""
+"""The ASGI application: GraphQL (with GraphiQL and its assets), the live SDL, health, metrics."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from resolvers.build import build_schema
 from resolvers.context import Context, VersionCache
 from resolvers.endpoint import GraphQLEndpoint
 from schema.generated import TypeFactory
+from server.graphiql import GraphiQLSite
 from server.registry import SchemaRegistry
 from server.security import Credentials, Lockout
 from server.settings import Settings
@@ -124,6 +125,7 @@ def create_app(
 ) -> Starlette:
     """The application for `settings` (`clock` and `credentials` let tests fix time and cost)."""
     services = Services(settings, clock=clock, credentials=credentials)
+    graphiql = GraphiQLSite()
     holder: dict[str, GraphQLEndpoint] = {}
 
     def swap(schema: Any) -> None:
@@ -166,7 +168,9 @@ def create_app(
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await services.registry.start()
         assert services.registry.schema is not None
-        holder["app"] = GraphQLEndpoint(services.registry.schema, services.context)
+        holder["app"] = GraphQLEndpoint(
+            services.registry.schema, services.context, ide_page=graphiql.page
+        )
         try:
             yield
         finally:
@@ -179,6 +183,7 @@ def create_app(
             Route("/schema.graphql", sdl),
             Route("/healthz", healthz),
             Route("/metrics", metrics),
+            *graphiql.routes(),
         ],
         lifespan=lifespan,
     )
