@@ -10,7 +10,13 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import AddValidationRules, MaskErrors, ParserCache, ValidationCache
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxTokensLimiter,
+    ParserCache,
+    ValidationCache,
+)
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import create_type
 from strawberry.types.field import StrawberryField
@@ -32,7 +38,7 @@ from resolvers import (
 )
 from resolvers.policy import STATIC_RULES, Access, Authorize
 from schema.generated import CaseConnection, CaseEdge, TypeFactory
-from schema.limits import QueryBounds
+from schema.limits import MAX_TOKENS, QueryBounds
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +120,7 @@ def build_schema(snapshot: MetamodelSnapshot, factory: TypeFactory) -> strawberr
         config=StrawberryConfig(auto_camel_case=True),
         extensions=[
             lambda: Authorize(rules),
+            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: AddValidationRules([QueryBounds]),
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=VALIDATION_CACHE_SIZE),

@@ -113,9 +113,14 @@ def denial(access: Access, principal: Any) -> tuple[str, str] | None:
 def root_fields(
     selection_set: SelectionSetNode,
     fragments: Mapping[str, Any],
-    seen: frozenset[str] = frozenset(),
+    seen: set[str] | None = None,
 ) -> Iterator[str]:
-    """Names of the root fields an operation selects, through fragments."""
+    """Names of the root fields an operation selects, through fragments, each fragment once.
+
+    Spreading a fragment twice adds no root field; expanding it on every path would grow
+    exponentially with fragments that spread another twice.
+    """
+    seen = set() if seen is None else seen
     for selection in selection_set.selections:
         if isinstance(selection, FieldNode):
             yield selection.name.value
@@ -125,7 +130,8 @@ def root_fields(
             name = selection.name.value
             fragment = fragments.get(name)
             if fragment is not None and name not in seen:
-                yield from root_fields(fragment.selection_set, fragments, seen | {name})
+                seen.add(name)
+                yield from root_fields(fragment.selection_set, fragments, seen)
 
 
 class Authorize(SchemaExtension):

@@ -7,6 +7,7 @@ added per request would make every request a cache miss).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
@@ -21,6 +22,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
@@ -30,6 +32,8 @@ from graphql import (
     get_named_type,
 )
 
+MAX_TOKENS = 10_000
+"""Tokens a document may have; the parser stops there, before building a huge tree."""
 MAX_DEPTH = 12
 MAX_ALIASES = 40
 MAX_COST = 50_000
@@ -37,6 +41,9 @@ DEFAULT_PAGE = 50
 MAX_PAGE = 200
 UNPAGED_LIST_FACTOR = 10
 """Lists without `first` (events, stages of one case) are short; count them as ten."""
+INTROSPECTION_COST = {"__schema": 5_000, "__type": 50}
+"""What answering introspection costs, whatever it selects: its answer is bounded by the
+schema, and its nesting by graphql's MaxIntrospectionDepthRule (one of the specified rules)."""
 
 
 def _fragments(context: ValidationContext) -> dict[str, FragmentDefinitionNode]:
@@ -45,28 +52,6 @@ def _fragments(context: ValidationContext) -> dict[str, FragmentDefinitionNode]:
         for d in context.document.definitions
         if isinstance(d, FragmentDefinitionNode)
     }
-
-
-def _fields(
-    selection_set: SelectionSetNode | None,
-    fragments: Mapping[str, FragmentDefinitionNode],
-    seen: frozenset[str],
-) -> list[tuple[FieldNode, frozenset[str]]]:
-    """Fields of a selection set with fragments flattened (each fragment once per path)."""
-    found: list[tuple[FieldNode, frozenset[str]]] = []
-    if selection_set is None:
-        return found
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            found.append((selection, seen))
-        elif isinstance(selection, InlineFragmentNode):
-            found.extend(_fields(selection.selection_set, fragments, seen))
-        elif isinstance(selection, FragmentSpreadNode):
-            name = selection.name.value
-            fragment = fragments.get(name)
-            if fragment is not None and name not in seen:
-                found.extend(_fields(fragment.selection_set, fragments, seen | {name}))
-    return found
 
 
 def _multiplier(
@@ -93,36 +78,101 @@ def _is_list(kind: GraphQLOutputType) -> bool:
     return isinstance(kind, GraphQLList)
 
 
-def measure(
-    selection_set: SelectionSetNode | None,
-    fragments: Mapping[str, FragmentDefinitionNode],
-    parent: GraphQLNamedType | None,
-    seen: frozenset[str] = frozenset(),
-    depth: int = 0,
-) -> tuple[int, int, int]:
-    """(depth, aliases, cost) of a selection set; introspection fields are free."""
-    max_depth, aliases, cost = depth, 0, 0
-    for node, path_seen in _fields(selection_set, fragments, seen):
-        if node.alias is not None:
-            aliases += 1  # aliased introspection counts too: it is not free to answer
-        if node.name.value.startswith("__"):
-            continue
-        if node.selection_set is None:
-            cost += 1
-            continue
-        field = (
-            parent.fields.get(node.name.value)
-            if isinstance(parent, (GraphQLObjectType, GraphQLInterfaceType))
-            else None
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """What a selection set asks for: nesting below it, aliases and estimated field values."""
+
+    depth: int = 0
+    aliases: int = 0
+    cost: int = 0
+
+
+class Measurer:
+    """Measures selection sets, each named fragment once.
+
+    A fragment's measure does not depend on where it is spread (its type condition fixes the
+    parent type), so it is computed once and added at every spread: the work is linear in the
+    document. Expanding spreads on every path instead doubles per fragment that spreads
+    another twice, and a kilobyte of fragments then costs minutes and gigabytes.
+    """
+
+    def __init__(
+        self, schema: GraphQLSchema, fragments: Mapping[str, FragmentDefinitionNode]
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self._done: dict[str, Measure] = {}
+        self._open: set[str] = set()
+        self.visited = 0
+        """Selections looked at: a check of the bound on this check's own work."""
+
+    def fragment(self, name: str) -> Measure:
+        """A named fragment's measure (nothing for an unknown or cyclic one: graphql refuses)."""
+        found = self._done.get(name)
+        if found is not None:
+            return found
+        definition = self.fragments.get(name)
+        if definition is None or name in self._open:
+            return Measure()
+        self._open.add(name)
+        found = self.selection_set(
+            definition.selection_set, self.schema.get_type(definition.type_condition.name.value)
         )
-        child_type = get_named_type(field.type) if field is not None else None
-        child_depth, child_aliases, child_cost = measure(
-            node.selection_set, fragments, child_type, path_seen, depth + 1
-        )
-        max_depth = max(max_depth, child_depth)
-        aliases += child_aliases
-        cost += 1 + _multiplier(node, field, parent) * child_cost
-    return max_depth, aliases, cost
+        self._open.discard(name)
+        self._done[name] = found
+        return found
+
+    def selection_set(
+        self, selection_set: SelectionSetNode | None, parent: GraphQLNamedType | None
+    ) -> Measure:
+        """(depth, aliases, cost) of a selection set; `__typename` is free."""
+        depth = aliases = cost = 0
+        for selection in selection_set.selections if selection_set is not None else ():
+            self.visited += 1
+            if isinstance(selection, FieldNode):
+                if selection.alias is not None:
+                    aliases += 1  # an aliased __typename counts too: it is not free to answer
+                if selection.name.value == "__typename":
+                    continue
+                if selection.name.value in INTROSPECTION_COST:
+                    child = self.selection_set(selection.selection_set, None)
+                    aliases += child.aliases
+                    cost += INTROSPECTION_COST[selection.name.value]
+                    continue
+                if selection.selection_set is None:
+                    cost += 1
+                    continue
+                field = _field(parent, selection.name.value)
+                child = self.selection_set(
+                    selection.selection_set,
+                    get_named_type(field.type) if field is not None else None,
+                )
+                depth = max(depth, child.depth + 1)
+                aliases += child.aliases
+                cost += 1 + _multiplier(selection, field, parent) * child.cost
+                continue
+            if isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                inner = self.selection_set(
+                    selection.selection_set,
+                    self.schema.get_type(condition.name.value) if condition else parent,
+                )
+            elif isinstance(selection, FragmentSpreadNode):
+                inner = self.fragment(selection.name.value)
+            else:  # pragma: no cover - graphql has no other selection
+                continue
+            depth = max(depth, inner.depth)
+            aliases += inner.aliases
+            cost += inner.cost
+        return Measure(depth, aliases, cost)
+
+
+def _field(parent: GraphQLNamedType | None, name: str) -> GraphQLField | None:
+    """The field `name` of `parent`, if it is an object or interface that has one."""
+    if isinstance(parent, (GraphQLObjectType, GraphQLInterfaceType)):
+        found: GraphQLField | None = parent.fields.get(name)
+        return found
+    return None
 
 
 class QueryBounds(ValidationRule):
@@ -132,7 +182,10 @@ class QueryBounds(ValidationRule):
         """Measure each operation once."""
         schema = self.context.schema
         root = schema.get_root_type(node.operation)
-        depth, aliases, cost = measure(node.selection_set, _fragments(self.context), root)
+        measured = Measurer(schema, _fragments(self.context)).selection_set(
+            node.selection_set, root
+        )
+        depth, aliases, cost = measured.depth, measured.aliases, measured.cost
         if depth > MAX_DEPTH:
             self.report_error(
                 GraphQLError(f"the query is {depth} levels deep; at most {MAX_DEPTH}", node)

@@ -5,8 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    Node,
+    OperationDefinitionNode,
+    Visitor,
+    get_introspection_query,
+    parse,
+    visit,
+)
 
+from metamodel.snapshot import MetamodelSnapshot
+from resolvers import policy
+from resolvers.build import build_schema
 from schema import limits
+from schema.generated import TypeFactory
 from tests.api.conftest import Api
 from tests.api.setup_metamodel import define_basics, publish_hv_new
 from tests.api.test_auth import error_codes
@@ -127,3 +143,97 @@ async def test_a_page_outside_0_to_200_is_refused(api: Api, first: int) -> None:
         assert messages(body) == ["first must be between 0 and 200"], body
         ok = await api.data(f"{{ {field}(first: 200) {{ totalCount }} }}")
         assert ok[field]["totalCount"] == 0
+
+
+def fragment_bomb(n: int, body: str) -> str:
+    """`F_i` spreads `F_{i-1}` twice: expanded on every path, `F_n` holds 2^n copies of `body`."""
+    parts = [f"fragment F0 on Query {{ {body} }}"]
+    parts += [f"fragment F{i} on Query {{ ...F{i - 1} ...F{i - 1} }}" for i in range(1, n + 1)]
+    return "\n".join([*parts, f"query {{ ...F{n} }}"])
+
+
+def selections(document: str) -> int:
+    """Every selection (field, fragment spread, inline fragment) written in a document."""
+    found = 0
+
+    class Count(Visitor):
+        def enter(self, node: Node, *_args: Any) -> None:
+            nonlocal found
+            if isinstance(node, (FieldNode, FragmentSpreadNode, InlineFragmentNode)):
+                found += 1
+
+    visit(parse(document), Count())
+    return found
+
+
+def test_measuring_a_document_is_linear_in_its_size() -> None:
+    schema = build_schema(MetamodelSnapshot(revision=0, types=(), items={}), TypeFactory())
+    for n in (10, 40, 80):
+        document = fragment_bomb(n, "me { username }")
+        parsed = parse(document)
+        fragments = {
+            d.name.value: d for d in parsed.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        [operation] = [d for d in parsed.definitions if isinstance(d, OperationDefinitionNode)]
+        measurer = limits.Measurer(schema._schema, fragments)
+        measured = measurer.selection_set(operation.selection_set, schema._schema.query_type)
+        assert measured.cost == 2**n * 2  # every copy counted: me and its username
+        assert measured.depth == 1
+        assert measurer.visited <= selections(document)
+        found = list(policy.root_fields(operation.selection_set, fragments))
+        assert found == ["me"]
+
+
+@pytest.mark.parametrize("n", [20, 39, 100])
+async def test_an_anonymous_fragment_bomb_is_refused_at_once(api: Api, n: int) -> None:
+    body = await api.post(fragment_bomb(n, "me { username }"), as_user=None)
+    assert body["data"] is None
+    [message] = messages(body)
+    assert message.startswith(f"the query may resolve about {2**n * 2} fields; at most")
+    # Free fields repeated 2^n times still answer once (the executor merges fragments).
+    typename = await api.post(fragment_bomb(n, "__typename"), as_user=None)
+    assert typename == {"data": {"__typename": "Query"}}
+    # A root field the caller may not use is refused, however many times it is spread.
+    denied = await api.post(fragment_bomb(n, "users { username }"), as_user=None)
+    assert denied["data"] is None
+    assert error_codes(denied) in (["UNAUTHENTICATED"], [None]), denied
+
+
+async def test_a_document_of_too_many_tokens_is_refused_by_the_parser(api: Api) -> None:
+    fields = " ".join(f"f{i}: __typename" for i in range(100_000))  # 3.3 MB, 300k tokens
+    body = await api.post(f"{{ {fields} }}", as_user=None)
+    assert body["data"] is None
+    [message] = messages(body)
+    assert f"more than {limits.MAX_TOKENS} tokens" in message, message
+
+
+async def test_introspection_nesting_is_bounded_and_graphiql_s_query_is_answered(
+    api: Api,
+) -> None:
+    deep = "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }"
+    body = await api.post(deep, as_user=None)
+    assert body["data"] is None
+    assert messages(body) == ["Maximum introspection depth exceeded"]
+    full = get_introspection_query(
+        descriptions=True,
+        specified_by_url=True,
+        directive_is_repeatable=True,
+        schema_description=True,
+        input_value_deprecation=True,
+    )
+    answered = await api.data(full, as_user=None)
+    assert answered["__schema"]["queryType"]["name"] == "Query"
+    many = " ".join(f"s{i}: __schema {{ queryType {{ name }} }}" for i in range(11))
+    priced = await api.post(f"{{ {many} }}", as_user=None)
+    assert priced["data"] is None
+    assert messages(priced)[0].startswith("the query may resolve about 55000 fields")
+
+
+async def test_a_chain_of_fragments_too_long_to_validate_is_a_clean_refusal(api: Api) -> None:
+    response = await api.client.post(
+        "/graphql", json={"query": fragment_bomb(700, "me { username }")}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["data"] is None
+    assert messages(body), body
