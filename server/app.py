@@ -29,6 +29,7 @@ from resolvers.build import build_schema
 from resolvers.context import Context, VersionCache
 from resolvers.endpoint import GraphQLEndpoint
 from schema.generated import TypeFactory
+from server import body_limit
 from server.graphiql import GraphiQLSite
 from server.registry import SchemaRegistry
 from server.security import Credentials, Lockout
@@ -142,7 +143,9 @@ def create_app(
         async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
             started = time.perf_counter()
             try:
-                await holder["app"](scope, receive, send)
+                await body_limit.bounded(holder["app"], services.settings.max_body_bytes)(
+                    scope, receive, send
+                )
             finally:
                 services.metrics.requests.inc()
                 services.metrics.seconds.observe(time.perf_counter() - started)

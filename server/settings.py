@@ -21,6 +21,8 @@ class Settings:
     poll_seconds: float = 0.25
     login_max_failures: int = 5
     login_lock_minutes: int = 15
+    max_body_bytes: int = 1_048_576
+    """A larger GraphQL request body is refused (413) before it is parsed."""
 
 
 def _secret(data_dir: Path) -> str:
@@ -53,4 +55,5 @@ def load() -> Settings:
         poll_seconds=float(os.environ.get("YEKUO_POLL_SECONDS", "0.25")),
         login_max_failures=int(os.environ.get("YEKUO_LOGIN_MAX_FAILURES", "5")),
         login_lock_minutes=int(os.environ.get("YEKUO_LOGIN_LOCK_MINUTES", "15")),
+        max_body_bytes=int(os.environ.get("YEKUO_MAX_BODY_BYTES", "1048576")),
     )

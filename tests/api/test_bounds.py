@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -237,3 +239,34 @@ async def test_a_chain_of_fragments_too_long_to_validate_is_a_clean_refusal(api:
     body = response.json()
     assert body["data"] is None
     assert messages(body), body
+
+
+async def test_a_body_over_the_limit_is_refused_before_it_is_parsed(api: Api) -> None:
+    limit = api.app.state.services.settings.max_body_bytes
+    padding = " " * limit
+    declared = await api.client.post(
+        "/graphql",
+        content=json.dumps({"query": "{ __typename }" + padding}),
+        headers={"content-type": "application/json"},
+    )
+    assert declared.status_code == 413
+    assert declared.json()["errors"][0]["extensions"]["code"] == "REQUEST_TOO_LARGE"
+
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: read until over the limit
+        yield b'{"query": "{ __typename }'
+        for _ in range(limit // 65_536 + 2):
+            yield b" " * 65_536
+        yield b'"}'
+
+    streamed = await api.client.post(
+        "/graphql", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert streamed.status_code == 413
+    assert "larger than" in streamed.json()["errors"][0]["message"]
+
+    within = await api.client.post(
+        "/graphql",
+        content=json.dumps({"query": "{ __typename }" + " " * 1000}),
+        headers={"content-type": "application/json"},
+    )
+    assert within.json() == {"data": {"__typename": "Query"}}
