@@ -3,39 +3,70 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.metadata
 import os
+import socket
+import sqlite3
 import subprocess
 import sys
+import uuid
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
-from database import user_repo
+import pytest
+
+from database import migrate, user_repo
 from database.session import Database
 from server.security import Credentials
 from tests.api.conftest import SECRET, Api
 from tests.api.setup_metamodel import define_basics, publish_hv_new
+from tests.conftest import _pg_admin, _pg_url, backend
 
 ROOT = Path(__file__).resolve().parents[2]
 LOGIN = """mutation($u: String!, $p: String!) { login(username: $u, password: $p) {
   token user { username roles posts orgUnit } errors { code message } } }"""
+ME = "{ me { username } }"
 
 
 async def yekuo(
-    database_url: str, data_dir: Path, *args: str, stdin: str = ""
+    database_url: str | None,
+    data_dir: Path | None,
+    *args: str,
+    stdin: str = "",
+    cwd: Path = ROOT,
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `python -m server.cli ARGS` with the test database and a private data directory."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("YEKUO_")}
-    env.update(YEKUO_DATABASE_URL=database_url, YEKUO_DATA_DIR=str(data_dir))
+    """Run `python -m server.cli ARGS` with the test database and a private data directory.
+
+    `None` leaves YEKUO_DATABASE_URL or YEKUO_DATA_DIR unset; `env` adds or overrides variables.
+    """
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("YEKUO_")}
+    if database_url is not None:
+        environment["YEKUO_DATABASE_URL"] = database_url
+    if data_dir is not None:
+        environment["YEKUO_DATA_DIR"] = str(data_dir)
+    environment.update(env or {})
     return await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-m", "server.cli", *args],
         input=stdin,
         capture_output=True,
         text=True,
-        env=env,
-        cwd=ROOT,
+        env=environment,
+        cwd=cwd,
         timeout=120,
         check=False,
     )
+
+
+def one_line(done: subprocess.CompletedProcess[str], code: int) -> str:
+    """The single `yekuo: …` line a failed command printed on stderr, after checking its exit."""
+    assert done.returncode == code, (done.returncode, done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("yekuo: "), lines
+    return lines[0]
 
 
 async def test_user_add_creates_a_user_who_can_log_in(
@@ -89,8 +120,7 @@ async def test_user_add_refuses_short_passwords_and_unknown_references(
         done = await yekuo(
             database_url, tmp_path, "user", "add", "liu", *args, "--password-stdin", stdin=stdin
         )
-        assert done.returncode == 2, (args, done.stdout, done.stderr)
-        assert message in done.stderr, (args, done.stderr)
+        assert message in one_line(done, 2), args
     users = await api.post(LOGIN, {"u": "liu", "p": "long-enough-pw"}, as_user=None)
     assert users["data"]["login"]["token"] is None
 
@@ -132,3 +162,234 @@ async def test_schema_print_prints_the_generated_sdl(
     assert "type HvNewCase implements Case {" in done.stdout
     served = (await api.client.get("/schema.graphql")).text
     assert done.stdout.strip() == served.strip()
+
+
+def test_version_prints_the_installed_version() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "server.cli", "--version"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"yekuo {importlib.metadata.version('yekuo')}\n"
+
+
+def test_help_documents_debug_the_exit_codes_and_set_password() -> None:
+    top, user = (
+        subprocess.run(
+            [sys.executable, "-m", "server.cli", *args, "--help"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=60,
+            check=False,
+        )
+        for args in ([], ["user"])
+    )
+    assert top.returncode == 0 and user.returncode == 0, top.stderr + user.stderr
+    assert "--debug" in top.stdout and "--version" in top.stdout
+    assert "exit codes:" in top.stdout
+
+
+def _listing(folder: Path) -> list[str]:
+    return sorted(entry.name for entry in folder.iterdir())
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+COMMANDS_ON_A_DATABASE: list[tuple[list[str], str]] = [
+    (["sweep"], ""),
+    (["user", "ensure-admin"], ""),
+    (["user", "add", "chen", "--role", "STAFF", "--password-stdin"], "chen-secret-pw\n"),
+    (["schema", "print"], ""),
+    (["catalogue", "load"], ""),
+    (["metamodel", "export"], ""),
+    (["serve", "--port", "0"], ""),
+]
+"""Every command but `db upgrade`, which is the one that creates the database."""
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin"), COMMANDS_ON_A_DATABASE, ids=[" ".join(a) for a, _ in COMMANDS_ON_A_DATABASE]
+)
+async def test_a_command_outside_a_checkout_creates_nothing_and_says_to_upgrade(
+    tmp_path: Path, args: list[str], stdin: str
+) -> None:
+    empty = tmp_path / "elsewhere"
+    empty.mkdir()
+    if args[0] == "serve":
+        args = ["serve", "--port", str(_free_port())]
+    done = await yekuo(None, None, *args, stdin=stdin, cwd=empty)
+    line = one_line(done, 1)
+    assert line == (
+        f"yekuo: no database at {empty / 'data' / 'yekuo.db'}; "
+        "run `yekuo db upgrade` to create it, or set YEKUO_DATABASE_URL"
+    )
+    assert _listing(empty) == []  # no empty database, no data directory, no secret
+    assert "GraphiQL" not in done.stdout
+
+
+async def test_db_upgrade_creates_the_database_the_other_commands_then_use(tmp_path: Path) -> None:
+    upgraded = await yekuo(None, None, "db", "upgrade", cwd=tmp_path)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert (tmp_path / "data" / "yekuo.db").is_file()
+    assert upgraded.stdout.startswith(
+        f"yekuo: migrated the database at {tmp_path / 'data' / 'yekuo.db'} (empty -> "
+    )
+    assert upgraded.stderr == ""
+    again = await yekuo(None, None, "db", "upgrade", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "is up to date" in again.stdout
+    admin = await yekuo(None, None, "user", "ensure-admin", cwd=tmp_path)
+    assert admin.returncode == 0, admin.stderr
+    assert "created user 'admin'" in admin.stdout
+
+
+async def test_a_missing_sqlite_file_named_by_the_url_is_not_created(tmp_path: Path) -> None:
+    path = tmp_path / "nowhere" / "yekuo.db"
+    done = await yekuo(f"sqlite:///{path}", tmp_path / "data", "sweep")
+    assert one_line(done, 1) == (
+        f"yekuo: no database at {path}; "
+        "run `yekuo db upgrade` to create it, or set YEKUO_DATABASE_URL"
+    )
+    assert not path.parent.exists()
+
+
+async def test_debug_shows_the_traceback_and_still_ends_with_the_line(tmp_path: Path) -> None:
+    done = await yekuo(None, None, "--debug", "sweep", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback (most recent call last):" in done.stderr
+    assert done.stderr.splitlines()[-1].startswith(
+        f"yekuo: no database at {tmp_path / 'data' / 'yekuo.db'}; run `yekuo db upgrade`"
+    )
+    assert _listing(tmp_path) == []
+
+
+@pytest.fixture(params=["empty", "behind"])
+async def unmigrated_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A database of this run's kind with no tables, or migrated only to the first revision."""
+    if backend() == "postgresql":
+        name = f"yekuo_test_{uuid.uuid4().hex[:10]}"
+        await _pg_admin(f'CREATE DATABASE "{name}"')
+        url = _pg_url(name)
+    else:
+        path = tmp_path / "unmigrated.db"
+        sqlite3.connect(path).close()
+        url = f"sqlite+aiosqlite:///{path}"
+    if request.param == "behind":
+        await asyncio.to_thread(migrate.upgrade, url, "0001")
+    try:
+        yield url
+    finally:
+        if backend() == "postgresql":
+            await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _where(url: str) -> str:
+    """How the CLI names a test database: the file of SQLite, the URL of PostgreSQL."""
+    if url.startswith("sqlite"):
+        return url.split(":///", 1)[1]
+    return url.replace("postgresql+asyncpg://", "postgresql://")
+
+
+async def test_an_unmigrated_database_is_refused_until_upgraded(
+    unmigrated_url: str, tmp_path: Path
+) -> None:
+    for args in (["sweep"], ["user", "ensure-admin"], ["serve", "--port", str(_free_port())]):
+        done = await yekuo(unmigrated_url, tmp_path, *args)
+        line = one_line(done, 1)
+        assert line.startswith(f"yekuo: the database at {_where(unmigrated_url)} is not migrated")
+        assert line.endswith("; run `yekuo db upgrade`"), line
+        assert "GraphiQL" not in done.stdout
+
+    upgraded = await yekuo(unmigrated_url, tmp_path, "db", "upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr
+    swept = await yekuo(unmigrated_url, tmp_path, "sweep")
+    assert swept.returncode == 0, swept.stderr
+    assert "sweep recorded" in swept.stdout
+
+
+async def test_debug_shows_the_traceback_of_an_unmigrated_database(
+    unmigrated_url: str, tmp_path: Path
+) -> None:
+    done = await yekuo(unmigrated_url, tmp_path, "--debug", "sweep")
+    assert done.returncode == 1
+    assert "Traceback (most recent call last):" in done.stderr
+    last = done.stderr.splitlines()[-1]
+    assert last.startswith(f"yekuo: the database at {_where(unmigrated_url)} is not migrated")
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("not a database url", "is not a database URL"),
+        ("mysql://root@localhost/yekuo", "mysql"),
+        ("postgresql+psycopg2://postgres@localhost/yekuo", "postgresql+psycopg2"),
+        ("sqlite://", "in-memory"),
+    ],
+)
+async def test_a_malformed_database_url_is_a_configuration_error(
+    tmp_path: Path, url: str, says: str
+) -> None:
+    for args in (["sweep"], ["db", "upgrade"]):
+        line = one_line(await yekuo(url, tmp_path, *args), 2)
+        assert line.startswith("yekuo: YEKUO_DATABASE_URL "), line
+        assert says in line
+        assert "sqlite:///" in line and "postgresql://" in line  # says what it should look like
+
+
+async def test_a_url_with_a_password_is_never_echoed(tmp_path: Path) -> None:
+    line = one_line(
+        await yekuo("mysql://root:hunter2-secret@localhost/yekuo", tmp_path, "sweep"), 2
+    )
+    assert "hunter2" not in line
+
+
+async def test_an_unreachable_server_is_one_line(tmp_path: Path) -> None:
+    url = f"postgresql://postgres@127.0.0.1:{_free_port()}/yekuo"
+    for args in (["sweep"], ["db", "upgrade"]):
+        line = one_line(await yekuo(url, tmp_path, *args), 1)
+        assert "cannot reach the database server at 127.0.0.1:" in line, line
+        assert "is it running" in line
+
+
+@pytest.mark.skipif(backend() != "postgresql", reason="a PostgreSQL server to ask")
+async def test_a_missing_postgresql_database_says_how_to_create_it(
+    database_url: str, tmp_path: Path
+) -> None:
+    name = f"yekuo_missing_{uuid.uuid4().hex[:10]}"
+    url = database_url.rsplit("/", 1)[0] + f"/{name}"
+    host = url.split("@", 1)[1].split(":", 1)[0]
+    for args in (["sweep"], ["db", "upgrade"], ["serve", "--port", str(_free_port())]):
+        line = one_line(await yekuo(url, tmp_path, *args), 1)
+        assert f'there is no database "{name}" on the PostgreSQL server at {host}' in line, line
+        assert f"createdb -h {host} -U postgres {name}" in line, line
+        assert line.endswith("then run `yekuo db upgrade`"), line
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("YEKUO_POLL_SECONDS", "abc"),
+        ("YEKUO_POLL_SECONDS", "-1"),
+        ("YEKUO_POLL_SECONDS", "nan"),
+        ("YEKUO_TOKEN_HOURS", "0"),
+        ("YEKUO_LOGIN_MAX_FAILURES", "five"),
+        ("YEKUO_LOGIN_LOCK_MINUTES", "1.5"),
+    ],
+)
+async def test_a_bad_setting_is_a_configuration_error(
+    database_url: str, tmp_path: Path, variable: str, value: str
+) -> None:
+    done = await yekuo(database_url, tmp_path, "sweep", env={variable: value})
+    line = one_line(done, 2)
+    assert line.startswith(f"yekuo: {variable} must be"), line
+    assert repr(value) in line
