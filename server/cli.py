@@ -131,6 +131,30 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _set_password(username: str, password: str) -> user_repo.Principal | None:
+    config = settings_module.load()
+    password_hash = Credentials(config.secret).hash_password(password)  # slow: outside the lock
+    db = Database(config.database_url)
+    try:
+        async with db.transaction() as session:
+            row = await user_repo.set_password(session, username, password_hash=password_hash)
+            return None if row is None else await user_repo.principal_of(session, row)
+    finally:
+        await db.dispose()
+
+
+def cmd_user_set_password(args: argparse.Namespace) -> int:
+    """Give a user a new password; ends the user's tokens and lifts a failed-login lock-out."""
+    password = _password(args)
+    user = asyncio.run(_set_password(args.username, password))
+    if user is None:
+        raise CommandFailed(f"no user '{args.username}'; `yekuo user add` creates one")
+    print(f"yekuo: password of {user.username} set; tokens issued before no longer work")
+    if user.disabled:
+        print(f"yekuo: {user.username} is disabled: enable the user to let them sign in")
+    return 0
+
+
 async def _ensure_admin() -> str | None:
     config = settings_module.load()
     db = Database(config.database_url)
@@ -355,6 +379,19 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--org")
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     add.set_defaults(run=cmd_user_add)
+    reset = user.add_parser(
+        "set-password",
+        help="give a user a new password (ends their tokens, lifts a lock-out)",
+        description="Give a user a new password: the user's tokens stop working and a "
+        "failed-login lock-out is lifted; roles, posts and org unit stay as they are.",
+    )
+    reset.add_argument("username")
+    reset.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from stdin (otherwise it is asked for twice at the terminal)",
+    )
+    reset.set_defaults(run=cmd_user_set_password)
     ensure = user.add_parser("ensure-admin", help="create an administrator on an empty database")
     ensure.set_defaults(run=cmd_user_ensure_admin)
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import importlib.metadata
 import os
+import pty
 import socket
 import sqlite3
 import subprocess
@@ -18,7 +20,7 @@ import pytest
 from database import migrate, user_repo
 from database.session import Database
 from server.security import Credentials
-from tests.api.conftest import SECRET, Api
+from tests.api.conftest import ADMIN_PASSWORD, SECRET, Api, add_user
 from tests.api.setup_metamodel import define_basics, publish_hv_new
 from tests.conftest import _pg_admin, _pg_url, backend
 
@@ -192,6 +194,7 @@ def test_help_documents_debug_the_exit_codes_and_set_password() -> None:
     assert top.returncode == 0 and user.returncode == 0, top.stderr + user.stderr
     assert "--debug" in top.stdout and "--version" in top.stdout
     assert "exit codes:" in top.stdout
+    assert "set-password" in user.stdout
 
 
 def _listing(folder: Path) -> list[str]:
@@ -209,6 +212,7 @@ COMMANDS_ON_A_DATABASE: list[tuple[list[str], str]] = [
     (["sweep"], ""),
     (["user", "ensure-admin"], ""),
     (["user", "add", "chen", "--role", "STAFF", "--password-stdin"], "chen-secret-pw\n"),
+    (["user", "set-password", "admin", "--password-stdin"], "new-admin-pw\n"),
     (["schema", "print"], ""),
     (["catalogue", "load"], ""),
     (["metamodel", "export"], ""),
@@ -393,3 +397,144 @@ async def test_a_bad_setting_is_a_configuration_error(
     line = one_line(done, 2)
     assert line.startswith(f"yekuo: {variable} must be"), line
     assert repr(value) in line
+
+
+async def test_set_password_resets_it_ends_old_tokens_and_lifts_the_lock_out(
+    api: Api, db: Database, database_url: str, tmp_path: Path
+) -> None:
+    await add_user(db, "chen", ["ADMIN"])
+    old_token = await api.token("chen")
+    async with db.transaction() as session:
+        row = await user_repo.get_row(session, "chen")
+        assert row is not None
+        await user_repo.record_failed_login(
+            session, row.id, now=dt.datetime.now(dt.UTC), limit=1, lock_for=dt.timedelta(hours=1)
+        )
+    locked = (await api.data(LOGIN, {"u": "chen", "p": "chen-password"}, as_user=None))["login"]
+    assert locked["token"] is None  # the right password, but locked out
+
+    done = await yekuo(
+        database_url,
+        tmp_path,
+        "user",
+        "set-password",
+        "chen",
+        "--password-stdin",
+        stdin="chen-new-password\n",
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "yekuo: password of chen set; tokens issued before no longer work\n"
+    assert "chen-new-password" not in done.stdout + done.stderr
+
+    async with db.read() as session:
+        row = await user_repo.get_row(session, "chen")
+        assert row is not None
+        assert row.failed_logins == 0 and row.locked_until is None
+    old = await api.client.post(
+        "/graphql", json={"query": ME}, headers={"Authorization": f"Bearer {old_token}"}
+    )
+    assert old.json()["data"] is None  # the token issued before is refused
+    refused = (await api.data(LOGIN, {"u": "chen", "p": "chen-password"}, as_user=None))["login"]
+    assert refused["token"] is None
+    fresh = (await api.data(LOGIN, {"u": "chen", "p": "chen-new-password"}, as_user=None))["login"]
+    assert fresh["errors"] == [] and fresh["token"]
+    # nothing else about the user changed
+    assert fresh["user"] == {"username": "chen", "roles": ["ADMIN"], "posts": [], "orgUnit": None}
+
+
+async def test_set_password_refuses_unknown_users_and_short_passwords(
+    api: Api, db: Database, database_url: str, tmp_path: Path
+) -> None:
+    unknown = await yekuo(
+        database_url,
+        tmp_path,
+        "user",
+        "set-password",
+        "nobody",
+        "--password-stdin",
+        stdin="long-enough-pw\n",
+    )
+    assert one_line(unknown, 1) == "yekuo: no user 'nobody'; `yekuo user add` creates one"
+
+    short = await yekuo(
+        database_url, tmp_path, "user", "set-password", "admin", "--password-stdin", stdin="short\n"
+    )
+    assert one_line(short, 2) == "yekuo: a password has at least 8 characters"
+    async with db.read() as session:
+        row = await user_repo.get_row(session, "admin")
+        assert row is not None
+        assert Credentials(SECRET).verify_password(row.password_hash, ADMIN_PASSWORD)
+        assert row.token_epoch == 0
+
+
+async def test_set_password_without_a_terminal_asks_for_password_stdin(
+    api: Api, database_url: str, tmp_path: Path
+) -> None:
+    done = await yekuo(database_url, tmp_path, "user", "set-password", "admin", stdin="pw\n")
+    assert one_line(done, 2) == (
+        "yekuo: no terminal to ask for the password on; pipe it in with --password-stdin"
+    )
+
+
+def _at_a_terminal(database_url: str, data_dir: Path, args: list[str], answers: list[str]) -> str:
+    """Run yekuo with a pseudo-terminal as stdin, answering each prompt; its stderr and exit."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("YEKUO_")}
+    environment.update(YEKUO_DATABASE_URL=database_url, YEKUO_DATA_DIR=str(data_dir))
+    terminal, its_end = pty.openpty()
+    # A new session has no controlling terminal, so getpass prompts on stderr and reads stdin.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", *args],
+        stdin=its_end,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=environment,
+        cwd=ROOT,
+        start_new_session=True,
+    )
+    os.close(its_end)
+    assert process.stderr is not None
+    said = b""
+    try:
+        for asked, answer in enumerate(answers, start=1):
+            # Answer only once asked: turning echo off flushes whatever was typed ahead.
+            while not (said.endswith(b": ") and said.count(b": ") == asked):
+                chunk = os.read(process.stderr.fileno(), 1024)
+                assert chunk, said
+                said += chunk
+            os.write(terminal, f"{answer}\n".encode())
+        said += process.stderr.read()
+        process.wait(timeout=60)
+    finally:
+        os.close(terminal)
+        if process.poll() is None:
+            process.kill()
+        process.stderr.close()
+    return f"{process.returncode} {said.decode()}"
+
+
+async def test_set_password_asks_twice_at_a_terminal(
+    api: Api, database_url: str, tmp_path: Path
+) -> None:
+    differ = await asyncio.to_thread(
+        _at_a_terminal,
+        database_url,
+        tmp_path,
+        ["user", "set-password", "admin"],
+        ["typed-at-a-terminal", "typed-otherwise"],
+    )
+    assert differ.startswith("2 password: \npassword again: \n"), differ
+    assert differ.endswith("\nyekuo: the two passwords differ; nothing changed\n"), differ
+
+    same = await asyncio.to_thread(
+        _at_a_terminal,
+        database_url,
+        tmp_path,
+        ["user", "set-password", "admin"],
+        ["typed-at-a-terminal", "typed-at-a-terminal"],
+    )
+    assert same == "0 password: \npassword again: \n", same
+    assert "typed-at-a-terminal" not in same  # not echoed
+    login = (await api.data(LOGIN, {"u": "admin", "p": "typed-at-a-terminal"}, as_user=None))[
+        "login"
+    ]
+    assert login["errors"] == [] and login["token"]
