@@ -7,12 +7,14 @@ reasons are typed here; the words a person reads are the caller's.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import socket
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeGuard
 
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import URL, Connection, make_url
@@ -34,6 +36,15 @@ CONNECT_SECONDS = 10.0
 _MISSING_DATABASE = "3D000"  # PostgreSQL's invalid_catalog_name
 _REFUSED_LOGIN = {"28000", "28P01"}  # invalid_authorization_specification, invalid_password
 _MISSING_TABLE = "42P01"  # undefined_table
+_NETWORK_ERRNOS = {
+    errno.ECONNREFUSED,
+    errno.ECONNRESET,
+    errno.EHOSTUNREACH,
+    errno.EHOSTDOWN,
+    errno.ENETUNREACH,
+    errno.ETIMEDOUT,
+    errno.EADDRNOTAVAIL,
+}
 
 
 class BadUrl(ValueError):
@@ -129,7 +140,8 @@ def where(url: str) -> str:
 
 
 def _server(parsed: URL) -> str:
-    return f"{parsed.host or 'localhost'}:{parsed.port or DEFAULT_PORT}"
+    host = parsed.host or "localhost"
+    return f"{f'[{host}]' if ':' in host else host}:{parsed.port or DEFAULT_PORT}"
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -239,13 +251,22 @@ def classify(error: BaseException, url: str) -> Unusable | None:
             text = str(cause)
             if "file is not a database" in text or "unable to open database file" in text:
                 return NotADatabase(place, text)
+        if parsed.drivername.startswith("sqlite"):
+            continue
         if isinstance(cause, socket.gaierror):
             return Unreachable(_server(parsed), f"unknown host: {cause.strerror}")
         if isinstance(cause, TimeoutError):
             return Unreachable(_server(parsed), "no answer")
-        if isinstance(cause, OSError) and not parsed.drivername.startswith("sqlite"):
-            # Connecting is the only file-like I/O a server URL does; asyncio's error text names
-            # the address (already in the message), so the errno's own words are kept.
+        if _is_connect_failure(cause):
+            # asyncio's text repeats the address, already in the message: the errno's words do.
             said = os.strerror(cause.errno) if cause.errno else _reason(cause)
             return Unreachable(_server(parsed), said)
     return None
+
+
+def _is_connect_failure(error: BaseException) -> TypeGuard[OSError]:
+    """Whether an error is a failed connection, not some other I/O (a file a command reads)."""
+    return isinstance(error, ConnectionError) or (
+        isinstance(error, OSError)
+        and (error.errno in _NETWORK_ERRNOS or "Connect call failed" in str(error))
+    )

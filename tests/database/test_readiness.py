@@ -80,3 +80,13 @@ def test_createdb_repeats_the_url_host_port_and_user(
 ) -> None:
     missing = readiness.NoSuchDatabase("…", name="prod", host=host, port=port, user=user)
     assert missing.createdb() == command
+
+
+def test_only_connection_failures_count_as_an_unreachable_server() -> None:
+    url = "postgresql://postgres@db.example/yekuo"
+    refused = readiness.classify(ConnectionRefusedError(111, "Connect call failed"), url)
+    assert isinstance(refused, readiness.Unreachable)
+    assert (refused.where, refused.detail) == ("db.example:5432", "Connection refused")
+    unreadable = PermissionError(13, "Permission denied", "metamodel/lv_new.yaml")
+    assert readiness.classify(unreadable, url) is None  # a file a command reads, not the server
+    assert readiness.classify(ConnectionRefusedError(111, "refused"), "sqlite:///x.db") is None
