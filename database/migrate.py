@@ -6,6 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import make_url
 
 from database.session import normalise_url
 
@@ -21,8 +23,25 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    """Migrate the database at `url` to `revision`; synchronous (alembic runs its own loop)."""
-    command.upgrade(alembic_config(url), revision)
+    """Migrate the database at `url` to `revision`, creating an SQLite file and its folder."""
+    parsed = make_url(normalise_url(url))
+    if parsed.drivername.startswith("sqlite") and parsed.database:
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    command.upgrade(alembic_config(url), revision)  # synchronous: alembic runs its own loop
+
+
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config("sqlite://"))
+
+
+def heads() -> tuple[str, ...]:
+    """The newest revision(s) the migrations define: where `upgrade` takes a database."""
+    return tuple(_scripts().get_heads())
+
+
+def revisions() -> set[str]:
+    """Every revision the migrations define."""
+    return {script.revision for script in _scripts().walk_revisions()}
 
 
 def check(url: str) -> None:

@@ -106,6 +106,25 @@ async def save(
     return row
 
 
+async def set_password(
+    session: AsyncSession, username: str, *, password_hash: str
+) -> UserRow | None:
+    """Give a user a new password: ends every token issued before and lifts a lock-out.
+
+    None when there is no such user. Roles, posts and `disabled` are left as they are.
+    """
+    row = await session.scalar(
+        select(UserRow).where(UserRow.username == username).with_for_update()
+    )
+    if row is None:
+        return None
+    row.password_hash = password_hash
+    row.token_epoch += 1
+    row.failed_logins, row.locked_until = 0, None
+    await session.flush()
+    return row
+
+
 async def record_failed_login(
     session: AsyncSession, user_id: int, *, now: dt.datetime, limit: int, lock_for: dt.timedelta
 ) -> None:

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import datetime as dt
 import getpass
+import importlib.metadata
 import logging
 import secrets
 import sys
@@ -14,14 +15,19 @@ from pathlib import Path
 
 import yaml
 
-from database import metadata_repo, metamodel_apply, migrate, user_repo
+from database import metadata_repo, metamodel_apply, migrate, readiness, user_repo
 from database.session import Database
 from metamodel import yaml_io
 from metamodel.specs import Role
+from server import cli_errors
 from server import settings as settings_module
+from server.cli_errors import EXIT_USAGE, CommandFailed
 from server.security import Credentials
 
 log = logging.getLogger("yekuo")
+
+MIN_PASSWORD = 8
+"""The same rule as `upsertUser` (resolvers/users.py), kept here so the CLI loads no GraphQL."""
 
 
 def _now() -> dt.datetime:
@@ -42,9 +48,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(_args: argparse.Namespace) -> int:
-    """Migrate the database to the newest revision."""
-    migrate.upgrade(settings_module.load().database_url)
-    print("yekuo: database is up to date")
+    """Create the database if it is an SQLite file, and migrate it to the newest revision."""
+    url = settings_module.database_url()
+    before = asyncio.run(readiness.revision(url))  # also: a server that cannot be used, in words
+    migrate.upgrade(url)
+    newest = ", ".join(migrate.heads())
+    if before == migrate.heads():
+        print(f"yekuo: the database at {readiness.where(url)} is up to date (revision {newest})")
+    else:
+        since = f"revision {', '.join(before)}" if before else "empty"
+        print(f"yekuo: migrated the database at {readiness.where(url)} ({since} -> {newest})")
     return 0
 
 
@@ -83,24 +96,62 @@ async def _add_user(
         await db.dispose()
 
 
-def cmd_user_add(args: argparse.Namespace) -> int:
-    """Create or update a user; the password comes from standard input, never an argument."""
+def _password(args: argparse.Namespace) -> str:
+    """The new password: a line of standard input, or typed twice at the terminal, never argv."""
     if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif not sys.stdin.isatty():
+        # getpass would fall back to reading stdin with a warning: say what works instead.
+        raise CommandFailed(
+            "no terminal to ask for the password on; pipe it in with --password-stdin",
+            exit_code=EXIT_USAGE,
+        )
     else:
         password = getpass.getpass("password: ")
-    if len(password) < 8:
-        print("yekuo: a password has at least 8 characters", file=sys.stderr)
-        return 2
+        if getpass.getpass("password again: ") != password:
+            raise CommandFailed("the two passwords differ; nothing changed", exit_code=EXIT_USAGE)
+    if len(password) < MIN_PASSWORD:
+        raise CommandFailed(
+            f"a password has at least {MIN_PASSWORD} characters", exit_code=EXIT_USAGE
+        )
+    return password
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    """Create or update a user; the password comes from standard input, never an argument."""
+    password = _password(args)
     error = asyncio.run(
         _add_user(
             args.username, args.name or args.username, password, args.role, args.post, args.org
         )
     )
     if error:
-        print(f"yekuo: {error}", file=sys.stderr)
-        return 2
+        raise CommandFailed(error, exit_code=EXIT_USAGE)
     print(f"yekuo: user {args.username} saved")
+    return 0
+
+
+async def _set_password(username: str, password: str) -> user_repo.Principal | None:
+    config = settings_module.load()
+    password_hash = Credentials(config.secret).hash_password(password)  # slow: outside the lock
+    db = Database(config.database_url)
+    try:
+        async with db.transaction() as session:
+            row = await user_repo.set_password(session, username, password_hash=password_hash)
+            return None if row is None else await user_repo.principal_of(session, row)
+    finally:
+        await db.dispose()
+
+
+def cmd_user_set_password(args: argparse.Namespace) -> int:
+    """Give a user a new password; ends the user's tokens and lifts a failed-login lock-out."""
+    password = _password(args)
+    user = asyncio.run(_set_password(args.username, password))
+    if user is None:
+        raise CommandFailed(f"no user '{args.username}'; `yekuo user add` creates one")
+    print(f"yekuo: password of {user.username} set; tokens issued before no longer work")
+    if user.disabled:
+        print(f"yekuo: {user.username} is disabled: enable the user to let them sign in")
     return 0
 
 
@@ -116,7 +167,7 @@ async def _ensure_admin() -> str | None:
     password = secrets.token_urlsafe(12)
     error = await _add_user("admin", "Administrator", password, [Role.ADMIN.value], [], None)
     if error:
-        raise RuntimeError(error)
+        raise CommandFailed(error)
     return password
 
 
@@ -286,9 +337,26 @@ def cmd_metamodel_export(_args: argparse.Namespace) -> int:
     return 0
 
 
+def version() -> str:
+    """The installed version of yekuo."""
+    try:
+        return importlib.metadata.version("yekuo")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout never installed
+        return "unknown (not installed)"
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser."""
-    top = argparse.ArgumentParser(prog="yekuo", description="業擴報裝 from metadata, as GraphQL.")
+    top = argparse.ArgumentParser(
+        prog="yekuo",
+        description="業擴報裝 from metadata, as GraphQL.",
+        epilog=cli_errors.EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    top.add_argument("--version", action="version", version=f"yekuo {version()}")
+    top.add_argument(
+        "--debug", action="store_true", help="on failure, print the traceback before the message"
+    )
     commands = top.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="serve the API")
@@ -298,7 +366,9 @@ def parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=cmd_serve)
 
     db = commands.add_parser("db", help="database").add_subparsers(dest="db", required=True)
-    db.add_parser("upgrade", help="migrate to the newest revision").set_defaults(run=cmd_db_upgrade)
+    db.add_parser(
+        "upgrade", help="create (SQLite) and migrate the database to the newest revision"
+    ).set_defaults(run=cmd_db_upgrade, creates_database=True)
 
     user = commands.add_parser("user", help="users").add_subparsers(dest="user", required=True)
     add = user.add_parser("add", help="create or update a user")
@@ -309,6 +379,19 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--org")
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     add.set_defaults(run=cmd_user_add)
+    reset = user.add_parser(
+        "set-password",
+        help="give a user a new password (ends their tokens, lifts a lock-out)",
+        description="Give a user a new password: the user's tokens stop working and a "
+        "failed-login lock-out is lifted; roles, posts and org unit stay as they are.",
+    )
+    reset.add_argument("username")
+    reset.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from stdin (otherwise it is asked for twice at the terminal)",
+    )
+    reset.set_defaults(run=cmd_user_set_password)
     ensure = user.add_parser("ensure-admin", help="create an administrator on an empty database")
     ensure.set_defaults(run=cmd_user_ensure_admin)
 
@@ -345,12 +428,23 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of `yekuo`."""
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    args = parser().parse_args(argv)
+def _run(args: argparse.Namespace) -> int:
+    if not getattr(args, "creates_database", False):
+        # Before anything reads, writes or serves: a missing, unreachable or unmigrated
+        # database is one sentence here, not a traceback (or a server answering 500) later.
+        asyncio.run(readiness.check(settings_module.database_url()))
     code: int = args.run(args)
     return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `yekuo`."""
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if not args.debug:
+        # `db upgrade` says what it did in one line; alembic's step-by-step is for --debug.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+    return cli_errors.run(lambda: _run(args), debug=args.debug)
 
 
 if __name__ == "__main__":

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
+
+from database import readiness
 
 DEFAULT_DATA_DIR = Path("data")
+N = TypeVar("N", int, float)
+URL_FORMS = "sqlite:///PATH/yekuo.db or postgresql://USER@HOST[:PORT]/NAME"
+"""What YEKUO_DATABASE_URL looks like, for the message that says it is wrong."""
+
+
+class SettingsError(ValueError):
+    """A YEKUO_* setting that cannot be used; the message names it and says what it must be."""
 
 
 @dataclass(frozen=True)
@@ -31,29 +43,72 @@ def _secret(data_dir: Path) -> str:
     if given:
         return given
     path = data_dir / "secret.key"
-    if path.exists():
-        return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(key)
+    try:
+        if path.exists():
+            return path.read_text().strip()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(key)
+    except OSError as error:
+        raise SettingsError(
+            f"YEKUO_DATA_DIR must be a directory yekuo can keep its secret key in "
+            f"({path}: {error.strerror}), or set YEKUO_SECRET"
+        ) from error
     return key
 
 
+def data_dir() -> Path:
+    """YEKUO_DATA_DIR as an absolute path (default `./data`); nothing is created."""
+    return Path(os.environ.get("YEKUO_DATA_DIR") or DEFAULT_DATA_DIR).resolve()
+
+
+def database_url() -> str:
+    """YEKUO_DATABASE_URL, or the SQLite file in the data directory; checked, nothing created."""
+    url = os.environ.get("YEKUO_DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir() / 'yekuo.db'}"
+    try:
+        readiness.check_url(url)
+    except readiness.BadUrl as bad:
+        # The URL itself is not repeated: it may carry a password.
+        raise SettingsError(f"YEKUO_DATABASE_URL {bad}; use {URL_FORMS}") from None
+    return url
+
+
+def _number(name: str, kind: Callable[[str], N], default: N, what: str) -> N:
+    """An environment number greater than 0 (finite), or SettingsError naming the variable."""
+    given = os.environ.get(name)
+    if given is None or given.strip() == "":
+        return default
+    try:
+        value = kind(given)
+    except ValueError:
+        value = None
+    if value is None or not math.isfinite(value) or value <= 0:
+        raise SettingsError(f"{name} must be {what} greater than 0, not {given!r}")
+    return value
+
+
 def load() -> Settings:
-    """Settings from the YEKUO_* environment variables (see the README)."""
-    data_dir = Path(os.environ.get("YEKUO_DATA_DIR") or DEFAULT_DATA_DIR).resolve()
-    url = os.environ.get("YEKUO_DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'yekuo.db'}"
-    if url.startswith("sqlite"):
-        data_dir.mkdir(parents=True, exist_ok=True)
+    """Settings from the YEKUO_* environment variables (see the README); SettingsError if bad.
+
+    Every value is checked before the secret key is read or generated, the only thing this
+    writes; SQLite's folder is made by `yekuo db upgrade`, which creates the database.
+    """
+    url = database_url()
+    token_hours = _number("YEKUO_TOKEN_HOURS", int, 12, "a whole number of hours")
+    poll_seconds = _number("YEKUO_POLL_SECONDS", float, 0.25, "a number of seconds")
+    max_failures = _number("YEKUO_LOGIN_MAX_FAILURES", int, 5, "a whole number")
+    lock_minutes = _number("YEKUO_LOGIN_LOCK_MINUTES", int, 15, "a whole number of minutes")
+    max_body_bytes = _number("YEKUO_MAX_BODY_BYTES", int, 1_048_576, "a whole number of bytes")
+    directory = data_dir()
     return Settings(
-        data_dir=data_dir,
+        data_dir=directory,
         database_url=url,
-        secret=_secret(data_dir),
-        token_hours=int(os.environ.get("YEKUO_TOKEN_HOURS", "12")),
-        poll_seconds=float(os.environ.get("YEKUO_POLL_SECONDS", "0.25")),
-        login_max_failures=int(os.environ.get("YEKUO_LOGIN_MAX_FAILURES", "5")),
-        login_lock_minutes=int(os.environ.get("YEKUO_LOGIN_LOCK_MINUTES", "15")),
-        max_body_bytes=int(os.environ.get("YEKUO_MAX_BODY_BYTES", "1048576")),
+        secret=_secret(directory),
+        token_hours=token_hours,
+        poll_seconds=poll_seconds,
+        login_max_failures=max_failures,
+        login_lock_minutes=lock_minutes,
+        max_body_bytes=max_body_bytes,
     )
