@@ -44,24 +44,44 @@ def reserved() -> frozenset[str]:
 
 
 @cache
+def review() -> metamodel_apply.Reviewer:
+    from resolvers.publishing import standalone_reviewer
+
+    return standalone_reviewer()
+
+
+@cache
 def catalogue() -> yaml_io.Bundle:
     return metamodel_apply.load_catalogue()
 
 
 async def _apply(
-    db: Database, bundle: yaml_io.Bundle, now: dt.datetime = NOW
+    db: Database, bundle: yaml_io.Bundle, now: dt.datetime = NOW, *, allow_breaking: bool = False
 ) -> metamodel_apply.ApplyReport:
     async with db.transaction() as session:
         return await metamodel_apply.apply(
-            session, bundle, reserved_names=reserved(), by="test", now=now
+            session,
+            bundle,
+            reserved_names=reserved(),
+            by="test",
+            now=now,
+            review=review(),
+            allow_breaking=allow_breaking,
         )
 
 
 async def _plan(
-    db: Database, bundle: yaml_io.Bundle, now: dt.datetime = NOW
+    db: Database, bundle: yaml_io.Bundle, now: dt.datetime = NOW, *, allow_breaking: bool = False
 ) -> metamodel_apply.ApplyPlan:
     async with db.read() as session:
-        return await metamodel_apply.plan(session, bundle, now=now, reserved_names=reserved())
+        return await metamodel_apply.plan(
+            session,
+            bundle,
+            now=now,
+            review=review(),
+            reserved_names=reserved(),
+            allow_breaking=allow_breaking,
+        )
 
 
 async def _count(db: Database, table: type) -> int:
