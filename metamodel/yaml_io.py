@@ -138,12 +138,13 @@ def _kind(value: Any) -> str:
 def _section(raw: Mapping[str, Any], name: str) -> tuple[Any, ...]:
     shape, read = _SECTIONS[name]
     entries = raw.get(name) or []
-    _check(entries, [shape], name)
+    _check(entries, [{}], name)
     found = []
     for i, entry in enumerate(entries):
         path = f"{name}[{i}]"
         if isinstance(entry.get("code"), str):
             path += f" ({entry['code']})"
+        _check(entry, shape, path)
         try:
             found.append(read(entry))
         except KeyError as missing:
