@@ -932,3 +932,9 @@ async def export_bundle(session: AsyncSession, *, now: dt.datetime) -> yaml_io.B
         fee_rules=tuple(rule for rule, _ in await fee_repo.rules(session)),
         drafts=tuple(drafts),
     )
+
+
+async def export_text(session: AsyncSession, *, now: dt.datetime) -> str:
+    """The YAML text of `export_bundle`: what the API's exportMetamodel and the CLI both print."""
+    bundle = await export_bundle(session, now=now)
+    return await asyncio.to_thread(yaml_io.dump, bundle)

@@ -11,7 +11,7 @@ import strawberry
 from database import metadata_repo, metamodel_apply
 from database.session import Session as AsyncSession
 from database.tables import BusinessTypeRow
-from metamodel import datatypes, diagram, item_changes, naming, serialization, validation, yaml_io
+from metamodel import datatypes, diagram, item_changes, naming, serialization, validation
 from metamodel.snapshot import BusinessTypeStatus
 from metamodel.specs import OrgUnitSpec, PostSpec, StageSpec
 from resolvers import convert, publishing
@@ -380,8 +380,7 @@ async def business_type(info: Info, code: str) -> mt.BusinessType | None:
 async def export_metamodel(info: Info) -> str:
     """What `yekuo metamodel apply` reads back; applying it unchanged changes nothing."""
     async with info.context.db.read() as session:
-        bundle = await metamodel_apply.export_bundle(session, now=info.context.now())
-    return await asyncio.to_thread(yaml_io.dump, bundle)
+        return await metamodel_apply.export_text(session, now=info.context.now())
 
 
 QUERIES: list[Any] = [

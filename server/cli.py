@@ -307,10 +307,9 @@ async def _export() -> str:
     db = Database(config.database_url)
     try:
         async with db.read() as session:
-            bundle = await metamodel_apply.export_bundle(session, now=_now())
+            return await metamodel_apply.export_text(session, now=_now())
     finally:
         await db.dispose()
-    return yaml_io.dump(bundle)
 
 
 def cmd_metamodel_export(_args: argparse.Namespace) -> int:
