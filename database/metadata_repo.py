@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +16,7 @@ from database.tables import (
     PostRow,
     StageRow,
 )
-from metamodel import serialization
+from metamodel import item_changes, serialization
 from metamodel.snapshot import BusinessTypeStatus, MetamodelSnapshot, PublishedType
 from metamodel.specs import (
     BusinessGroup,
@@ -277,18 +275,28 @@ async def get_version(
     return None if definition is None else serialization.version_from_dict(definition)
 
 
-async def used_item_types(session: AsyncSession) -> dict[str, DataItemSpec]:
-    """Items as frozen in any published version (latest wins): these may no longer change type."""
-    definitions: Sequence[dict[str, Any]] = (
-        await session.scalars(
-            select(BusinessTypeVersionRow.definition).order_by(BusinessTypeVersionRow.id)
+async def item_uses(session: AsyncSession) -> dict[str, list[item_changes.ItemUse]]:
+    """By item code: every business type whose published versions use it, with what each froze."""
+    rows = (
+        await session.execute(
+            select(BusinessTypeRow.code, BusinessTypeRow.name, BusinessTypeVersionRow.definition)
+            .join(BusinessTypeRow, BusinessTypeRow.id == BusinessTypeVersionRow.business_type_id)
+            .order_by(BusinessTypeRow.code, BusinessTypeVersionRow.version)
         )
     ).all()
-    used: dict[str, DataItemSpec] = {}
-    for definition in definitions:
+    found: dict[str, dict[str, tuple[str, list[int], list[DataItemSpec]]]] = {}
+    for code, name, definition in rows:
         for raw in definition.get("items", ()):
-            used[raw["code"]] = serialization.data_item_from_dict(raw)
-    return used
+            _, versions, frozen = found.setdefault(raw["code"], {}).setdefault(code, (name, [], []))
+            versions.append(int(definition["version"]))
+            frozen.append(serialization.data_item_from_dict(raw))
+    return {
+        item: [
+            item_changes.ItemUse(code, name, tuple(versions), tuple(frozen))
+            for code, (name, versions, frozen) in by_type.items()
+        ]
+        for item, by_type in found.items()
+    }
 
 
 async def load_snapshot(session: AsyncSession) -> MetamodelSnapshot:

@@ -2,16 +2,21 @@
 
 `apply` runs in the caller's transaction: it upserts the dictionary, stages, posts, org units,
 business type drafts, responsibilities and fee rules, then validates and publishes every business
-type whose definition differs from its latest published version. Every problem of the bundle is
-collected first and raised together as `ApplyRefused`, so a refused apply writes nothing (the
-caller's transaction rolls back). Applying the same bundle twice changes nothing the second time:
-rows are written only where they differ, so no new version and no revision bump.
+type whose definition (`business_types`) differs from its latest published version; `drafts`
+are saved as drafts and never published. Every problem of the bundle is collected first and
+raised together as `ApplyRefused`, so a refused apply writes nothing (the caller's transaction
+rolls back). The same gate as the API's: a data item change judged by `metamodel.item_changes`,
+and breaking schema changes for API clients, are refused unless `allow_breaking`. Applying the
+same bundle twice changes nothing the second time: rows are written only where they differ, so
+no new version and no revision bump.
 """
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,14 +26,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import metamodel
 from casework import routing
 from database import fee_repo, metadata_repo, responsibility_repo, task_repo
-from metamodel import datatypes, expressions, naming, serialization, validation, yaml_io
+from metamodel import (
+    datatypes,
+    expressions,
+    item_changes,
+    naming,
+    schema_review,
+    serialization,
+    validation,
+    yaml_io,
+)
+from metamodel.snapshot import MetamodelSnapshot, with_version
 from metamodel.specs import (
     BusinessTypeSpec,
     BusinessTypeVersion,
     DataItemSpec,
     FeeRuleSpec,
     FeeRuleStatus,
-    ItemType,
     OrgUnitSpec,
     PostSpec,
     Problem,
@@ -46,8 +60,28 @@ ORG_UNITS = "org_units"
 BUSINESS_TYPES = "business_types"
 RESPONSIBILITIES = "responsibilities"
 FEE_RULES = "fee_rules"
-SECTIONS = (DATA_ITEMS, STAGES, POSTS, ORG_UNITS, BUSINESS_TYPES, RESPONSIBILITIES, FEE_RULES)
+DRAFTS = "drafts"
+SECTIONS = (
+    DATA_ITEMS,
+    STAGES,
+    POSTS,
+    ORG_UNITS,
+    BUSINESS_TYPES,
+    DRAFTS,
+    RESPONSIBILITIES,
+    FEE_RULES,
+)
 """Section names, as in the YAML files, in the order an apply writes them."""
+DICTIONARY_WIDE = "(dictionary-wide types)"
+"""The code breaking changes of CaseWhere, DataWhere, … are listed under, in DATA_ITEMS."""
+BREAKING_CHANGE = "BREAKING_CHANGE"
+
+Reviewer = Callable[[MetamodelSnapshot, MetamodelSnapshot], Sequence[schema_review.SchemaChange]]
+"""What serving the second snapshot instead of the first changes for API clients.
+
+Built from the GraphQL schemas of both (resolvers/publishing.reviewer); the database layer
+cannot build schemas itself, so whoever applies passes it in.
+"""
 
 CREATE = "CREATE"
 UPDATE = "UPDATE"
@@ -68,9 +102,17 @@ def yaml_files(path: Path) -> list[Path]:
     return [path]
 
 
+def load_file(path: Path) -> yaml_io.Bundle:
+    """The bundle of one YAML file; MalformedBundle names the file and the field."""
+    try:
+        return yaml_io.load(path.read_text(encoding="utf-8"))
+    except yaml_io.MalformedBundle as malformed:
+        raise malformed.in_file(str(path)) from None
+
+
 def load_files(paths: Iterable[Path]) -> yaml_io.Bundle:
     """The bundles of several YAML files merged into one."""
-    return yaml_io.merge(yaml_io.load(p.read_text(encoding="utf-8")) for p in paths)
+    return yaml_io.merge(load_file(p) for p in paths)
 
 
 def load_catalogue(directory: Path = CATALOGUE_DIR) -> yaml_io.Bundle:
@@ -117,17 +159,35 @@ class ApplyPlan:
     publish: tuple[str, ...] = ()
     """Business types that would be validated and published as a new version."""
     problems: Problems = field(default_factory=dict)
+    schema: schema_review.SchemaReview = field(default_factory=schema_review.SchemaReview)
+    """What the apply changes for API clients, by business type and dictionary-wide."""
+    allow_breaking: bool = False
+    stored: MetamodelSnapshot | None = None
+    """What the schema is generated from now."""
+    candidate: MetamodelSnapshot | None = None
+    """What the schema would be generated from after the apply; None when it has problems."""
 
     @property
     def empty(self) -> bool:
         """Whether the apply would change nothing."""
         return not self.changes and not self.publish
 
+    @property
+    def refused(self) -> bool:
+        """Whether the apply would be refused: problems, or breaking changes not allowed."""
+        return bool(self.problems) or (self.schema.breaking and not self.allow_breaking)
+
     def lines(self) -> list[str]:
-        """The plan for people: one line per change, publish and problem."""
+        """The plan for people: one line per change and publish, the schema review, problems."""
         lines = [str(c) for c in self.changes]
         lines += [f"PUBLISH {BUSINESS_TYPES} {code}" for code in self.publish]
+        lines += self.schema.lines()
         lines += [f"PROBLEM {line}" for line in _problem_lines(self.problems)]
+        if self.schema.breaking and not self.allow_breaking:
+            lines.append(
+                "REFUSED the apply breaks things for API clients (BREAKING above); review them "
+                "and apply with --allow-breaking"
+            )
         return lines or ["no changes"]
 
 
@@ -140,6 +200,8 @@ class ApplyReport:
     """(business type, version number) of every version published."""
     revision: int | None = None
     """The new metadata revision, or None when nothing the schema depends on changed."""
+    schema: schema_review.SchemaReview = field(default_factory=schema_review.SchemaReview)
+    """What the apply changed for API clients."""
 
     @property
     def empty(self) -> bool:
@@ -156,6 +218,7 @@ class ApplyReport:
         lines += [f"published {code} version {number}" for code, number in self.published]
         if self.revision is not None:
             lines.append(f"metadata revision {self.revision}")
+        lines += self.schema.lines()
         return lines or ["no changes"]
 
 
@@ -185,6 +248,11 @@ class _Work:
     """Everything read and decided before an apply writes anything."""
 
     bundle: yaml_io.Bundle
+    allow_breaking: bool = False
+    stored: MetamodelSnapshot = field(
+        default_factory=lambda: MetamodelSnapshot(revision=0, types=(), items={})
+    )
+    """What the schema is generated from before the apply."""
     changes: list[Change] = field(default_factory=list)
     problems: Problems = field(default_factory=dict)
     items: dict[str, DataItemSpec] = field(default_factory=dict)
@@ -196,6 +264,7 @@ class _Work:
     published_names: dict[str, frozenset[str]] = field(default_factory=dict)
     routes: list[routing.Responsibility] = field(default_factory=list)
     items_changed: bool = False
+    latest_numbers: dict[str, int] = field(default_factory=dict)
     write_items: list[DataItemSpec] = field(default_factory=list)
     write_stages: list[StageSpec] = field(default_factory=list)
     write_posts: list[PostSpec] = field(default_factory=list)
@@ -239,31 +308,18 @@ def _code_problems(code: str, name: str) -> list[Problem]:
     return found
 
 
-def _frozen_conflict(used: DataItemSpec | None, item: DataItemSpec) -> list[Problem]:
-    """What published versions forbid changing: the type, and removing ENUM options."""
-    if used is None:
-        return []
-    if used.type != item.type:
-        return [
-            Problem(
-                "CONFLICT",
-                f"item '{item.code}' is used by a published business type; its type stays "
-                f"{used.type.value}",
-                ("type",),
-            )
-        ]
-    kept = {o.value for o in item.options}
-    lost = [o.value for o in used.options if o.value not in kept]
-    if item.type is ItemType.ENUM and lost:
-        return [
-            Problem(
-                "CONFLICT",
-                f"options {', '.join(lost)} are used by a published business type and cannot be "
-                "removed",
-                ("options",),
-            )
-        ]
-    return []
+def _item_problems(change: item_changes.ItemChange, *, allow_breaking: bool) -> list[Problem]:
+    """The item rule's refusals as problems, with the flag that overrides the overridable ones."""
+    return [
+        Problem(
+            "CONFLICT",
+            f.message
+            if f.verdict is item_changes.Verdict.REFUSED
+            else f"{f.message}; apply with --allow-breaking to change it anyway",
+            (f.property,),
+        )
+        for f in change.refusals(allow_breaking=allow_breaking)
+    ]
 
 
 def _diff(
@@ -279,13 +335,16 @@ def _diff(
 async def _plan_dictionary(session: AsyncSession, work: _Work) -> None:
     bundle = work.bundle
     current_items = await metadata_repo.get_data_items(session)
-    used = await metadata_repo.used_item_types(session)
+    uses = await metadata_repo.item_uses(session)
     work.items = dict(current_items)
     _duplicates(work, DATA_ITEMS, [i.code for i in bundle.items])
     for item in bundle.items:
-        work.problem(DATA_ITEMS, item.code, datatypes.validate_item(item))
-        work.problem(DATA_ITEMS, item.code, _frozen_conflict(used.get(item.code), item))
         before = current_items.get(item.code)
+        found = datatypes.validate_item(item)
+        if not found:
+            judged = item_changes.judge(before, item, uses.get(item.code, ()))
+            found = _item_problems(judged, allow_breaking=work.allow_breaking)
+        work.problem(DATA_ITEMS, item.code, found)
         if _diff(
             work,
             DATA_ITEMS,
@@ -388,22 +447,34 @@ async def _plan_org_units(session: AsyncSession, work: _Work) -> None:
 
 
 def _needs_publish(spec: BusinessTypeSpec, latest: BusinessTypeVersion | None, work: _Work) -> bool:
-    """Whether the served version differs: its spec, or a dictionary entry or stage it froze."""
+    """Whether the served version would differ: its spec, or an item or stage this apply changes.
+
+    Only what the apply itself writes counts: a dictionary entry changed earlier through the
+    API reaches the type at its next publish, not at an apply that leaves the entry as it is
+    (so an export applies back as a no-op).
+    """
     if latest is None:
         return True
     if serialization.business_type_to_dict(latest.spec) != serialization.business_type_to_dict(
         spec
     ):
         return True
-    items_differ = any(latest.items.get(u.item) != work.items.get(u.item) for u in spec.items)
-    stages_differ = any(latest.stages.get(s.stage) != work.stages.get(s.stage) for s in spec.stages)
+    items = {i.code for i in work.write_items}
+    stages = {s.code for s in work.write_stages}
+    items_differ = any(
+        latest.items.get(u.item) != work.items.get(u.item) for u in spec.items if u.item in items
+    )
+    stages_differ = any(
+        latest.stages.get(s.stage) != work.stages.get(s.stage)
+        for s in spec.stages
+        if s.stage in stages
+    )
     return items_differ or stages_differ
 
 
 async def _plan_business_types(session: AsyncSession, work: _Work) -> None:
     rows = {r.code: r for r in await metadata_repo.get_business_types(session)}
-    snapshot = await metadata_repo.load_snapshot(session)
-    for published in snapshot.types:
+    for published in work.stored.types:
         merged = {**published.latest.items, **work.items}
         work.types[published.code] = published.latest.spec
         work.published_names[published.code] = validation.generated_names(
@@ -411,19 +482,37 @@ async def _plan_business_types(session: AsyncSession, work: _Work) -> None:
         )
     for code, stored in rows.items():
         work.types.setdefault(code, serialization.business_type_from_dict(stored.draft))
+        if stored.latest_version is not None:
+            work.latest_numbers[code] = stored.latest_version
     _duplicates(work, BUSINESS_TYPES, [t.code for t in work.bundle.business_types])
+    _duplicates(work, DRAFTS, [t.code for t in work.bundle.drafts])
+    drafts = {d.code: d for d in work.bundle.drafts}
     for spec in work.bundle.business_types:
         work.types[spec.code] = spec
         row = rows.get(spec.code)
-        draft = serialization.business_type_to_dict(spec)
-        if row is None or row.draft != draft:
-            work.changes.append(Change(BUSINESS_TYPES, spec.code, DRAFT))
-            work.write_drafts.append(spec)
         latest = None
         if row is not None and row.latest_version is not None:
             latest = await metadata_repo.get_version(session, spec.code, row.latest_version)
-        if _needs_publish(spec, latest, work) and spec not in work.publish:
-            work.publish.append(spec)
+        if not _needs_publish(spec, latest, work) or spec in work.publish:
+            continue
+        work.publish.append(spec)
+        # What is published becomes the draft too, as after a publish through the API; but a
+        # pending draft (one that differs from what is served) is somebody's unfinished work,
+        # which a file that does not mention it leaves alone.
+        pending = row is not None and (
+            latest is None or row.draft != serialization.business_type_to_dict(latest.spec)
+        )
+        unchanged = row is not None and row.draft == serialization.business_type_to_dict(spec)
+        if spec.code not in drafts and not pending and not unchanged:
+            work.changes.append(Change(BUSINESS_TYPES, spec.code, DRAFT))
+            work.write_drafts.append(spec)
+    for draft in work.bundle.drafts:
+        work.problem(DRAFTS, draft.code, _code_problems(draft.code, draft.name))
+        work.types.setdefault(draft.code, draft)
+        row = rows.get(draft.code)
+        if row is None or row.draft != serialization.business_type_to_dict(draft):
+            work.changes.append(Change(DRAFTS, draft.code, DRAFT))
+            work.write_drafts.append(draft)
 
 
 async def _plan_responsibilities(session: AsyncSession, work: _Work, now: dt.datetime) -> None:
@@ -601,8 +690,13 @@ async def _prepare(
     *,
     reserved_names: frozenset[str],
     now: dt.datetime,
+    allow_breaking: bool,
 ) -> _Work:
-    work = _Work(bundle=bundle)
+    work = _Work(
+        bundle=bundle,
+        allow_breaking=allow_breaking,
+        stored=await metadata_repo.load_snapshot(session),
+    )
     await _plan_dictionary(session, work)
     await _plan_org_units(session, work)
     await _plan_business_types(session, work)
@@ -622,19 +716,70 @@ async def _prepare(
     return work
 
 
+def _candidate(work: _Work) -> MetamodelSnapshot | None:
+    """What the schema would be generated from after the apply; None if it has problems."""
+    if work.problems:
+        return None  # an unknown item or stage leaves nothing to freeze
+    candidate = dataclasses.replace(
+        work.stored, revision=work.stored.revision + 1, items=dict(work.items)
+    )
+    for spec in work.publish:
+        number = work.latest_numbers.get(spec.code, 0) + 1
+        candidate = with_version(candidate, freeze(spec, work.items, work.stages, number))
+    return candidate
+
+
+async def _review(
+    work: _Work, candidate: MetamodelSnapshot | None, review: Reviewer
+) -> schema_review.SchemaReview:
+    """The schema changes of serving `candidate`, attributed to business types."""
+    if candidate is None or not (work.publish or work.items_changed):
+        return schema_review.SchemaReview()
+    found = await asyncio.to_thread(review, work.stored, candidate)
+    names = schema_review.generated_names(work.stored, candidate)
+    return schema_review.review(found, names)
+
+
+def _breaking_problems(review: schema_review.SchemaReview) -> Problems:
+    """Every breaking change as a problem of the business type it touches, or the dictionary's."""
+    problems: Problems = {}
+    listed = [(BUSINESS_TYPES, code, cs) for code, cs in review.by_type.items()]
+    listed.append((DATA_ITEMS, DICTIONARY_WIDE, review.dictionary))
+    for section, code, changes in listed:
+        for c in changes:
+            if c.kind is schema_review.ChangeKind.BREAKING:
+                problems.setdefault(section, {}).setdefault(code, []).append(
+                    Problem(
+                        BREAKING_CHANGE,
+                        f"{c.description} ({c.type}); apply with --allow-breaking to accept it",
+                        (),
+                    )
+                )
+    return problems
+
+
 async def plan(
     session: AsyncSession,
     bundle: yaml_io.Bundle,
     *,
     now: dt.datetime,
+    review: Reviewer,
     reserved_names: frozenset[str] = frozenset(),
+    allow_breaking: bool = False,
 ) -> ApplyPlan:
-    """What `apply` would change, and every problem that would refuse it; nothing is written."""
-    work = await _prepare(session, bundle, reserved_names=reserved_names, now=now)
+    """What `apply` would change and do to API clients, and what would refuse it; writes nothing."""
+    work = await _prepare(
+        session, bundle, reserved_names=reserved_names, now=now, allow_breaking=allow_breaking
+    )
+    candidate = _candidate(work)
     return ApplyPlan(
         changes=tuple(work.changes),
         publish=tuple(s.code for s in work.publish),
         problems=work.problems,
+        schema=await _review(work, candidate, review),
+        allow_breaking=allow_breaking,
+        stored=work.stored,
+        candidate=candidate,
     )
 
 
@@ -696,15 +841,23 @@ async def apply(
     reserved_names: frozenset[str],
     by: str,
     now: dt.datetime,
+    review: Reviewer,
+    allow_breaking: bool = False,
 ) -> ApplyReport:
     """Make the database hold `bundle` and publish what changed; ApplyRefused on any problem.
 
-    Runs in the caller's transaction and raises before returning on any problem, so the caller's
-    rollback leaves everything as it was.
+    Refused too on breaking changes for API clients, or on item changes the published versions
+    forbid, unless `allow_breaking`. Runs in the caller's transaction and raises before writing
+    anything on any of these, so the caller's rollback leaves everything as it was.
     """
-    work = await _prepare(session, bundle, reserved_names=reserved_names, now=now)
+    work = await _prepare(
+        session, bundle, reserved_names=reserved_names, now=now, allow_breaking=allow_breaking
+    )
     if work.problems:
         raise ApplyRefused(work.problems)
+    changes = await _review(work, _candidate(work), review)
+    if changes.breaking and not allow_breaking:
+        raise ApplyRefused(_breaking_problems(changes))
     await _write(session, work, by=by, now=now)
     # Validate again against what is now stored, exactly as a publish through the API would.
     items = await metadata_repo.get_data_items(session)
@@ -730,7 +883,12 @@ async def apply(
     revision = None
     if published or work.items_changed:
         revision = await metadata_repo.bump_revision(session, now=now)
-    return ApplyReport(changes=tuple(work.changes), published=tuple(published), revision=revision)
+    return ApplyReport(
+        changes=tuple(work.changes),
+        published=tuple(published),
+        revision=revision,
+        schema=changes,
+    )
 
 
 # -- exporting -----------------------------------------------------------------------------------
@@ -739,24 +897,44 @@ async def apply(
 async def export_bundle(session: AsyncSession, *, now: dt.datetime) -> yaml_io.Bundle:
     """The database's metamodel as a bundle: applying it back changes nothing.
 
-    Business types are exported as their drafts, responsibilities as those in effect at `now`.
+    A business type is exported as its latest published version's definition (in
+    `business_types`), and its draft (in `drafts`) where it differs from that version or where
+    the type has no published version; responsibilities as those in effect at `now`. The API's
+    `exportMetamodel` and `yekuo metamodel export` both print this bundle.
     """
     routes = await task_repo.responsibilities(session)
     current = sorted(
         (r for r in routes if r.is_effective(now)),
         key=lambda r: (r.stage, r.business_type or "", r.org_unit or ""),
     )
+    served: list[BusinessTypeSpec] = []
+    drafts: list[BusinessTypeSpec] = []
+    for row in await metadata_repo.get_business_types(session):
+        draft = serialization.business_type_from_dict(row.draft)
+        latest = None
+        if row.latest_version is not None:
+            latest = await metadata_repo.get_version(session, row.code, row.latest_version)
+        if latest is not None:
+            served.append(latest.spec)
+        if latest is None or serialization.business_type_to_dict(
+            draft
+        ) != serialization.business_type_to_dict(latest.spec):
+            drafts.append(draft)
     return yaml_io.Bundle(
         items=tuple((await metadata_repo.get_data_items(session)).values()),
         stages=tuple((await metadata_repo.get_stages(session)).values()),
         posts=tuple((await metadata_repo.get_posts(session)).values()),
         org_units=tuple((await metadata_repo.org_unit_specs(session)).values()),
-        business_types=tuple(
-            serialization.business_type_from_dict(r.draft)
-            for r in await metadata_repo.get_business_types(session)
-        ),
+        business_types=tuple(served),
         responsibilities=tuple(
             ResponsibilitySpec(r.stage, r.post, r.business_type, r.org_unit) for r in current
         ),
         fee_rules=tuple(rule for rule, _ in await fee_repo.rules(session)),
+        drafts=tuple(drafts),
     )
+
+
+async def export_text(session: AsyncSession, *, now: dt.datetime) -> str:
+    """The YAML text of `export_bundle`: what the API's exportMetamodel and the CLI both print."""
+    bundle = await export_bundle(session, now=now)
+    return await asyncio.to_thread(yaml_io.dump, bundle)

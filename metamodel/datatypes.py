@@ -504,6 +504,13 @@ def _cached_literal(item_type: ItemType, text: str) -> object:
     raise InvalidValue(f"{item_type} values have no order, so they take no min or max")
 
 
+def longest(spec: DataItemSpec) -> int | None:
+    """The longest text a STRING or TEXT item accepts (its max_length, else the default)."""
+    if spec.type not in _LENGTH_TYPES:
+        return None
+    return spec.max_length or _DEFAULT_MAX_LENGTH[spec.type]
+
+
 def _limit(spec: DataItemSpec, name: str, text: str) -> object:
     try:
         return parse_literal(spec.type, text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -50,3 +51,25 @@ class MetamodelSnapshot:
     revision: int
     types: tuple[PublishedType, ...]
     items: Mapping[str, DataItemSpec]
+
+
+def with_version(snapshot: MetamodelSnapshot, version: BusinessTypeVersion) -> MetamodelSnapshot:
+    """The snapshot as it would be once `version` is served."""
+    types = [t for t in snapshot.types if t.code != version.code]
+    previous = next((t for t in snapshot.types if t.code == version.code), None)
+    retired = dict(previous.retired_items) if previous else {}
+    if previous:
+        retired.update({c: i for c, i in previous.latest.items.items() if c not in version.items})
+    retired = {c: i for c, i in retired.items() if c not in version.items}
+    types.append(
+        PublishedType(
+            code=version.code,
+            name=version.spec.name,
+            group=version.spec.group,
+            status=BusinessTypeStatus.PUBLISHED,
+            latest=version,
+            retired_items=retired,
+        )
+    )
+    types.sort(key=lambda t: t.code)
+    return dataclasses.replace(snapshot, types=tuple(types))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import strawberry
 
-from metamodel import specs
+from metamodel import item_changes, naming, specs
 from schema import common
 from schema import metadata_types as mt
 
@@ -44,21 +45,65 @@ def data_item_out(item: specs.DataItemSpec) -> mt.DataItem:
     )
 
 
-def data_item_in(value: mt.UpsertDataItemInput) -> specs.DataItemSpec:
-    """A data item spec from input."""
+def _kept(value: Any, stored: Any, cleared: Any = None) -> Any:
+    """An omitted field keeps the stored value; an explicit null clears it."""
+    if value is strawberry.UNSET:
+        return stored
+    return cleared if value is None else value
+
+
+def data_item_in(
+    value: mt.UpsertDataItemInput, before: specs.DataItemSpec | None
+) -> specs.DataItemSpec | list[common.UserError]:
+    """The item an upsert asks for: `before` with what the input names; REQUIRED errors else.
+
+    A new item (no `before`) needs a label and a type; an existing one keeps them when they are
+    omitted or null, and keeps every other property the input leaves out.
+    """
+    label = given(value.label, before.label if before else None)
+    item_type = given(value.type, before.type if before else None)
+    missing = [
+        common.user_error(
+            common.ErrorCode.REQUIRED, f"a new data item needs a {name}", ("input", name)
+        )
+        for name, found in (("label", label), ("type", item_type))
+        if found is None
+    ]
+    if missing:
+        return missing
+    stored = before or specs.DataItemSpec(value.code, label, specs.ItemType(item_type))
+    options = _kept(value.options, None, [])
     return specs.DataItemSpec(
         code=value.code,
-        label=value.label,
-        type=specs.ItemType(value.type),
-        options=tuple(specs.EnumOption(o.value, o.label) for o in given(value.options, [])),
-        unit=given(value.unit),
-        min=given(value.min),
-        max=given(value.max),
-        max_length=given(value.max_length),
-        pattern=given(value.pattern),
-        indexed=bool(given(value.indexed, False)),
-        description=given(value.description),
+        label=label,
+        type=specs.ItemType(item_type),
+        options=stored.options
+        if options is None
+        else tuple(specs.EnumOption(o.value, o.label) for o in options),
+        unit=_kept(value.unit, stored.unit),
+        min=_kept(value.min, stored.min),
+        max=_kept(value.max, stored.max),
+        max_length=_kept(value.max_length, stored.max_length),
+        pattern=_kept(value.pattern, stored.pattern),
+        indexed=bool(_kept(value.indexed, stored.indexed, False)),
+        description=_kept(value.description, stored.description),
     )
+
+
+def item_property(name: str) -> str:
+    """A data item property as GraphQL names it: max_length -> maxLength; options.X stays."""
+    head, dot, rest = name.partition(".")
+    return naming.camel(head) + dot + rest
+
+
+def item_changes_out(
+    found: Sequence[item_changes.PropertyChange],
+) -> list[mt.ItemPropertyChange]:
+    """Property changes of a data item for output."""
+    return [
+        mt.ItemPropertyChange(property=item_property(c.property), before=c.before, after=c.after)
+        for c in found
+    ]
 
 
 def stage_out(stage: specs.StageSpec) -> mt.Stage:

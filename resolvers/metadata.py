@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import dataclasses
+from typing import Annotated, Any
 
 import strawberry
 
-from database import metadata_repo
+from database import metadata_repo, metamodel_apply
 from database.session import Session as AsyncSession
 from database.tables import BusinessTypeRow
-from metamodel import datatypes, diagram, naming, serialization, validation, yaml_io
+from metamodel import datatypes, diagram, item_changes, naming, serialization, validation
 from metamodel.snapshot import BusinessTypeStatus
-from metamodel.specs import DataItemSpec, ItemType, OrgUnitSpec, PostSpec, StageSpec
+from metamodel.specs import OrgUnitSpec, PostSpec, StageSpec
 from resolvers import convert, publishing
 from resolvers.context import Context
 from schema import common
 from schema import metadata_types as mt
+from schema.case_types import BusinessTypeRef
 from schema.common import ErrorCode, user_error
 
 Info = strawberry.Info[Context, None]
@@ -43,55 +45,94 @@ async def _changed(info: Info) -> None:
 # -- data items ---------------------------------------------------------------------------------
 
 
-@strawberry.mutation(description="Create or replace an entry of the data dictionary.")
-async def upsert_data_item(info: Info, input: mt.UpsertDataItemInput) -> mt.UpsertDataItemPayload:
-    """Validate the definition; a used item may not change type or lose ENUM options."""
-    item = convert.data_item_in(input)
-    errors = [
-        user_error(ErrorCode.VALIDATION, p.message, ("input", *p.path))
-        for p in datatypes.validate_item(item)
-    ]
-    if errors:
-        return mt.UpsertDataItemPayload(errors=errors)
+@strawberry.mutation(
+    description=(
+        "Create or change an entry of the data dictionary. On an existing item, fields the "
+        "input leaves out keep their stored values (null clears one). The payload reports what "
+        "changes, for every business type whose published versions use the item, and for API "
+        "clients. Removing or tightening a limit, dropping indexed or an ENUM option of an item "
+        "such versions use is refused (CONFLICT) unless allowBreaking; changing its type or "
+        "dropping an ENUM option they use is always refused."
+    )
+)
+async def upsert_data_item(
+    info: Info,
+    input: mt.UpsertDataItemInput,
+    dry_run: Annotated[
+        bool,
+        strawberry.argument(
+            description="Report what the upsert would change and refuse, and write nothing."
+        ),
+    ] = False,
+    allow_breaking: Annotated[
+        bool,
+        strawberry.argument(
+            description=(
+                "Accept removing or tightening a limit, dropping indexed or an ENUM option no "
+                "published version uses, on an item published versions use."
+            )
+        ),
+    ] = False,
+) -> mt.UpsertDataItemPayload:
+    """The item's change judged by metamodel.item_changes; one transaction, nothing on refusal."""
     ctx = info.context
     async with ctx.db.transaction() as session:
-        used = (await metadata_repo.used_item_types(session)).get(item.code)
-        conflict = _frozen_conflict(used, item)
-        if conflict:
-            return mt.UpsertDataItemPayload(errors=conflict)
-        before = await metadata_repo.get_data_item(session, item.code)
-        await metadata_repo.save_data_item(session, item, now=ctx.now())
-        if before != item:  # the poll picks the new revision up within a quarter second
-            await metadata_repo.bump_revision(session, now=ctx.now())
-    return mt.UpsertDataItemPayload(data_item=convert.data_item_out(item))
-
-
-def _frozen_conflict(used: DataItemSpec | None, item: DataItemSpec) -> list[common.UserError]:
-    """What a published version forbids changing: the type, and removing ENUM options."""
-    if used is None:
-        return []
-    if used.type != item.type:
-        return [
-            user_error(
-                ErrorCode.CONFLICT,
-                f"item '{item.code}' is used by a published business type; its type stays "
-                f"{used.type.value}",
-                ("input", "type"),
-            )
+        before = await metadata_repo.get_data_item(session, input.code)
+        item = convert.data_item_in(input, before)
+        if isinstance(item, list):
+            return mt.UpsertDataItemPayload(errors=item)
+        errors = [
+            user_error(ErrorCode.VALIDATION, p.message, ("input", *_input_path(p.path)))
+            for p in datatypes.validate_item(item)
         ]
-    if item.type is ItemType.ENUM:
-        kept = {o.value for o in item.options}
-        lost = [o.value for o in used.options if o.value not in kept]
-        if lost:
-            return [
+        if errors:
+            return mt.UpsertDataItemPayload(errors=errors)
+        uses = (await metadata_repo.item_uses(session)).get(item.code, [])
+        judged = item_changes.judge(before, item, uses)
+        stored = await metadata_repo.load_snapshot(session)
+        changes = mt.SchemaChanges(breaking=[], dangerous=[])
+        if before != item:
+            candidate = dataclasses.replace(stored, items={**stored.items, item.code: item})
+            changes = await asyncio.to_thread(
+                publishing.changes_between, ctx.build_schema, stored, candidate
+            )
+        report = mt.UpsertDataItemPayload(
+            changes=convert.item_changes_out(judged.changes),
+            impact=[
+                mt.ItemImpact(
+                    business_type=BusinessTypeRef(code=u.business_type, name=u.name),
+                    versions=list(u.versions),
+                    changes=convert.item_changes_out(judged.changes_for(u)),
+                )
+                for u in judged.uses
+            ],
+            schema_changes=changes,
+        )
+        refusals = judged.refusals(allow_breaking=allow_breaking)
+        if refusals:
+            report.errors = [
                 user_error(
                     ErrorCode.CONFLICT,
-                    f"options {', '.join(lost)} of '{item.code}' are used by a published "
-                    "business type and cannot be removed",
-                    ("input", "options"),
+                    f.message
+                    if f.verdict is item_changes.Verdict.REFUSED
+                    else f"{f.message}; review impact and pass allowBreaking: true to change it",
+                    ("input", convert.item_property(f.property)),
                 )
+                for f in refusals
             ]
-    return []
+            return report
+        report.data_item = convert.data_item_out(item)
+        if dry_run or before == item:
+            return report
+        await metadata_repo.save_data_item(session, item, now=ctx.now())
+        # The poll picks the new revision up within a quarter second.
+        await metadata_repo.bump_revision(session, now=ctx.now())
+    return report
+
+
+def _input_path(path: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """A validation path in the input's GraphQL names (max_length -> maxLength)."""
+    return tuple(convert.item_property(p) if isinstance(p, str) else p for p in path)
 
 
 @strawberry.field(description="The data dictionary.")
@@ -330,22 +371,16 @@ async def business_type(info: Info, code: str) -> mt.BusinessType | None:
 
 
 @strawberry.field(
-    description="The whole metamodel as YAML (dictionary, stages, posts, org units, drafts)."
+    description=(
+        "The whole metamodel as YAML, exactly as `yekuo metamodel export` prints it: the "
+        "dictionary, stages, posts, org units, each business type's latest published definition, "
+        "responsibilities in effect, fee rules, and drafts that differ from what is published."
+    )
 )
 async def export_metamodel(info: Info) -> str:
-    """What `yekuo metamodel apply` reads back."""
+    """What `yekuo metamodel apply` reads back; applying it unchanged changes nothing."""
     async with info.context.db.read() as session:
-        bundle = yaml_io.Bundle(
-            items=tuple((await metadata_repo.get_data_items(session)).values()),
-            stages=tuple((await metadata_repo.get_stages(session)).values()),
-            posts=tuple((await metadata_repo.get_posts(session)).values()),
-            org_units=tuple((await metadata_repo.org_unit_specs(session)).values()),
-            business_types=tuple(
-                serialization.business_type_from_dict(r.draft)
-                for r in await metadata_repo.get_business_types(session)
-            ),
-        )
-    return await asyncio.to_thread(yaml_io.dump, bundle)
+        return await metamodel_apply.export_text(session, now=info.context.now())
 
 
 QUERIES: list[Any] = [

@@ -11,10 +11,9 @@ reports changes nobody is making.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import strawberry
@@ -23,8 +22,8 @@ from graphql import GraphQLSchema, find_breaking_changes, find_dangerous_changes
 from casework import routing
 from database import metadata_repo, task_repo
 from database.session import Session as AsyncSession
-from metamodel import serialization, validation
-from metamodel.snapshot import BusinessTypeStatus, MetamodelSnapshot, PublishedType
+from metamodel import schema_review, serialization, validation
+from metamodel.snapshot import MetamodelSnapshot, with_version
 from metamodel.specs import BusinessTypeSpec, BusinessTypeVersion, Problem
 from resolvers.context import Context
 from schema import common
@@ -73,47 +72,72 @@ def freeze(spec: BusinessTypeSpec, catalog: validation.Catalog, number: int) -> 
     )
 
 
-def with_version(snapshot: MetamodelSnapshot, version: BusinessTypeVersion) -> MetamodelSnapshot:
-    """The snapshot as it would be once `version` is served."""
-    types = [t for t in snapshot.types if t.code != version.code]
-    previous = next((t for t in snapshot.types if t.code == version.code), None)
-    retired = dict(previous.retired_items) if previous else {}
-    if previous:
-        retired.update({c: i for c, i in previous.latest.items.items() if c not in version.items})
-    retired = {c: i for c, i in retired.items() if c not in version.items}
-    types.append(
-        PublishedType(
-            code=version.code,
-            name=version.spec.name,
-            group=version.spec.group,
-            status=BusinessTypeStatus.PUBLISHED,
-            latest=version,
-            retired_items=retired,
-        )
+def found_changes(old: GraphQLSchema, new: GraphQLSchema) -> list[schema_review.SchemaChange]:
+    """Breaking, then dangerous, changes from one schema to another, as graphql-core finds them."""
+    return [
+        *(
+            schema_review.SchemaChange(
+                schema_review.ChangeKind.BREAKING, c.type.name, c.description
+            )
+            for c in find_breaking_changes(old, new)
+        ),
+        *(
+            schema_review.SchemaChange(
+                schema_review.ChangeKind.DANGEROUS, c.type.name, c.description
+            )
+            for c in find_dangerous_changes(old, new)
+        ),
+    ]
+
+
+def schema_changes_out(found: Sequence[schema_review.SchemaChange]) -> mt.SchemaChanges:
+    """Found changes in their GraphQL shape."""
+    return mt.SchemaChanges(
+        breaking=[
+            mt.SchemaChange(type=c.type, description=c.description)
+            for c in found
+            if c.kind is schema_review.ChangeKind.BREAKING
+        ],
+        dangerous=[
+            mt.SchemaChange(type=c.type, description=c.description)
+            for c in found
+            if c.kind is schema_review.ChangeKind.DANGEROUS
+        ],
     )
-    types.sort(key=lambda t: t.code)
-    return dataclasses.replace(snapshot, types=tuple(types))
 
 
 def schema_changes(old: GraphQLSchema, new: GraphQLSchema) -> mt.SchemaChanges:
     """Breaking and dangerous changes from one schema to another."""
-    return mt.SchemaChanges(
-        breaking=[
-            mt.SchemaChange(type=c.type.name, description=c.description)
-            for c in find_breaking_changes(old, new)
-        ],
-        dangerous=[
-            mt.SchemaChange(type=c.type.name, description=c.description)
-            for c in find_dangerous_changes(old, new)
-        ],
-    )
+    return schema_changes_out(found_changes(old, new))
+
+
+def reviewer(
+    build: Callable[[MetamodelSnapshot], Any],
+) -> Callable[[MetamodelSnapshot, MetamodelSnapshot], list[schema_review.SchemaChange]]:
+    """What serving one snapshot instead of another changes for clients, with `build`'s schemas."""
+
+    def review(old: MetamodelSnapshot, new: MetamodelSnapshot) -> list[schema_review.SchemaChange]:
+        return found_changes(build(old)._schema, build(new)._schema)
+
+    return review
+
+
+def standalone_reviewer() -> Callable[
+    [MetamodelSnapshot, MetamodelSnapshot], list[schema_review.SchemaChange]
+]:
+    """A reviewer with a type cache of its own, for applies outside a server (CLI, tests)."""
+    from resolvers.build import build_schema
+    from schema.generated import TypeFactory
+
+    factory = TypeFactory()
+    return reviewer(lambda snapshot: build_schema(snapshot, factory))
 
 
 def changes_between(
     build: Callable[[MetamodelSnapshot], Any], old: MetamodelSnapshot, new: MetamodelSnapshot
 ) -> mt.SchemaChanges:
     """What serving `new` instead of `old` changes for API clients (builds both; cached classes)."""
-    return schema_changes(build(old)._schema, build(new)._schema)
+    return schema_changes_out(reviewer(build)(old, new))
 
 
 async def publish(

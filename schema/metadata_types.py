@@ -8,6 +8,7 @@ from enum import Enum
 import strawberry
 
 from metamodel.specs import BusinessGroup, Role
+from schema.case_types import BusinessTypeRef
 from schema.common import ItemTypeEnum, Problem, TimeLimit, TimeLimitInput, UserError
 
 BusinessGroupEnum = strawberry.enum(
@@ -50,21 +51,101 @@ class DataItem:
     description: str | None
 
 
-@strawberry.input(description="A data item to create or replace.")
+KEPT = " Omitted: an existing item keeps its value; null: cleared."
+
+
+@strawberry.input(
+    description=(
+        "A data item to create or change. On an existing item, a field left out keeps its "
+        "stored value and an explicit null clears it, so a partial upsert changes only what it "
+        "names; a new item needs label and type."
+    )
+)
 class UpsertDataItemInput:
     """min and max are strings in the item's own literal form, checked by its codec."""
 
-    code: str
-    label: str
-    type: ItemTypeEnum  # type: ignore[valid-type]
-    options: list[EnumOptionInput] | None = U
-    unit: str | None = U
-    min: str | None = U
-    max: str | None = U
-    max_length: int | None = U
-    pattern: str | None = U
-    indexed: bool | None = U
-    description: str | None = U
+    code: str = strawberry.field(
+        description="The item's code (snake_case); it names the item everywhere and never changes."
+    )
+    label: str | None = strawberry.field(
+        default=U,
+        description=(
+            "What people see the item called (the generated fields' description). Required for "
+            "a new item; omitted or null, an existing item keeps its label."
+        ),
+    )
+    type: ItemTypeEnum | None = strawberry.field(  # type: ignore[valid-type]
+        default=U,
+        description=(
+            "The kind of value. Required for a new item; omitted or null, an existing item "
+            "keeps its type. Fixed once a published version uses the item."
+        ),
+    )
+    options: list[EnumOptionInput] | None = strawberry.field(
+        default=U,
+        description="The values of an ENUM item, in display order." + KEPT,
+    )
+    unit: str | None = strawberry.field(
+        default=U, description="The unit values are in, such as kVA." + KEPT
+    )
+    min: str | None = strawberry.field(
+        default=U, description="The smallest value accepted, in the item's literal form." + KEPT
+    )
+    max: str | None = strawberry.field(
+        default=U, description="The largest value accepted, in the item's literal form." + KEPT
+    )
+    max_length: int | None = strawberry.field(
+        default=U, description="The longest STRING or TEXT value accepted." + KEPT
+    )
+    pattern: str | None = strawberry.field(
+        default=U,
+        description="A regular expression every STRING or TEXT value must match." + KEPT,
+    )
+    indexed: bool | None = strawberry.field(
+        default=U,
+        description="Whether filters on this item are served by a database index." + KEPT,
+    )
+    description: str | None = strawberry.field(
+        default=U, description="What the item means, for administrators." + KEPT
+    )
+
+
+@strawberry.type(description="One property of a data item, before and after a change.")
+class ItemPropertyChange:
+    """A changed property; ENUM options appear one by one as `options.VALUE` (their label)."""
+
+    property: str = strawberry.field(
+        description=(
+            "The property as named in UpsertDataItemInput (label, maxLength, …), or "
+            "options.VALUE for one ENUM option."
+        )
+    )
+    before: str | None = strawberry.field(
+        description="The value before, as text; null where it was not set or did not exist."
+    )
+    after: str | None = strawberry.field(
+        description="The value after, as text; null where it is cleared or removed."
+    )
+
+
+@strawberry.type(
+    description="A business type whose published versions use a data item, and what changes for it."
+)
+class ItemImpact:
+    """The effect of a data item change on one business type."""
+
+    business_type: BusinessTypeRef = strawberry.field(
+        description="The business type whose published versions use the item."
+    )
+    versions: list[int] = strawberry.field(
+        description="The numbers of its published versions that use the item."
+    )
+    changes: list[ItemPropertyChange] = strawberry.field(
+        description=(
+            "How the item its latest such version froze differs from the item after the change: "
+            "what the type takes up when it is next published."
+        )
+    )
 
 
 @strawberry.type
@@ -73,6 +154,24 @@ class UpsertDataItemPayload:
 
     data_item: DataItem | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
+    changes: list[ItemPropertyChange] = strawberry.field(
+        default_factory=list,
+        description="What the upsert changes in the dictionary entry (all set properties if new).",
+    )
+    impact: list[ItemImpact] = strawberry.field(
+        default_factory=list,
+        description=(
+            "Every business type whose published versions use the item, with what changes for it; "
+            "reported on a dry run and on a refusal too."
+        ),
+    )
+    schema_changes: SchemaChanges | None = strawberry.field(
+        default=None,
+        description=(
+            "What the change does to API clients at once (the dictionary-wide filters and the "
+            "shared ENUM types), found as publishBusinessType finds them."
+        ),
+    )
 
 
 @strawberry.type(description="A stage of the standard stage library (环节).")

@@ -225,9 +225,17 @@ def cmd_sweep(_args: argparse.Namespace) -> int:
     return 0
 
 
-async def _apply(bundle: yaml_io.Bundle, *, by: str) -> metamodel_apply.ApplyReport:
-    """Apply a bundle in one transaction; ApplyRefused (nothing written) on any problem."""
-    from resolvers.build import static_names  # builds the static schema: only when applying
+async def _apply(
+    bundle: yaml_io.Bundle, *, by: str, allow_breaking: bool
+) -> metamodel_apply.ApplyReport:
+    """Apply a bundle in one transaction; ApplyRefused (nothing written) on any problem.
+
+    The schema changes are computed inside that transaction, before anything is written, so
+    a refusal (breaking changes without `allow_breaking`) leaves the database as it was.
+    """
+    # Build the static schema and the schemas to compare: only when applying.
+    from resolvers.build import static_names
+    from resolvers.publishing import standalone_reviewer
 
     reserved = static_names()
     config = settings_module.load()
@@ -235,15 +243,21 @@ async def _apply(bundle: yaml_io.Bundle, *, by: str) -> metamodel_apply.ApplyRep
     try:
         async with db.transaction() as session:
             return await metamodel_apply.apply(
-                session, bundle, reserved_names=reserved, by=by, now=_now()
+                session,
+                bundle,
+                reserved_names=reserved,
+                by=by,
+                now=_now(),
+                review=standalone_reviewer(),
+                allow_breaking=allow_breaking,
             )
     finally:
         await db.dispose()
 
 
-def _run_apply(bundle: yaml_io.Bundle, *, by: str, what: str) -> int:
+def _run_apply(bundle: yaml_io.Bundle, *, by: str, what: str, allow_breaking: bool) -> int:
     try:
-        report = asyncio.run(_apply(bundle, by=by))
+        report = asyncio.run(_apply(bundle, by=by, allow_breaking=allow_breaking))
     except metamodel_apply.ApplyRefused as refused:
         print(f"yekuo: {refused}", file=sys.stderr)
         for line in refused.lines():
@@ -266,13 +280,20 @@ async def _has_business_types() -> bool:
 
 
 def cmd_catalogue_load(args: argparse.Namespace) -> int:
-    """Load the standard catalogue: upsert it and publish what changed (idempotent)."""
+    """Load the standard catalogue: upsert it and publish what changed (idempotent).
+
+    The same gate as `metamodel apply`: on an empty database nothing can break, and reloading
+    an unchanged catalogue changes nothing; reloading it over what administrators changed may
+    break things for API clients, and then needs --allow-breaking.
+    """
     if args.if_empty and asyncio.run(_has_business_types()):
         # `make run` on an existing database must not undo what administrators changed.
         print("yekuo: business types exist; the standard catalogue was not loaded again")
         return 0
     bundle = metamodel_apply.load_catalogue()
-    return _run_apply(bundle, by="catalogue", what="standard catalogue")
+    return _run_apply(
+        bundle, by="catalogue", what="standard catalogue", allow_breaking=args.allow_breaking
+    )
 
 
 def _read_bundle(name: str) -> yaml_io.Bundle | None:
@@ -282,9 +303,11 @@ def _read_bundle(name: str) -> yaml_io.Bundle | None:
         return None
     try:
         return metamodel_apply.load_files(metamodel_apply.yaml_files(path))
-    except (yaml.YAMLError, ValueError, KeyError, TypeError) as error:  # malformed files
-        why = f"{type(error).__name__}: {error}"
-        print(f"yekuo: '{name}' is not a metamodel file: {why}", file=sys.stderr)
+    except yaml_io.MalformedBundle as malformed:
+        print(f"yekuo: not a metamodel file: {malformed}", file=sys.stderr)
+        return None
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        print(f"yekuo: '{name}' is not YAML text: {error}", file=sys.stderr)
         return None
 
 
@@ -293,31 +316,41 @@ def cmd_metamodel_apply(args: argparse.Namespace) -> int:
     bundle = _read_bundle(args.file)
     if bundle is None:
         return 2
-    return _run_apply(bundle, by="metamodel-apply", what=args.file)
+    return _run_apply(
+        bundle, by="metamodel-apply", what=args.file, allow_breaking=args.allow_breaking
+    )
 
 
-async def _plan(bundle: yaml_io.Bundle) -> metamodel_apply.ApplyPlan:
+async def _plan(bundle: yaml_io.Bundle, *, allow_breaking: bool) -> metamodel_apply.ApplyPlan:
     from resolvers.build import static_names
+    from resolvers.publishing import standalone_reviewer
 
     reserved = static_names()
     config = settings_module.load()
     db = Database(config.database_url)
     try:
         async with db.read() as session:
-            return await metamodel_apply.plan(session, bundle, now=_now(), reserved_names=reserved)
+            return await metamodel_apply.plan(
+                session,
+                bundle,
+                now=_now(),
+                review=standalone_reviewer(),
+                reserved_names=reserved,
+                allow_breaking=allow_breaking,
+            )
     finally:
         await db.dispose()
 
 
 def cmd_metamodel_plan(args: argparse.Namespace) -> int:
-    """Print what applying a file would change, and its problems; exit 1 on problems."""
+    """Print what applying a file would change and break; exit 1 where the apply would refuse."""
     bundle = _read_bundle(args.file)
     if bundle is None:
         return 2
-    planned = asyncio.run(_plan(bundle))
+    planned = asyncio.run(_plan(bundle, allow_breaking=args.allow_breaking))
     for line in planned.lines():
         print(line)
-    return 1 if planned.problems else 0
+    return 1 if planned.refused else 0
 
 
 async def _export() -> str:
@@ -325,10 +358,9 @@ async def _export() -> str:
     db = Database(config.database_url)
     try:
         async with db.read() as session:
-            bundle = await metamodel_apply.export_bundle(session, now=_now())
+            return await metamodel_apply.export_text(session, now=_now())
     finally:
         await db.dispose()
-    return yaml_io.dump(bundle)
 
 
 def cmd_metamodel_export(_args: argparse.Namespace) -> int:
@@ -343,6 +375,11 @@ def version() -> str:
         return importlib.metadata.version("yekuo")
     except importlib.metadata.PackageNotFoundError:  # run from a checkout never installed
         return "unknown (not installed)"
+
+
+ALLOW_BREAKING_HELP = (
+    "accept changes that break API clients or tighten data items that published versions use"
+)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -405,20 +442,26 @@ def parser() -> argparse.ArgumentParser:
     load.add_argument(
         "--if-empty", action="store_true", help="only on a database with no business type yet"
     )
+    load.add_argument("--allow-breaking", action="store_true", help=ALLOW_BREAKING_HELP)
     load.set_defaults(run=cmd_catalogue_load)
 
     meta = commands.add_parser("metamodel", help="metamodel files").add_subparsers(
         dest="metamodel", required=True
     )
-    meta.add_parser("export", help="print the metamodel as YAML").set_defaults(
-        run=cmd_metamodel_export
-    )
+    meta.add_parser(
+        "export", help="print the metamodel as YAML: published definitions, then drafts"
+    ).set_defaults(run=cmd_metamodel_export)
     for name, run, text in (
-        ("plan", cmd_metamodel_plan, "show what applying FILE would change"),
+        (
+            "plan",
+            cmd_metamodel_plan,
+            "show what applying FILE would change and the schema changes for API clients",
+        ),
         ("apply", cmd_metamodel_apply, "apply FILE in one transaction and publish what changed"),
     ):
         sub = meta.add_parser(name, help=text)
         sub.add_argument("file", metavar="FILE", help="a YAML file or a directory of them")
+        sub.add_argument("--allow-breaking", action="store_true", help=ALLOW_BREAKING_HELP)
         sub.set_defaults(run=run)
 
     schema = commands.add_parser("schema", help="schema").add_subparsers(

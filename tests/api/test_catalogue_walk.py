@@ -149,12 +149,18 @@ async def walk(
     database: Database, database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Walk]:
     from resolvers.build import static_names
+    from resolvers.publishing import standalone_reviewer
 
     now = dt.datetime.now(dt.UTC)
     try:
         async with database.transaction() as session:
             await metamodel_apply.apply(
-                session, BUNDLE, reserved_names=static_names(), by="walk", now=now
+                session,
+                BUNDLE,
+                reserved_names=static_names(),
+                by="walk",
+                now=now,
+                review=standalone_reviewer(),
             )
             root = await metadata_repo.get_org_unit(session, ROOT)
             assert root is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from functools import cache
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -44,24 +45,44 @@ def reserved() -> frozenset[str]:
 
 
 @cache
+def review() -> metamodel_apply.Reviewer:
+    from resolvers.publishing import standalone_reviewer
+
+    return standalone_reviewer()
+
+
+@cache
 def catalogue() -> yaml_io.Bundle:
     return metamodel_apply.load_catalogue()
 
 
 async def _apply(
-    db: Database, bundle: yaml_io.Bundle, now: dt.datetime = NOW
+    db: Database, bundle: yaml_io.Bundle, now: dt.datetime = NOW, *, allow_breaking: bool = False
 ) -> metamodel_apply.ApplyReport:
     async with db.transaction() as session:
         return await metamodel_apply.apply(
-            session, bundle, reserved_names=reserved(), by="test", now=now
+            session,
+            bundle,
+            reserved_names=reserved(),
+            by="test",
+            now=now,
+            review=review(),
+            allow_breaking=allow_breaking,
         )
 
 
 async def _plan(
-    db: Database, bundle: yaml_io.Bundle, now: dt.datetime = NOW
+    db: Database, bundle: yaml_io.Bundle, now: dt.datetime = NOW, *, allow_breaking: bool = False
 ) -> metamodel_apply.ApplyPlan:
     async with db.read() as session:
-        return await metamodel_apply.plan(session, bundle, now=now, reserved_names=reserved())
+        return await metamodel_apply.plan(
+            session,
+            bundle,
+            now=now,
+            review=review(),
+            reserved_names=reserved(),
+            allow_breaking=allow_breaking,
+        )
 
 
 async def _count(db: Database, table: type) -> int:
@@ -302,3 +323,169 @@ async def test_items_used_by_a_published_type_keep_their_type(db: Database) -> N
     with pytest.raises(metamodel_apply.ApplyRefused) as refused:
         await _apply(db, dataclasses.replace(bundle, items=retyped))
     assert [p.code for p in refused.value.problems["data_items"]["customer_name"]] == ["CONFLICT"]
+
+
+def _without_item(bundle: yaml_io.Bundle, code: str, item: str) -> yaml_io.Bundle:
+    types = tuple(
+        dataclasses.replace(t, items=tuple(u for u in t.items if u.item != item))
+        if t.code == code
+        else t
+        for t in bundle.business_types
+    )
+    return dataclasses.replace(bundle, business_types=types)
+
+
+async def test_removing_an_item_from_a_published_type_needs_allow_breaking(db: Database) -> None:
+    await _apply(db, catalogue())
+    edited = _without_item(catalogue(), "hv_new_single", "equipment_list")
+    revision = await _revision(db)
+    versions = await _count(db, BusinessTypeVersionRow)
+
+    planned = await _plan(db, edited, LATER)
+    assert planned.problems == {} and planned.refused
+    assert planned.publish == ("hv_new_single",)
+    assert set(planned.schema.by_type) == {"hv_new_single"}
+    removed = planned.schema.by_type["hv_new_single"]
+    assert [(c.kind, c.type) for c in removed] == [("BREAKING", "FIELD_REMOVED")]
+    assert "HvNewSingleDataInput.equipmentList" in removed[0].description
+    lines = planned.lines()
+    heading = lines.index("schema changes for business type hv_new_single:")
+    assert "HvNewSingleDataInput.equipmentList" in lines[heading + 1]
+    assert "--allow-breaking" in lines[-1]
+    candidate = planned.candidate
+    assert candidate is not None and planned.stored is not None
+    served = {t.code: t for t in candidate.types}["hv_new_single"]
+    assert served.latest.version == 2 and "equipment_list" in served.retired_items
+
+    with pytest.raises(metamodel_apply.ApplyRefused) as refused:
+        await _apply(db, edited, LATER)
+    assert [p.code for p in refused.value.problems["business_types"]["hv_new_single"]] == [
+        "BREAKING_CHANGE"
+    ]
+    assert await _revision(db) == revision
+    assert await _count(db, BusinessTypeVersionRow) == versions
+
+    allowed = await _plan(db, edited, LATER, allow_breaking=True)
+    assert not allowed.refused and allowed.schema == planned.schema
+    report = await _apply(db, edited, LATER, allow_breaking=True)
+    assert report.published == (("hv_new_single", 2),)
+    assert report.schema == planned.schema
+    assert await _revision(db) == revision + 1
+    assert (await _plan(db, edited, LATER)).empty
+
+
+async def test_tightening_a_used_item_in_a_file_needs_allow_breaking(db: Database) -> None:
+    await _apply(db, catalogue())
+    items = tuple(
+        dataclasses.replace(i, max_length=20, indexed=False) if i.code == "customer_name" else i
+        for i in catalogue().items
+    )
+    tightened = dataclasses.replace(catalogue(), items=items)
+    with pytest.raises(metamodel_apply.ApplyRefused) as refused:
+        await _apply(db, tightened, LATER)
+    found = refused.value.problems["data_items"]["customer_name"]
+    assert [(p.code, p.path) for p in found] == [
+        ("CONFLICT", ("max_length",)),
+        ("CONFLICT", ("indexed",)),
+    ]
+    assert all("hv_new_single" in p.message and "--allow-breaking" in p.message for p in found)
+    assert (await _plan(db, tightened, LATER)).problems == refused.value.problems
+
+    report = await _apply(db, tightened, LATER, allow_breaking=True)
+    # Every published type that uses the item takes the new definition up.
+    assert len(report.published) == 11
+    async with db.read() as session:
+        version = await metadata_repo.get_version(session, "hv_new_single", 2)
+        assert version is not None and version.items["customer_name"].max_length == 20
+
+
+async def _leftover_draft(db: Database, code: str) -> BusinessTypeSpec:
+    """Save a draft of `code` with two items only, and never publish it."""
+    async with db.transaction() as session:
+        version = await metadata_repo.get_version(session, code, 1)
+        assert version is not None
+        draft = dataclasses.replace(version.spec, items=version.spec.items[:2])
+        await metadata_repo.save_draft(session, draft, now=NOW)
+    return draft
+
+
+async def test_an_export_with_a_leftover_draft_applies_back_as_a_no_op(db: Database) -> None:
+    await _apply(db, catalogue())
+    draft = await _leftover_draft(db, "hv_new_single")
+    only_draft = BusinessTypeSpec(
+        code="sketch", name="草稿类型", items=(ItemUsage("customer_name"),)
+    )
+    async with db.transaction() as session:
+        await metadata_repo.save_draft(session, only_draft, now=NOW)
+    async with db.read() as session:
+        exported = await metamodel_apply.export_bundle(session, now=LATER)
+    text = yaml_io.dump(exported)
+    assert text.startswith("# The yekuo metamodel.")
+    assert exported.drafts == (draft, only_draft)
+    served = {t.code: t for t in exported.business_types}
+    assert "sketch" not in served
+    assert served["hv_new_single"] == next(
+        t for t in catalogue().business_types if t.code == "hv_new_single"
+    )
+
+    revision = await _revision(db)
+    versions = await _count(db, BusinessTypeVersionRow)
+    async with db.read() as session:
+        stamps = await _stamps(session)
+    planned = await _plan(db, yaml_io.load(text), LATER)
+    assert planned.empty and planned.lines() == ["no changes"]
+    report = await _apply(db, yaml_io.load(text), LATER)
+    assert report.empty and report.revision is None
+    assert await _revision(db) == revision
+    assert await _count(db, BusinessTypeVersionRow) == versions
+    async with db.read() as session:
+        assert await _stamps(session) == stamps
+        row = await metadata_repo.get_business_type(session, "hv_new_single")
+        assert row is not None and row.latest_version == 1
+    # Reloading the catalogue leaves the pending draft alone, too.
+    assert (await _plan(db, catalogue(), LATER)).empty
+
+
+async def test_drafts_in_a_file_are_saved_and_never_published(db: Database) -> None:
+    await _apply(db, catalogue())
+    served = next(t for t in catalogue().business_types if t.code == "hv_new_single")
+    draft = dataclasses.replace(served, items=served.items[:2])
+    bundle = yaml_io.Bundle(business_types=(served,), drafts=(draft,))
+    planned = await _plan(db, bundle, LATER)
+    assert [str(c) for c in planned.changes] == ["DRAFT  drafts hv_new_single"]
+    assert planned.publish == () and planned.schema.empty
+    revision = await _revision(db)
+    report = await _apply(db, bundle, LATER)
+    assert report.published == () and report.revision is None
+    assert await _revision(db) == revision
+    async with db.read() as session:
+        row = await metadata_repo.get_business_type(session, "hv_new_single")
+        assert row is not None and row.latest_version == 1
+        assert len(row.draft["items"]) == 2
+
+
+MALFORMED = [
+    (
+        "business_types:\n  - {code: t1, name: T, transitions: [{from: a, to: connect}]}\n",
+        "business_types[0] (t1).transitions[0].to: must be a list, not the text 'connect'",
+    ),
+    ("data_items:\n  - {label: x, type: STRING}\n", "data_items[0]: the field 'code' is missing"),
+    ("stages: accept\n", "stages: must be a list, not the text 'accept'"),
+    ("fee_rules:\n  - 3\n", "fee_rules[0]: must be a mapping of fields, not int 3"),
+    ("busines_types: []\n", "busines_types: is not a section"),
+    (
+        "data_items:\n  - {code: x, label: x, type: NUMBER}\n",
+        "data_items[0] (x): 'NUMBER' is not a valid ItemType",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), MALFORMED)
+def test_a_malformed_file_is_refused_with_the_path_of_the_field(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(yaml_io.MalformedBundle) as malformed:
+        metamodel_apply.load_files([path])
+    assert str(malformed.value).startswith(f"{path}: {message}")

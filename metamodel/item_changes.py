@@ -1,0 +1,249 @@
+"""What a change of a data item means for the published versions that use it: the one rule.
+
+Published versions freeze the items they use, so a changed dictionary entry reaches a business
+type when it is next published (and at once in the dictionary-wide filters and the shared ENUM
+types). Whether a change may be made is decided here, for the API and the YAML apply alike:
+
+- ALLOWED: nothing a published version relies on is taken away (a new label, description or
+  unit, a looser limit, a new ENUM option, a new index).
+- NEEDS_ALLOW_BREAKING: a limit removed or tightened (min, max, maxLength, pattern), `indexed`
+  dropped, or an ENUM option dropped that only the dictionary has; values the versions accept
+  may be refused next, or filters slow down, so the administrator must say they mean it.
+- REFUSED: the type changed, or an ENUM option dropped that a published version uses; cases
+  opened under those versions hold such values, and no flag makes them wrong.
+
+Only items that a published version uses are judged; any other item may change freely.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from metamodel import datatypes
+from metamodel.specs import DataItemSpec, ItemType
+
+
+class Verdict(StrEnum):
+    """Whether a change of an item may be made."""
+
+    ALLOWED = "ALLOWED"
+    NEEDS_ALLOW_BREAKING = "NEEDS_ALLOW_BREAKING"
+    REFUSED = "REFUSED"
+
+
+@dataclass(frozen=True, slots=True)
+class PropertyChange:
+    """One property of an item, before and after, as text; ENUM options as `options.VALUE`.
+
+    `property` is the DataItemSpec field name (snake_case); `before` or `after` is None where
+    the property was not set (or the option did not exist).
+    """
+
+    property: str
+    before: str | None
+    after: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemUse:
+    """A business type whose published `versions` use the item, with the item each froze."""
+
+    business_type: str
+    name: str
+    versions: tuple[int, ...]
+    frozen: tuple[DataItemSpec, ...]
+    """The item as each of `versions` froze it, oldest first."""
+
+    @property
+    def latest(self) -> DataItemSpec:
+        """The item as the newest of these versions froze it."""
+        return self.frozen[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A change that is not simply allowed: its verdict, the property, and why, for people."""
+
+    verdict: Verdict
+    property: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ItemChange:
+    """A dictionary entry's change judged against the published versions that use it."""
+
+    before: DataItemSpec | None
+    after: DataItemSpec
+    changes: tuple[PropertyChange, ...]
+    """What changes in the dictionary entry."""
+    uses: tuple[ItemUse, ...]
+    findings: tuple[Finding, ...]
+    """Every change that is refused, or refused unless breaking changes are allowed."""
+
+    def refusals(self, *, allow_breaking: bool) -> tuple[Finding, ...]:
+        """The findings that stop the change, given whether breaking changes are allowed."""
+        return tuple(
+            f
+            for f in self.findings
+            if f.verdict is Verdict.REFUSED
+            or (f.verdict is Verdict.NEEDS_ALLOW_BREAKING and not allow_breaking)
+        )
+
+    def changes_for(self, use: ItemUse) -> tuple[PropertyChange, ...]:
+        """What the type's next version takes up: its latest frozen item against the new one."""
+        return property_changes(use.latest, self.after)
+
+
+_PROPERTIES = (
+    "label",
+    "type",
+    "unit",
+    "min",
+    "max",
+    "max_length",
+    "pattern",
+    "indexed",
+    "description",
+)
+
+
+def _properties(item: DataItemSpec) -> dict[str, str | None]:
+    return {
+        "label": item.label,
+        "type": item.type.value,
+        "unit": item.unit,
+        "min": item.min,
+        "max": item.max,
+        "max_length": None if item.max_length is None else str(item.max_length),
+        "pattern": item.pattern,
+        "indexed": "true" if item.indexed else None,
+        "description": item.description,
+    }
+
+
+def property_changes(
+    before: DataItemSpec | None, after: DataItemSpec
+) -> tuple[PropertyChange, ...]:
+    """Every property that differs, in definition order, then ENUM options by value."""
+    old = _properties(before) if before is not None else dict.fromkeys(_PROPERTIES)
+    new = _properties(after)
+    found = [PropertyChange(p, old[p], new[p]) for p in _PROPERTIES if old[p] != new[p]]
+    old_options = {o.value: o.label for o in (before.options if before else ())}
+    new_options = {o.value: o.label for o in after.options}
+    for value in [*old_options, *(v for v in new_options if v not in old_options)]:
+        if old_options.get(value) != new_options.get(value):
+            found.append(
+                PropertyChange(f"options.{value}", old_options.get(value), new_options.get(value))
+            )
+    return tuple(found)
+
+
+def _names(uses: Sequence[ItemUse]) -> str:
+    return ", ".join(u.business_type for u in uses)
+
+
+def _bound(kind: str, item_type: ItemType, old: str | None, new: str | None) -> str | None:
+    """How a min or max is removed or tightened, or None when it is kept or loosened."""
+    if old == new:
+        return None
+    if new is None:
+        return f"removes {kind} {old}"
+    if old is None:
+        return f"adds {kind} {new}"
+    try:
+        before, after = (datatypes.parse_literal(item_type, t) for t in (old, new))
+    except datatypes.InvalidValue:
+        return f"changes {kind} from {old} to {new}"
+    tighter = after > before if kind == "min" else after < before  # type: ignore[operator]
+    if not tighter:
+        return None
+    return f"{'raises' if kind == 'min' else 'lowers'} {kind} from {old} to {new}"
+
+
+def _length(before: DataItemSpec, after: DataItemSpec) -> str | None:
+    old, new = before.max_length, after.max_length
+    if old == new:
+        return None
+    if new is None:
+        return f"removes max_length {old}"
+    longest = datatypes.longest(before)
+    if longest is not None and new >= longest:
+        return None
+    return f"lowers the longest accepted text from {longest} to {new} characters"
+
+
+def _tightening(before: DataItemSpec, after: DataItemSpec) -> Iterable[tuple[str, str]]:
+    """(property, how) for every limit removed or tightened, `indexed` or an option dropped."""
+    for kind, old, new in (("min", before.min, after.min), ("max", before.max, after.max)):
+        how = _bound(kind, after.type, old, new)
+        if how:
+            yield kind, how
+    how = _length(before, after)
+    if how:
+        yield "max_length", how
+    if before.pattern != after.pattern:
+        if after.pattern is None:
+            yield "pattern", f"removes pattern {before.pattern}"
+        else:
+            # Whether one pattern accepts more than another cannot be decided in general.
+            yield "pattern", f"changes pattern {before.pattern or '(none)'} to {after.pattern}"
+    if before.indexed and not after.indexed:
+        yield "indexed", "drops the index that filters on it use"
+    kept = {o.value for o in after.options}
+    lost = [o.value for o in before.options if o.value not in kept]
+    if lost:
+        yield "options", f"drops options {', '.join(lost)}"
+
+
+def judge(before: DataItemSpec | None, after: DataItemSpec, uses: Sequence[ItemUse]) -> ItemChange:
+    """`before` (the dictionary entry now, or None) changed to `after`, judged against `uses`."""
+    findings: list[Finding] = []
+    code = after.code
+    if uses:
+        names = _names(uses)
+        frozen = [i for u in uses for i in u.frozen]
+        kept_types = {i.type for i in frozen}
+        if kept_types != {after.type}:
+            stays = ", ".join(sorted(t.value for t in kept_types))
+            findings.append(
+                Finding(
+                    Verdict.REFUSED,
+                    "type",
+                    f"item '{code}' is used by published versions of {names}; its type stays "
+                    f"{stays}",
+                )
+            )
+        else:
+            kept = {o.value for o in after.options}
+            in_use = list(dict.fromkeys(o.value for i in frozen for o in i.options))
+            lost_used = [v for v in in_use if v not in kept]
+            if lost_used:
+                findings.append(
+                    Finding(
+                        Verdict.REFUSED,
+                        "options",
+                        f"options {', '.join(lost_used)} of '{code}' are used by published "
+                        f"versions of {names} and cannot be removed",
+                    )
+                )
+            if before is not None and before.type is after.type:
+                findings += [
+                    Finding(
+                        Verdict.NEEDS_ALLOW_BREAKING,
+                        prop,
+                        f"this change of '{code}' {how}, which affects the published "
+                        f"business types {names}",
+                    )
+                    for prop, how in _tightening(before, after)
+                    if not (prop == "options" and lost_used)
+                ]
+    return ItemChange(
+        before=before,
+        after=after,
+        changes=property_changes(before, after),
+        uses=tuple(uses),
+        findings=tuple(findings),
+    )
