@@ -3,7 +3,8 @@
 An expression is a subset of Python's expression syntax, parsed with
 ``ast.parse(source, mode="eval")``, type-checked against the declared data items when it is
 compiled (at publish time), and compiled once into nested closures that are evaluated per case.
-It is pure: no clock, no I/O, no names outside the data items, no float.
+It is pure: no clock, no I/O, no names outside the data items, no float. Administrators
+read ``docs/expressions.md``, whose examples ``tests/metamodel/test_expressions_doc.py`` runs.
 
 Language
 --------
@@ -103,6 +104,9 @@ PRECISION: Final = 28
 
 MAX_ROUND_PLACES: Final = 6
 """Most decimal places `round(x, n)` accepts."""
+
+FUNCTIONS: Final = ("abs", "coalesce", "has", "lookup", "max", "min", "round")
+"""The functions an expression may call, in alphabetical order."""
 
 _CONTEXT: Final = Context(
     prec=PRECISION, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow]
@@ -233,8 +237,6 @@ def _never(values: Values) -> object:  # pragma: no cover - only in expressions 
 
 
 _UNKNOWN: Final = _Node(None, _never)
-
-_FUNCTIONS: Final = ("abs", "coalesce", "has", "lookup", "max", "min", "round")
 
 _ARITHMETIC: Final[Mapping[type[ast.operator], tuple[str, Callable[[Any, Any], Decimal]]]] = {
     ast.Add: ("+", _CONTEXT.add),
@@ -1042,11 +1044,11 @@ class _Compiler:
             return self.fail(node.func, f"attribute access ('.{node.func.attr}') is not allowed")
         if not isinstance(node.func, ast.Name):
             return self.fail(
-                node.func, "only the functions " + ", ".join(_FUNCTIONS) + " can be called"
+                node.func, "only the functions " + ", ".join(FUNCTIONS) + " can be called"
             )
         name = node.func.id
-        if name not in _FUNCTIONS:
-            listed = ", ".join(_FUNCTIONS)
+        if name not in FUNCTIONS:
+            listed = ", ".join(FUNCTIONS)
             return self.fail(node.func, f"unknown function '{name}' (the functions are {listed})")
         if node.keywords:
             return self.fail(node, f"{name}() takes no keyword arguments")
