@@ -305,8 +305,10 @@ def _compile(
     if len(source) > MAX_SOURCE_LENGTH:
         message = f"expression is too long ({len(source)} characters, at most {MAX_SOURCE_LENGTH})"
         return None, [ExpressionError(message, MAX_SOURCE_LENGTH)]
-    text = source.lstrip(" \t")
-    shift = len(source) - len(text)
+    # Leading and trailing blank lines and indents (a YAML block, a pasted formula) are not
+    # part of the expression; Python's parser would take the indent for a block.
+    text = source.lstrip().rstrip()
+    shift = len(source) - len(source.lstrip())
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
@@ -1153,6 +1155,12 @@ class _Compiler:
         type_ = self.unify(operands, node.args, "coalesce()")
         if type_ is None:
             return _UNKNOWN
+        enum_item = next((o for o in operands if o.enum_item is not None), None)
+        if enum_item is not None and not all(
+            self.check_option(enum_item, operand, arg)
+            for operand, arg in zip(operands, node.args, strict=True)
+        ):
+            return _UNKNOWN
         fns = tuple(operand.fn for operand in operands)
         if len(fns) == 2:
             first, second = fns
@@ -1185,6 +1193,9 @@ class _Compiler:
             return _UNKNOWN
         if type_ not in _ORDERED:
             return self.fail(node, f"{name}() needs values that can be ordered, not {type_}")
+        enum_item = next((o.enum_item for o in operands if o.enum_item is not None), None)
+        if enum_item is not None:  # as '<' refuses: options have no order, only spellings
+            return self.fail(node, f"the options of ENUM item '{enum_item}' cannot be ordered")
         fns = tuple(operand.fn for operand in operands)
         pick: Callable[[list[object]], object] = min if name == "min" else max  # type: ignore[assignment]
 
