@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import os
 import random
+import re
 import sys
 import time
 from collections import Counter, defaultdict
@@ -205,7 +206,7 @@ async def run(load: Workload, seconds: float, concurrency: int) -> Results:
 
 def print_run(title: str, results: Results, quiet: Results | None = None) -> None:
     """Throughput and the per-operation table (with p99 relative to `quiet` if given)."""
-    total = sum(len(v) for v in results.latencies.values())
+    total = count(results)
     errors = sum(results.errors.values())
     print(
         f"\n{title}: {total} operations in {results.seconds:.1f} s -> "
@@ -228,13 +229,18 @@ def print_run(title: str, results: Results, quiet: Results | None = None) -> Non
         print(f"first error of {op}: {message}")
 
 
+def count(results: Results) -> int:
+    """Operations in a run."""
+    return sum(map(len, results.latencies.values()))
+
+
 def ratio(results: Results, quiet: Results, op: str) -> float:
     """p99 under attack over the quiet p99."""
     return percentile(results.latencies[op], 0.99) / percentile(quiet.latencies[op], 0.99)
 
 
-def print_cpu(before: CpuSnapshot, after: CpuSnapshot, seconds: float) -> None:
-    """The server's, the database's and the machine's CPU over one run."""
+def print_cpu(before: CpuSnapshot, after: CpuSnapshot, seconds: float) -> float:
+    """The server's, the database's and the machine's CPU over one run; the server's."""
     server = after.server - before.server
     backends = sum(s - before.backends.get(pid, 0.0) for pid, s in after.backends.items())
     busy = (after.busy - before.busy) / max(after.total - before.total, 1e-9)
@@ -247,6 +253,7 @@ def print_cpu(before: CpuSnapshot, after: CpuSnapshot, seconds: float) -> None:
         f"{after.client - before.client:.1f} s; machine busy {busy * 100:.0f}% of "
         f"{os.cpu_count()} CPUs"
     )
+    return server
 
 
 def print_verdict(attacked: Results, quiet: Results) -> None:
@@ -298,13 +305,12 @@ async def drive(server: Server, url: str, database: str | None, args: argparse.N
         shares = ", ".join(f"{op} {share}%" for op, share in MIX.items())
         print(f"mix: {shares} (statistics: {' and '.join(load.statistics)})")
         warm = await run(load, WARM_UP_SECONDS, args.concurrency)
-        done = sum(map(len, warm.latencies.values()))
-        print(f"(warm-up: {done} operations in {warm.seconds:.1f} s)")
+        print(f"(warm-up: {count(warm)} operations in {warm.seconds:.1f} s)")
 
         before = CpuSnapshot.take(server.process.pid, database)
         quiet = await run(load, args.seconds, args.concurrency)
         print_run("quiet run", quiet)
-        print_cpu(before, CpuSnapshot.take(server.process.pid, database), quiet.seconds)
+        quiet_cpu = print_cpu(before, CpuSnapshot.take(server.process.pid, database), quiet.seconds)
 
         attacker, stop = Attacker(), asyncio.Event()
         before = CpuSnapshot.take(server.process.pid, database)
@@ -313,9 +319,32 @@ async def drive(server: Server, url: str, database: str | None, args: argparse.N
         stop.set()
         await attacking
         print_run("under attack", attacked, quiet)
-        print_cpu(before, CpuSnapshot.take(server.process.pid, database), attacked.seconds)
+        attacked_cpu = print_cpu(
+            before, CpuSnapshot.take(server.process.pid, database), attacked.seconds
+        )
+    # The attacker's share: the server's CPU beyond what the workload's operations cost when quiet.
+    workload = quiet_cpu / count(quiet) * count(attacked)
+    attacks = sum(map(len, attacker.answers.values()))
+    print(
+        f"server CPU beyond the workload's (the attacker's, estimated): "
+        f"{attacked_cpu - workload:.1f} s, {(attacked_cpu - workload) / attacks * 1000:.0f} ms "
+        f"per attack request ({attacks} sent)"
+    )
     print_answers(attacker)
     print_verdict(attacked, quiet)
+    print_logged_errors(server)
+
+
+def print_logged_errors(server: Server) -> None:
+    """The exceptions the server logged (their last lines), behind any "Unexpected error"."""
+    lines = server.log_path.read_text(errors="replace").splitlines()
+    raised = Counter(
+        line for line in lines if re.match(r"^[\w.]+(Error|Exception|Exhausted)\b", line)
+    )
+    if raised:
+        print("\nexceptions in the server's log:")
+        for line, times in raised.most_common(5):
+            print(f"  {times} x {line[:200]}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
