@@ -23,7 +23,7 @@ from playwright.async_api import Browser, Page, Request, async_playwright, expec
 
 from database.session import Database
 from tests.api.conftest import ADMIN_PASSWORD, add_user
-from tests.server.test_two_processes import ServerProcess, start_server, wait_until_healthy
+from tests.server.processes import ServerProcess, start_server, wait_until_healthy
 
 STATIC = Path(__file__).resolve().parents[2] / "server" / "static" / "graphiql"
 RENDER_SECONDS = 15.0
