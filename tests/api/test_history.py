@@ -31,6 +31,7 @@ from tests.api.test_engine_commands import CLAIM
 from tests.api.test_engine_flow import only_task
 from tests.api.test_fees import define_with_rules, pay, to_collection, waive
 from tests.conftest import HISTORY_KEYS, SECRET
+from tests.server.test_cli import yekuo
 
 VERIFY = """query($id: ID!) { verifyCaseHistory(id: $id) {
   valid brokenAtSeq reason reasons eventCount } }"""
@@ -464,7 +465,8 @@ async def test_cases_from_before_the_migration_verify_after_it(
         await asyncio.to_thread(migrate.downgrade, url, "0005")
         assert await as_written_before_sealing(db) > 40
 
-        await asyncio.to_thread(migrate.upgrade, url, history_keys=HISTORY_KEYS)
+        upgraded = await yekuo(url, tmp_path / "cli", "db", "upgrade", env={"YEKUO_SECRET": SECRET})
+        assert upgraded.returncode == 0, upgraded.stderr  # the command hands the keys over
         found = [f async for f in history_repo.verify_all(db, batch=2)]
         assert len(found) == 3
         assert [f.verdict.reasons for f in found] == [(), (), ()]
