@@ -15,9 +15,9 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework import history, replay
-from database import case_repo
 from database.session import Database
 from database.tables import (
+    CaseEventRow,
     CaseRow,
     FeeItemRow,
     PaymentRow,
@@ -61,7 +61,22 @@ async def _load(session: AsyncSession, case_ids: Sequence[int]) -> dict[int, _Lo
         for r in (await session.scalars(select(CaseRow).where(CaseRow.id.in_(case_ids)))).all()
     }
     ids = sorted(cases)
-    events = await case_repo.events(session, ids)
+    events: dict[int, list[history.ChainedEvent]] = {i: [] for i in ids}
+    for case_id, *entry in await session.execute(  # plain columns: ORM objects cost more
+        select(
+            CaseEventRow.case_id,
+            CaseEventRow.seq,
+            CaseEventRow.at,
+            CaseEventRow.actor,
+            CaseEventRow.action,
+            CaseEventRow.data,
+            CaseEventRow.metadata_version,
+            CaseEventRow.hash,
+        )
+        .where(CaseEventRow.case_id.in_(ids))
+        .order_by(CaseEventRow.case_id, CaseEventRow.seq)
+    ):
+        events[case_id].append(history.ChainedEvent(*entry))
     visits: dict[int, list[replay.Visit]] = {i: [] for i in ids}
     for v in await session.scalars(
         select(StageInstanceRow)
@@ -122,18 +137,7 @@ async def _load(session: AsyncSession, case_ids: Sequence[int]) -> dict[int, _Lo
                 mac=row.history_mac,
                 key_id=row.history_key_id,
             ),
-            events=[
-                history.ChainedEvent(
-                    seq=e.seq,
-                    at=e.at,
-                    actor=e.actor,
-                    action=e.action,
-                    data=e.data,
-                    metadata_version=e.metadata_version,
-                    hash=e.hash,
-                )
-                for e in events[i]
-            ],
+            events=events[i],
             stored=replay.CaseFacts(
                 data=row.data,
                 status=row.status,
