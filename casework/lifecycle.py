@@ -353,7 +353,8 @@ def _enter(
         splits=splits,
     )
     state = replace(state, stages=(*state.stages, visit))
-    return state, [Event("STAGE_ENTERED", {"stage": stage, "visit": len(state.stages) - 1})]
+    entered = {"stage": stage, "visit": len(state.stages) - 1, "status": visit.status.value}
+    return state, [Event("STAGE_ENTERED", entered)]
 
 
 def _arrive(
@@ -408,7 +409,12 @@ def _settle(
                 events.append(
                     Event(
                         "STAGE_ENTERED",
-                        {"stage": visit.stage, "visit": index, "joined": visit.arrivals},
+                        {
+                            "stage": visit.stage,
+                            "visit": index,
+                            "joined": visit.arrivals,
+                            "status": started.status.value,
+                        },
                     )
                 )
                 changed = True

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from casework import history
 from casework.model import CaseState, Event, StageState, StageStatus, Timer
 from database import filters as sql_filters
+from database import session as session_module
 from database.tables import (
     CaseEventRow,
     CaseNumberCounterRow,
@@ -141,11 +142,17 @@ async def add(
         timer=timer_to_json(state.timer),
         version=1,
         access_code_hash=new.access_code_hash,
+        history_length=0,
+        history_head=history.GENESIS,
     )
     session.add(row)
     await session.flush()
+    # Sealed empty from the start, so its first events extend a seal like any others.
+    keys = session_module.history_keys(session)
+    row.history_mac = history.seal(keys.current, row.id, 0, history.GENESIS)
+    row.history_key_id = keys.current.id
     await _save_stages(session, row, state, known=[])
-    await append_events(session, row, events, actor=new.created_by, now=now)
+    await append_events(session, row, _versioned(events, 1), actor=new.created_by, now=now)
     return row
 
 
@@ -221,7 +228,13 @@ async def save(
     actor: str,
     now: dt.datetime,
 ) -> None:
-    """Write a changed state back, bump the row version and append the events."""
+    """Write a changed state back, bump the row version and append the events.
+
+    A change is never saved without the events that say what it was; the first of them
+    records the version the case reaches, so the version too is part of the history.
+    """
+    if not events:
+        raise ValueError("a change to a case is saved with the events that say what changed")
     row.status = state.status.value
     row.data = to_json_data(version, state.data)
     row.submitted_at = state.submitted_at
@@ -232,7 +245,13 @@ async def save(
     row.updated_at = now
     row.version += 1
     await _save_stages(session, row, state, known=known_stages)
-    await append_events(session, row, events, actor=actor, now=now)
+    await append_events(session, row, _versioned(events, row.version), actor=actor, now=now)
+
+
+def _versioned(events: Sequence[Event], version: int) -> list[Event]:
+    """The events of one saved change, the first marked with the case version it made."""
+    first, *rest = events
+    return [Event(first.action, {**first.data, "caseVersion": version}), *rest]
 
 
 async def _save_stages(
@@ -269,16 +288,28 @@ async def append_events(
     actor: str,
     now: dt.datetime,
 ) -> None:
-    """Number and chain events after the case's last one; the case row lock orders writers."""
-    last = (
+    """Number and chain events after the head the case row records, and seal the new head.
+
+    The row is locked (the same lock every command takes first) and its anchor read fresh, so
+    writers of one case queue. A seal is only extended when it holds: a case whose history was
+    tampered with stays detectably broken instead of being sealed over.
+    """
+    keys = session_module.history_keys(session)
+    length, head, mac, key_id = (
         await session.execute(
-            select(CaseEventRow.seq, CaseEventRow.hash)
-            .where(CaseEventRow.case_id == row.id)
-            .order_by(CaseEventRow.seq.desc())
-            .limit(1)
+            select(
+                CaseRow.history_length,
+                CaseRow.history_head,
+                CaseRow.history_mac,
+                CaseRow.history_key_id,
+            )
+            .where(CaseRow.id == row.id)
+            .with_for_update()
         )
-    ).first()
-    seq, previous = (last[0], last[1]) if last else (0, history.GENESIS)
+    ).one()
+    anchor = history.Anchor(length=length, head=head, mac=mac, key_id=key_id)
+    sealed = history.holds_seal(keys, row.id, anchor)
+    seq, previous = length, head
     for event in events:
         seq += 1
         data = dict(event.data)
@@ -296,6 +327,12 @@ async def append_events(
                 hash=previous,
             )
         )
+    row.history_length, row.history_head = seq, previous
+    if sealed:
+        row.history_mac = history.seal(keys.current, row.id, seq, previous)
+        row.history_key_id = keys.current.id
+    else:  # leave the old seal: it no longer matches, and verification says so
+        row.history_mac, row.history_key_id = mac, key_id
     await session.flush()
 
 

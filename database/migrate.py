@@ -9,6 +9,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
+from casework import history
 from database.session import normalise_url
 
 _ROOT = Path(__file__).resolve().parent.parent
@@ -22,12 +23,24 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Migrate the database at `url` to `revision`, creating an SQLite file and its folder."""
+def upgrade(
+    url: str, revision: str = "head", *, history_keys: history.Keyring | None = None
+) -> None:
+    """Migrate the database at `url` to `revision`, creating an SQLite file and its folder.
+
+    With `history_keys`, a migration that anchors existing case histories also seals them.
+    """
     parsed = make_url(normalise_url(url))
     if parsed.drivername.startswith("sqlite") and parsed.database:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    command.upgrade(alembic_config(url), revision)  # synchronous: alembic runs its own loop
+    config = alembic_config(url)
+    config.attributes["history_keys"] = history_keys
+    command.upgrade(config, revision)  # synchronous: alembic runs its own loop
+
+
+def downgrade(url: str, revision: str) -> None:
+    """Take the database at `url` back to `revision` (tests of data migrations use it)."""
+    command.downgrade(alembic_config(url), revision)
 
 
 def _scripts() -> ScriptDirectory:

@@ -15,7 +15,11 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from casework import history
+
 _WRITE = "yekuo_write"
+HISTORY_KEYS = "history_keys"
+"""Where a session carries the keys that seal case histories (see `history_keys`)."""
 
 
 def normalise_url(url: str) -> str:
@@ -54,17 +58,31 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
 
 class Database:
-    """An engine with a session factory; `transaction()` is the unit of work."""
+    """An engine with a session factory; `transaction()` is the unit of work.
 
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+    `history_keys` seal the case histories its sessions write; the server derives them from
+    its secret. A Database without them can read, but cannot add to a case's history.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        pool_size: int = 10,
+        history_keys: history.Keyring | None = None,
+    ) -> None:
         self.url = normalise_url(url)
+        self.history_keys = history_keys
         kwargs: dict[str, Any] = {"echo": echo}
         if not self.url.startswith("sqlite"):
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
         self.engine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
-        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._sessions = async_sessionmaker(
+            self.engine, expire_on_commit=False, info={HISTORY_KEYS: history_keys}
+        )
 
     @property
     def is_sqlite(self) -> bool:
@@ -90,6 +108,19 @@ class Database:
         async with self._sessions() as session, session.begin():
             yield session
 
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncSession]:
+        """A session that reads one consistent snapshot (REPEATABLE READ on PostgreSQL).
+
+        Checking a case compares several tables; read committed could see a command's events
+        without the row it changed, and report a break that is not there.
+        """
+        # SQLite: a read transaction is one snapshot already (WAL).
+        options = {} if self.is_sqlite else {"isolation_level": "REPEATABLE READ"}
+        async with self._sessions() as session:
+            await session.connection(execution_options=options)  # begins, before any read
+            yield session  # closing the session rolls the read transaction back
+
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
@@ -97,3 +128,13 @@ class Database:
 
 Session = AsyncSession
 """The session type other layers may name in signatures without importing SQLAlchemy."""
+
+
+def history_keys(session: AsyncSession) -> history.Keyring:
+    """The keys that seal histories written in `session`; an error if it was opened without."""
+    keys = session.info.get(HISTORY_KEYS)
+    if not isinstance(keys, history.Keyring):
+        raise RuntimeError(
+            "this database was opened without the history keys: it cannot add to a case's history"
+        )
+    return keys

@@ -27,6 +27,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from casework import history
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -242,6 +244,16 @@ class CaseRow(Base):
     timer: Mapped[dict[str, Any] | None] = mapped_column(JsonColumn)
     version: Mapped[int] = mapped_column(Integer, default=1)
     access_code_hash: Mapped[str | None] = mapped_column(String(200))
+    history_length: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """How many events the case's history has: removing the last ones shows."""
+    history_head: Mapped[str] = mapped_column(
+        String(64), default=history.GENESIS, server_default=history.GENESIS
+    )
+    """The hash of the history's last event (its head)."""
+    history_mac: Mapped[str | None] = mapped_column(String(64))
+    """HMAC over (id, length, head) with a key kept outside the database; null: not sealed."""
+    history_key_id: Mapped[str | None] = mapped_column(String(32))
+    """Which key made `history_mac`, so keys can rotate (`yekuo history rekey`)."""
 
 
 class StageInstanceRow(Base):

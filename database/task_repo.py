@@ -101,7 +101,7 @@ async def sync(
     routes: list[routing.Responsibility] | None = None
     unit = await session.get(OrgUnitRow, case.org_unit_id)
     org_path = path_codes(unit.path) if unit else []
-    for visit in visits:
+    for index, visit in enumerate(visits):
         task = tasks.get(visit.id)
         current = StageStatus(visit.status) in CURRENT
         if current and task is None:
@@ -122,7 +122,7 @@ async def sync(
             )
             session.add(task)
             await session.flush()
-            data = {"task": task.id, "stage": visit.stage, "post": task.post}
+            data = {"task": task.id, "stage": visit.stage, "post": task.post, "visit": index}
             events.append(Event("TASK_CREATED" if chosen else "TASK_UNASSIGNED", data))
         elif task is not None and task.status in OPEN_TASK_STATUSES:
             task.due_at = visit.due_at

@@ -312,6 +312,8 @@ async def _update(ctx: Context, value: Any, generated: GeneratedTypes) -> Any:
             new_state, events = casework_cases.write_data(state, version, clean)
         except Refused as refused:
             return payload(errors=user_errors(refused.problems))
+        if not events:  # the values are already there: nothing changes, not even the version
+            return payload(case=await case_object(ctx, row, generated))
         await case_repo.save(
             session,
             row,

@@ -7,9 +7,15 @@ from typing import Any
 
 import strawberry
 
-from casework import history
 from casework.calendar import WorkCalendar
-from database import archive_repo, calendar_repo, case_repo, metadata_repo, responsibility_repo
+from database import (
+    archive_repo,
+    calendar_repo,
+    case_repo,
+    history_repo,
+    metadata_repo,
+    responsibility_repo,
+)
 from database.responsibility_repo import ResponsibilityView
 from resolvers import policy
 from resolvers.context import Context
@@ -204,7 +210,11 @@ async def customer_by_number(ctx: Context, number: str) -> et.Customer | None:
     )
 
 
-@strawberry.field(description="Recompute a case's hash chain: a rewritten entry is found.")
+@strawberry.field(
+    description="Check a case's history: its hash chain, the length and head the case "
+    "records, the seal made with the server's key, and that the case (data, status, version, "
+    "stages, tasks, fees, payments) is what replaying its history gives."
+)
 async def verify_case_history(info: Info, id: strawberry.ID) -> et.HistoryCheck | None:
     """Null when there is no such case."""
     try:
@@ -216,21 +226,17 @@ async def verify_case_history(info: Info, id: strawberry.ID) -> et.HistoryCheck 
     async with info.context.db.read() as session:
         if not await case_repo.visible(session, pk, policy.case_scope(principal)):
             return None
-        rows = (await case_repo.events(session, [pk]))[pk]
-    chained = [
-        history.ChainedEvent(
-            seq=r.seq,
-            at=r.at,
-            actor=r.actor,
-            action=r.action,
-            data=r.data,
-            metadata_version=r.metadata_version,
-            hash=r.hash,
-        )
-        for r in rows
-    ]
-    broken = history.first_broken(chained)
-    return et.HistoryCheck(valid=broken is None, broken_at_seq=broken)
+    found = await history_repo.verify_case(info.context.db, pk)
+    if found is None:
+        return None
+    verdict = found.verdict
+    return et.HistoryCheck(
+        valid=verdict.valid,
+        broken_at_seq=verdict.broken_at_seq,
+        reason=verdict.reason,
+        reasons=list(verdict.reasons),
+        event_count=verdict.length,
+    )
 
 
 QUERIES: list[Any] = [responsibilities, calendar, customer, verify_case_history]

@@ -228,9 +228,13 @@ async def record_payment(info: Info, input: ft.RecordPaymentInput) -> ft.FeePayl
                 recorded_by=principal.username,
             )
         )
-        event = Event(
-            "PAYMENT_RECORDED", {"fee": fee.code, "amount": fee.amount, "method": input.method}
-        )
+        paid = {
+            "fee": fee.code,
+            "amount": fee.amount,
+            "method": input.method,
+            "reference": given(input.reference),
+        }
+        event = Event("PAYMENT_RECORDED", paid)
         await case_repo.append_events(session, case, [event], actor=principal.username, now=now)
         if key is not None:
             await case_repo.remember_idempotent(

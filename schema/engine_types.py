@@ -77,12 +77,34 @@ class SetCalendarDaysPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type(description="Whether a case's history chain is intact.")
+@strawberry.type(
+    description="Whether a case's history is intact and the case is what its history says."
+)
 class HistoryCheck:
-    """`brokenAtSeq` names the first entry whose hash does not match (null when valid)."""
+    """`brokenAtSeq` names the first entry that does not hold (null when valid or unplaced)."""
 
-    valid: bool
-    broken_at_seq: int | None
+    valid: bool = strawberry.field(
+        description="True when the chain, its recorded length and head, the seal and the "
+        "replay of the history against the case all hold."
+    )
+    broken_at_seq: int | None = strawberry.field(
+        description="The first event to blame: one that does not match its hash, is missing, "
+        "or follows the length the case records. Null when valid, or when no single event is "
+        "to blame (the seal, or the case against its history)."
+    )
+    reason: str | None = strawberry.field(
+        default=None,
+        description="Why the history does not hold, in words (the first reason found); null "
+        "when it holds. Names the data items that differ, never their values.",
+    )
+    reasons: list[str] = strawberry.field(
+        default_factory=list,
+        description="Every reason found, in the order checked: the chain of events, the "
+        "length and last hash the case records, the seal, then the case against its history.",
+    )
+    event_count: int = strawberry.field(
+        default=0, description="How many events the case's history has, as stored."
+    )
 
 
 @strawberry.type(description="A metering point of a customer.")

@@ -69,7 +69,7 @@ class Services:
     ) -> None:
         self.settings = settings
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
-        self.db = Database(settings.database_url)
+        self.db = Database(settings.database_url, history_keys=settings.history_keys())
         self.credentials = credentials or Credentials(
             settings.secret,
             token_hours=settings.token_hours,

@@ -25,7 +25,7 @@ EPILOG = """\
 exit codes:
   0  done
   1  the command could not do its work (no database, not migrated, server unreachable,
-     unknown user, a refused metamodel file, …)
+     unknown user, a refused metamodel file, …), or `history` found a case history broken
   2  wrong command line or YEKUO_* setting (bad argument, malformed YEKUO_DATABASE_URL,
      YEKUO_POLL_SECONDS=abc, a password shorter than 8 characters, …)
 A failure prints one line on stderr; `yekuo --debug COMMAND` prints the traceback too."""

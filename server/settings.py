@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from casework import history
 from database import readiness
 
 DEFAULT_DATA_DIR = Path("data")
@@ -35,6 +36,12 @@ class Settings:
     login_lock_minutes: int = 15
     max_body_bytes: int = 1_048_576
     """A larger GraphQL request body is refused (413) before it is parsed."""
+    previous_secrets: tuple[str, ...] = field(default=(), repr=False)
+    """Secrets used before `secret`: their history seals are still accepted until re-keyed."""
+
+    def history_keys(self) -> history.Keyring:
+        """The keys that seal case histories: derived from the secret, then the previous ones."""
+        return history.keyring(self.secret, self.previous_secrets)
 
 
 def _secret(data_dir: Path) -> str:
@@ -57,6 +64,11 @@ def _secret(data_dir: Path) -> str:
             f"({path}: {error.strerror}), or set YEKUO_SECRET"
         ) from error
     return key
+
+
+def previous_secrets() -> tuple[str, ...]:
+    """YEKUO_SECRET_PREVIOUS: earlier secrets, separated by spaces or new lines."""
+    return tuple(os.environ.get("YEKUO_SECRET_PREVIOUS", "").split())
 
 
 def data_dir() -> Path:
@@ -111,4 +123,5 @@ def load() -> Settings:
         login_max_failures=max_failures,
         login_lock_minutes=lock_minutes,
         max_body_bytes=max_body_bytes,
+        previous_secrets=previous_secrets(),
     )

@@ -16,8 +16,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete
 
+from casework import history
 from database import migrate, tables
 from database.session import Database
+
+SECRET = "test-secret-not-for-production-0123456789"
+"""The secret of the applications the tests serve (tests/api/conftest.py)."""
+HISTORY_KEYS = history.keyring(SECRET)
+"""The history keys those applications seal with, for the run's Database too."""
 
 PG_ADMIN_URL = os.environ.get(
     "YEKUO_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -69,10 +75,24 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+@pytest.fixture
+def scratch_database_url(tmp_path: Path) -> Iterator[str]:
+    """An empty, unmigrated database of the run's kind, for one test (dropped after it)."""
+    if backend() != "postgresql":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'scratch.db'}"
+        return
+    name = f"yekuo_scratch_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield _pg_url(name)
+    finally:
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture(scope="session")
 async def database(database_url: str) -> AsyncIterator[Database]:
     """The run's Database (engine and unit of work)."""
-    db = Database(database_url)
+    db = Database(database_url, history_keys=HISTORY_KEYS)
     yield db
     await db.dispose()
 

@@ -13,13 +13,13 @@ import httpx
 import pytest
 from argon2 import PasswordHasher
 
-from database import user_repo
+from database import history_repo, user_repo
 from database.session import Database
 from server.app import create_app
 from server.security import Credentials
 from server.settings import Settings
+from tests.conftest import SECRET as SECRET  # the tests import it from here too
 
-SECRET = "test-secret-not-for-production-0123456789"
 CHEAP_CREDENTIALS = Credentials(
     SECRET, hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 )
@@ -129,8 +129,26 @@ async def serve(
             yield Api(client=client, app=app)
 
 
+async def broken_histories(db: Database) -> list[str]:
+    """Every case whose history does not hold, with its reasons."""
+    return [
+        f"{found.number}: {'; '.join(found.verdict.reasons)}"
+        async for found in history_repo.verify_all(db)
+        if not found.verdict.valid
+    ]
+
+
 @pytest.fixture
-async def api(db: Database, database_url: str, tmp_path: Path, clock: Clock) -> AsyncIterator[Api]:
+async def api(
+    db: Database, database_url: str, tmp_path: Path, clock: Clock, request: pytest.FixtureRequest
+) -> AsyncIterator[Api]:
+    """The app; afterwards every case the test made must be what its history says.
+
+    So each API test also checks that every change it made to a case was recorded, with enough
+    to replay it; tests that tamper with histories on purpose are marked `tampers_history`.
+    """
     await add_user(db, "admin", ["ADMIN"], password=ADMIN_PASSWORD)
     async with serve(database_url, tmp_path, clock) as running:
         yield running
+    if request.node.get_closest_marker("tampers_history") is None:
+        assert await broken_histories(db) == []

@@ -55,6 +55,7 @@ COMPLETE = f"""mutation($input: CompleteTaskInput!) {{ completeTask(input: $inpu
 PAY = """mutation($input: RecordPaymentInput!) { recordPayment(input: $input) {
   fee { status } errors { code message path } } }"""
 CUSTOMER_QUERY = "query($n: String!) { customer(number: $n) { number cases } }"
+VERIFY = "query($id: ID!) { verifyCaseHistory(id: $id) { valid reasons } }"
 
 
 def user_of(post: str) -> str:
@@ -270,6 +271,9 @@ async def walk_case(
         case = done["case"]
     assert not any(pending.values()), f"{code}: scripted outcomes never used: {pending}"
     final: dict[str, Any] = (await api.data(CASE, {"id": case["id"]}))["case"]
+    # Every change on the way was recorded with enough to replay it: the case is its history.
+    check = (await api.data(VERIFY, {"id": case["id"]}))["verifyCaseHistory"]
+    assert (check["valid"], check["reasons"]) == (True, []), f"{code}: {check}"
     return final, path, paid
 
 

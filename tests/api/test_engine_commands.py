@@ -9,6 +9,7 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select, update
 
 from database import metadata_repo
@@ -299,6 +300,7 @@ async def test_complete_checks_version_outcome_and_data_keys(
 # -- history ------------------------------------------------------------------------------------
 
 
+@pytest.mark.tampers_history
 async def test_case_history_is_chained_and_tampering_is_found(
     api: Api, db: Database, clock: Clock
 ) -> None:

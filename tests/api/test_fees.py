@@ -446,7 +446,15 @@ async def test_the_fee_is_assessed_paid_once_and_then_the_case_moves_on(
     assert final["fees"][0]["status"] == "PAID"
     recorded = [e for e in final["events"] if e["action"] == "PAYMENT_RECORDED"]
     assert [(e["actor"], e["data"]) for e in recorded] == [
-        ("cathy", {"fee": "high_reliability", "amount": "170100.00", "method": "BANK_TRANSFER"})
+        (
+            "cathy",
+            {
+                "fee": "high_reliability",
+                "amount": "170100.00",
+                "method": "BANK_TRANSFER",
+                "reference": "NO.20260302-1",
+            },
+        )
     ]
     assert actions(final).index("FEE_ASSESSED") < actions(final).index("PAYMENT_RECORDED")
 

@@ -982,7 +982,7 @@ def test_submit_records_the_time_and_the_start_stage() -> None:
     state, events = play(LINEAR, [Submit()])
     assert state.submitted_at == T0 + HOUR
     assert state.stages[0].entered_at == T0 + HOUR
-    assert events[1].data == {"stage": "accept", "visit": 0}
+    assert events[1].data == {"stage": "accept", "visit": 0, "status": "ACTIVE"}
 
 
 def test_completion_records_outcome_time_and_the_case_end() -> None:
@@ -1002,8 +1002,8 @@ def test_transition_event_names_the_route() -> None:
     _, events = play(PARALLEL, SPLIT)
     assert events[1].data == {"from": "review", "outcome": "APPROVE", "to": ["survey", "design"]}
     assert [e.data for e in events[2:]] == [
-        {"stage": "survey", "visit": 2},
-        {"stage": "design", "visit": 3},
+        {"stage": "survey", "visit": 2, "status": "ACTIVE"},
+        {"stage": "design", "visit": 3, "status": "ACTIVE"},
     ]
 
 
@@ -1028,7 +1028,7 @@ def test_split_and_join_bookkeeping() -> None:
     join = joined.stages[4]
     assert (join.status, join.arrivals, join.splits) == (ACTIVE, 2, ())
     assert join.entered_at == T0 + 5 * HOUR  # it starts when the last branch arrives
-    assert events[-1].data == {"stage": "inspection", "visit": 4, "joined": 2}
+    assert events[-1].data == {"stage": "inspection", "visit": 4, "joined": 2, "status": "ACTIVE"}
 
 
 def test_nested_split_bookkeeping() -> None:

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Any
 
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from casework import cases, lifecycle
+from casework import cases, lifecycle, replay
 from casework.model import CURRENT, LIVE, CaseState, Event, Refused, StageStatus, Timer
+from metamodel import datatypes
 from metamodel.specs import (
     BusinessGroup,
     BusinessTypeSpec,
@@ -55,6 +57,18 @@ class FakeClock:
 
 
 CLOCK = FakeClock()
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """An event as the history stores it (numbered, timed, attributed)."""
+
+    seq: int
+    at: dt.datetime
+    actor: str
+    action: str
+    data: Mapping[str, Any]
+
 
 ITEMS = {
     item.code: item
@@ -179,6 +193,8 @@ class CaseMachine(RuleBasedStateMachine):
         super().__init__()
         self.now = T0
         self.state, _ = cases.open_case(VERSION, {})
+        self.history: list[Recorded] = []
+        """Every event so far, stamped with the time of its command, as the database keeps it."""
         self.case_spent = 0
         """Seconds the case timer should have used: time that passed while it ran."""
         self.visit_spent: list[int] = []
@@ -189,9 +205,13 @@ class CaseMachine(RuleBasedStateMachine):
         data: dict[str, object] = {"customer_name": "华东精密机械有限公司"}
         if capacity is not MISSING:
             data["capacity_kva"] = capacity
-        self.state, _ = cases.open_case(VERSION, data)
+        self.state, events = cases.open_case(VERSION, data)
         if submit:
-            self.state, _ = lifecycle.submit(self.state, DEFINITION, now=self.now, clock=CLOCK)
+            self.state, submitted = lifecycle.submit(
+                self.state, DEFINITION, now=self.now, clock=CLOCK
+            )
+            events.extend(submitted)
+        self.record(events)
         self.visit_spent = [0] * len(self.state.stages)
 
     def attempt(
@@ -214,6 +234,7 @@ class CaseMachine(RuleBasedStateMachine):
         assert events
         self.check_step(before, after, events)
         self.state = after
+        self.record(events)
         # A visit that started now (new, or a join that stopped waiting) has used nothing yet.
         self.visit_spent.extend([0] * (len(after.stages) - len(before.stages)))
         for i, (old, new) in enumerate(zip(before.stages, after.stages, strict=False)):
@@ -222,6 +243,10 @@ class CaseMachine(RuleBasedStateMachine):
         for action in {e.action for e in events}:
             event(action)  # coverage, shown by --hypothesis-show-statistics
         return None
+
+    def record(self, events: list[Event]) -> None:
+        for e in events:
+            self.history.append(Recorded(len(self.history) + 1, self.now, "t", e.action, e.data))
 
     def let_time_pass(self, seconds: int) -> None:
         """Advance the clock; running timers spend exactly the time that passed."""
@@ -377,6 +402,35 @@ class CaseMachine(RuleBasedStateMachine):
         self.one_open_task_per_stage()
         self.timers_run_only_while_work_is_done()
         self.timers_spend_exactly_the_time_they_ran()
+        self.the_history_replays_to_the_state()
+
+    def the_history_replays_to_the_state(self) -> None:
+        """The events say everything the state holds: data, status, times and every visit."""
+        replayed = replay.replay(self.history)
+        assert replayed.error is None, replayed.error
+        state = self.state
+        data = {c: datatypes.to_json(VERSION.item(c), v) for c, v in state.data.items()}
+        visits = tuple(
+            replay.Visit(
+                stage=s.stage,
+                status=s.status.value,
+                outcome=s.outcome,
+                entered_at=s.entered_at,
+                completed_at=s.completed_at,
+                arrivals=s.arrivals,
+            )
+            for s in state.stages
+        )
+        stored = replay.CaseFacts(
+            data=data,
+            status=state.status.value,
+            version=None,
+            submitted_at=state.submitted_at,
+            completed_at=state.completed_at,
+            visits=visits,
+        )
+        assert replay.differences(replayed.facts, stored) == []
+        assert replayed.facts.visits == visits  # every ACTIVE or WAITING is recorded as such
 
     def statuses_agree(self) -> None:
         state = self.state

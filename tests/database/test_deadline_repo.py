@@ -226,7 +226,7 @@ CONCURRENT_CASES = 30
 @pytest.fixture
 async def second_database(db: Database) -> AsyncIterator[Database]:
     """Another engine on the same database, as a sweeper on another node would have."""
-    other = Database(db.url)
+    other = Database(db.url, history_keys=db.history_keys)
     yield other
     await other.dispose()
 
@@ -235,7 +235,7 @@ async def test_concurrent_sweeps_record_each_warning_exactly_once(
     db: Database, second_database: Database
 ) -> None:
     ids = await seed(db, [Deadlines() for _ in range(CONCURRENT_CASES)])
-    third = Database(db.url)
+    third = Database(db.url, history_keys=db.history_keys)
     try:
         for when in (T0 + 9 * HOUR, T0 + 11 * HOUR, T0 + 45 * HOUR, T0 + 60 * HOUR):
             results = await asyncio.gather(

@@ -224,6 +224,8 @@ COMMANDS_ON_A_DATABASE: list[tuple[list[str], str]] = [
     (["schema", "print"], ""),
     (["catalogue", "load"], ""),
     (["metamodel", "export"], ""),
+    (["history", "verify"], ""),
+    (["history", "rekey"], ""),
     (["serve", "--port", "0"], ""),
 ]
 """Every command but `db upgrade`, which is the one that creates the database."""

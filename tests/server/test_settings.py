@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from casework import history
 from server import settings
 
 
@@ -127,3 +128,20 @@ def test_a_data_directory_that_is_a_file_is_named(
         settings.load()
     assert str(raised.value).startswith("YEKUO_DATA_DIR must be a directory yekuo can keep")
     assert str(raised.value).endswith("or set YEKUO_SECRET")
+
+
+def test_history_keys_come_from_the_secret_and_the_previous_ones(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("YEKUO_SECRET", "the-new-secret")
+    monkeypatch.setenv("YEKUO_SECRET_PREVIOUS", "  older-one\n the-oldest  ")
+    loaded = settings.load()
+    assert loaded.previous_secrets == ("older-one", "the-oldest")
+    assert "older-one" not in repr(loaded) and "the-new-secret" not in repr(loaded)
+    keys = loaded.history_keys()
+    assert keys.current == history.derive_key("the-new-secret")
+    assert keys.previous == (history.derive_key("older-one"), history.derive_key("the-oldest"))
+    assert not data_dir.exists()  # a given secret writes nothing
+
+    monkeypatch.delenv("YEKUO_SECRET_PREVIOUS")
+    assert settings.load().history_keys().previous == ()
