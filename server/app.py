@@ -112,8 +112,8 @@ class Services:
         if claims is None:
             return None
         async with self.db.read() as session:
-            principal = await user_repo.get_principal(session, int(claims["sub"]))
-        if principal is None or principal.disabled or principal.token_epoch != claims.get("epoch"):
+            principal = await user_repo.get_principal(session, claims.user_id)
+        if principal is None or principal.disabled or principal.token_epoch != claims.epoch:
             return None
         return principal
 

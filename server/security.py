@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from database.user_repo import Principal
 
 ALGORITHM = "HS256"
+MAX_ID = 2**63 - 1
+"""The largest key a 64-bit id column holds."""
+_DECIMAL_ID = re.compile(r"[1-9][0-9]{0,18}")
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,14 @@ class Lockout:
 
 CLOCK_SKEW = dt.timedelta(seconds=30)
 """Tolerated difference between the clocks of the servers that issue and read a token."""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    """What a valid token says: whose it is and the token epoch it was issued in."""
+
+    user_id: int
+    epoch: int
 
 
 class Credentials:
@@ -81,16 +93,25 @@ class Credentials:
         }
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM), expires
 
-    def read_token(self, token: str) -> dict[str, Any] | None:
-        """The claims of a valid, unexpired token, or None."""
+    def read_token(self, token: str) -> TokenClaims | None:
+        """The claims of a valid, unexpired token as issued here, or None.
+
+        A token signed with the secret but whose claims are not what `issue_token` writes (a
+        `sub` that is not a user id, an `epoch` that is not a whole number) is no token either.
+        """
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
                 self._secret,
                 algorithms=[ALGORITHM],
-                options={"require": ["sub", "exp"]},
+                options={"require": ["sub", "exp", "epoch"]},
                 leeway=CLOCK_SKEW,  # a token issued by a server a little ahead is not "future"
             )
         except jwt.PyJWTError:
             return None
-        return claims
+        sub, epoch = claims["sub"], claims["epoch"]
+        if not isinstance(sub, str) or not _DECIMAL_ID.fullmatch(sub) or int(sub) > MAX_ID:
+            return None
+        if type(epoch) is not int or not 0 <= epoch <= MAX_ID:
+            return None
+        return TokenClaims(user_id=int(sub), epoch=epoch)
