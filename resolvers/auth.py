@@ -47,7 +47,7 @@ async def login(info: Info, username: str, password: str) -> LoginPayload:
         principal = await user_repo.principal_of(session, row) if row else None
     if row is not None and row.failed_logins >= policy.slow_after:
         await asyncio.sleep(policy.delay(row.failed_logins))
-    ok = ctx.credentials.verify_password(row.password_hash if row else None, password)
+    ok = await ctx.credentials.verify_password(row.password_hash if row else None, password)
     locked = row is not None and row.locked_until is not None and now < row.locked_until
     if not ok or locked or principal is None or principal.disabled:
         if row is not None and not ok:

@@ -46,11 +46,11 @@ class Credentials(Protocol):
     def lockout(self) -> LockoutPolicy:
         """The failed-login policy."""
 
-    def hash_password(self, password: str) -> str:
-        """An argon2 hash of a password."""
+    async def hash_password(self, password: str) -> str:
+        """An argon2 hash of a password (computed off the event loop)."""
 
-    def verify_password(self, password_hash: str | None, password: str) -> bool:
-        """Whether `password` matches `password_hash`."""
+    async def verify_password(self, password_hash: str | None, password: str) -> bool:
+        """Whether `password` matches `password_hash` (None: an unknown user, at the same cost)."""
 
     def issue_token(
         self, principal: Principal, *, now: dt.datetime | None = None

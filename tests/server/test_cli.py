@@ -146,7 +146,7 @@ async def test_ensure_admin_creates_one_administrator_on_an_empty_database(
     async with db.read() as session:
         row = await user_repo.get_row(session, "admin")
         assert row is not None and row.roles == ["ADMIN"]
-        assert Credentials(SECRET).verify_password(row.password_hash, password)
+        assert await Credentials(SECRET).verify_password(row.password_hash, password)
         assert await user_repo.count_users(session) == 1
 
     second = await yekuo(database_url, tmp_path, "user", "ensure-admin")
@@ -448,7 +448,7 @@ async def test_set_password_refuses_unknown_users_and_short_passwords(
     async with db.read() as session:
         row = await user_repo.get_row(session, "admin")
         assert row is not None
-        assert Credentials(SECRET).verify_password(row.password_hash, ADMIN_PASSWORD)
+        assert await Credentials(SECRET).verify_password(row.password_hash, ADMIN_PASSWORD)
         assert row.token_epoch == 0
 
 
