@@ -43,7 +43,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config = settings_module.load()
     app = create_app(config)
     print(f"yekuo: GraphiQL on http://{args.host}:{args.port}/graphql", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    # Forwarded headers are believed only from YEKUO_TRUSTED_PROXIES (the app's own middleware),
+    # not from uvicorn's default of localhost.
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, proxy_headers=False)
     return 0
 
 

@@ -1,9 +1,22 @@
-"""Passwords (argon2) and Bearer tokens (JWT, HS256): the only place the secret is used."""
+"""Passwords (argon2) and Bearer tokens (JWT, HS256): the only place the secret is used.
+
+How wrong passwords are answered (`Lockout`, counted by `database.throttle_repo`): each guess is
+counted before it is checked, under the caller's address, the account, and the account from
+that address. By default five wrong passwords for an account from one address lock that
+address out of that account; twenty for an account from all addresses together lock the account
+for everyone; fifty from one address, at any usernames, block the address; each lock-out lasts
+fifteen minutes (settings: see the README). After ten wrong passwords in a window an address
+waits a little before each further check. So a guesser at one address gets five tries
+at an account, cannot lock its user out (that takes several addresses), and is stopped when it
+sprays one guess at many accounts; every username, known or not, is counted and answered
+alike. An administrator setting the password lifts the account's lock-outs.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import ipaddress
 import os
 import re
 from collections.abc import Callable
@@ -15,6 +28,7 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from database import throttle_repo
 from database.user_repo import Principal
 
 ALGORITHM = "HS256"
@@ -26,16 +40,35 @@ _DECIMAL_ID = re.compile(r"[1-9][0-9]{0,18}")
 
 @dataclass(frozen=True)
 class Lockout:
-    """How failed logins are answered: slower after `slow_after`, locked at `max_failures`."""
+    """How wrong passwords are answered (the module docstring says why these numbers)."""
 
     max_failures: int = 5
+    """Wrong passwords for one account from one address before that address is locked out."""
+    account_max_failures: int = 20
+    """Wrong passwords for one account from all addresses before it is locked for everyone."""
+    source_max_failures: int = 50
+    """Wrong passwords from one address, at any usernames, before the address is blocked."""
     lock_for: dt.timedelta = dt.timedelta(minutes=15)
-    slow_after: int = 2
+    """How long a lock-out lasts, and the window failures are counted in."""
+    slow_after: int = 10
     step_seconds: float = 0.5
     max_delay_seconds: float = 3.0
 
+    @property
+    def limits(self) -> throttle_repo.Limits:
+        """The counters' limits."""
+        return throttle_repo.Limits(
+            per_target_from_source=self.max_failures,
+            per_source=self.source_max_failures,
+            per_target=self.account_max_failures,
+            window=self.lock_for,
+            lock_for=self.lock_for,
+        )
+
     def delay(self, failures: int) -> float:
-        """Seconds to wait before checking a password after `failures` failures in a row."""
+        """Seconds to wait before checking a password from an address with `failures` so far."""
+        if failures < self.slow_after:
+            return 0.0
         return min(self.max_delay_seconds, self.step_seconds * (failures - self.slow_after + 1))
 
 
@@ -135,3 +168,22 @@ class Credentials:
         if type(epoch) is not int or not 0 <= epoch <= MAX_ID:
             return None
         return TokenClaims(user_id=int(sub), epoch=epoch)
+
+
+def guess_source(host: str | None) -> str:
+    """The address wrong guesses are counted against, from the client's host.
+
+    An IPv6 client counts as its /64, the block one subscriber is given (it can pick any
+    address in it); an IPv4-mapped IPv6 address as its IPv4 address.
+    """
+    if not host:
+        return "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host[:100]  # not an address (a Unix socket, a test client): counted as itself
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)

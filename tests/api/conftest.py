@@ -122,16 +122,29 @@ async def serve(
     *,
     poll_seconds: float = 0.1,
     credentials: Credentials = CHEAP_CREDENTIALS,
+    trusted_proxies: tuple[str, ...] = (),
 ) -> AsyncIterator[Api]:
     """An app on the test database, started as a server process starts it."""
     settings = Settings(
-        data_dir=data_dir, database_url=database_url, secret=SECRET, poll_seconds=poll_seconds
+        data_dir=data_dir,
+        database_url=database_url,
+        secret=SECRET,
+        poll_seconds=poll_seconds,
+        trusted_proxies=trusted_proxies,
     )
     app = create_app(settings, clock=clock, credentials=credentials)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             yield Api(client=client, app=app)
+
+
+@contextlib.asynccontextmanager
+async def client_at(api: Api, address: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the running app that connects from `address` (the app sees it as the peer)."""
+    transport = httpx.ASGITransport(app=api.app, client=(address, 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
 
 
 @pytest.fixture

@@ -1,14 +1,18 @@
-"""Credentials: argon2 runs on a bounded pool of threads, never on the event loop."""
+"""Credentials: argon2 runs on a bounded pool of threads; tokens are read strictly; guesses are
+counted per address, an IPv6 caller per /64."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import threading
 from typing import Literal
 
+import jwt
+import pytest
 from argon2 import PasswordHasher
 
-from server.security import Credentials
+from server.security import Credentials, Lockout, TokenClaims, guess_source
 from tests.api.conftest import SECRET
 
 
@@ -38,6 +42,40 @@ class GatedHasher(SpyHasher):
         self.began.set()
         self.gate.wait(timeout=10)  # a bound, so a broken server fails the test instead of hanging
         return super().verify(hash, password)
+
+
+@pytest.mark.parametrize(
+    ("host", "source"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff::1", "2001:db8:1:2::/64"),  # same subscriber, another address
+        ("2001:db8:1:3::1", "2001:db8:1:3::/64"),
+        ("::ffff:203.0.113.7", "203.0.113.7"),
+        ("testclient", "testclient"),
+        ("", "unknown"),
+        (None, "unknown"),
+    ],
+)
+def test_guesses_are_counted_per_address_and_per_ipv6_subscriber(
+    host: str | None, source: str
+) -> None:
+    assert guess_source(host) == source
+
+
+def test_the_delay_grows_with_an_address_s_failures_up_to_a_bound() -> None:
+    lockout = Lockout(slow_after=3, step_seconds=0.5, max_delay_seconds=1.2)
+    assert [lockout.delay(n) for n in range(7)] == [0.0, 0.0, 0.0, 0.5, 1.0, 1.2, 1.2]
+
+
+def test_a_token_reads_as_the_user_and_epoch_it_was_issued_for() -> None:
+    credentials = Credentials(SECRET)
+    now = dt.datetime.now(dt.UTC)
+    claims = {"sub": "42", "epoch": 3, "exp": int((now + dt.timedelta(hours=1)).timestamp())}
+    token = jwt.encode(claims, SECRET, algorithm="HS256")
+    assert credentials.read_token(token) == TokenClaims(user_id=42, epoch=3)
+    for bad in ({"sub": "0"}, {"sub": "042"}, {"sub": "4 2"}, {"epoch": -1}, {"epoch": 3.0}):
+        assert credentials.read_token(jwt.encode({**claims, **bad}, SECRET, "HS256")) is None, bad
 
 
 async def test_checks_beyond_the_pool_wait_for_its_threads() -> None:
