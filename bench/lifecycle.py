@@ -271,7 +271,7 @@ async def add_user(
                 session,
                 username=username,
                 name=username,
-                password_hash=Credentials(SECRET).hash_password(password),
+                password_hash=await Credentials(SECRET).hash_password(password),
                 roles=roles,
                 org_unit_id=found.id if found else None,
                 post_codes=posts,

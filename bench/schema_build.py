@@ -366,7 +366,7 @@ async def populate(url: str, types: int, rounds: int) -> None:
                 session,
                 username="admin",
                 name="Administrator",
-                password_hash=Credentials(SECRET).hash_password(ADMIN_PASSWORD),
+                password_hash=await Credentials(SECRET).hash_password(ADMIN_PASSWORD),
                 roles=["ADMIN"],
                 org_unit_id=None,
                 post_codes=[],

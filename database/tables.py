@@ -198,9 +198,6 @@ class UserRow(Base):
     org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     token_epoch: Mapped[int] = mapped_column(Integer, default=0)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    last_failed_at: Mapped[dt.datetime | None]
-    locked_until: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime]
 
 
@@ -432,7 +429,11 @@ class PaymentRow(Base):
 
 
 class AccessThrottleRow(Base):
-    """Failed guesses per key (a case number's hash), so guessing access codes is slowed."""
+    """Wrong guesses at a secret counted under one key (see `database.throttle_repo`).
+
+    The key is a digest: no username, case number or address is kept. A row past `expires_at`
+    (its counting window over, no lock-out running) says nothing and is deleted.
+    """
 
     __tablename__ = "access_throttle"
 
@@ -440,6 +441,7 @@ class AccessThrottleRow(Base):
     failures: Mapped[int] = mapped_column(Integer)
     window_start: Mapped[dt.datetime]
     locked_until: Mapped[dt.datetime | None]
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
 
 
 class ReorganizationRow(Base):

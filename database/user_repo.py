@@ -9,7 +9,11 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from database import throttle_repo
 from database.tables import OrgUnitRow, PostRow, UserPostRow, UserRow
+
+SIGN_IN = "signin"
+"""The throttle scope of passwords; its targets are usernames, known or not."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +76,11 @@ async def save(
     post_codes: Sequence[str],
     now: dt.datetime,
 ) -> UserRow:
-    """Create or update a user; a new password ends every token issued before it."""
+    """Create or update a user; a new password ends every token issued before it.
+
+    A password set by an administrator also lifts a failed-login lock-out (and clears guesses
+    counted against a username before it existed).
+    """
     row = await get_row(session, username)
     if row is None:
         if password_hash is None:
@@ -94,6 +102,8 @@ async def save(
         if password_hash is not None:
             row.password_hash = password_hash
             row.token_epoch += 1
+    if password_hash is not None:
+        await throttle_repo.clear_target(session, SIGN_IN, username)
     post_ids = (
         await session.scalars(select(PostRow.id).where(PostRow.code.in_(list(post_codes))))
     ).all()
@@ -120,33 +130,9 @@ async def set_password(
         return None
     row.password_hash = password_hash
     row.token_epoch += 1
-    row.failed_logins, row.locked_until = 0, None
+    await throttle_repo.clear_target(session, SIGN_IN, username)
     await session.flush()
     return row
-
-
-async def record_failed_login(
-    session: AsyncSession, user_id: int, *, now: dt.datetime, limit: int, lock_for: dt.timedelta
-) -> None:
-    """Count a failed login; the `limit`-th in a row locks the account for `lock_for`."""
-    row = await session.scalar(select(UserRow).where(UserRow.id == user_id).with_for_update())
-    if row is None:
-        return
-    if row.locked_until is not None and row.locked_until <= now:
-        row.failed_logins, row.locked_until = 0, None  # a served lock-out starts a fresh count
-    row.failed_logins += 1
-    row.last_failed_at = now
-    if row.failed_logins >= limit:
-        row.locked_until = now + lock_for
-    await session.flush()
-
-
-async def clear_failed_logins(session: AsyncSession, user_id: int) -> None:
-    """Forget failed logins after a successful one."""
-    row = await session.get(UserRow, user_id)
-    if row is not None:
-        row.failed_logins, row.locked_until = 0, None
-        await session.flush()
 
 
 async def list_rows(session: AsyncSession, *, org_path: str | None = None) -> list[UserRow]:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from typing import Any
 
 import strawberry
 
-from database import user_repo
+from database import throttle_repo, user_repo
 from database.user_repo import Principal
 from resolvers.context import Context
 from schema.common import ErrorCode, user_error
@@ -36,31 +35,42 @@ def user_out(principal: Principal) -> User:
 async def login(info: Info, username: str, password: str) -> LoginPayload:
     """Check the password (argon2) and issue a token.
 
-    Failures slow the next attempts down and, past a limit, lock the account for a while;
-    a locked or disabled account gets no token, and every refusal reads the same.
+    The guess is counted as wrong before the password is checked and taken back if it was
+    right, so concurrent guesses get no more checks than the lock-out allows (the policy:
+    `server.security`). An unknown username goes through the same steps as a known one (the
+    same counters, delay and check, against a dummy hash), and every refusal reads the same.
     """
     ctx = info.context
     policy = ctx.credentials.lockout
-    now = dt.datetime.now(dt.UTC)  # lock-outs run on wall-clock time, like tokens
-    async with ctx.db.read() as session:
-        row = await user_repo.get_row(session, username)
-        principal = await user_repo.principal_of(session, row) if row else None
-    if row is not None and row.failed_logins >= policy.slow_after:
-        await asyncio.sleep(policy.delay(row.failed_logins))
-    ok = ctx.credentials.verify_password(row.password_hash if row else None, password)
-    locked = row is not None and row.locked_until is not None and now < row.locked_until
-    if not ok or locked or principal is None or principal.disabled:
-        if row is not None and not ok:
-            async with ctx.db.transaction() as session:
-                await user_repo.record_failed_login(
-                    session, row.id, now=now, limit=policy.max_failures, lock_for=policy.lock_for
-                )
-        return LoginPayload(errors=[user_error(ErrorCode.VALIDATION, BAD_LOGIN, ("password",))])
-    if row is not None and row.failed_logins:
-        async with ctx.db.transaction() as session:
-            await user_repo.clear_failed_logins(session, row.id)
+    async with ctx.db.transaction() as session:
+        attempt = await throttle_repo.reserve(
+            session,
+            user_repo.SIGN_IN,
+            target=username,
+            source=ctx.source_address,
+            limits=policy.limits,
+            now=ctx.now(),
+        )
+        row = None if attempt is None else await user_repo.get_row(session, username)
+    if attempt is None:
+        return _refused()
+    # The delay and the check run after the counters' transaction: no row stays locked.
+    await asyncio.sleep(policy.delay(attempt.source_failures))
+    ok = await ctx.credentials.verify_password(row.password_hash if row else None, password)
+    if not ok or row is None or row.disabled:
+        return _refused()
+    async with ctx.db.transaction() as session:
+        principal = await user_repo.get_principal(session, row.id)
+        # A password or status changed meanwhile (a new epoch) is checked again next time.
+        if principal is None or principal.disabled or principal.token_epoch != row.token_epoch:
+            return _refused()
+        await throttle_repo.forgive(session, attempt)
     token, expires_at = ctx.credentials.issue_token(principal)
     return LoginPayload(token=token, expires_at=expires_at, user=user_out(principal))
+
+
+def _refused() -> LoginPayload:
+    return LoginPayload(errors=[user_error(ErrorCode.VALIDATION, BAD_LOGIN, ("password",))])
 
 
 @strawberry.field(description="The signed-in user.")

@@ -12,7 +12,7 @@ from strawberry.scalars import JSON
 
 from casework import lifecycle
 from casework.calendar import WorkCalendar
-from database import calendar_repo, case_repo, fee_repo, metadata_repo, task_repo
+from database import calendar_repo, case_repo, fee_repo, metadata_repo, task_repo, throttle_repo
 from database.session import Database
 from database.user_repo import Principal
 from metamodel.snapshot import MetamodelSnapshot
@@ -21,22 +21,14 @@ from schema.case_types import CaseEvent, StageRef
 
 
 class LockoutPolicy(Protocol):
-    """How failed logins are answered."""
+    """How wrong passwords are answered."""
 
     @property
-    def max_failures(self) -> int:
-        """Failures in a row that lock the account."""
-
-    @property
-    def lock_for(self) -> dt.timedelta:
-        """How long a lock-out lasts."""
-
-    @property
-    def slow_after(self) -> int:
-        """Failures after which answers slow down."""
+    def limits(self) -> throttle_repo.Limits:
+        """How many wrong passwords are checked, per address and account, before lock-outs."""
 
     def delay(self, failures: int) -> float:
-        """Seconds to wait before checking a password after `failures` failures."""
+        """Seconds to wait before checking a password from an address with `failures` so far."""
 
 
 class Credentials(Protocol):
@@ -46,11 +38,11 @@ class Credentials(Protocol):
     def lockout(self) -> LockoutPolicy:
         """The failed-login policy."""
 
-    def hash_password(self, password: str) -> str:
-        """An argon2 hash of a password."""
+    async def hash_password(self, password: str) -> str:
+        """An argon2 hash of a password (computed off the event loop)."""
 
-    def verify_password(self, password_hash: str | None, password: str) -> bool:
-        """Whether `password` matches `password_hash`."""
+    async def verify_password(self, password_hash: str | None, password: str) -> bool:
+        """Whether `password` matches `password_hash` (None: an unknown user, at the same cost)."""
 
     def issue_token(
         self, principal: Principal, *, now: dt.datetime | None = None
@@ -174,6 +166,8 @@ class Context:
     versions: VersionCache
     build_schema: Callable[[MetamodelSnapshot], Any]
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+    source_address: str = "unknown"
+    """The caller's address as wrong guesses are counted against it (an IPv6 caller's /64)."""
     metadata_changed: Callable[[], Awaitable[None]] | None = None
     generated: Mapping[str, Any] = field(default_factory=dict)
     loaders: Loaders = field(init=False)

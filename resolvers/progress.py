@@ -1,8 +1,11 @@
 """`caseProgress`: applicants follow their case with its number and access code, no sign-in.
 
 A wrong code, an unknown number and a number under lock-out all answer null, the same way, so
-the answer says nothing about which case numbers exist; five wrong guesses within fifteen
-minutes lock a number for fifteen minutes, in every server process.
+the answer says nothing about which case numbers exist. Wrong codes are counted as sign-in's
+wrong passwords are (`database.throttle_repo`): five for a number from one address lock that
+address out of it for fifteen minutes, twenty from all addresses lock the number, fifty from
+one address block the address; so one address cannot lock an applicant out. Every unknown
+number counts as one and the same target, so guessing numbers adds no rows per number.
 """
 
 from __future__ import annotations
@@ -20,9 +23,17 @@ from resolvers.case_fields import hash_access_code
 from resolvers.context import Context
 from schema.progress_types import CaseProgress, ProgressFee, ProgressStage
 
-GUESS_LIMIT = 5
-GUESS_WINDOW = dt.timedelta(minutes=15)
-LOCKOUT = dt.timedelta(minutes=15)
+PROGRESS = "progress"
+"""The throttle scope of access codes; its targets are case numbers."""
+LIMITS = throttle_repo.Limits(
+    per_target_from_source=5,
+    per_target=20,
+    per_source=50,
+    window=dt.timedelta(minutes=15),
+    lock_for=dt.timedelta(minutes=15),
+)
+UNKNOWN_NUMBER = "(no such case)"
+"""The target every number without a case is counted under."""
 
 
 @strawberry.field(description="An applicant's case by number and access code (no sign-in).")
@@ -31,18 +42,22 @@ async def case_progress(
 ) -> CaseProgress | None:
     """Null for an unknown number, a wrong code, or too many wrong codes."""
     ctx = info.context
-    now = ctx.now()
-    key = f"progress:{number[:40]}"
     async with ctx.db.transaction() as session:
-        if await throttle_repo.is_locked(session, key, now=now):
-            return None
         row = await case_repo.get_by_number(session, number)
+        attempt = await throttle_repo.reserve(
+            session,
+            PROGRESS,
+            target=UNKNOWN_NUMBER if row is None else row.number,
+            source=ctx.source_address,
+            limits=LIMITS,
+            now=ctx.now(),
+        )
+        if attempt is None:
+            return None
         expected = row.access_code_hash if row and row.access_code_hash else "0" * 64
         if row is None or not hmac.compare_digest(expected, hash_access_code(access_code)):
-            await throttle_repo.fail(
-                session, key, now=now, limit=GUESS_LIMIT, window=GUESS_WINDOW, lockout=LOCKOUT
-            )
-            return None
+            return None  # counted as wrong already
+        await throttle_repo.forgive(session, attempt)
         visits = await case_repo.stage_rows(session, row.id)
         fees = (await fee_repo.fees(session, [row.id]))[row.id]
     types, _, names = await ctx.codes()

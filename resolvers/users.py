@@ -65,6 +65,10 @@ async def upsert_user(info: Info, input: UpsertUserInput) -> UpsertUserPayload:
         )
     if not input.roles:
         errors.append(user_error(ErrorCode.REQUIRED, "give the user a role", ("input", "roles")))
+    # Hashed before the transaction: argon2 is slow and must not hold the database's locks.
+    password_hash = (
+        await ctx.credentials.hash_password(password) if password and not errors else None
+    )
     async with ctx.db.transaction() as session:
         row = await user_repo.get_row(session, input.username)
         if row is None and password is None:
@@ -90,7 +94,7 @@ async def upsert_user(info: Info, input: UpsertUserInput) -> UpsertUserPayload:
             session,
             username=input.username,
             name=input.name,
-            password_hash=ctx.credentials.hash_password(password) if password else None,
+            password_hash=password_hash,
             roles=[Role(r).value for r in input.roles],
             org_unit_id=unit.id if unit else None,
             post_codes=posts,

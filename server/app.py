@@ -18,9 +18,11 @@ from prometheus_client import (
     generate_latest,
 )
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from database import user_repo
 from database.session import Database
@@ -32,7 +34,7 @@ from schema.generated import TypeFactory
 from server import body_limit
 from server.graphiql import GraphiQLSite
 from server.registry import SchemaRegistry
-from server.security import Credentials, Lockout
+from server.security import Credentials, Lockout, guess_source
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -75,6 +77,8 @@ class Services:
             token_hours=settings.token_hours,
             lockout=Lockout(
                 max_failures=settings.login_max_failures,
+                account_max_failures=settings.login_account_max_failures,
+                source_max_failures=settings.login_source_max_failures,
                 lock_for=dt.timedelta(minutes=settings.login_lock_minutes),
             ),
         )
@@ -102,6 +106,7 @@ class Services:
             metadata_changed=self.metadata_changed,
             generated=getattr(self.registry.schema, "generated_types", {}),
             clock=self.clock,
+            source_address=guess_source(request.client.host if request.client else None),
         )
 
     async def principal(self, authorization: str | None) -> user_repo.Principal | None:
@@ -112,8 +117,8 @@ class Services:
         if claims is None:
             return None
         async with self.db.read() as session:
-            principal = await user_repo.get_principal(session, int(claims["sub"]))
-        if principal is None or principal.disabled or principal.token_epoch != claims.get("epoch"):
+            principal = await user_repo.get_principal(session, claims.user_id)
+        if principal is None or principal.disabled or principal.token_epoch != claims.epoch:
             return None
         return principal
 
@@ -180,7 +185,10 @@ def create_app(
             await services.registry.stop()
             await services.db.dispose()
 
+    # The client's address is the peer's, unless the peer is a proxy the settings trust.
+    proxies = [Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))]
     app = Starlette(
+        middleware=proxies if settings.trusted_proxies else [],
         routes=[
             Route("/graphql", MeteredGraphQL(), methods=["GET", "POST"]),
             Route("/schema.graphql", sdl),

@@ -51,7 +51,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config = settings_module.load()
     app = create_app(config)
     print(f"yekuo: GraphiQL on http://{args.host}:{args.port}/graphql", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    # Forwarded headers are believed only from YEKUO_TRUSTED_PROXIES (the app's own middleware),
+    # not from uvicorn's default of localhost.
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, proxy_headers=False)
     return 0
 
 
@@ -80,8 +82,8 @@ async def _add_user(
     org: str | None,
 ) -> str | None:
     config = settings_module.load()
+    password_hash = await Credentials(config.secret).hash_password(password)  # outside the lock
     db = Database(config.database_url)
-    credentials = Credentials(config.secret)
     try:
         async with db.transaction() as session:
             unit = await metadata_repo.get_org_unit(session, org) if org else None
@@ -95,7 +97,7 @@ async def _add_user(
                 session,
                 username=username,
                 name=name,
-                password_hash=credentials.hash_password(password),
+                password_hash=password_hash,
                 roles=list(roles),
                 org_unit_id=unit.id if unit else None,
                 post_codes=list(posts),
@@ -143,7 +145,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
 async def _set_password(username: str, password: str) -> user_repo.Principal | None:
     config = settings_module.load()
-    password_hash = Credentials(config.secret).hash_password(password)  # slow: outside the lock
+    password_hash = await Credentials(config.secret).hash_password(password)  # outside the lock
     db = Database(config.database_url)
     try:
         async with db.transaction() as session:

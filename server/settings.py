@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import secrets
@@ -33,9 +34,16 @@ class Settings:
     token_hours: int = 12
     poll_seconds: float = 0.25
     login_max_failures: int = 5
+    """Wrong passwords for one account from one address before that address is locked out."""
     login_lock_minutes: int = 15
+    login_account_max_failures: int = 20
+    """Wrong passwords for one account from all addresses before it is locked for everyone."""
+    login_source_max_failures: int = 50
+    """Wrong passwords from one address, at any usernames, before the address is blocked."""
     max_body_bytes: int = 1_048_576
     """A larger GraphQL request body is refused (413) before it is parsed."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Proxies (addresses, networks) whose X-Forwarded-For names the client; none by default."""
     previous_secrets: tuple[str, ...] = field(default=(), repr=False)
     """Secrets used before `secret`: their history seals are still accepted until re-keyed."""
 
@@ -101,6 +109,23 @@ def _number(name: str, kind: Callable[[str], N], default: N, what: str) -> N:
     return value
 
 
+def trusted_proxies() -> tuple[str, ...]:
+    """YEKUO_TRUSTED_PROXIES: comma-separated addresses or networks (CIDR); none when unset."""
+    given = os.environ.get("YEKUO_TRUSTED_PROXIES") or ""
+    found: list[str] = []
+    for item in (part.strip() for part in given.split(",")):
+        if not item:
+            continue
+        try:
+            found.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise SettingsError(
+                "YEKUO_TRUSTED_PROXIES must be a list of IP addresses or networks separated by "
+                f"commas (such as 10.0.0.5,192.168.0.0/16), not {item!r}"
+            ) from None
+    return tuple(found)
+
+
 def load() -> Settings:
     """Settings from the YEKUO_* environment variables (see the README); SettingsError if bad.
 
@@ -112,6 +137,19 @@ def load() -> Settings:
     poll_seconds = _number("YEKUO_POLL_SECONDS", float, 0.25, "a number of seconds")
     max_failures = _number("YEKUO_LOGIN_MAX_FAILURES", int, 5, "a whole number")
     lock_minutes = _number("YEKUO_LOGIN_LOCK_MINUTES", int, 15, "a whole number of minutes")
+    account_max_failures = _number(
+        "YEKUO_LOGIN_ACCOUNT_MAX_FAILURES", int, max(20, 2 * max_failures), "a whole number"
+    )
+    if account_max_failures < 2 * max_failures:
+        # Below that, one address could lock an account by guessing at the end of one of its
+        # windows and again in the next (see database.throttle_repo).
+        raise SettingsError(
+            "YEKUO_LOGIN_ACCOUNT_MAX_FAILURES must be at least twice YEKUO_LOGIN_MAX_FAILURES "
+            f"({2 * max_failures}), so that one address cannot lock an account, "
+            f"not {account_max_failures}"
+        )
+    source_max_failures = _number("YEKUO_LOGIN_SOURCE_MAX_FAILURES", int, 50, "a whole number")
+    proxies = trusted_proxies()
     max_body_bytes = _number("YEKUO_MAX_BODY_BYTES", int, 1_048_576, "a whole number of bytes")
     directory = data_dir()
     return Settings(
@@ -122,6 +160,9 @@ def load() -> Settings:
         poll_seconds=poll_seconds,
         login_max_failures=max_failures,
         login_lock_minutes=lock_minutes,
+        login_account_max_failures=account_max_failures,
+        login_source_max_failures=source_max_failures,
         max_body_bytes=max_body_bytes,
         previous_secrets=previous_secrets(),
+        trusted_proxies=proxies,
     )

@@ -88,7 +88,7 @@ async def add_user(
             session,
             username=username,
             name=username.title(),
-            password_hash=credentials.hash_password(password or f"{username}-password"),
+            password_hash=await credentials.hash_password(password or f"{username}-password"),
             roles=roles,
             org_unit_id=org_unit_id,
             post_codes=posts or [],
@@ -116,13 +116,23 @@ def clock() -> Clock:
 
 @contextlib.asynccontextmanager
 async def serve(
-    database_url: str, data_dir: Path, clock: Clock, *, poll_seconds: float = 0.1
+    database_url: str,
+    data_dir: Path,
+    clock: Clock,
+    *,
+    poll_seconds: float = 0.1,
+    credentials: Credentials = CHEAP_CREDENTIALS,
+    trusted_proxies: tuple[str, ...] = (),
 ) -> AsyncIterator[Api]:
     """An app on the test database, started as a server process starts it."""
     settings = Settings(
-        data_dir=data_dir, database_url=database_url, secret=SECRET, poll_seconds=poll_seconds
+        data_dir=data_dir,
+        database_url=database_url,
+        secret=SECRET,
+        poll_seconds=poll_seconds,
+        trusted_proxies=trusted_proxies,
     )
-    app = create_app(settings, clock=clock, credentials=CHEAP_CREDENTIALS)
+    app = create_app(settings, clock=clock, credentials=credentials)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
@@ -136,6 +146,14 @@ async def broken_histories(db: Database) -> list[str]:
         async for found in history_repo.verify_all(db)
         if not found.verdict.valid
     ]
+
+
+@contextlib.asynccontextmanager
+async def client_at(api: Api, address: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the running app that connects from `address` (the app sees it as the peer)."""
+    transport = httpx.ASGITransport(app=api.app, client=(address, 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
 
 
 @pytest.fixture

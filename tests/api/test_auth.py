@@ -251,3 +251,36 @@ async def test_a_token_from_a_server_a_few_seconds_ahead_is_accepted(
     )
     body = await call_with(api, f"Bearer {ahead}", ME)
     assert body["data"]["me"]["username"] == "admin", body
+
+
+async def test_a_signed_token_with_malformed_claims_counts_as_no_token(
+    api: Api, db: Database
+) -> None:
+    admin = await principal_of(db, "admin")
+    good, _ = Credentials(SECRET).issue_token(admin)
+    claims = jwt.decode(good, SECRET, algorithms=["HS256"])
+    without_epoch = {k: v for k, v in claims.items() if k != "epoch"}
+    for label, changed in [
+        ("sub not a number", {**claims, "sub": "abc"}),
+        ("sub null", {**claims, "sub": None}),
+        ("sub empty", {**claims, "sub": ""}),
+        ("sub negative", {**claims, "sub": "-1"}),
+        ("sub huge", {**claims, "sub": "9" * 40}),
+        ("sub past int64", {**claims, "sub": str(2**63)}),
+        ("sub an integer", {**claims, "sub": 10**30}),
+        ("sub other digits", {**claims, "sub": "١"}),
+        ("sub with spaces", {**claims, "sub": f" {claims['sub']} "}),
+        ("sub a list", {**claims, "sub": [claims["sub"]]}),
+        ("no epoch", without_epoch),
+        ("epoch null", {**claims, "epoch": None}),
+        ("epoch a string", {**claims, "epoch": str(claims["epoch"])}),
+        ("epoch a boolean", {**claims, "epoch": bool(claims["epoch"])}),
+        ("epoch a float", {**claims, "epoch": float(claims["epoch"])}),
+        ("epoch huge", {**claims, "epoch": 10**30}),
+    ]:
+        token = jwt.encode(changed, SECRET, algorithm="HS256")
+        body = await call_with(api, f"Bearer {token}", ME)
+        assert body["data"] is None, (label, body)
+        assert error_codes(body) == ["UNAUTHENTICATED"], (label, body)
+    # The untouched token still works.
+    assert (await call_with(api, f"Bearer {good}", ME))["data"]["me"]["username"] == "admin"

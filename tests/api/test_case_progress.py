@@ -1,7 +1,7 @@
 """`caseProgress`: an applicant follows their case with its number and the access code the
 create mutation returned once, without signing in. A wrong code, an unknown number and a
 locked-out number all answer exactly alike; five wrong codes within fifteen minutes lock a
-number (and only that number) for fifteen minutes."""
+number (and only that number) for fifteen minutes, for the address they came from."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ import asyncio
 import datetime as dt
 from typing import Any
 
+from sqlalchemy import func, select
+
 from database.session import Database
-from tests.api.conftest import Api, Clock
+from database.tables import AccessThrottleRow
+from tests.api.conftest import Api, Clock, client_at
 from tests.api.test_engine_flow import complete, only_task
 from tests.api.test_fees import CST, define_with_rules, open_case
 
@@ -185,3 +188,50 @@ async def test_aliased_guesses_in_one_request_are_counted_each(
     body = await api.post(f"query($n: String!) {{ {guesses} }}", {"n": number}, as_user=None)
     assert body == {"data": {f"g{i}": None for i in range(8)}}
     assert await progress(api, number, code) == NULL
+
+
+async def throttle_rows(db: Database) -> int:
+    """How many guess counters are kept."""
+    async with db.read() as session:
+        return int(await session.scalar(select(func.count()).select_from(AccessThrottleRow)) or 0)
+
+
+async def test_guessing_many_unknown_numbers_keeps_no_row_per_number(
+    api: Api, db: Database, clock: Clock
+) -> None:
+    clock.set(T0)
+    for i in range(60):
+        assert await progress(api, f"2026030290{i:04d}", "WRONGCODE1") == NULL
+    # The address's counter, and one shared by every unknown number (alone, and from it).
+    assert await throttle_rows(db) <= 3
+
+
+async def test_counters_whose_time_has_passed_are_cleared_away(
+    api: Api, db: Database, clock: Clock
+) -> None:
+    clock.set(T0)
+    for n in range(10):
+        async with client_at(api, f"203.0.113.{n + 1}") as client:
+            response = await client.post(
+                "/graphql", json={"query": PROGRESS, "variables": {"n": "1", "c": "WRONGCODE1"}}
+            )
+            assert response.json() == NULL
+    assert await throttle_rows(db) >= 10
+    clock.set(T0 + dt.timedelta(minutes=31))
+    assert await progress(api, "1", "WRONGCODE1") == NULL
+    assert await throttle_rows(db) <= 3
+
+
+async def test_one_address_cannot_lock_an_applicant_out(
+    api: Api, db: Database, clock: Clock
+) -> None:
+    await define_with_rules(api, db, clock)
+    created = await open_case(api)
+    number, code = created["case"]["number"], created["accessCode"]
+    clock.set(T0)
+    async with client_at(api, "203.0.113.66") as attacker:
+        for i in range(20):
+            guess = {"n": number, "c": f"{wrong(code)}{i}"}
+            response = await attacker.post("/graphql", json={"query": PROGRESS, "variables": guess})
+            assert response.json() == NULL
+    assert (await progress(api, number, code))["data"]["caseProgress"]["number"] == number

@@ -5,12 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import update
-
 from database import metadata_repo
 from database.session import Database
-from database.tables import UserRow
-from tests.api.conftest import Api, add_user
+from tests.api.conftest import Api, Clock, add_user
 from tests.api.setup_metamodel import (
     ASSIGN,
     PUBLISH,
@@ -257,19 +254,18 @@ async def test_people_are_managed_by_administrators_and_listed_by_managers(
     assert refused["login"]["token"] is None
 
 
-async def test_repeated_failed_logins_lock_the_account_for_a_while(api: Api, db: Database) -> None:
+async def test_repeated_failed_logins_lock_the_account_for_a_while(
+    api: Api, db: Database, clock: Clock
+) -> None:
     await add_user(db, "target", ["STAFF"], password="right-password")
+    start = dt.datetime.now(dt.UTC)
+    clock.set(start)
     for _ in range(5):
         failed = await api.data(LOGIN, {"u": "target", "p": "wrong-password"}, as_user=None)
         assert failed["login"]["token"] is None
     locked = await api.data(LOGIN, {"u": "target", "p": "right-password"}, as_user=None)
     assert locked["login"]["token"] is None
     assert locked["login"]["errors"][0]["message"] == failed["login"]["errors"][0]["message"]
-    async with db.transaction() as session:  # the lock-out has run its course
-        await session.execute(
-            update(UserRow)
-            .where(UserRow.username == "target")
-            .values(locked_until=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
-        )
+    clock.set(start + dt.timedelta(minutes=15, seconds=1))  # the lock-out has run its course
     again = await api.data(LOGIN, {"u": "target", "p": "right-password"}, as_user=None)
     assert again["login"]["token"]

@@ -31,6 +31,8 @@ def test_defaults_name_a_sqlite_file_in_the_data_directory_and_keep_a_secret(
     loaded = settings.load()
     assert (loaded.token_hours, loaded.poll_seconds) == (12, 0.25)
     assert (loaded.login_max_failures, loaded.login_lock_minutes) == (5, 15)
+    assert (loaded.login_account_max_failures, loaded.login_source_max_failures) == (20, 50)
+    assert loaded.trusted_proxies == ()  # no proxy is trusted unless named
     key = data_dir / "secret.key"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     assert loaded.secret == key.read_text() and len(loaded.secret) >= 48
@@ -50,6 +52,26 @@ def test_defaults_name_a_sqlite_file_in_the_data_directory_and_keep_a_secret(
         ("YEKUO_TOKEN_HOURS", "1.5", "a whole number of hours greater than 0, not '1.5'"),
         ("YEKUO_LOGIN_MAX_FAILURES", "five", "a whole number greater than 0, not 'five'"),
         ("YEKUO_LOGIN_LOCK_MINUTES", "-5", "a whole number of minutes greater than 0, not '-5'"),
+        ("YEKUO_LOGIN_SOURCE_MAX_FAILURES", "0", "a whole number greater than 0, not '0'"),
+        ("YEKUO_LOGIN_ACCOUNT_MAX_FAILURES", "x", "a whole number greater than 0, not 'x'"),
+        (
+            "YEKUO_LOGIN_ACCOUNT_MAX_FAILURES",
+            "9",
+            "at least twice YEKUO_LOGIN_MAX_FAILURES (10), so that one address cannot lock an "
+            "account, not 9",
+        ),
+        (
+            "YEKUO_TRUSTED_PROXIES",
+            "10.0.0.1, proxy.internal",
+            "a list of IP addresses or networks separated by commas "
+            "(such as 10.0.0.5,192.168.0.0/16), not 'proxy.internal'",
+        ),
+        (
+            "YEKUO_TRUSTED_PROXIES",
+            "*",
+            "a list of IP addresses or networks separated by commas "
+            "(such as 10.0.0.5,192.168.0.0/16), not '*'",
+        ),
     ],
 )
 def test_a_bad_number_is_named_and_nothing_is_written(
@@ -68,14 +90,26 @@ def test_numbers_are_read(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> No
         ("YEKUO_TOKEN_HOURS", "2"),
         ("YEKUO_LOGIN_MAX_FAILURES", "3"),
         ("YEKUO_LOGIN_LOCK_MINUTES", "4"),
+        ("YEKUO_LOGIN_ACCOUNT_MAX_FAILURES", "6"),
+        ("YEKUO_LOGIN_SOURCE_MAX_FAILURES", "7"),
+        ("YEKUO_TRUSTED_PROXIES", " 10.0.0.5 , 192.168.1.7/16,,2001:db8::/32 "),
         ("YEKUO_SECRET", "given-secret"),
     ]:
         monkeypatch.setenv(variable, value)
     loaded = settings.load()
     assert (loaded.poll_seconds, loaded.token_hours) == (1.5, 2)
     assert (loaded.login_max_failures, loaded.login_lock_minutes) == (3, 4)
+    assert (loaded.login_account_max_failures, loaded.login_source_max_failures) == (6, 7)
+    assert loaded.trusted_proxies == ("10.0.0.5/32", "192.168.0.0/16", "2001:db8::/32")
     assert loaded.secret == "given-secret"
     assert not data_dir.exists()  # a given secret is not kept on disk
+
+
+def test_the_account_limit_follows_a_raised_per_address_limit(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("YEKUO_LOGIN_MAX_FAILURES", "15")
+    assert settings.load().login_account_max_failures == 30
 
 
 @pytest.mark.parametrize(
