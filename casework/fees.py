@@ -149,7 +149,7 @@ def bounded_amount(code: str, value: Decimal) -> Decimal:
     amount = value.quantize(CENT, rounding=ROUND_HALF_UP, context=_WIDE)
     if amount < 0:
         raise RuleFailed(code, f"the amount comes to {amount}; a fee cannot be negative")
-    return amount
+    return abs(amount)  # -0.00, from a tiny negative result, is 0.00
 
 
 Interval = tuple[Decimal, Decimal]
@@ -181,11 +181,12 @@ def reach(source: str, items: Mapping[str, DataItemSpec]) -> list[str]:
     if found:
         return found
     low, high = _interval(tree, items)
-    known = low.is_finite() and high.is_finite()
-    if known and max(abs(low), abs(high)) > MAX_AMOUNT:
+    # An end is infinite where an item declares no limit: only a finite end is a verdict.
+    beyond = [end for end in (high, low) if end.is_finite() and abs(end) > MAX_AMOUNT]
+    if beyond:
         return [
-            f"the amount can reach {format(high if abs(high) >= abs(low) else low, '.6e')} "
-            f"with the items at their declared limits, more than the largest fee {MAX_AMOUNT}"
+            f"the amount can reach {format(beyond[0], '.6e')} with the items at their declared "
+            f"limits, more than the largest fee {MAX_AMOUNT}"
         ]
     return []
 
