@@ -194,7 +194,7 @@ async def _create(ctx: Context, value: Any, generated: GeneratedTypes) -> Any:
             ]
         )
     key = given(value.idempotency_key)
-    scope = f"create:{version.code}:{principal.username}"
+    scope = f"create:{version.code}:{principal.id}"  # within the 120 characters of its column
     access_code, access_hash = new_access_code()
     try:
         async with ctx.db.transaction() as session:

@@ -168,13 +168,15 @@ async def record_payment(info: Info, input: ft.RecordPaymentInput) -> ft.FeePayl
     principal = ctx.principal
     assert principal is not None
     key = given(input.idempotency_key)
-    scope = f"payment:{input.case_id}:{input.fee_code}"
     async with ctx.db.transaction() as session:
         case, fee, _unit = await _locked_fee(ctx, session, input.case_id, input.fee_code)
         if case is not None and not await case_repo.visible(
             session, case.id, policy.case_scope(principal)
         ):
             case = None
+        # By row id and rule code, both bounded: the scope fits its column however the id is
+        # written ("7" and "007" name one case).
+        scope = f"payment:{case.id if case else 0}:{fee.code if fee else ''}"
         # The key is looked up with the case row locked: a concurrent retry waits for the first
         # attempt to commit, then finds its key (rather than a fee already PAID).
         if (
