@@ -434,3 +434,35 @@ async def test_string_ranges_compare_code_points_on_both_databases(
         where = {"number": {"eq": number}, "data": {"customerName": {op: value}}}
         nodes = (await walk.api.data(query, {"w": where}))["cases"]["nodes"]
         assert (nodes == [{"number": number}]) is found, (op, value, nodes)
+
+
+UPSERT_ORG = """mutation($input: UpsertOrgUnitInput!) { upsertOrgUnit(input: $input) {
+  orgUnit { code } errors { code message path } } }"""
+
+
+async def test_an_org_tree_deeper_than_its_paths_hold_is_refused(walk: Walk) -> None:
+    parent: str | None = None
+    depth = 0
+    while True:
+        code = f"deep_{depth:02d}_" + "a" * 54  # 62 characters: a path grows by 63 a level
+        saved = (
+            await walk.api.data(
+                UPSERT_ORG, {"input": {"code": code, "name": "深", "parent": parent}}
+            )
+        )["upsertOrgUnit"]
+        if saved["errors"]:
+            break
+        parent, depth = code, depth + 1
+    assert depth == 2000 // 63  # 31 levels of 63 characters after the leading "/"
+    [error] = saved["errors"]
+    assert (error["code"], error["path"]) == ("VALIDATION", ["input", "parent"])
+    assert "at most 2000 characters" in error["message"]
+    # Moving the deep chain's top under another unit would push its bottom past the width too.
+    top, lift = "deep_00_" + "a" * 54, "lift_" + "b" * 57
+    assert (await walk.api.data(UPSERT_ORG, {"input": {"code": lift, "name": "抬"}}))[
+        "upsertOrgUnit"
+    ]["errors"] == []
+    moved = (
+        await walk.api.data(UPSERT_ORG, {"input": {"code": top, "name": "深", "parent": lift}})
+    )["upsertOrgUnit"]
+    assert [e["code"] for e in moved["errors"]] == ["VALIDATION"]
