@@ -154,23 +154,31 @@ class _Uses(Visitor):
             )
 
 
-_USES: OrderedDict[tuple[int, int], tuple[Any, list[VariableUse]]] = OrderedDict()
 _USES_SIZE = 256
+_USES_ATTRIBUTE = "_yekuo_variable_uses"
 
 
 def variable_uses(schema: GraphQLSchema, document: DocumentNode) -> list[VariableUse]:
-    """The variable uses of a document, found once per parsed document (documents are cached)."""
-    key = (id(schema), id(document))
-    cached = _USES.get(key)
-    if cached is not None and cached[0][0] is schema and cached[0][1] is document:
-        _USES.move_to_end(key)
+    """The variable uses of a document, found once per parsed document (documents are cached).
+
+    The cache hangs on the schema, so it goes with it when a new schema is swapped in.
+    """
+    cache: OrderedDict[int, tuple[DocumentNode, list[VariableUse]]] | None = getattr(
+        schema, _USES_ATTRIBUTE, None
+    )
+    if cache is None:
+        cache = OrderedDict()
+        setattr(schema, _USES_ATTRIBUTE, cache)
+    cached = cache.get(id(document))
+    if cached is not None and cached[0] is document:
+        cache.move_to_end(id(document))
         return cached[1]
     type_info = TypeInfo(schema)
     collector = _Uses(type_info)
     visit(document, TypeInfoVisitor(type_info, collector))
-    _USES[key] = ((schema, document), collector.uses)  # the references keep the ids unique
-    if len(_USES) > _USES_SIZE:
-        _USES.popitem(last=False)
+    cache[id(document)] = (document, collector.uses)  # the reference keeps the id unique
+    if len(cache) > _USES_SIZE:
+        cache.popitem(last=False)
     return collector.uses
 
 

@@ -155,6 +155,17 @@ ROWS: dict[str, Row] = {
           amount: "1", effectiveFrom: "123456-01-01"}) { errors { code } } }""",
         says=".effectiveFrom",
     ),
+    # graphql's own scalars: their refusals are typed and located too
+    "int-literal-out-of-range": Row(
+        "{ cases(first: 99999999999) { totalCount } }", says="Argument 'first' has invalid value"
+    ),
+    "int-variable-out-of-range": Row(
+        "query($f: Int) { cases(first: $f) { totalCount } }", {"f": 10**40}, says="'$f'"
+    ),
+    "int-default-value": Row(
+        'query($f: Int = "many") { cases(first: $f) { totalCount } }',
+        says="The default value of '$f'",
+    ),
     # ids that cannot name a row read as ids naming nothing
     "case-id-40-digits": Row(
         f'{{ case(id: "{HUGE}") {{ id }} }}', code="null", payload="case", says=""
