@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import InstrumentedAttribute
-
 from database.tables import (
     BusinessTypeRow,
     CalendarDayRow,
@@ -27,7 +25,7 @@ from database.tables import (
 from schema.input_checks import Bounds
 
 
-def width(column: InstrumentedAttribute[Any]) -> int:
+def width(column: Any) -> int:
     """The declared length of a string column."""
     length = getattr(column.type, "length", None)
     if not isinstance(length, int):
@@ -35,7 +33,7 @@ def width(column: InstrumentedAttribute[Any]) -> int:
     return length
 
 
-INPUT_COLUMNS: dict[tuple[str, str], InstrumentedAttribute[Any]] = {
+INPUT_COLUMNS: dict[tuple[str, str], Any] = {
     ("*", "idempotencyKey"): IdempotencyKeyRow.key,
     ("*", "customerNumber"): CaseRow.customer_number,
     ("RecordPaymentInput", "method"): PaymentRow.method,
