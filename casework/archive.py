@@ -8,9 +8,30 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal
 
-from metamodel.specs import ARCHIVE_FIELDS, BusinessGroup, BusinessTypeVersion
+from casework.model import Refused
+from metamodel.specs import ARCHIVE_FIELDS, BusinessGroup, BusinessTypeVersion, Problem
+
+CUSTOMER_WIDTHS: Mapping[str, tuple[str, int]] = {
+    "name": ("customer_name", 200),
+    "id_number": ("id_number", 32),
+    "address": ("supply_address", 500),
+    "electricity_category": ("electricity_category", 63),
+    "capacity": ("contract_capacity", 40),
+    "voltage_level": ("voltage_level", 63),
+}
+"""Customer record field -> (archive field it is filled from, the most characters it holds)."""
+METER_WIDTHS: Mapping[str, tuple[str | None, int]] = {
+    "asset_no": ("meter_asset_no", 63),
+    "ct_ratio": ("ct_ratio", 40),
+    "pt_ratio": ("pt_ratio", 40),
+    "multiplier": (None, 40),
+    "start_reading": ("start_reading", 40),
+}
+"""Meter record field -> (archive field, or None when computed; the most characters it holds)."""
+_RATIO_CONTEXT = Context(prec=28, traps=[])
+"""Ratios come from free text: no exponent, however absurd, may raise while computing them."""
 
 EXISTING_CUSTOMER_GROUPS = frozenset({BusinessGroup.CHANGE, BusinessGroup.INCREASE})
 """Business groups that act on an existing account (变更用电, 增容): they name its 户号."""
@@ -48,10 +69,12 @@ def ratio(value: object) -> Decimal | None:
     try:
         if "/" in text:
             primary, secondary = text.split("/", 1)
-            return Decimal(primary) / Decimal(secondary)
-        return Decimal(text)
-    except (InvalidOperation, ZeroDivisionError):
+            found = _RATIO_CONTEXT.divide(Decimal(primary), Decimal(secondary))
+        else:
+            found = Decimal(text)
+    except ArithmeticError:
         return None
+    return found if found.is_finite() and found > 0 else None
 
 
 def mapped_values(version: BusinessTypeVersion, data: Mapping[str, object]) -> dict[str, object]:
@@ -90,7 +113,10 @@ def record(version: BusinessTypeVersion, data: Mapping[str, object]) -> ArchiveR
     meter = None
     if values.get("meter_asset_no") is not None:
         ct, pt = ratio(values.get("ct_ratio")), ratio(values.get("pt_ratio"))
-        multiplier = (ct or Decimal(1)) * (pt or Decimal(1)) if ct or pt else None
+        product = _RATIO_CONTEXT.multiply(ct or Decimal(1), pt or Decimal(1))
+        # A product too long to write out is no multiplier, as an unreadable ratio is no ratio.
+        fits = product.is_finite() and abs(product.adjusted()) < METER_WIDTHS["multiplier"][1]
+        multiplier = product if (ct or pt) and fits else None
         meter = MeterRecord(
             asset_no=str(values["meter_asset_no"]),
             ct_ratio=_text(values.get("ct_ratio")),
@@ -106,6 +132,33 @@ def record(version: BusinessTypeVersion, data: Mapping[str, object]) -> ArchiveR
         "capacity": _text(values.get("contract_capacity")),
         "voltage_level": _text(values.get("voltage_level")),
     }
-    return ArchiveRecord(
+    found = ArchiveRecord(
         customer=customer, meter=meter, contract_type=contract_type(version, values)
     )
+    _check_widths(version, found)
+    return found
+
+
+def _check_widths(version: BusinessTypeVersion, found: ArchiveRecord) -> None:
+    """Refuse (VALIDATION, naming the item) a value wider than the archive column it fills."""
+    mapping = {a.field: a.item for a in version.spec.archive}
+    fields: list[tuple[str | None, int, str | None]] = [
+        (field, width, found.customer.get(name)) for name, (field, width) in CUSTOMER_WIDTHS.items()
+    ]
+    if found.meter is not None:
+        fields += [
+            (field, width, getattr(found.meter, name))
+            for name, (field, width) in METER_WIDTHS.items()
+        ]
+    problems = [
+        Problem(
+            "VALIDATION",
+            f"the customer archive holds at most {width} characters for {field or 'the multiplier'}"
+            f"; this case's value has {len(text)}",
+            ("input", "data", mapping.get(field, field)) if field else ("input", "data"),
+        )
+        for field, width, text in fields
+        if text is not None and len(text) > width
+    ]
+    if problems:
+        raise Refused(problems)

@@ -21,7 +21,9 @@ Semantics, identical on both databases:
   LIKE ignores ASCII case and the pragma that changes that applies to a whole connection.
 - DECIMAL and MONEY compare as numbers (exact on PostgreSQL; on SQLite, which has no decimal
   type, as 64-bit floats). DATE and DATETIME compare as their fixed-width text, whose order is
-  the time order. Strings compare by the database collation (binary on SQLite).
+  the time order. Strings are equal when they are the same characters; `gt`/`gte`/`lt`/`lte`
+  on strings compare code point by code point on both databases (SQLite's binary collation;
+  `COLLATE "C"` on PostgreSQL, whose database collation would order them otherwise).
 
 The functions are pure: they build expressions and never touch a session.
 """
@@ -238,7 +240,7 @@ def _values(item_type: ItemType, value: object, *, datetime_as_text: bool) -> li
 
 
 def _check_op(op: Op, item_type: ItemType, what: str) -> None:
-    if op in _RANGE_OPS and item_type not in ORDERED_TYPES:
+    if op in _RANGE_OPS and item_type not in ORDERED_TYPES | TEXTUAL_TYPES:
         raise ValueError(f"{op.value} does not apply to {what} ({item_type.value})")
     if op in _TEXT_OPS and item_type not in TEXTUAL_TYPES:
         raise ValueError(f"{op.value} does not apply to {what} ({item_type.value})")
@@ -274,6 +276,8 @@ def _holds(
         positive = expression.in_(values)
     else:
         scalar = _scalar(item_type, value, datetime_as_text=datetime_as_text)
+        if op in _RANGE_OPS and item_type in TEXTUAL_TYPES and dialect == "postgresql":
+            expression = expression.collate("C")  # code point order, as SQLite compares
         if op is Op.EQ:
             positive = expression == scalar
         elif op is Op.GT:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from database.tables import (
@@ -137,6 +137,26 @@ async def org_unit_specs(session: AsyncSession) -> dict[str, OrgUnitSpec]:
         r.code: OrgUnitSpec(r.code, r.name, codes.get(r.parent_id) if r.parent_id else None)
         for r in rows
     }
+
+
+ORG_PATH_WIDTH: int = OrgUnitRow.__table__.c.path.type.length  # type: ignore[attr-defined]
+"""The most characters an org unit's path (`/province/city/…/`) holds."""
+
+
+async def path_after_save(
+    session: AsyncSession, unit: OrgUnitSpec, parent: OrgUnitRow | None
+) -> int:
+    """The longest path a save of `unit` under `parent` would leave, its subtree's included."""
+    path = f"{parent.path if parent else '/'}{unit.code}/"
+    row = await get_org_unit(session, unit.code)
+    if row is None:
+        return len(path)
+    deepest = await session.scalar(
+        select(func.max(func.length(OrgUnitRow.path))).where(
+            OrgUnitRow.path.startswith(row.path, autoescape=True)
+        )
+    )
+    return len(path) + int(deepest or len(row.path)) - len(row.path)
 
 
 async def save_org_unit(

@@ -48,7 +48,10 @@ __all__ = [
     "from_json",
     "is_valid_credit_code",
     "is_valid_resident_id",
+    "parse_date",
+    "parse_datetime",
     "parse_literal",
+    "parse_number",
     "to_json",
     "validate_data",
     "validate_item",
@@ -273,6 +276,21 @@ def _parse_decimal_text(text: str, places: int) -> Decimal:
     return _exact_decimal(Decimal(text), places)
 
 
+_NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_LONGEST_NUMBER_TEXT = 64
+
+
+def parse_number(text: str) -> Decimal:
+    """A number as the API's Decimal scalar takes it: digits, an optional exponent, in range.
+
+    At most 18 digits before the point and 10 after (trailing zeros aside), as DECIMAL items
+    allow; NaN, infinities and magnitudes no item can hold are refused.
+    """
+    if len(text) > _LONGEST_NUMBER_TEXT or not _NUMBER_TEXT.fullmatch(text):
+        raise InvalidValue("must be a finite number written with digits")
+    return _exact_decimal(Decimal(text), _MAX_PLACES[ItemType.DECIMAL])
+
+
 def _to_decimal(item_type: ItemType, value: object) -> Decimal:
     places = _MAX_PLACES[item_type]
     if isinstance(value, bool):
@@ -368,6 +386,16 @@ def _parse_datetime_text(text: str) -> dt.datetime:
     except ValueError:
         raise InvalidValue("is not a real date and time") from None
     return _in_utc(moment)
+
+
+def parse_date(text: str) -> dt.date:
+    """A date written YYYY-MM-DD (the API's Date scalar); InvalidValue says what is wrong."""
+    return _parse_date_text(text)
+
+
+def parse_datetime(text: str) -> dt.datetime:
+    """An instant written with its offset (the API's DateTime scalar), in UTC."""
+    return _parse_datetime_text(text)
 
 
 def _parse_datetime(spec: DataItemSpec, value: object) -> dt.datetime:

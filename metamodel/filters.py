@@ -119,6 +119,9 @@ class Order:
 MAX_FILTER_NODES = 200
 """A filter larger than this is refused before it reaches SQL (bounded work per request)."""
 
+MAX_LIST_VALUES = 1000
+"""Most values one `in` or `notIn` takes (and one list of a task filter)."""
+
 
 def count_nodes(node: Filter) -> int:
     """How many nodes a filter tree has."""

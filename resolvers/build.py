@@ -29,6 +29,7 @@ from resolvers import (
     case_fields,
     engine_admin,
     fees,
+    input_bounds,
     metadata,
     progress,
     reorganize,
@@ -37,6 +38,7 @@ from resolvers import (
     users,
 )
 from resolvers.policy import STATIC_RULES, Access, Authorize
+from schema import input_checks, scalars
 from schema.generated import CaseConnection, CaseEdge, TypeFactory
 from schema.limits import MAX_TOKENS, QueryBounds
 
@@ -45,6 +47,8 @@ log = logging.getLogger(__name__)
 
 MASKED_MESSAGE = "Unexpected error; it has been logged."
 VALIDATION_CACHE_SIZE = 256
+LITERAL_STRINGS = input_checks.literal_rule(input_bounds.BOUNDS)
+"""Created once: the validation cache keys on the rule classes."""
 
 
 def _should_mask(error: GraphQLError) -> bool:
@@ -118,8 +122,10 @@ def build_schema(snapshot: MetamodelSnapshot, factory: TypeFactory) -> strawberr
         mutation=mutation,
         types=[t.case for t in generated.values()],
         config=StrawberryConfig(auto_camel_case=True),
+        scalar_overrides=scalars.OVERRIDES,
         extensions=[
             lambda: Authorize(rules),
+            lambda: input_checks.InputChecks(input_bounds.BOUNDS, LITERAL_STRINGS),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: AddValidationRules([QueryBounds]),
             lambda: ParserCache(maxsize=256),

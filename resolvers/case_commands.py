@@ -18,7 +18,7 @@ from database import archive_repo, case_repo, fee_repo, task_repo
 from database.session import Session
 from database.tables import CaseRow, OrgUnitRow
 from metamodel.specs import CaseStatus, Problem
-from resolvers import objects, policy
+from resolvers import convert, objects, policy
 from resolvers.context import Context
 from schema.common import ErrorCode, user_error, user_errors
 from schema.task_types import CasePayload
@@ -148,10 +148,7 @@ async def _case_change(
 async def _case_change_in_transaction(
     ctx: Context, case_id: strawberry.ID, command: Command, *, needs_manager: bool
 ) -> CasePayload:
-    try:
-        pk = int(case_id)
-    except ValueError:
-        pk = -1
+    pk = convert.row_id(case_id)
     async with ctx.db.transaction() as session:
         row = await case_repo.get(session, pk, lock=True)
         unit = await session.get(OrgUnitRow, row.org_unit_id) if row else None

@@ -21,7 +21,7 @@ from metamodel.specs import CaseStatus, DataItemSpec, Problem
 from resolvers import case_commands, case_filters, policy
 from resolvers.case_reads import case_object, page
 from resolvers.context import Context
-from resolvers.convert import given
+from resolvers.convert import given, row_id
 from schema.case_types import Case
 from schema.common import ErrorCode, user_error, user_errors
 from schema.generated import DictionaryTypes, GeneratedTypes, attr_name
@@ -194,7 +194,7 @@ async def _create(ctx: Context, value: Any, generated: GeneratedTypes) -> Any:
             ]
         )
     key = given(value.idempotency_key)
-    scope = f"create:{version.code}:{principal.username}"
+    scope = f"create:{version.code}:{principal.id}"  # within the 120 characters of its column
     access_code, access_hash = new_access_code()
     try:
         async with ctx.db.transaction() as session:
@@ -268,12 +268,7 @@ async def _update(ctx: Context, value: Any, generated: GeneratedTypes) -> Any:
     assert principal is not None
     payload = generated.update_payload
     now = ctx.now()
-    try:
-        case_id = int(value.id)
-    except ValueError:
-        return payload(
-            errors=[user_error(ErrorCode.NOT_FOUND, f"no case '{value.id}'", ("input", "id"))]
-        )
+    case_id = row_id(value.id)
     async with ctx.db.transaction() as session:
         row = await case_repo.get(session, case_id, lock=True)
         type_row = await metadata_repo.get_business_type(session, generated.published.code)
@@ -351,10 +346,7 @@ def generic_fields(
             raise case_filters.invalid("give exactly one of id and number", ["id"])
         async with ctx.db.read() as session:
             if id is not None:
-                try:
-                    row = await case_repo.get(session, int(id))
-                except ValueError:
-                    row = None
+                row = await case_repo.get(session, row_id(id))
             else:
                 row = await case_repo.get_by_number(session, str(number))
             principal = ctx.principal

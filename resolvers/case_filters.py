@@ -10,7 +10,9 @@ import strawberry
 from graphql import GraphQLError
 
 from metamodel import filters as f
+from metamodel import naming
 from metamodel.specs import DataItemSpec, ItemType
+from resolvers.convert import LARGEST_ID, NO_ROW, row_id
 
 SYSTEM_ATTRS: dict[str, f.SystemField] = {
     "id": f.SystemField.ID,
@@ -72,11 +74,19 @@ def _compares(field: f.FieldRef, ops: Any, path: list[str]) -> list[f.Filter]:
                 continue
             raise invalid(f"'{attr}' cannot be null; use isNull", [*path, attr])
         value = _plain(value)
+        if isinstance(value, list) and len(value) > f.MAX_LIST_VALUES:
+            raise invalid(
+                f"'{naming.camel(attr.rstrip('_'))}' takes at most {f.MAX_LIST_VALUES} values",
+                [*path, naming.camel(attr.rstrip("_"))],
+            )
         if field is f.SystemField.ID:
-            try:
-                value = [int(v) for v in value] if isinstance(value, list) else int(value)
-            except ValueError as error:
-                raise invalid("case ids are whole numbers", [*path, attr]) from error
+            ids = [row_id(v) for v in (value if isinstance(value, list) else [value])]
+            if NO_ROW in ids:
+                raise invalid(
+                    f"case ids are whole numbers from 1 to {LARGEST_ID}",
+                    [*path, naming.camel(attr.rstrip("_"))],
+                )
+            value = ids if isinstance(value, list) else ids[0]
         parts.append(f.Compare(field, op, value))
     return parts
 

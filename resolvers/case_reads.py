@@ -30,18 +30,30 @@ def encode_cursor(offset: int) -> str:
     return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
 
 
+_LONGEST_CURSOR = 32
+_MOST_POSITION_DIGITS = 9
+"""Positions up to 999,999,999: far past any list, and within every database's integers."""
+
+
 def decode_cursor(cursor: str | None) -> int:
-    """The position a cursor stands for (after it)."""
+    """The position a cursor stands for (after it); VALIDATION for anything we did not make."""
     if not cursor:
         return 0
     try:
+        if len(cursor) > _LONGEST_CURSOR:
+            raise ValueError("too long")
         kind, _, value = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        if kind != "o":
+        if (
+            kind != "o"
+            or not (value.isascii() and value.isdigit())
+            or len(value) > _MOST_POSITION_DIGITS
+        ):
             raise ValueError(kind)
         return int(value) + 1
     except (ValueError, UnicodeDecodeError) as error:
         raise GraphQLError(
-            "not a cursor of this list", extensions={"code": "VALIDATION"}
+            "'after' is not a cursor of this list: pass a cursor the list returned",
+            extensions={"code": "VALIDATION", "path": ["after"]},
         ) from error
 
 

@@ -11,6 +11,24 @@ from metamodel import item_changes, naming, specs
 from schema import common
 from schema import metadata_types as mt
 
+LARGEST_ID = 2**63 - 1
+"""Rows are numbered by 64-bit integers on both databases."""
+NO_ROW = 0
+"""An id no row has: what an id that cannot name a row is looked up as."""
+
+
+def row_id(value: object) -> int:
+    """The row an API id names; `NO_ROW` when it cannot name one (not digits, or too large).
+
+    Such an id reads like any other id that names nothing (NOT_FOUND, or null), and never
+    reaches the database, whose integers it would overflow.
+    """
+    text = str(value)
+    if not (0 < len(text) <= 19 and text.isascii() and text.isdigit()):
+        return NO_ROW
+    number = int(text)
+    return number if number <= LARGEST_ID else NO_ROW
+
 
 def given(value: Any, default: Any = None) -> Any:
     """The input value, or `default` when the field was left out or null."""

@@ -19,7 +19,7 @@ from database import (
 from database.responsibility_repo import ResponsibilityView
 from resolvers import policy
 from resolvers.context import Context
-from resolvers.convert import given
+from resolvers.convert import given, row_id
 from schema import engine_types as et
 from schema.common import ErrorCode, user_error
 from schema.metadata_types import Post, Stage
@@ -217,10 +217,7 @@ async def customer_by_number(ctx: Context, number: str) -> et.Customer | None:
 )
 async def verify_case_history(info: Info, id: strawberry.ID) -> et.HistoryCheck | None:
     """Null when there is no such case."""
-    try:
-        pk = int(id)
-    except ValueError:
-        return None
+    pk = row_id(id)
     principal = info.context.principal
     assert principal is not None
     async with info.context.db.read() as session:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -13,11 +13,13 @@ from casework.model import Event
 from database import case_repo, fee_repo, metadata_repo
 from database.session import Session
 from database.tables import CaseRow, FeeItemRow, OrgUnitRow, PaymentRow
+from metamodel import filters as f
 from metamodel import naming
-from metamodel.specs import DataItemSpec, FeeRuleSpec, FeeRuleStatus
+from metamodel.specs import CaseStatus, DataItemSpec, FeeRuleSpec, FeeRuleStatus
 from resolvers import case_commands, policy
+from resolvers.case_reads import page_size
 from resolvers.context import Context
-from resolvers.convert import given
+from resolvers.convert import given, row_id
 from schema import fee_types as ft
 from schema.common import ErrorCode, UserError, user_error
 
@@ -150,11 +152,7 @@ async def upsert_fee_rule(info: Info, input: ft.UpsertFeeRuleInput) -> ft.Upsert
 async def _locked_fee(
     ctx: Context, session: Session, case_id: strawberry.ID, code: str
 ) -> tuple[CaseRow | None, FeeItemRow | None, OrgUnitRow | None]:
-    try:
-        pk = int(case_id)
-    except ValueError:
-        return None, None, None
-    case = await case_repo.get(session, pk, lock=True)
+    case = await case_repo.get(session, row_id(case_id), lock=True)
     if case is None:
         return None, None, None
     unit = await session.get(OrgUnitRow, case.org_unit_id)
@@ -170,13 +168,15 @@ async def record_payment(info: Info, input: ft.RecordPaymentInput) -> ft.FeePayl
     principal = ctx.principal
     assert principal is not None
     key = given(input.idempotency_key)
-    scope = f"payment:{input.case_id}:{input.fee_code}"
     async with ctx.db.transaction() as session:
         case, fee, _unit = await _locked_fee(ctx, session, input.case_id, input.fee_code)
         if case is not None and not await case_repo.visible(
             session, case.id, policy.case_scope(principal)
         ):
             case = None
+        # By row id and rule code, both bounded: the scope fits its column however the id is
+        # written ("7" and "007" name one case).
+        scope = f"payment:{case.id if case else 0}:{fee.code if fee else ''}"
         # The key is looked up with the case row locked: a concurrent retry waits for the first
         # attempt to commit, then finds its key (rather than a fee already PAID).
         if (
@@ -291,6 +291,93 @@ async def waive_fee(info: Info, input: ft.WaiveFeeInput) -> ft.FeePayload:
     return ft.FeePayload(fee=fee_out(fee))
 
 
+PROBLEM_SCAN = 1000
+"""Open cases one `feeRuleProblems` call examines at most (the most recent first)."""
+
+
+@strawberry.field(
+    description="Open cases a failing fee rule blocks: their next stage is the rule's and the "
+    "rule cannot be assessed on their data (e.g. its amount is over the largest fee). Examines "
+    "the 1000 most recent cases in progress; first is at most 200 (default 50)."
+)
+async def fee_rule_problems(
+    info: Info,
+    code: Annotated[
+        str | None,
+        strawberry.argument(description="Only this rule's problems (default: every active rule)."),
+    ] = None,
+    first: Annotated[
+        int | None, strawberry.argument(description="How many problems to return at most.")
+    ] = None,
+) -> list[ft.FeeRuleProblem]:
+    """ADMIN: each blocked case with the rule, the stages and the rule's error."""
+    ctx = info.context
+    size = page_size(first)
+    async with ctx.db.read() as session:
+        wanted = [
+            (rule, version)
+            for rule, version in await fee_repo.rules(session)
+            if rule.status is FeeRuleStatus.ACTIVE and code in (None, rule.code)
+        ]
+    if not wanted:
+        return []
+    types, _, _ = await ctx.codes()
+    day = (await ctx.calendar()).local_date(ctx.now())
+    in_progress = f.Compare(f.SystemField.STATUS, f.Op.EQ, CaseStatus.IN_PROGRESS.value)
+    found: list[ft.FeeRuleProblem] = []
+    async with ctx.db.read() as session:
+        rows = await case_repo.page_rows(
+            session,
+            in_progress,
+            [f.Order(f.SystemField.ID, descending=True)],
+            offset=0,
+            limit=PROBLEM_SCAN,
+        )
+        for row in rows:
+            code_of_type = types.get(row.business_type_id)
+            if code_of_type is None:
+                continue
+            definition = await ctx.versions.definition(
+                ctx.db, code_of_type, row.business_type_version
+            )
+            state, _ = await case_repo.load_state(session, row, definition.version)
+            for visit in state.current_stages:
+                ahead = {
+                    s
+                    for t in definition.version.spec.transitions
+                    if t.from_stage == visit.stage
+                    for s in t.to
+                }
+                for rule, version in wanted:
+                    if rule.stage not in ahead:
+                        continue
+                    try:
+                        fee_rules.assess(
+                            [(rule, version)],
+                            business_type=code_of_type,
+                            stage=rule.stage,
+                            items=definition.version.items,
+                            data=state.data,
+                            day=day,
+                        )
+                    except fee_rules.RuleFailed as failed:
+                        if failed.message == fee_rules.MISSING_ITEM:
+                            continue  # the completion may still bring the item
+                        found.append(
+                            ft.FeeRuleProblem(
+                                rule=rule.code,
+                                case_id=strawberry.ID(str(row.id)),
+                                number=row.number,
+                                from_stage=visit.stage,
+                                stage=rule.stage,
+                                error=failed.message,
+                            )
+                        )
+            if len(found) >= size:
+                break
+    return found[:size]
+
+
 fee_rules_field.graphql_name = "feeRules"  # the Python name avoids the casework module's name
-QUERIES: list[Any] = [fee_rules_field]
+QUERIES: list[Any] = [fee_rules_field, fee_rule_problems]
 MUTATIONS: list[Any] = [upsert_fee_rule, record_payment, waive_fee]

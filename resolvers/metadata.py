@@ -227,12 +227,22 @@ async def upsert_org_unit(info: Info, input: mt.UpsertOrgUnitInput) -> mt.Upsert
                     )
                 ]
             )
-        row = await metadata_repo.save_org_unit(
-            session,
-            OrgUnitSpec(input.code, input.name, parent_code),
-            parent,
-            now=info.context.now(),
-        )
+        unit = OrgUnitSpec(input.code, input.name, parent_code)
+        if (
+            await metadata_repo.path_after_save(session, unit, parent)
+            > metadata_repo.ORG_PATH_WIDTH
+        ):
+            return mt.UpsertOrgUnitPayload(
+                errors=[
+                    user_error(
+                        ErrorCode.VALIDATION,
+                        f"the org tree would be too deep: a unit's path (its codes from the top) "
+                        f"holds at most {metadata_repo.ORG_PATH_WIDTH} characters",
+                        ("input", "parent"),
+                    )
+                ]
+            )
+        row = await metadata_repo.save_org_unit(session, unit, parent, now=info.context.now())
         out = convert.org_unit_out(row.code, row.name, row.path, parent_code)
     return mt.UpsertOrgUnitPayload(org_unit=out)
 

@@ -80,6 +80,7 @@ STATIC_RULES: dict[tuple[str, str], Access] = {
     ("mutation", "assignResponsibility"): Access.MANAGER,
     ("mutation", "setCalendarDays"): Access.ADMIN,
     ("query", "feeRules"): Access.SIGNED_IN,
+    ("query", "feeRuleProblems"): Access.ADMIN,
     ("query", "caseProgress"): Access.PUBLIC,
     ("query", "users"): Access.MANAGER,
     ("mutation", "reorganizePosts"): Access.MANAGER,

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 
 from database import metadata_repo, statistics_repo, task_repo
 from database.statistics_repo import TaskGroupBy as GroupKey
+from metamodel import filters as f
 from resolvers import policy
 from resolvers.context import Context
-from resolvers.convert import given
+from resolvers.convert import given, row_id
 from schema.reorg_types import TaskGroupBy, TaskGroupStatistics
 from schema.task_types import TaskWhere
 
@@ -31,6 +33,12 @@ async def task_filter(ctx: Context, where: TaskWhere | None) -> task_repo.TaskFi
     """`TaskWhere` as a repository filter (as `tasks(where)` reads it)."""
     if where is None:
         return task_repo.TaskFilter()
+    for name in ("status", "post", "stage"):
+        if len(given(getattr(where, name), [])) > f.MAX_LIST_VALUES:
+            raise GraphQLError(
+                f"'{name}' takes at most {f.MAX_LIST_VALUES} values",
+                extensions={"code": "VALIDATION", "path": ["where", name]},
+            )
     org_path = None
     unit_code = given(where.org_unit)
     if unit_code:
@@ -44,7 +52,7 @@ async def task_filter(ctx: Context, where: TaskWhere | None) -> task_repo.TaskFi
         stages=tuple(given(where.stage, [])),
         assignee=given(where.assignee),
         org_path=org_path,
-        case_id=int(case_pk) if case_pk is not None and str(case_pk).isdigit() else None,
+        case_id=None if case_pk is None else row_id(case_pk),
         overdue_at=ctx.now() if given(where.is_overdue) else None,
         unassigned=given(where.unassigned),
     )

@@ -13,15 +13,15 @@ import strawberry
 from casework import lifecycle
 from casework.calendar import WorkCalendar
 from casework.model import CaseState, Event, Refused
-from database import case_repo, fee_repo, metadata_repo, task_repo, user_repo
+from database import case_repo, fee_repo, task_repo, user_repo
 from database.session import Session
 from database.tables import OrgUnitRow, TaskRow
 from metamodel import datatypes, naming
 from metamodel.specs import Problem
-from resolvers import case_commands, objects, policy
+from resolvers import case_commands, objects, policy, statistics
 from resolvers.case_reads import decode_cursor, encode_cursor, page_size
 from resolvers.context import Context
-from resolvers.convert import given
+from resolvers.convert import given, row_id
 from schema.common import ErrorCode, PageInfo, UserError, user_error, user_errors
 from schema.task_types import (
     CompleteTaskInput,
@@ -93,26 +93,7 @@ async def tasks(
 ) -> TaskConnection:
     """ADMIN: all; MANAGER: their subtree; STAFF: their posts in their subtree and their own."""
     ctx = info.context
-    wanted = task_repo.TaskFilter()
-    if where is not None:
-        org_path = None
-        unit_code = given(where.org_unit)
-        if unit_code:
-            async with ctx.db.read() as session:
-                unit = await metadata_repo.get_org_unit(session, unit_code)
-            org_path = unit.path if unit else "/nowhere/"
-        case_pk = given(where.case)
-        overdue = given(where.is_overdue)
-        wanted = task_repo.TaskFilter(
-            statuses=tuple(s.value for s in given(where.status, [])),
-            posts=tuple(given(where.post, [])),
-            stages=tuple(given(where.stage, [])),
-            assignee=given(where.assignee),
-            org_path=org_path,
-            case_id=int(case_pk) if case_pk is not None and str(case_pk).isdigit() else None,
-            overdue_at=ctx.now() if overdue else None,
-            unassigned=given(where.unassigned),
-        )
+    wanted = await statistics.task_filter(ctx, where)
     condition = task_repo.and_all(
         task_repo.scope_condition(_scope(ctx)), task_repo.filter_condition(wanted)
     )
@@ -129,10 +110,7 @@ def _forbidden(message: str) -> list[UserError]:
 async def _task_and_unit(
     session: Session, task_id: strawberry.ID
 ) -> tuple[TaskRow | None, OrgUnitRow | None]:
-    try:
-        pk = int(task_id)
-    except ValueError:
-        return None, None
+    pk = row_id(task_id)
     task = await task_repo.get(session, pk)
     if task is None:
         return None, None

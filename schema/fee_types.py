@@ -68,6 +68,22 @@ class UpsertFeeRulePayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+@strawberry.type(
+    description="An open case that cannot move into a fee rule's stage: the rule fails on its data."
+)
+class FeeRuleProblem:
+    """Found by evaluating the rule on the case as it is now; fix the rule or the data."""
+
+    rule: str = strawberry.field(description="The code of the fee rule that fails.")
+    case_id: strawberry.ID = strawberry.field(description="The id of the blocked case.")
+    number: str = strawberry.field(description="The number of the blocked case.")
+    from_stage: str = strawberry.field(
+        description="The stage the case is in, whose completion would enter the rule's stage."
+    )
+    stage: str = strawberry.field(description="The rule's stage, which the case cannot enter.")
+    error: str = strawberry.field(description="Why the rule cannot be assessed on this case.")
+
+
 @strawberry.type(description="A fee assessed on a case.")
 class Fee:
     """The amount (2 places), its status, the rule version and inputs, and the working."""

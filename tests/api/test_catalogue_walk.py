@@ -10,6 +10,7 @@ and 中间检查 are walked), ENUMs take their first option, and two power sourc
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -149,6 +150,15 @@ async def _empty(db: Database) -> None:
 async def walk(
     database: Database, database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Walk]:
+    async with catalogue_app(database, database_url, tmp_path_factory.mktemp("walk")) as app:
+        yield app
+
+
+@contextlib.asynccontextmanager
+async def catalogue_app(
+    database: Database, database_url: str, data_dir: Path
+) -> AsyncIterator[Walk]:
+    """The app on the standard catalogue, a STAFF user per post at the root, an old customer."""
     from resolvers.build import static_names
     from resolvers.publishing import standalone_reviewer
 
@@ -172,7 +182,6 @@ async def walk(
             await add_user(
                 database, user_of(post.code), ["STAFF"], org_unit_id=root_id, posts=[post.code]
             )
-        data_dir: Path = tmp_path_factory.mktemp("walk")
         settings = Settings(
             data_dir=data_dir, database_url=database_url, secret=SECRET, poll_seconds=0.1
         )

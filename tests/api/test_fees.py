@@ -658,3 +658,87 @@ async def test_a_rule_that_cannot_be_computed_holds_the_case_back_never_charges_
     unchanged = await read_case(api, case["id"])
     assert unchanged["fees"] == []
     assert await only_task(api, "alice", "accept") == accept  # nothing moved
+
+
+PROBLEMS = """query($code: String) { feeRuleProblems(code: $code) {
+  rule caseId number fromStage stage error } }"""
+OVERFLOWING = "contract_capacity * 99999999999 * 99999999999"
+"""Each literal is below the largest fee and contract_capacity declares no max here, so the
+check at save time cannot see that 630 kVA makes about 6.3e24."""
+
+
+async def test_a_rule_whose_literals_pass_the_largest_fee_is_refused_when_saved(
+    api: Api, db: Database, clock: Clock
+) -> None:
+    await define_with_rules(api, db, clock)
+    huge = "contract_capacity * 99999999999999999999999999 * 99999999999999999999999999"
+    refused = await upsert_rule(api, {**HIGH_RELIABILITY, "amount": huge})
+    assert codes(refused) == ["VALIDATION", "VALIDATION"]  # one per literal
+    assert refused["errors"][0]["path"] == ["input", "amount"]
+    assert "larger than the largest fee 999999999999.99" in refused["errors"][0]["message"]
+    rules = (await api.data(FEE_RULES))["feeRules"]
+    assert [r["amount"] for r in rules if r["code"] == "high_reliability"] == [
+        HIGH_RELIABILITY_AMOUNT
+    ]
+
+
+async def test_a_rule_over_the_items_declared_limits_is_refused_when_saved(
+    api: Api, db: Database, clock: Clock
+) -> None:
+    await define_with_rules(api, db, clock)
+    bounded = {**ITEMS[1], "max": "10000000"}  # contract_capacity up to 10,000,000 kVA
+    tighten = UPSERT_ITEM.replace("(input: $input)", "(input: $input, allowBreaking: true)")
+    assert (await api.data(tighten, {"input": bounded}))["upsertDataItem"]["errors"] == []
+    published = await api.data(PUBLISH, {"code": "hv_double", "allow": True})
+    assert published["publishBusinessType"]["errors"] == [], published  # the types use it now
+    refused = await upsert_rule(api, {**HIGH_RELIABILITY, "amount": "contract_capacity * 1000000"})
+    assert codes(refused) == ["VALIDATION"]
+    assert "can reach 1.000000e+13" in refused["errors"][0]["message"], refused
+    within = await upsert_rule(api, {**HIGH_RELIABILITY, "amount": "contract_capacity * 99999"})
+    assert within["errors"] == []
+
+
+async def test_a_rule_that_overflows_on_a_case_blocks_it_with_a_typed_error_the_admin_can_see(
+    api: Api, db: Database, clock: Clock
+) -> None:
+    await define_with_rules(api, db, clock)
+    saved = await upsert_rule(api, {**HIGH_RELIABILITY, "amount": OVERFLOWING})
+    assert saved["errors"] == [], saved
+    case = (await open_case(api))["case"]
+    accept = await only_task(api, "alice", "accept")
+    before = await read_case(api, case["id"])
+    refused = await complete(api, "alice", accept)
+    assert codes(refused) == ["VALIDATION"], refused
+    message = refused["errors"][0]["message"]
+    assert "high_reliability" in message and "more than the largest fee" in message, message
+    after = await read_case(api, case["id"])
+    assert (after["version"], after["fees"], after["events"]) == (
+        before["version"],
+        [],
+        before["events"],
+    )
+    assert await only_task(api, "alice", "accept") == accept
+
+    problems = (await api.data(PROBLEMS, {"code": "high_reliability"}))["feeRuleProblems"]
+    assert [(p["caseId"], p["fromStage"], p["stage"]) for p in problems] == [
+        (case["id"], "accept", "fee_determination")
+    ]
+    assert problems[0]["number"] == case["number"]
+    assert "more than the largest fee" in problems[0]["error"]
+    assert (await api.data(PROBLEMS, {"code": "temporary_connection"}))["feeRuleProblems"] == []
+    staff = await api.post(PROBLEMS, {}, as_user="alice")
+    assert [e["extensions"]["code"] for e in staff["errors"]] == ["FORBIDDEN"]
+
+    assert (await upsert_rule(api, HIGH_RELIABILITY))["errors"] == []  # the administrator fixes it
+    assert (await api.data(PROBLEMS, {}))["feeRuleProblems"] == []
+    assert (await complete(api, "alice", accept))["errors"] == []
+
+
+async def test_a_negative_amount_is_no_fee(api: Api, db: Database, clock: Clock) -> None:
+    await define_with_rules(api, db, clock)
+    saved = await upsert_rule(api, {**HIGH_RELIABILITY, "amount": "100 - contract_capacity"})
+    assert saved["errors"] == []
+    await open_case(api)
+    refused = await complete(api, "alice", await only_task(api, "alice", "accept"))
+    assert codes(refused) == ["VALIDATION"]
+    assert "a fee cannot be negative" in refused["errors"][0]["message"]

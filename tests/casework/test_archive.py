@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from casework import archive
+from casework.model import Refused
 from metamodel.specs import (
     BusinessGroup,
     BusinessTypeSpec,
@@ -75,3 +76,51 @@ def test_ratio_parses_numbers_and_fractions() -> None:
     assert archive.ratio("200/5") == Decimal(40)
     assert archive.ratio("x") is None
     assert archive.ratio("1/0") is None
+
+
+@pytest.mark.parametrize(
+    ("ct", "pt", "multiplier"),
+    [
+        ("200/5", "10000/100", "4000"),
+        ("1e999999/1e-999999", None, None),  # would overflow: no multiplier, nothing raised
+        ("1/0", "40", "40"),
+        ("NaN", "40", "40"),
+        ("sNaN/1", None, None),
+        ("-5", None, None),
+        ("1e50", None, None),  # too long to write out
+    ],
+)
+def test_ratios_from_free_text_never_raise(ct: str, pt: str | None, multiplier: str | None) -> None:
+    data = {"meter_asset_no": "3330001234", "ct_ratio": ct, "pt_ratio": pt}
+    record = archive.record(version(), data)
+    assert record.meter is not None and record.meter.multiplier == multiplier
+
+
+@pytest.mark.parametrize(
+    ("item", "value", "refused"),
+    [
+        ("meter_asset_no", "9" * 63, False),
+        ("meter_asset_no", "9" * 64, True),
+        ("ct_ratio", "1" * 40, False),
+        ("ct_ratio", "1" * 41, True),
+    ],
+)
+def test_a_value_wider_than_its_archive_column_refuses_the_archiving(
+    item: str, value: str, refused: bool
+) -> None:
+    data = {"meter_asset_no": "3330001234", item: value}
+    if not refused:
+        archive.record(version(), data)
+        return
+    with pytest.raises(Refused) as caught:
+        archive.record(version(), data)
+    [problem] = caught.value.problems
+    assert problem.path == ("input", "data", item) and "at most" in problem.message
+
+
+def test_archive_widths_are_the_columns_widths() -> None:
+    from database.tables import CustomerRow, MeterRow
+
+    for row, widths in ((CustomerRow, archive.CUSTOMER_WIDTHS), (MeterRow, archive.METER_WIDTHS)):
+        for name, (_, width) in widths.items():
+            assert getattr(row, name).type.length == width, name

@@ -460,3 +460,73 @@ def test_check_reports_type_errors(
 def test_check_is_relative_to_the_items_given() -> None:
     without_lines = {k: v for k, v in ITEMS.items() if k != "supply_line"}
     assert [field for field, _ in fees.check(rule(), without_lines)] == ["amount"]
+
+
+# -- bounds on amounts --------------------------------------------------------------------------
+
+BOUNDED: Mapping[str, DataItemSpec] = {
+    **ITEMS,
+    "capacity": DataItemSpec("capacity", "容量", ItemType.DECIMAL, min="0", max="10000000"),
+    "sources": DataItemSpec("sources", "电源数", ItemType.INTEGER, min="1", max="4"),
+    "upper_only": DataItemSpec("upper_only", "上限", ItemType.DECIMAL, max="1000"),
+}
+
+
+@pytest.mark.parametrize(
+    ("amount", "refused"),
+    [
+        ("capacity * 400.00", None),  # at most 4e9
+        ("capacity * 100000", "can reach 1.000000e+12"),
+        ("capacity * capacity", "can reach 1.000000e+14"),
+        ("-capacity * 1000000", "can reach -1.000000e+13"),
+        ("capacity * sources * 20000", None),  # 8e11
+        ("capacity * sources * 30000", "can reach 1.200000e+12"),
+        ("capacity / 0.0000001", "can reach 1.000000e+14"),
+        ("capacity / sources", None),
+        ("capacity / (sources - 1)", None),  # the divisor may be 0: unknown, bounded at run time
+        ("max(capacity, 1) * 1000000", "can reach 1.000000e+13"),
+        ("min(capacity, 1) * 1000000", None),
+        ("abs(0 - capacity) * 1000000", "can reach 1.000000e+13"),
+        ("round(capacity * 1000000, 2)", "can reach 1.000000e+13"),
+        ("capacity * 100 if sources > 1 else capacity * 1000000", "can reach 1.000000e+13"),
+        ('capacity * lookup({"KV10": 270.00, "KV35": 1000000}, voltage_level)', "1.000000e+13"),
+        ("coalesce(capacity, 0) * 1000000", "can reach 1.000000e+13"),
+        ("upper_only * 1000000000", "can reach 1.000000e+12"),  # no min, but the max tells
+        ("contract_capacity * 1000000000", None),  # no limits declared: bounded at run time
+        ("contract_capacity * 99999999999999999999999999", "larger than the largest fee"),
+        ("1000000000000", "larger than the largest fee"),
+        ("999999999999.99", None),
+    ],
+)
+def test_a_rule_that_can_exceed_the_largest_fee_is_refused_when_checked(
+    amount: str, refused: str | None
+) -> None:
+    found = fees.check(rule(amount=amount), BOUNDED)
+    if refused is None:
+        assert found == []
+    else:
+        assert [field for field, _ in found] == ["amount"] and refused in found[0][1], found
+
+
+@pytest.mark.parametrize(
+    ("capacity", "amount", "message"),
+    [
+        (Decimal("630"), "contract_capacity * 99999999999 * 99999999999", "more than the largest"),
+        (Decimal("630"), "contract_capacity * 1587301587.31", "more than the largest"),
+        (Decimal("630"), "contract_capacity - 631", "cannot be negative"),
+        (Decimal("630"), "contract_capacity * 1587301587.3015", None),  # 999999999999.95 → .95
+        (Decimal("630"), "contract_capacity - 630.004", None),  # -0.004 rounds to 0.00
+    ],
+)
+def test_an_amount_outside_the_bounds_fails_the_rule_when_assessed(
+    capacity: Decimal, amount: str, message: str | None
+) -> None:
+    data = {**CASE, "contract_capacity": capacity}
+    if message is None:
+        [fee] = assess(rule(amount=amount), data)
+        assert Decimal(0) <= fee.amount <= fees.MAX_AMOUNT
+        assert not str(fee.amount).startswith("-")
+        return
+    with pytest.raises(fees.RuleFailed, match=message) as failed:
+        assess(rule(amount=amount), data)
+    assert failed.value.code == "high_reliability"
