@@ -56,6 +56,8 @@ class SchemaRegistry:
         self._listeners: list[Callable[[Any], None]] = []
         self._listen_connection: Any = None
         self._settle_handle: asyncio.TimerHandle | None = None
+        self._stopping = False
+        self._listen_closed = asyncio.Event()
 
     def on_swap(self, listener: Callable[[Any], None]) -> None:
         """Call `listener` with each new schema once it is live."""
@@ -63,13 +65,17 @@ class SchemaRegistry:
 
     async def start(self) -> None:
         """Build the first schema (failing loudly: there is nothing older to serve) and watch."""
+        self._stopping = False
         await self.refresh(raise_errors=True)
         self._tasks.append(asyncio.create_task(self._watch(), name="schema-watch"))
         if self.db.dialect == "postgresql":
             self._tasks.append(asyncio.create_task(self._listen(), name="schema-listen"))
 
     async def stop(self) -> None:
-        """Stop watching."""
+        """Stop watching (the watcher also checks a flag: a lost cancellation cannot hang this)."""
+        self._stopping = True
+        self._wake.set()
+        self._listen_closed.set()
         if self._settle_handle is not None:
             self._settle_handle.cancel()
             self._settle_handle = None
@@ -135,10 +141,15 @@ class SchemaRegistry:
         self._wake.set()
 
     async def _watch(self) -> None:
-        while True:
+        while not self._stopping:
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
+            # that arrives as the wait ends, and stop() then waited for ever (seen under load).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+                async with asyncio.timeout(self.poll_seconds):
+                    await self._wake.wait()
             self._wake.clear()
+            if self._stopping:
+                return
             try:
                 await self.refresh()
             except Exception:  # the database may be briefly away; keep serving and retry
@@ -150,19 +161,25 @@ class SchemaRegistry:
         import asyncpg
 
         dsn = self.db.url.replace("postgresql+asyncpg://", "postgresql://")
-        while True:
+        while not self._stopping:
             try:
                 connection = await asyncpg.connect(dsn)
                 self._listen_connection = connection
                 await connection.add_listener(
                     metadata_repo.NOTIFY_CHANNEL, lambda *_args: self.poke()
                 )
-                closed = asyncio.Event()
+                closed = self._listen_closed = asyncio.Event()
                 connection.add_termination_listener(lambda *_args, done=closed: done.set())
+                if self._stopping:  # no await between this check and the wait below
+                    return
                 self.poke()  # anything published while we were not listening
-                await closed.wait()
+                await closed.wait()  # the connection ended, or stop() set it
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.warning("LISTEN connection lost; the revision poll covers until it is back")
                 await asyncio.sleep(1.0)
+            finally:
+                if self._listen_connection is not None and not self._listen_connection.is_closed():
+                    with contextlib.suppress(Exception):
+                        await self._listen_connection.close()
