@@ -21,6 +21,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import create_type
 from strawberry.types.field import StrawberryField
 
+from database import availability
 from metamodel import naming
 from metamodel.snapshot import MetamodelSnapshot
 from resolvers import (
@@ -46,6 +47,8 @@ log = logging.getLogger(__name__)
 
 
 MASKED_MESSAGE = "Unexpected error; it has been logged."
+UNAVAILABLE_MESSAGE = "The database is unavailable; retry later."
+UNAVAILABLE = "UNAVAILABLE"
 VALIDATION_CACHE_SIZE = 256
 LITERAL_STRINGS = input_checks.literal_rule(input_bounds.BOUNDS)
 """Created once: the validation cache keys on the rule classes."""
@@ -55,6 +58,22 @@ def _should_mask(error: GraphQLError) -> bool:
     """Hide unexpected exceptions; keep GraphQL's own errors and those we raise on purpose."""
     original = error.original_error
     return original is not None and not isinstance(original, GraphQLError)
+
+
+class MaskUnexpected(MaskErrors):
+    """Masks unexpected errors; one caused by the database being away says so (a retry helps)."""
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        """The masked error, or UNAVAILABLE when the database could not be reached."""
+        original = error.original_error
+        if original is not None and availability.is_unavailable(original):
+            return GraphQLError(
+                UNAVAILABLE_MESSAGE,
+                nodes=error.nodes,
+                path=error.path,
+                extensions={"code": UNAVAILABLE},
+            )
+        return super().anonymise_error(error)
 
 
 def _fields(fields: Iterable[Any]) -> list[StrawberryField]:
@@ -130,7 +149,7 @@ def build_schema(snapshot: MetamodelSnapshot, factory: TypeFactory) -> strawberr
             lambda: AddValidationRules([QueryBounds]),
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=VALIDATION_CACHE_SIZE),
-            lambda: MaskErrors(should_mask_error=_should_mask, error_message=MASKED_MESSAGE),
+            lambda: MaskUnexpected(should_mask_error=_should_mask, error_message=MASKED_MESSAGE),
         ],
     )
     schema.generated_types = generated  # type: ignore[attr-defined]

@@ -9,12 +9,21 @@ import strawberry
 from strawberry.asgi import GraphQL
 from strawberry.extensions.validation_cache import _get_validate_cache
 
-from resolvers.build import VALIDATION_CACHE_SIZE
+from resolvers.build import UNAVAILABLE, VALIDATION_CACHE_SIZE
 from resolvers.context import Context
 
 ContextFactory = Callable[[Any], Awaitable[Context]]
 IdePage = Callable[[Any], Awaitable[Any]]
 """Renders the IDE page for a request (the server's, which ships its assets itself)."""
+
+OUTCOME_KEY = "yekuo.graphql.outcome"
+"""Where the endpoint leaves, in the ASGI scope, what kind of result it answered (for HTTP)."""
+OMIT_DATA_KEY = "yekuo.graphql.omit_data_on_request_error"
+"""Set in the scope by the server when the client takes application/graphql-response+json."""
+REQUEST_ERROR = "request-error"
+"""The operation did not run: the document did not parse or validate, or was refused."""
+UNAVAILABLE_OUTCOME = "unavailable"
+"""The database was away while the operation ran."""
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
@@ -35,12 +44,38 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         """The request's context (caller, database, loaders)."""
         return await self._context_factory(request)
 
+    async def process_result(self, request: Any, result: Any) -> Any:
+        """The response, classified for the HTTP layer (request error, database away)."""
+        response: dict[str, Any] = dict(await super().process_result(request, result))
+        errors: list[dict[str, Any]] = response.get("errors") or []
+        codes = [(e.get("extensions") or {}).get("code") for e in errors]
+        if UNAVAILABLE in codes:
+            request.scope[OUTCOME_KEY] = UNAVAILABLE_OUTCOME
+        elif errors and result.data is None and all(e.get("path") is None for e in errors):
+            # Nothing ran: every error is about the request itself, so each gets a code.
+            for error in errors:
+                extensions = error.setdefault("extensions", {})
+                extensions.setdefault("code", request_error_code(error.get("message", "")))
+            request.scope[OUTCOME_KEY] = REQUEST_ERROR
+            if request.scope.get(OMIT_DATA_KEY):
+                response.pop("data", None)  # the spec: no data entry when nothing executed
+        return response
+
     def swap(self, schema: strawberry.Schema) -> None:
         """Serve `schema` from the next request on; requests in flight finish on the old one."""
         # The validation cache is keyed by schema: clear it so old schemas can be collected.
         cache: Any = _get_validate_cache(VALIDATION_CACHE_SIZE)
         cache.cache_clear()
         self.schema = schema
+
+
+def request_error_code(message: str) -> str:
+    """The code of an error that stopped an operation before it ran."""
+    if message.startswith("Syntax Error"):
+        return "GRAPHQL_PARSE_FAILED"
+    if message.startswith("Variable "):
+        return "BAD_USER_INPUT"  # variable coercion
+    return "GRAPHQL_VALIDATION_FAILED"
 
 
 def sdl(schema: Any) -> str:

@@ -147,6 +147,20 @@ class Authorize(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         operation = get_operation_ast(document, context.operation_name) if document else None
+        named = getattr(context, "_provided_operation_name", None)  # before the default
+        several = document is not None and (
+            sum(isinstance(d, OperationDefinitionNode) for d in document.definitions) > 1
+        )
+        if document is not None and (operation is None or (several and named is None)):
+            # Several operations and no (or an unknown) operationName: run none of them
+            # (strawberry alone would pick the first).
+            error = GraphQLError(
+                "Must provide a known operationName when the document has several operations.",
+                extensions={"code": "OPERATION_RESOLUTION_FAILURE"},
+            )
+            context.result = ExecutionResult(data=None, errors=[error])
+            yield
+            return
         if isinstance(operation, OperationDefinitionNode) and document is not None:
             fragments = {
                 d.name.value: d

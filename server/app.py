@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from database import user_repo
+from database import availability, user_repo
 from database.session import Database
 from resolvers import endpoint
 from resolvers.build import build_schema
@@ -33,6 +33,7 @@ from resolvers.endpoint import GraphQLEndpoint
 from schema.generated import TypeFactory
 from server import body_limit
 from server.graphiql import GraphiQLSite
+from server.graphql_http import GraphQLHTTP, retry_after
 from server.registry import SchemaRegistry
 from server.security import Credentials, Lockout, guess_source
 from server.settings import Settings
@@ -142,15 +143,17 @@ def create_app(
 
     services.registry.on_swap(swap)
 
+    graphql = body_limit.bounded(
+        GraphQLHTTP(lambda: holder["app"]), services.settings.max_body_bytes
+    )
+
     class MeteredGraphQL:
         """An ASGI endpoint (a plain function would be taken for a request handler by Route)."""
 
         async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
             started = time.perf_counter()
             try:
-                await body_limit.bounded(holder["app"], services.settings.max_body_bytes)(
-                    scope, receive, send
-                )
+                await graphql(scope, receive, send)
             finally:
                 services.metrics.requests.inc()
                 services.metrics.seconds.observe(time.perf_counter() - started)
@@ -168,6 +171,19 @@ def create_app(
                 "lastBuildError": services.registry.last_error,
             }
         )
+
+    async def readyz(_request: Request) -> Response:
+        # Ready: a schema is served and the database answers a bounded SELECT 1 now.
+        reason = None if services.registry.schema is not None else "no schema is built yet"
+        if reason is None:
+            reason = await availability.ping(services.db)
+        if reason is not None:
+            return JSONResponse(
+                {"status": "unavailable", "reason": reason},
+                status_code=503,
+                headers={k.decode(): v.decode() for k, v in retry_after()},
+            )
+        return JSONResponse({"status": "ready", "revision": services.registry.revision})
 
     async def metrics(_request: Request) -> Response:
         return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)
@@ -193,6 +209,7 @@ def create_app(
             Route("/graphql", MeteredGraphQL(), methods=["GET", "POST"]),
             Route("/schema.graphql", sdl),
             Route("/healthz", healthz),
+            Route("/readyz", readyz),
             Route("/metrics", metrics),
             *graphiql.routes(),
         ],

@@ -1,0 +1,317 @@
+"""GraphQL over HTTP around the GraphQL endpoint: media types, status codes, bounded bodies.
+
+Follows the GraphQL-over-HTTP draft (https://graphql.github.io/graphql-over-http/draft/):
+a client that accepts `application/graphql-response+json` gets it (preferred when it accepts
+both media types equally), with 4xx for requests that never ran (parse and validation errors,
+refusals); a client that asks for `application/json`, or for anything (`*/*`), or sends no
+Accept gets `application/json` and 200 with errors, as before.
+
+Every answer is GraphQL-shaped JSON, never plain text or a traceback: a body that is not a
+JSON object of the right shape is 400 before the GraphQL layer sees it, and its nesting and the
+length of its numbers are checked before anything recursive (the JSON parser, variable
+coercion) runs; a database that cannot be reached is 503 with Retry-After.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, MutableMapping
+from typing import Any
+
+from database import availability
+from resolvers.endpoint import (
+    OMIT_DATA_KEY,
+    OUTCOME_KEY,
+    REQUEST_ERROR,
+    UNAVAILABLE_OUTCOME,
+    GraphQLEndpoint,
+)
+from server.body_limit import Message, Receive, Scope, Send
+
+log = logging.getLogger(__name__)
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+MAX_JSON_DEPTH = 64
+"""Deepest nesting of arrays and objects a request body may have (variables are shallow)."""
+MAX_NUMBER_DIGITS = 40
+"""Longest integer a request body may hold (Int is 32-bit; longer ones are not numbers here)."""
+RETRY_AFTER_SECONDS = 5
+"""What a client is told to wait before retrying while the database is away."""
+_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+class BadRequest(Exception):
+    """A request the server answers with an error status before running anything."""
+
+    def __init__(self, message: str, *, status: int = 400, code: str = "BAD_REQUEST") -> None:
+        super().__init__(message)
+        self.message, self.status, self.code = message, status, code
+
+
+def negotiate(accept: str | None) -> str | None:
+    """The media type to answer in for an Accept header; None if it accepts neither."""
+    if not accept or not accept.strip():
+        return JSON  # the spec: no Accept is taken as application/json
+    best: dict[str, tuple[float, int]] = {GRAPHQL_RESPONSE: (0.0, -1), JSON: (0.0, -1)}
+    for part in accept.split(",")[:32]:  # bounded: a client gains nothing from more ranges
+        media, *params = (p.strip() for p in part.split(";"))
+        media = media.lower()
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = max(0.0, min(1.0, float(value)))
+                except ValueError:
+                    quality = 0.0
+        for offered in best:
+            specificity = _specificity(media, offered)
+            if specificity > best[offered][1]:
+                best[offered] = (quality, specificity)
+    graphql_q, graphql_specificity = best[GRAPHQL_RESPONSE]
+    json_q, _ = best[JSON]
+    if graphql_q <= 0 and json_q <= 0:
+        return None
+    if graphql_q > json_q or (graphql_q == json_q and graphql_specificity == 2):
+        return GRAPHQL_RESPONSE  # named explicitly and as wanted as application/json: preferred
+    return JSON
+
+
+def _specificity(media: str, offered: str) -> int:
+    """How closely a media range names `offered`: 2 exactly, 1 by `type/*`, 0 by `*/*`."""
+    if media == offered:
+        return 2
+    if media == offered.split("/")[0] + "/*":
+        return 1
+    return 0 if media == "*/*" else -1
+
+
+def parse_body(body: bytes) -> dict[str, Any]:
+    """The request's parameters, or BadRequest; bounded before anything recursive runs."""
+    if not body.strip():
+        raise BadRequest("the request body is empty; send a JSON object with `query`")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise BadRequest(f"the request body is not UTF-8 (byte {error.start})") from None
+    if _depth(text) > MAX_JSON_DEPTH:
+        raise BadRequest(f"the request body is nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        data = json.loads(text, parse_int=_bounded_int, parse_constant=_no_constant)
+    except ValueError as error:  # JSONDecodeError, or a number refused below
+        message = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
+        raise BadRequest(f"the request body is not valid JSON: {message}") from None
+    if not isinstance(data, dict):
+        raise BadRequest("the request body must be a JSON object with `query`")
+    query, variables = data.get("query"), data.get("variables")
+    name, extensions = data.get("operationName"), data.get("extensions")
+    if not isinstance(query, str):
+        raise BadRequest("`query` must be a string holding a GraphQL document")
+    if variables is not None and not isinstance(variables, dict):
+        raise BadRequest("`variables` must be an object or null")
+    if name is not None and not isinstance(name, str):
+        raise BadRequest("`operationName` must be a string or null")
+    if extensions is not None and not isinstance(extensions, dict):
+        raise BadRequest("`extensions` must be an object or null")
+    return data
+
+
+def _depth(text: str) -> int:
+    """The deepest nesting of arrays and objects in JSON text (strings skipped); stops early."""
+    depth = deepest = 0
+    for match in _BRACKET.finditer(_STRING.sub("", text)):
+        if match.group() in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_JSON_DEPTH:
+                break
+        else:
+            depth -= 1
+    return deepest
+
+
+def _bounded_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_NUMBER_DIGITS:
+        raise ValueError(f"a number has more than {MAX_NUMBER_DIGITS} digits")
+    return int(digits)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def error_body(message: str, code: str) -> bytes:
+    """A GraphQL response holding one request error."""
+    return json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}).encode()
+
+
+async def answer(
+    send: Send,
+    status: int,
+    body: bytes,
+    media: str,
+    extra: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    """Send a whole response."""
+    headers = [
+        (b"content-type", f"{media}; charset=utf-8".encode()),
+        (b"content-length", str(len(body)).encode()),
+        *(extra or []),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def retry_after() -> list[tuple[bytes, bytes]]:
+    """The Retry-After header of a 503."""
+    return [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())]
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            text: str = value.decode("latin-1")
+            return text
+    return None
+
+
+def _is_json_content(content_type: str | None) -> bool:
+    if not content_type:
+        return False
+    media, *params = (p.strip().lower() for p in content_type.split(";"))
+    charsets = [p.partition("=")[2].strip('"') for p in params if p.startswith("charset=")]
+    return media == JSON and all(c in ("utf-8", "utf8") for c in charsets)
+
+
+class GraphQLHTTP:
+    """The ASGI app of /graphql: checks the request, runs the endpoint, shapes the answer."""
+
+    def __init__(self, endpoint: Callable[[], GraphQLEndpoint]) -> None:
+        self._endpoint = endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer one request."""
+        if scope["type"] != "http":
+            await self._endpoint()(scope, receive, send)
+            return
+        media = negotiate(_header(scope, b"accept"))
+        if scope["method"] == "POST":
+            try:
+                body = await _read(receive)
+                if body is None:
+                    return  # the client went away
+                if not _is_json_content(_header(scope, b"content-type")):
+                    raise BadRequest(
+                        "send the request as application/json (UTF-8)",
+                        status=415,
+                        code="UNSUPPORTED_MEDIA_TYPE",
+                    )
+                parse_body(body)
+                if media is None:
+                    raise BadRequest(
+                        f"this endpoint answers {GRAPHQL_RESPONSE} or {JSON}",
+                        status=406,
+                        code="NOT_ACCEPTABLE",
+                    )
+            except BadRequest as refused:
+                await answer(send, refused.status, error_body(refused.message, refused.code), JSON)
+                return
+            receive = _replay(body, receive)
+        scope[OMIT_DATA_KEY] = media == GRAPHQL_RESPONSE
+        await self._run(scope, receive, send, media or JSON)
+
+    async def _run(self, scope: Scope, receive: Receive, send: Send, media: str) -> None:
+        shaped = _Shaper(scope, send, media)
+        try:
+            await self._endpoint()(scope, receive, shaped.send)
+        except Exception as error:
+            if shaped.started:
+                raise
+            if availability.is_unavailable(error):
+                log.warning("the database is unavailable: %s", type(error).__name__)
+                await answer(
+                    send,
+                    503,
+                    error_body("The database is unavailable; retry later.", "UNAVAILABLE"),
+                    media,
+                    retry_after(),
+                )
+                return
+            log.exception("unexpected error answering a GraphQL request")
+            await answer(
+                send, 500, error_body("Unexpected error; it has been logged.", "INTERNAL"), media
+            )
+
+
+class _Shaper:
+    """Wraps the endpoint's `send`: sets media type and status from the result's outcome."""
+
+    def __init__(self, scope: Scope, send: Send, media: str) -> None:
+        self.scope, self._send, self.media = scope, send, media
+        self.started = False
+        self._plain: MutableMapping[str, Any] | None = None
+        self._chunks: list[bytes] = []
+
+    async def send(self, message: Message) -> None:
+        """Pass a message on, reshaped."""
+        if message["type"] == "http.response.start":
+            self.started = True
+            headers = dict(message.get("headers", ()))
+            content_type = headers.get(b"content-type", b"").decode("latin-1")
+            if message["status"] >= 400 and content_type.startswith("text/plain"):
+                self._plain = message  # strawberry's own refusals: rewritten as JSON below
+                return
+            if content_type.startswith(JSON):
+                message = self._reshape(message)
+            await self._send(message)
+            return
+        if self._plain is not None and message["type"] == "http.response.body":
+            self._chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                text = b"".join(self._chunks).decode("utf-8", "replace")
+                status = self._plain["status"]
+                code = "METHOD_NOT_ALLOWED" if status == 405 else "BAD_REQUEST"
+                await answer(self._send, status, error_body(text, code), self.media)
+            return
+        await self._send(message)
+
+    def _reshape(self, message: Message) -> Message:
+        outcome = self.scope.get(OUTCOME_KEY)
+        status: int = message["status"]
+        extra: list[tuple[bytes, bytes]] = []
+        if outcome == UNAVAILABLE_OUTCOME:
+            status, extra = 503, retry_after()
+        elif outcome == REQUEST_ERROR and self.media == GRAPHQL_RESPONSE:
+            status = 400
+        headers = [(k, v) for k, v in message.get("headers", ()) if k not in (b"content-type",)]
+        headers.append((b"content-type", f"{self.media}; charset=utf-8".encode()))
+        return {**message, "status": status, "headers": headers + extra}
+
+
+async def _read(receive: Receive) -> bytes | None:
+    """The whole body (its size is bounded by `body_limit` before this runs); None on leave."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    delivered = False
+
+    async def replayed() -> Message:
+        nonlocal delivered
+        if delivered:
+            return await receive()
+        delivered = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replayed
