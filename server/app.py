@@ -31,7 +31,7 @@ from resolvers.build import build_schema
 from resolvers.context import Context, VersionCache
 from resolvers.endpoint import GraphQLEndpoint
 from schema.generated import TypeFactory
-from server import body_limit
+from server import body_limit, redaction
 from server.graphiql import GraphiQLSite
 from server.graphql_http import GraphQLHTTP, retry_after
 from server.registry import SchemaRegistry
@@ -132,6 +132,7 @@ def create_app(
 ) -> Starlette:
     """The application for `settings` (`clock` and `credentials` let tests fix time and cost)."""
     services = Services(settings, clock=clock, credentials=credentials)
+    redaction.install()
     graphiql = GraphiQLSite()
     holder: dict[str, GraphQLEndpoint] = {}
 
