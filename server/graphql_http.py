@@ -40,7 +40,10 @@ MAX_NUMBER_DIGITS = 40
 """Longest integer a request body may hold (Int is 32-bit; longer ones are not numbers here)."""
 RETRY_AFTER_SECONDS = 5
 """What a client is told to wait before retrying while the database is away."""
-_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
+# A string, or an unterminated one up to the end: every match ends at a quote or at the end,
+# so the scan is linear whatever the body holds (a string that could fail to match would be
+# rescanned from each later quote).
+_STRING = re.compile(r'"(?:[^"\\]++|\\.?)*+(?:"|\Z)', re.DOTALL)
 _BRACKET = re.compile(r"[\[\]{}]")
 
 
