@@ -36,8 +36,9 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 MAX_JSON_DEPTH = 64
 """Deepest nesting of arrays and objects a request body may have (variables are shallow)."""
-MAX_NUMBER_DIGITS = 40
-"""Longest integer a request body may hold (Int is 32-bit; longer ones are not numbers here)."""
+MAX_NUMBER_DIGITS = 100
+"""Longest integer a request body may hold: longer ones are no value of any type here (Int is
+32-bit, ids 19 digits, Decimal travels as a string); shorter ones get a typed coercion error."""
 RETRY_AFTER_SECONDS = 5
 """What a client is told to wait before retrying while the database is away."""
 # A string, or an unterminated one up to the end: every match ends at a quote or at the end,
