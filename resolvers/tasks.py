@@ -27,6 +27,7 @@ from schema.task_types import (
     CompleteTaskInput,
     CompleteTaskPayload,
     TaskConnection,
+    TaskEdge,
     TaskPayload,
     TaskWhere,
 )
@@ -55,13 +56,16 @@ async def _connection(
         async with ctx.db.read() as session:
             return await task_repo.count(session, condition)
 
+    # The same cursors `after` accepts: a node's cursor stands for its position in the list.
+    edges = [TaskEdge(cursor=encode_cursor(offset + i), node=n) for i, n in enumerate(nodes)]
     return TaskConnection(
+        edges=edges,
         nodes=nodes,
         page_info=PageInfo(
             has_next_page=more,
             has_previous_page=offset > 0,
-            start_cursor=encode_cursor(offset) if nodes else None,
-            end_cursor=encode_cursor(offset + len(nodes) - 1) if nodes else None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
         ),
         count=count,
     )

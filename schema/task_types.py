@@ -67,12 +67,32 @@ class Task:
         return found
 
 
-@strawberry.type(description="A page of tasks.")
+@strawberry.type(description="A task in a page of tasks, with the cursor that points at it.")
+class TaskEdge:
+    """One task and its position in the list."""
+
+    cursor: str = strawberry.field(
+        description="Pass it as `after` to the same list to read the tasks after this one."
+    )
+    node: Task = strawberry.field(description="The task.")
+
+
+@strawberry.type(description="A page of tasks, oldest first, with paging and a total.")
 class TaskConnection(ConnectionBase):
     """Tasks, oldest first."""
 
-    nodes: list[Task]
-    page_info: PageInfo
+    edges: list[TaskEdge] = strawberry.field(
+        description="The tasks of this page with their cursors, in list order."
+    )
+    nodes: list[Task] = strawberry.field(
+        description="The tasks of this page (the edges' nodes, without cursors)."
+    )
+    page_info: PageInfo = strawberry.field(description="Where this page stands in the list.")
+
+    @strawberry.field(description="How many tasks match, across all pages.")
+    async def total_count(self) -> int:
+        """Counted only when asked for."""
+        return await self.count()
 
 
 @strawberry.input(description="Conditions on tasks; fields combine with and.")
