@@ -841,13 +841,19 @@ def _status_filter() -> type:
 class CaseEdge:
     """An edge of the cross-type case list."""
 
-    cursor: str
-    node: Case
+    cursor: str = strawberry.field(
+        description="Pass it as `after` to the same list to read the cases after this one."
+    )
+    node: Case = strawberry.field(description="The case.")
 
 
 @strawberry.type(description="A page of cases of any business type.")
 class CaseConnection(ConnectionBase):
     """The cross-type case list."""
 
-    edges: list[CaseEdge]
-    nodes: list[Case]
+    edges: list[CaseEdge] = strawberry.field(
+        description="The cases of this page with their cursors, in list order."
+    )
+    nodes: list[Case] = strawberry.field(
+        description="The cases of this page (the edges' nodes, without cursors)."
+    )
