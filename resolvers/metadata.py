@@ -365,8 +365,18 @@ async def publish_business_type(
         str,
         strawberry.argument(description="The code of the business type whose draft to publish."),
     ],
-    dry_run: bool = False,
-    allow_breaking: bool = False,
+    dry_run: Annotated[
+        bool,
+        strawberry.argument(
+            description="Check the draft and report the schema changes, publishing nothing."
+        ),
+    ] = False,
+    allow_breaking: Annotated[
+        bool,
+        strawberry.argument(
+            description="Publish even if the schema changes would break existing API clients."
+        ),
+    ] = False,
 ) -> mt.PublishBusinessTypePayload:
     """Refused (nothing changes) on problems, or on breaking schema changes unless allowed."""
     return await publishing.publish(info, code, dry_run=dry_run, allow_breaking=allow_breaking)

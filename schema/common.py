@@ -123,6 +123,12 @@ class PageInfo:
 E = TypeVar("E")
 
 
+FIRST = "How many to return, at most 200 (default 50)."
+"""The description of every paged list's `first` argument."""
+AFTER = "Start after this cursor (an edge's cursor or pageInfo.endCursor from the same list)."
+"""The description of every paged list's `after` argument."""
+
+
 def describe_values(enum: E, descriptions: Mapping[str, str]) -> E:
     """Describe the values of an enum wrapped from the metamodel, which knows nothing of GraphQL.
 
