@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from schema.task_types import Task
 
 CaseStatusEnum = describe_values(
-    strawberry.enum(CaseStatus, name="CaseStatus", description="Where a case is."),
+    strawberry.enum(CaseStatus, name="CaseStatus", description="Where a case stands as a whole."),
     {
         "DRAFT": "Saved but not submitted; no stage has started.",
         "IN_PROGRESS": "Submitted and moving through its stages.",

@@ -91,7 +91,7 @@ def problems(found: list[ProblemSpec]) -> list[Problem]:
     return [Problem(code=p.code, message=p.message, path=api_path(p.path)) for p in found]
 
 
-@strawberry.enum(description="Sort direction.")
+@strawberry.enum(description="Which way an ordering key sorts; empty values come last either way.")
 class SortDirection(Enum):
     """Ascending or descending."""
 
@@ -103,7 +103,9 @@ class SortDirection(Enum):
     )
 
 
-@strawberry.type(description="Relay page information.")
+@strawberry.type(
+    description="Where a page stands in its list (Relay): whether more follow, and its end cursors."
+)
 class PageInfo:
     """Where a page stands in the whole list."""
 

@@ -389,7 +389,9 @@ class TypeFactory:
                 o.value: strawberry.enum_value(o.value, description=o.label) for o in item.options
             }
             python_enum = Enum(naming.enum_type_name(item.code), members)  # type: ignore[misc]
-            found = strawberry.enum(python_enum, description=item.label)
+            found = strawberry.enum(
+                python_enum, description=f"{item.label}: the options of data item {item.code}."
+            )
             _mark([found])
             self._enums[key] = found
         return found

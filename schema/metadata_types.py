@@ -580,7 +580,9 @@ class SaveBusinessTypeDraftInput:
     )
 
 
-@strawberry.type(description="A published version.")
+@strawberry.type(
+    description="A business type's published version; cases opened under it follow it to their end."
+)
 class BusinessTypeVersion:
     """A frozen version."""
 
@@ -594,7 +596,7 @@ class BusinessTypeVersion:
     )
 
 
-@strawberry.enum(description="Diagram formats.")
+@strawberry.enum(description="The language a business type's flow diagram is drawn in.")
 class DiagramFormat(Enum):
     """Formats a business type's flow can be drawn in."""
 
