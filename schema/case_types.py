@@ -25,7 +25,7 @@ CaseStatusEnum = describe_values(
     {
         "DRAFT": "Saved but not submitted; no stage has started.",
         "IN_PROGRESS": "Submitted and moving through its stages.",
-        "SUSPENDED": "Paused by a manager; deadlines wait until it is resumed.",
+        "SUSPENDED": "Paused by suspendCase; its deadline clocks stop until resumeCase.",
         "COMPLETED": "Reached an end stage; the archive has been written.",
         "CANCELLED": "Stopped by cancelCase before an end.",
     },
@@ -66,7 +66,7 @@ class CaseEvent:
         description="The username who did it, or system for the engine and scheduled work."
     )
     action: str = strawberry.field(
-        description="What happened, such as CREATED, SUBMITTED, TASK_COMPLETED, FEE_PAID."
+        description="What happened, such as CREATED, SUBMITTED, STAGE_ENTERED, PAYMENT_RECORDED."
     )
     data: JSON = strawberry.field(
         description=(

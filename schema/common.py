@@ -152,7 +152,7 @@ TimeUnitEnum = describe_values(
     {
         "WORKING_DAYS": "Working days of the calendar (holidays and 调休 counted).",
         "CALENDAR_DAYS": "Every day.",
-        "WORKING_HOURS": "Hours within working days.",
+        "WORKING_HOURS": "Working hours (09:00-12:00, 13:00-18:00) of working days.",
     },
 )
 ItemTypeEnum = describe_values(
