@@ -26,7 +26,7 @@ class UpsertUserInput:
 
     username: str = strawberry.field(description="The name the user signs in with.")
     name: str = strawberry.field(description="The person's name.")
-    roles: list[RoleEnum] = strawberry.field(description=("What the user may do in general."))  # type: ignore[valid-type]
+    roles: list[RoleEnum] = strawberry.field(description="What the user may do in general.")  # type: ignore[valid-type]
     password: str | None = strawberry.field(
         default=U, description="A new password; omitted: unchanged (required for a new user)."
     )

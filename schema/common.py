@@ -178,7 +178,7 @@ class TimeLimit:
     """A time limit."""
 
     amount: int = strawberry.field(description="How many units.")
-    unit: TimeUnitEnum = strawberry.field(description=("How the units are counted."))  # type: ignore[valid-type]
+    unit: TimeUnitEnum = strawberry.field(description="How the units are counted.")  # type: ignore[valid-type]
 
 
 @strawberry.input(description="A time limit such as 15 working days.")
@@ -186,173 +186,136 @@ class TimeLimitInput:
     """A time limit."""
 
     amount: int = strawberry.field(description="How many units (positive).")
-    unit: TimeUnitEnum = strawberry.field(description=("How the units are counted."))  # type: ignore[valid-type]
+    unit: TimeUnitEnum = strawberry.field(description="How the units are counted.")  # type: ignore[valid-type]
 
 
 U = strawberry.UNSET
+
+
+OPERATORS: dict[str, str] = {
+    "eq": "Equal to this value.",
+    "ne": "Not equal to this value.",
+    "in": "Equal to one of these values.",
+    "notIn": "Equal to none of these values.",
+    "gt": "Greater (later) than this value.",
+    "gte": "Greater (later) than or equal to this value.",
+    "lt": "Less (earlier) than this value.",
+    "lte": "Less (earlier) than or equal to this value.",
+    "contains": "Contains this text.",
+    "startsWith": "Begins with this text.",
+    "isNull": "true: the value is empty; false: it is set.",
+}
+"""What each filter operator means, by GraphQL name (every `…Filter` input uses these)."""
+
+
+def operator(name: str) -> Any:
+    """A filter operator field, described (a fresh field: a field belongs to one class)."""
+    return strawberry.field(
+        name="in" if name == "in" else None, default=U, description=OPERATORS[name]
+    )
 
 
 @strawberry.input(description="Operators on text items.")
 class StringFilter:
     """Filter on a textual value."""
 
-    eq: str | None = strawberry.field(default=U, description="Equal to this value.")
-    ne: str | None = strawberry.field(default=U, description="Not equal to this value.")
-    in_: list[str] | None = strawberry.field(
-        name="in", default=U, description="Equal to one of these values."
-    )
-    not_in: list[str] | None = strawberry.field(
-        default=U, description="Equal to none of these values."
-    )
-    gt: str | None = strawberry.field(default=U, description="Greater (later) than this value.")
-    gte: str | None = strawberry.field(
-        default=U, description="Greater (later) than or equal to this value."
-    )
-    lt: str | None = strawberry.field(default=U, description="Less (earlier) than this value.")
-    lte: str | None = strawberry.field(
-        default=U, description="Less (earlier) than or equal to this value."
-    )
-    contains: str | None = strawberry.field(default=U, description="Contains this text.")
-    starts_with: str | None = strawberry.field(default=U, description="Begins with this text.")
-    is_null: bool | None = strawberry.field(
-        default=U, description="true: the value is empty; false: it is set."
-    )
+    eq: str | None = operator("eq")
+    ne: str | None = operator("ne")
+    in_: list[str] | None = operator("in")
+    not_in: list[str] | None = operator("notIn")
+    gt: str | None = operator("gt")
+    gte: str | None = operator("gte")
+    lt: str | None = operator("lt")
+    lte: str | None = operator("lte")
+    contains: str | None = operator("contains")
+    starts_with: str | None = operator("startsWith")
+    is_null: bool | None = operator("isNull")
 
 
 @strawberry.input(description="Operators on integer items.")
 class IntFilter:
     """Filter on an integer value."""
 
-    eq: int | None = strawberry.field(default=U, description="Equal to this value.")
-    ne: int | None = strawberry.field(default=U, description="Not equal to this value.")
-    in_: list[int] | None = strawberry.field(
-        name="in", default=U, description="Equal to one of these values."
-    )
-    not_in: list[int] | None = strawberry.field(
-        default=U, description="Equal to none of these values."
-    )
-    gt: int | None = strawberry.field(default=U, description="Greater (later) than this value.")
-    gte: int | None = strawberry.field(
-        default=U, description="Greater (later) than or equal to this value."
-    )
-    lt: int | None = strawberry.field(default=U, description="Less (earlier) than this value.")
-    lte: int | None = strawberry.field(
-        default=U, description="Less (earlier) than or equal to this value."
-    )
-    is_null: bool | None = strawberry.field(
-        default=U, description="true: the value is empty; false: it is set."
-    )
+    eq: int | None = operator("eq")
+    ne: int | None = operator("ne")
+    in_: list[int] | None = operator("in")
+    not_in: list[int] | None = operator("notIn")
+    gt: int | None = operator("gt")
+    gte: int | None = operator("gte")
+    lt: int | None = operator("lt")
+    lte: int | None = operator("lte")
+    is_null: bool | None = operator("isNull")
 
 
 @strawberry.input(description="Operators on decimal and money items (values as strings).")
 class DecimalFilter:
     """Filter on a decimal value."""
 
-    eq: Decimal | None = strawberry.field(default=U, description="Equal to this value.")
-    ne: Decimal | None = strawberry.field(default=U, description="Not equal to this value.")
-    in_: list[Decimal] | None = strawberry.field(
-        name="in", default=U, description="Equal to one of these values."
-    )
-    not_in: list[Decimal] | None = strawberry.field(
-        default=U, description="Equal to none of these values."
-    )
-    gt: Decimal | None = strawberry.field(default=U, description="Greater (later) than this value.")
-    gte: Decimal | None = strawberry.field(
-        default=U, description="Greater (later) than or equal to this value."
-    )
-    lt: Decimal | None = strawberry.field(default=U, description="Less (earlier) than this value.")
-    lte: Decimal | None = strawberry.field(
-        default=U, description="Less (earlier) than or equal to this value."
-    )
-    is_null: bool | None = strawberry.field(
-        default=U, description="true: the value is empty; false: it is set."
-    )
+    eq: Decimal | None = operator("eq")
+    ne: Decimal | None = operator("ne")
+    in_: list[Decimal] | None = operator("in")
+    not_in: list[Decimal] | None = operator("notIn")
+    gt: Decimal | None = operator("gt")
+    gte: Decimal | None = operator("gte")
+    lt: Decimal | None = operator("lt")
+    lte: Decimal | None = operator("lte")
+    is_null: bool | None = operator("isNull")
 
 
 @strawberry.input(description="Operators on date items.")
 class DateFilter:
     """Filter on a date."""
 
-    eq: dt.date | None = strawberry.field(default=U, description="Equal to this value.")
-    ne: dt.date | None = strawberry.field(default=U, description="Not equal to this value.")
-    in_: list[dt.date] | None = strawberry.field(
-        name="in", default=U, description="Equal to one of these values."
-    )
-    not_in: list[dt.date] | None = strawberry.field(
-        default=U, description="Equal to none of these values."
-    )
-    gt: dt.date | None = strawberry.field(default=U, description="Greater (later) than this value.")
-    gte: dt.date | None = strawberry.field(
-        default=U, description="Greater (later) than or equal to this value."
-    )
-    lt: dt.date | None = strawberry.field(default=U, description="Less (earlier) than this value.")
-    lte: dt.date | None = strawberry.field(
-        default=U, description="Less (earlier) than or equal to this value."
-    )
-    is_null: bool | None = strawberry.field(
-        default=U, description="true: the value is empty; false: it is set."
-    )
+    eq: dt.date | None = operator("eq")
+    ne: dt.date | None = operator("ne")
+    in_: list[dt.date] | None = operator("in")
+    not_in: list[dt.date] | None = operator("notIn")
+    gt: dt.date | None = operator("gt")
+    gte: dt.date | None = operator("gte")
+    lt: dt.date | None = operator("lt")
+    lte: dt.date | None = operator("lte")
+    is_null: bool | None = operator("isNull")
 
 
 @strawberry.input(description="Operators on date-time items and timestamps.")
 class DateTimeFilter:
     """Filter on a moment in time."""
 
-    eq: dt.datetime | None = strawberry.field(default=U, description="Equal to this value.")
-    ne: dt.datetime | None = strawberry.field(default=U, description="Not equal to this value.")
-    gt: dt.datetime | None = strawberry.field(
-        default=U, description="Greater (later) than this value."
-    )
-    gte: dt.datetime | None = strawberry.field(
-        default=U, description="Greater (later) than or equal to this value."
-    )
-    lt: dt.datetime | None = strawberry.field(
-        default=U, description="Less (earlier) than this value."
-    )
-    lte: dt.datetime | None = strawberry.field(
-        default=U, description="Less (earlier) than or equal to this value."
-    )
-    is_null: bool | None = strawberry.field(
-        default=U, description="true: the value is empty; false: it is set."
-    )
+    eq: dt.datetime | None = operator("eq")
+    ne: dt.datetime | None = operator("ne")
+    gt: dt.datetime | None = operator("gt")
+    gte: dt.datetime | None = operator("gte")
+    lt: dt.datetime | None = operator("lt")
+    lte: dt.datetime | None = operator("lte")
+    is_null: bool | None = operator("isNull")
 
 
 @strawberry.input(description="Operators on boolean items.")
 class BooleanFilter:
     """Filter on a boolean."""
 
-    eq: bool | None = strawberry.field(default=U, description="Equal to this value.")
-    ne: bool | None = strawberry.field(default=U, description="Not equal to this value.")
-    is_null: bool | None = strawberry.field(
-        default=U, description="true: the value is empty; false: it is set."
-    )
+    eq: bool | None = operator("eq")
+    ne: bool | None = operator("ne")
+    is_null: bool | None = operator("isNull")
 
 
 @strawberry.input(description="Operators on codes (business type, org unit subtree, stage).")
 class CodeFilter:
     """Filter on a code; for org units `eq`/`in` match the unit and every unit below it."""
 
-    eq: str | None = strawberry.field(default=U, description="Equal to this value.")
-    ne: str | None = strawberry.field(default=U, description="Not equal to this value.")
-    in_: list[str] | None = strawberry.field(
-        name="in", default=U, description="Equal to one of these values."
-    )
-    not_in: list[str] | None = strawberry.field(
-        default=U, description="Equal to none of these values."
-    )
+    eq: str | None = operator("eq")
+    ne: str | None = operator("ne")
+    in_: list[str] | None = operator("in")
+    not_in: list[str] | None = operator("notIn")
 
 
 @strawberry.input(description="Operators on ids.")
 class IDFilter:
     """Filter on a case id."""
 
-    eq: strawberry.ID | None = strawberry.field(default=U, description="Equal to this value.")
-    in_: list[strawberry.ID] | None = strawberry.field(
-        name="in", default=U, description="Equal to one of these values."
-    )
-    not_in: list[strawberry.ID] | None = strawberry.field(
-        default=U, description="Equal to none of these values."
-    )
+    eq: strawberry.ID | None = operator("eq")
+    in_: list[strawberry.ID] | None = operator("in")
+    not_in: list[strawberry.ID] | None = operator("notIn")
 
 
 SCALAR_FILTERS: dict[ItemType, type] = {

@@ -60,7 +60,7 @@ class FeeRule:
         description="Last day it applies; null: open-ended."
     )
     status: FeeRuleStatusEnum = strawberry.field(  # type: ignore[valid-type]
-        description=("Whether it is charged or abolished.")
+        description="Whether it is charged or abolished."
     )
     description: str | None = strawberry.field(
         description="The rule's basis (文件依据), for administrators."

@@ -45,6 +45,7 @@ from schema.common import (
     SortDirection,
     StringFilter,
     UserError,
+    operator,
 )
 
 U = strawberry.UNSET
@@ -65,29 +66,6 @@ CURSOR = "Pass it as `after` to the same list to read the cases after this one."
 EDGES = "The cases of this page with their cursors, in list order."
 NODES = "The cases of this page (the edges' nodes, without cursors)."
 ERRORS = "What was wrong with the input; not empty means nothing was changed."
-OPERATORS: dict[str, str] = {
-    "eq": "Equal to this value.",
-    "ne": "Not equal to this value.",
-    "in": "Equal to one of these values.",
-    "notIn": "Equal to none of these values.",
-    "gt": "Greater (later) than this value.",
-    "gte": "Greater (later) than or equal to this value.",
-    "lt": "Less (earlier) than this value.",
-    "lte": "Less (earlier) than or equal to this value.",
-    "contains": "Contains this text.",
-    "startsWith": "Begins with this text.",
-    "isNull": "true: the value is empty; false: it is set.",
-}
-"""What each filter operator means, by GraphQL name (shared with the static filters)."""
-
-
-def _operator(name: str) -> StrawberryField:
-    """A filter operator field, named and described (a fresh field: one belongs to one class)."""
-    graphql_name = "in" if name == "in" else None
-    made: StrawberryField = strawberry.field(
-        name=graphql_name, default=U, description=OPERATORS[name]
-    )
-    return made
 
 
 def attr_name(code: str) -> str:
@@ -403,11 +381,11 @@ class TypeFactory:
             found = _make(
                 naming.enum_filter_name(item.code),
                 {
-                    "eq": (enum | None, _operator("eq")),
-                    "ne": (enum | None, _operator("ne")),
-                    "in_": (list[enum] | None, _operator("in")),  # type: ignore[valid-type]
-                    "not_in": (list[enum] | None, _operator("notIn")),  # type: ignore[valid-type]
-                    "is_null": (bool | None, _operator("isNull")),
+                    "eq": (enum | None, operator("eq")),
+                    "ne": (enum | None, operator("ne")),
+                    "in_": (list[enum] | None, operator("in")),  # type: ignore[valid-type]
+                    "not_in": (list[enum] | None, operator("notIn")),  # type: ignore[valid-type]
+                    "is_null": (bool | None, operator("isNull")),
                 },
                 is_input=True,
                 description=f"Operators on {item.label}.",
@@ -949,10 +927,10 @@ def _status_filter() -> type:
     return _make(
         "CaseStatusFilter",
         {
-            "eq": (CaseStatusEnum | None, _operator("eq")),
-            "ne": (CaseStatusEnum | None, _operator("ne")),
-            "in_": (list[CaseStatusEnum] | None, _operator("in")),  # type: ignore[valid-type]
-            "not_in": (list[CaseStatusEnum] | None, _operator("notIn")),  # type: ignore[valid-type]
+            "eq": (CaseStatusEnum | None, operator("eq")),
+            "ne": (CaseStatusEnum | None, operator("ne")),
+            "in_": (list[CaseStatusEnum] | None, operator("in")),  # type: ignore[valid-type]
+            "not_in": (list[CaseStatusEnum] | None, operator("notIn")),  # type: ignore[valid-type]
         },
         is_input=True,
         description="Operators on case status.",

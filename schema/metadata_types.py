@@ -72,7 +72,7 @@ class DataItem:
     label: str = strawberry.field(
         description="What people see the item called; the generated fields' description."
     )
-    type: ItemTypeEnum = strawberry.field(description=("The kind of value the item holds."))  # type: ignore[valid-type]
+    type: ItemTypeEnum = strawberry.field(description="The kind of value the item holds.")  # type: ignore[valid-type]
     options: list[EnumOption] = strawberry.field(
         description="The values of an ENUM item, in display order; empty for others."
     )
@@ -747,7 +747,7 @@ class User:
 
     username: str = strawberry.field(description="The name the user signs in with.")
     name: str = strawberry.field(description="The person's name.")
-    roles: list[RoleEnum] = strawberry.field(description=("What the user may do in general."))  # type: ignore[valid-type]
+    roles: list[RoleEnum] = strawberry.field(description="What the user may do in general.")  # type: ignore[valid-type]
     posts: list[str] = strawberry.field(description="Codes of the posts the user holds.")
     org_unit: str | None = strawberry.field(
         description="The code of the user's org unit; null for none."

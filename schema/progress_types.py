@@ -44,7 +44,7 @@ class CaseProgress:
 
     number: str = strawberry.field(description="The case number (申请编号).")
     business_type: str = strawberry.field(description="The name of the business type applied for.")
-    status: CaseStatusEnum = strawberry.field(description=("Where the case stands as a whole."))  # type: ignore[valid-type]
+    status: CaseStatusEnum = strawberry.field(description="Where the case stands as a whole.")  # type: ignore[valid-type]
     submitted_at: dt.datetime | None = strawberry.field(
         description="When it was submitted; null for a draft."
     )
