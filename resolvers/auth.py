@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -32,7 +32,11 @@ def user_out(principal: Principal) -> User:
 
 
 @strawberry.mutation(description="Sign in; send the token as `Authorization: Bearer <token>`.")
-async def login(info: Info, username: str, password: str) -> LoginPayload:
+async def login(
+    info: Info,
+    username: Annotated[str, strawberry.argument(description="The name the user signs in with.")],
+    password: Annotated[str, strawberry.argument(description="The user's password.")],
+) -> LoginPayload:
     """Check the password (argon2) and issue a token.
 
     The guess is counted as wrong before the password is checked and taken back if it was

@@ -131,8 +131,14 @@ def build_schema(snapshot: MetamodelSnapshot, factory: TypeFactory) -> strawberr
     ]
     if missing:
         raise RuntimeError(f"root fields without an access rule: {', '.join(missing)}")
-    query = create_type("Query", queries, description="Reads.")
-    mutation = create_type("Mutation", mutations, description="Changes; each is one transaction.")
+    query = create_type(
+        "Query", queries, description="Reads: metadata, cases, tasks, fees, customers, statistics."
+    )
+    mutation = create_type(
+        "Mutation",
+        mutations,
+        description="Changes; each is one transaction, refused whole with errors.",
+    )
     schema = factory.assemble(
         generated,
         dictionary,

@@ -7,7 +7,7 @@ queue instead of interleaving, and a refused command changes nothing.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -184,7 +184,9 @@ async def _case_change_in_transaction(
     description="Stop a case's clocks; its tasks cannot be completed until resumed."
 )
 async def suspend_case(
-    info: strawberry.Info[Context, Any], id: strawberry.ID, reason: str
+    info: strawberry.Info[Context, Any],
+    id: Annotated[strawberry.ID, strawberry.argument(description="The id of the case to pause.")],
+    reason: Annotated[str, strawberry.argument(description="Why; kept in the case history.")],
 ) -> CasePayload:
     """MANAGER or ADMIN."""
     ctx = info.context
@@ -194,7 +196,10 @@ async def suspend_case(
 
 
 @strawberry.mutation(description="Restart a suspended case's clocks where they stopped.")
-async def resume_case(info: strawberry.Info[Context, Any], id: strawberry.ID) -> CasePayload:
+async def resume_case(
+    info: strawberry.Info[Context, Any],
+    id: Annotated[strawberry.ID, strawberry.argument(description="The id of the suspended case.")],
+) -> CasePayload:
     """MANAGER or ADMIN."""
     ctx = info.context
     return await _case_change(
@@ -204,7 +209,9 @@ async def resume_case(info: strawberry.Info[Context, Any], id: strawberry.ID) ->
 
 @strawberry.mutation(description="Close an unfinished case; its open tasks are cancelled.")
 async def cancel_case(
-    info: strawberry.Info[Context, Any], id: strawberry.ID, reason: str
+    info: strawberry.Info[Context, Any],
+    id: Annotated[strawberry.ID, strawberry.argument(description="The id of the case to stop.")],
+    reason: Annotated[str, strawberry.argument(description="Why; kept in the case history.")],
 ) -> CasePayload:
     """MANAGER or ADMIN."""
     ctx = info.context
@@ -214,7 +221,12 @@ async def cancel_case(
 
 
 @strawberry.mutation(description="Submit a draft case: it enters its start stage.")
-async def submit_case(info: strawberry.Info[Context, Any], id: strawberry.ID) -> CasePayload:
+async def submit_case(
+    info: strawberry.Info[Context, Any],
+    id: Annotated[
+        strawberry.ID, strawberry.argument(description="The id of the draft case to submit.")
+    ],
+) -> CasePayload:
     """Whoever may update the case."""
     ctx = info.context
     return await _case_change(

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types.field import StrawberryField
@@ -23,7 +23,7 @@ from resolvers.case_reads import case_object, page
 from resolvers.context import Context
 from resolvers.convert import given, row_id
 from schema.case_types import Case
-from schema.common import ErrorCode, user_error, user_errors
+from schema.common import AFTER, FIRST, ErrorCode, user_error, user_errors
 from schema.generated import DictionaryTypes, GeneratedTypes, attr_name
 
 ACCESS_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -59,6 +59,10 @@ def _coerce(
 ) -> tuple[dict[str, object], list[Problem]]:
     """Values checked by the item codecs; every problem at once."""
     return datatypes.validate_data(items, values, path=("input", "data"))
+
+
+ORDER_BY = "Ordering keys, most significant first, each setting one field; omitted: newest first."
+"""The description of every case list's `orderBy` argument."""
 
 
 def _resolver(name: str, fn: Any, annotations: dict[str, Any], description: str) -> StrawberryField:
@@ -115,10 +119,16 @@ def type_fields(generated: GeneratedTypes) -> tuple[list[StrawberryField], list[
             list_cases,
             {
                 "info": strawberry.Info[Context, Any],
-                "where": generated.where | None,
-                "order_by": list[generated.order_by] | None,  # type: ignore[name-defined]
-                "first": int | None,
-                "after": str | None,
+                "where": Annotated[
+                    generated.where | None,
+                    strawberry.argument(description="Which cases; omitted: every case in scope."),
+                ],
+                "order_by": Annotated[
+                    list[generated.order_by] | None,  # type: ignore[name-defined]
+                    strawberry.argument(description=ORDER_BY),
+                ],
+                "first": Annotated[int | None, strawberry.argument(description=FIRST)],
+                "after": Annotated[str | None, strawberry.argument(description=AFTER)],
                 "return": generated.connection,
             },
             f"{published.name} cases; first is at most 200 (default 50).",
@@ -132,7 +142,10 @@ def type_fields(generated: GeneratedTypes) -> tuple[list[StrawberryField], list[
             create_case,
             {
                 "info": strawberry.Info[Context, Any],
-                "input": generated.create_input,
+                "input": Annotated[
+                    generated.create_input,
+                    strawberry.argument(description="The new case's data, org unit and options."),
+                ],
                 "return": generated.create_payload,
             },
             f"Open a {published.name} case, as a draft or submitted.",
@@ -144,7 +157,10 @@ def type_fields(generated: GeneratedTypes) -> tuple[list[StrawberryField], list[
         update_case,
         {
             "info": strawberry.Info[Context, Any],
-            "input": generated.update_input,
+            "input": Annotated[
+                generated.update_input,
+                strawberry.argument(description="The case, the version read and the items."),
+            ],
             "return": generated.update_payload,
         },
         f"Write data items of a {published.name} case.",
@@ -388,8 +404,14 @@ def generic_fields(
         one_case,
         {
             "info": strawberry.Info[Context, Any],
-            "id": strawberry.ID | None,
-            "number": str | None,
+            "id": Annotated[
+                strawberry.ID | None,
+                strawberry.argument(description="The case's id; give it or number, not both."),
+            ],
+            "number": Annotated[
+                str | None,
+                strawberry.argument(description="The case number (申请编号); or give id."),
+            ],
             "return": Case | None,
         },
         "One case by id or by number, whatever its business type.",
@@ -399,10 +421,16 @@ def generic_fields(
         list_all,
         {
             "info": strawberry.Info[Context, Any],
-            "where": dictionary.where | None,
-            "order_by": list[dictionary.order_by] | None,  # type: ignore[name-defined]
-            "first": int | None,
-            "after": str | None,
+            "where": Annotated[
+                dictionary.where | None,
+                strawberry.argument(description="Which cases; omitted: every case in scope."),
+            ],
+            "order_by": Annotated[
+                list[dictionary.order_by] | None,  # type: ignore[name-defined]
+                strawberry.argument(description=ORDER_BY),
+            ],
+            "first": Annotated[int | None, strawberry.argument(description=FIRST)],
+            "after": Annotated[str | None, strawberry.argument(description=AFTER)],
             "return": connection,
         },
         "Cases of every business type; first is at most 200 (default 50).",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -42,10 +42,16 @@ def responsibility_out(view: ResponsibilityView) -> et.Responsibility:
 @strawberry.field(description="Responsibilities with their history (ADMIN or MANAGER).")
 async def responsibilities(
     info: Info,
-    post: str | None = None,
-    stage: str | None = None,
-    business_type: str | None = None,
-    org_unit: str | None = None,
+    post: Annotated[str | None, strawberry.argument(description="Only this post's (code).")] = None,
+    stage: Annotated[
+        str | None, strawberry.argument(description="Only this stage's (code).")
+    ] = None,
+    business_type: Annotated[
+        str | None, strawberry.argument(description="Only those for this business type (code).")
+    ] = None,
+    org_unit: Annotated[
+        str | None, strawberry.argument(description="Only those for this org unit (code).")
+    ] = None,
 ) -> list[et.Responsibility]:
     """Filtered by codes; replaced ones carry `effectiveTo`."""
     async with info.context.db.read() as session:
@@ -58,7 +64,12 @@ async def responsibilities(
 @strawberry.mutation(description="Make a post responsible for a stage (for a type, in a unit).")
 async def assign_responsibility(
     info: Info,
-    input: et.AssignResponsibilityInput,
+    input: Annotated[
+        et.AssignResponsibilityInput,
+        strawberry.argument(
+            description="The stage, the post and where and from when it is responsible."
+        ),
+    ],
 ) -> et.AssignResponsibilityPayload:
     """Replaces the responsibility for the same (type, stage, unit) from `effectiveFrom`."""
     ctx = info.context
@@ -128,7 +139,9 @@ def _day_out(calendar: WorkCalendar, day: dt.date) -> et.CalendarDay:
 
 
 @strawberry.field(description="Every date of a year: working day or not, and why.")
-async def calendar(info: Info, year: int) -> list[et.CalendarDay]:
+async def calendar(
+    info: Info, year: Annotated[int, strawberry.argument(description="The year to list.")]
+) -> list[et.CalendarDay]:
     """The holiday library (China, with 调休 working days) corrected by overrides."""
     if not 1990 <= year <= 2100:
         return []
@@ -142,7 +155,12 @@ async def calendar(info: Info, year: int) -> list[et.CalendarDay]:
 @strawberry.mutation(description="Override dates of the calendar (ADMIN).")
 async def set_calendar_days(
     info: Info,
-    input: list[et.SetCalendarDayInput],
+    input: Annotated[
+        list[et.SetCalendarDayInput],
+        strawberry.argument(
+            description="The days to set, each a date, whether it is a working day and why."
+        ),
+    ],
 ) -> et.SetCalendarDaysPayload:
     """Each date becomes a working day or not, whatever the library says."""
     ctx = info.context
@@ -165,7 +183,9 @@ async def set_calendar_days(
 
 
 @strawberry.field(description="A customer of the archive by 户号.")
-async def customer(info: Info, number: str) -> et.Customer | None:
+async def customer(
+    info: Info, number: Annotated[str, strawberry.argument(description="The customer's 户号.")]
+) -> et.Customer | None:
     """The customer with meters, contracts and the numbers of its cases."""
     return await customer_by_number(info.context, number)
 
@@ -215,7 +235,10 @@ async def customer_by_number(ctx: Context, number: str) -> et.Customer | None:
     "records, the seal made with the server's key, and that the case (data, status, version, "
     "stages, tasks, fees, payments) is what replaying its history gives."
 )
-async def verify_case_history(info: Info, id: strawberry.ID) -> et.HistoryCheck | None:
+async def verify_case_history(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The id of the case to check.")],
+) -> et.HistoryCheck | None:
     """Null when there is no such case."""
     pk = row_id(id)
     principal = info.context.principal

@@ -100,7 +100,13 @@ async def _items_for(
 
 
 @strawberry.mutation(description="Create or replace a fee rule; it is type-checked when saved.")
-async def upsert_fee_rule(info: Info, input: ft.UpsertFeeRuleInput) -> ft.UpsertFeeRulePayload:
+async def upsert_fee_rule(
+    info: Info,
+    input: Annotated[
+        ft.UpsertFeeRuleInput,
+        strawberry.argument(description="The fee rule; saving makes a new version."),
+    ],
+) -> ft.UpsertFeeRulePayload:
     """The condition must be BOOLEAN and the amount NUMBER over every named type's items."""
     ctx = info.context
     rule = FeeRuleSpec(
@@ -162,7 +168,12 @@ async def _locked_fee(
 @strawberry.mutation(
     description="Record the payment of a fee (实收); retries with one key are safe."
 )
-async def record_payment(info: Info, input: ft.RecordPaymentInput) -> ft.FeePayload:
+async def record_payment(
+    info: Info,
+    input: Annotated[
+        ft.RecordPaymentInput, strawberry.argument(description="The case, the fee and the payment.")
+    ],
+) -> ft.FeePayload:
     """The amount must equal the amount due; the fee becomes PAID."""
     ctx = info.context
     principal = ctx.principal
@@ -244,7 +255,12 @@ async def record_payment(info: Info, input: ft.RecordPaymentInput) -> ft.FeePayl
 
 
 @strawberry.mutation(description="Waive a fee (MANAGER of the case's org unit, or ADMIN).")
-async def waive_fee(info: Info, input: ft.WaiveFeeInput) -> ft.FeePayload:
+async def waive_fee(
+    info: Info,
+    input: Annotated[
+        ft.WaiveFeeInput, strawberry.argument(description="The case, the fee and why.")
+    ],
+) -> ft.FeePayload:
     """The fee becomes WAIVED; the reason is kept in the history."""
     ctx = info.context
     async with ctx.db.transaction() as session:

@@ -57,7 +57,10 @@ async def _changed(info: Info) -> None:
 )
 async def upsert_data_item(
     info: Info,
-    input: mt.UpsertDataItemInput,
+    input: Annotated[
+        mt.UpsertDataItemInput,
+        strawberry.argument(description="The data item and the properties to set."),
+    ],
     dry_run: Annotated[
         bool,
         strawberry.argument(
@@ -147,7 +150,13 @@ async def data_items(info: Info) -> list[mt.DataItem]:
 
 
 @strawberry.mutation(description="Create or replace a stage of the stage library.")
-async def upsert_stage(info: Info, input: mt.UpsertStageInput) -> mt.UpsertStagePayload:
+async def upsert_stage(
+    info: Info,
+    input: Annotated[
+        mt.UpsertStageInput,
+        strawberry.argument(description="The library stage to create or replace."),
+    ],
+) -> mt.UpsertStagePayload:
     """A library stage; a time limit, when given, is 1..10000."""
     errors = _code_problem(input.code, ("input", "code"))
     limit = convert.time_limit_in(input.time_limit)
@@ -176,7 +185,12 @@ async def stages(info: Info) -> list[mt.Stage]:
 
 
 @strawberry.mutation(description="Create or replace a post.")
-async def upsert_post(info: Info, input: mt.UpsertPostInput) -> mt.UpsertPostPayload:
+async def upsert_post(
+    info: Info,
+    input: Annotated[
+        mt.UpsertPostInput, strawberry.argument(description="The post to create or replace.")
+    ],
+) -> mt.UpsertPostPayload:
     """A post (岗位)."""
     errors = _code_problem(input.code, ("input", "code"))
     if not input.name.strip():
@@ -198,7 +212,13 @@ async def posts(info: Info) -> list[mt.Post]:
 
 
 @strawberry.mutation(description="Create, rename or move an org unit.")
-async def upsert_org_unit(info: Info, input: mt.UpsertOrgUnitInput) -> mt.UpsertOrgUnitPayload:
+async def upsert_org_unit(
+    info: Info,
+    input: Annotated[
+        mt.UpsertOrgUnitInput,
+        strawberry.argument(description="The org unit to create, rename or move."),
+    ],
+) -> mt.UpsertOrgUnitPayload:
     """The parent must exist and may not be the unit itself or below it."""
     errors = _code_problem(input.code, ("input", "code"))
     if not input.name.strip():
@@ -295,7 +315,10 @@ async def business_type_out(session: AsyncSession, row: BusinessTypeRow) -> mt.B
 @strawberry.mutation(description="Save a business type draft; the live version is untouched.")
 async def save_business_type_draft(
     info: Info,
-    input: mt.SaveBusinessTypeDraftInput,
+    input: Annotated[
+        mt.SaveBusinessTypeDraftInput,
+        strawberry.argument(description="The whole draft; it replaces the previous one."),
+    ],
 ) -> mt.SaveBusinessTypeDraftPayload:
     """Drafts may be incomplete: what publishing would refuse comes back as `problems`."""
     spec = convert.draft_in(input)
@@ -314,7 +337,12 @@ async def save_business_type_draft(
 
 
 @strawberry.field(description="Every problem that would stop the draft from being published.")
-async def validate_business_type(info: Info, code: str) -> list[common.Problem]:
+async def validate_business_type(
+    info: Info,
+    code: Annotated[
+        str, strawberry.argument(description="The code of the business type whose draft to check.")
+    ],
+) -> list[common.Problem]:
     """All problems at once; an unknown code is itself a problem."""
     async with info.context.db.read() as session:
         row = await metadata_repo.get_business_type(session, code)
@@ -332,14 +360,35 @@ async def validate_business_type(info: Info, code: str) -> list[common.Problem]:
 
 @strawberry.mutation(description="Validate the draft and freeze it as the next numbered version.")
 async def publish_business_type(
-    info: Info, code: str, dry_run: bool = False, allow_breaking: bool = False
+    info: Info,
+    code: Annotated[
+        str,
+        strawberry.argument(description="The code of the business type whose draft to publish."),
+    ],
+    dry_run: Annotated[
+        bool,
+        strawberry.argument(
+            description="Check the draft and report the schema changes, publishing nothing."
+        ),
+    ] = False,
+    allow_breaking: Annotated[
+        bool,
+        strawberry.argument(
+            description="Publish even if the schema changes would break existing API clients."
+        ),
+    ] = False,
 ) -> mt.PublishBusinessTypePayload:
     """Refused (nothing changes) on problems, or on breaking schema changes unless allowed."""
     return await publishing.publish(info, code, dry_run=dry_run, allow_breaking=allow_breaking)
 
 
 @strawberry.mutation(description="Close a business type to new cases; its cases stay readable.")
-async def retire_business_type(info: Info, code: str) -> mt.RetireBusinessTypePayload:
+async def retire_business_type(
+    info: Info,
+    code: Annotated[
+        str, strawberry.argument(description="The code of the business type to retire.")
+    ],
+) -> mt.RetireBusinessTypePayload:
     """The create mutation leaves the schema; list, read and update stay."""
     async with info.context.db.transaction() as session:
         row = await metadata_repo.lock_business_type(session, code)
@@ -373,7 +422,9 @@ async def business_types(info: Info) -> list[mt.BusinessType]:
 
 
 @strawberry.field(description="One business type.")
-async def business_type(info: Info, code: str) -> mt.BusinessType | None:
+async def business_type(
+    info: Info, code: Annotated[str, strawberry.argument(description="The business type's code.")]
+) -> mt.BusinessType | None:
     """A business type by code, or null."""
     async with info.context.db.read() as session:
         row = await metadata_repo.get_business_type(session, code)

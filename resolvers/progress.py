@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -38,7 +38,11 @@ UNKNOWN_NUMBER = "(no such case)"
 
 @strawberry.field(description="An applicant's case by number and access code (no sign-in).")
 async def case_progress(
-    info: strawberry.Info[Context, Any], number: str, access_code: str
+    info: strawberry.Info[Context, Any],
+    number: Annotated[str, strawberry.argument(description="The case number (申请编号).")],
+    access_code: Annotated[
+        str, strawberry.argument(description="The access code given when the case was opened.")
+    ],
 ) -> CaseProgress | None:
     """Null for an unknown number, a wrong code, or too many wrong codes."""
     ctx = info.context

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -103,7 +103,15 @@ def reorganization_out(row: ReorganizationView) -> rt.Reorganization:
     description="Hand posts' responsibilities (and their open tasks) to other posts, now or "
     "from a later moment (MANAGER within their org subtree, ADMIN anywhere)."
 )
-async def reorganize_posts(info: Info, input: rt.ReorganizePostsInput) -> rt.ReorganizePostsPayload:
+async def reorganize_posts(
+    info: Info,
+    input: Annotated[
+        rt.ReorganizePostsInput,
+        strawberry.argument(
+            description="The moves, when they take effect, and whether to move open tasks."
+        ),
+    ],
+) -> rt.ReorganizePostsPayload:
     """Every move replaces fromPost by toPost within its filters; history is kept."""
     ctx = info.context
     principal = ctx.principal

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
@@ -64,8 +64,16 @@ async def task_filter(ctx: Context, where: TaskWhere | None) -> task_repo.TaskFi
 )
 async def task_statistics(
     info: Info,
-    group_by: list[TaskGroupBy] | None = None,
-    where: TaskWhere | None = None,
+    group_by: Annotated[
+        list[TaskGroupBy] | None,
+        strawberry.argument(
+            description="What to group tasks by, in this order; omitted: one group of every task."
+        ),
+    ] = None,
+    where: Annotated[
+        TaskWhere | None,
+        strawberry.argument(description="Which tasks to count; omitted: every task in scope."),
+    ] = None,
 ) -> list[TaskGroupStatistics]:
     """One entry per group, keys in `groupBy` order; without groupBy, one entry for all."""
     ctx = info.context
@@ -73,7 +81,7 @@ async def task_statistics(
         task_repo.scope_condition(statistics_scope(ctx)),
         task_repo.filter_condition(await task_filter(ctx, where)),
     )
-    keys = [GroupKey(g.value) for g in group_by or []]
+    keys = [GroupKey(g.name) for g in group_by or []]  # names are the values
     async with ctx.db.read() as session:
         groups = await statistics_repo.task_groups(session, condition, keys, now=ctx.now())
     return [

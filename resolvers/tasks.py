@@ -6,7 +6,7 @@ complete it; managers (and administrators) may assign and release within their s
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -27,6 +27,7 @@ from schema.task_types import (
     CompleteTaskInput,
     CompleteTaskPayload,
     TaskConnection,
+    TaskEdge,
     TaskPayload,
     TaskWhere,
 )
@@ -55,13 +56,16 @@ async def _connection(
         async with ctx.db.read() as session:
             return await task_repo.count(session, condition)
 
+    # The same cursors `after` accepts: a node's cursor stands for its position in the list.
+    edges = [TaskEdge(cursor=encode_cursor(offset + i), node=n) for i, n in enumerate(nodes)]
     return TaskConnection(
+        edges=edges,
         nodes=nodes,
         page_info=PageInfo(
             has_next_page=more,
             has_previous_page=offset > 0,
-            start_cursor=encode_cursor(offset) if nodes else None,
-            end_cursor=encode_cursor(offset + len(nodes) - 1) if nodes else None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
         ),
         count=count,
     )
@@ -71,7 +75,19 @@ async def _connection(
     description="Open tasks of the caller's posts in their org unit and below, and their own."
 )
 async def my_tasks(
-    info: Info, first: int | None = None, after: str | None = None
+    info: Info,
+    first: Annotated[
+        int | None, strawberry.argument(description="How many to return, at most 200 (default 50).")
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description=(
+                "Start after this cursor (an edge's cursor or pageInfo.endCursor from the same "
+                "list)."
+            )
+        ),
+    ] = None,
 ) -> TaskConnection:
     """The caller's work queue, oldest first."""
     ctx = info.context
@@ -89,7 +105,23 @@ async def my_tasks(
 
 @strawberry.field(description="Tasks within the caller's scope.")
 async def tasks(
-    info: Info, where: TaskWhere | None = None, first: int | None = None, after: str | None = None
+    info: Info,
+    where: Annotated[
+        TaskWhere | None,
+        strawberry.argument(description="Which tasks; omitted: every task in scope."),
+    ] = None,
+    first: Annotated[
+        int | None, strawberry.argument(description="How many to return, at most 200 (default 50).")
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description=(
+                "Start after this cursor (an edge's cursor or pageInfo.endCursor from the same "
+                "list)."
+            )
+        ),
+    ] = None,
 ) -> TaskConnection:
     """ADMIN: all; MANAGER: their subtree; STAFF: their posts in their subtree and their own."""
     ctx = info.context
@@ -134,7 +166,10 @@ async def _event(ctx: Context, session: Session, task: TaskRow, action: str, **d
 
 
 @strawberry.mutation(description="Take an open task of one of your posts.")
-async def claim_task(info: Info, id: strawberry.ID) -> TaskPayload:
+async def claim_task(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The id of the task to take.")],
+) -> TaskPayload:
     """Only a holder of the task's post within its org subtree."""
     ctx = info.context
     principal = ctx.principal
@@ -163,7 +198,18 @@ async def claim_task(info: Info, id: strawberry.ID) -> TaskPayload:
 
 
 @strawberry.mutation(description="Give a task to a user who holds its post (MANAGER or ADMIN).")
-async def assign_task(info: Info, id: strawberry.ID, username: str) -> TaskPayload:
+async def assign_task(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The id of the task to give.")],
+    username: Annotated[
+        str,
+        strawberry.argument(
+            description=(
+                "The user who will hold the task; they must hold its post in its org unit or above."
+            )
+        ),
+    ],
+) -> TaskPayload:
     """An unassigned task may go to anyone in scope; otherwise the user must hold its post."""
     ctx = info.context
     async with ctx.db.transaction() as session:
@@ -209,7 +255,13 @@ async def assign_task(info: Info, id: strawberry.ID, username: str) -> TaskPaylo
 
 
 @strawberry.mutation(description="Give a claimed task back to its post's queue.")
-async def release_task(info: Info, id: strawberry.ID) -> TaskPayload:
+async def release_task(
+    info: Info,
+    id: Annotated[
+        strawberry.ID,
+        strawberry.argument(description="The id of the task to put back in its post's queue."),
+    ],
+) -> TaskPayload:
     """The holder, or a manager of the task's org unit."""
     ctx = info.context
     principal = ctx.principal
@@ -256,7 +308,13 @@ def _data_values(raw: Any, items: dict[str, Any]) -> tuple[dict[str, object], li
 
 
 @strawberry.mutation(description="Finish a task with an outcome; the case moves on.")
-async def complete_task(info: Info, input: CompleteTaskInput) -> CompleteTaskPayload:
+async def complete_task(
+    info: Info,
+    input: Annotated[
+        CompleteTaskInput,
+        strawberry.argument(description="The task, its outcome and the data written with it."),
+    ],
+) -> CompleteTaskPayload:
     """Writes the stage's editable items, checks its required ones, then takes the transition."""
     ctx = info.context
     try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -24,25 +24,43 @@ U = strawberry.UNSET
 class UpsertUserInput:
     """A new password, or disabling, ends every token issued before."""
 
-    username: str
-    name: str
-    roles: list[RoleEnum]  # type: ignore[valid-type]
-    password: str | None = U
-    posts: list[str] | None = U
-    org_unit: str | None = U
-    disabled: bool | None = U
+    username: str = strawberry.field(description="The name the user signs in with.")
+    name: str = strawberry.field(description="The person's name.")
+    roles: list[RoleEnum] = strawberry.field(description="What the user may do in general.")  # type: ignore[valid-type]
+    password: str | None = strawberry.field(
+        default=U, description="A new password; omitted: unchanged (required for a new user)."
+    )
+    posts: list[str] | None = strawberry.field(
+        default=U, description="Codes of the posts the user holds."
+    )
+    org_unit: str | None = strawberry.field(
+        default=U, description="The code of the user's org unit."
+    )
+    disabled: bool | None = strawberry.field(
+        default=U, description="true: the user can no longer sign in."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of upsertUser: the user as saved, or why it was refused.")
 class UpsertUserPayload:
     """The result of upsertUser."""
 
-    user: User | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    user: User | None = strawberry.field(
+        default=None, description="The user as saved; null when refused."
+    )
+    errors: list[UserError] = strawberry.field(
+        default_factory=list,
+        description="What was wrong with the input; not empty means nothing was changed.",
+    )
 
 
 @strawberry.mutation(description="Create or change a user (ADMIN).")
-async def upsert_user(info: Info, input: UpsertUserInput) -> UpsertUserPayload:
+async def upsert_user(
+    info: Info,
+    input: Annotated[
+        UpsertUserInput, strawberry.argument(description="The user to create or change.")
+    ],
+) -> UpsertUserPayload:
     """Posts and org unit must exist; a new user needs a password of at least 8 characters."""
     ctx = info.context
     password = given(input.password)

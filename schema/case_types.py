@@ -13,68 +13,118 @@ import strawberry
 from strawberry.scalars import JSON
 
 from metamodel.specs import CaseStatus
+from schema.common import describe_values
 
 if TYPE_CHECKING:
     from schema.engine_types import Customer
     from schema.fee_types import Fee
     from schema.task_types import Task
 
-CaseStatusEnum = strawberry.enum(CaseStatus, name="CaseStatus", description="Where a case is.")
+CaseStatusEnum = describe_values(
+    strawberry.enum(CaseStatus, name="CaseStatus", description="Where a case stands as a whole."),
+    {
+        "DRAFT": "Saved but not submitted; no stage has started.",
+        "IN_PROGRESS": "Submitted and moving through its stages.",
+        "SUSPENDED": "Paused by suspendCase; its deadline clocks stop until resumeCase.",
+        "COMPLETED": "Reached an end stage; the archive has been written.",
+        "CANCELLED": "Stopped by cancelCase before an end.",
+    },
+)
 
 
 @strawberry.type(description="A business type, as a case refers to it.")
 class BusinessTypeRef:
     """The business type of a case."""
 
-    code: str
-    name: str
+    code: str = strawberry.field(description="The business type's code.")
+    name: str = strawberry.field(description="The business type's name, such as 高压新装.")
 
 
 @strawberry.type(description="An org unit, as a case refers to it.")
 class OrgUnitRef:
     """The org unit a case belongs to."""
 
-    code: str
-    name: str
+    code: str = strawberry.field(description="The org unit's code.")
+    name: str = strawberry.field(description="The org unit's name.")
 
 
 @strawberry.type(description="A stage, as a case refers to it.")
 class StageRef:
     """A stage a case is in."""
 
-    code: str
-    name: str
+    code: str = strawberry.field(description="The stage's code.")
+    name: str = strawberry.field(description="The stage's name.")
 
 
 @strawberry.type(description="An entry of a case's tamper-evident history.")
 class CaseEvent:
     """One event: who did what when, chained to the entry before by `hash`."""
 
-    seq: int
-    at: dt.datetime
-    actor: str
-    action: str
-    data: JSON
-    hash: str
+    seq: int = strawberry.field(description="The event's position in the case's history, from 1.")
+    at: dt.datetime = strawberry.field(description="When it happened.")
+    actor: str = strawberry.field(
+        description="The username who did it, or system for the engine and scheduled work."
+    )
+    action: str = strawberry.field(
+        description="What happened, such as CREATED, SUBMITTED, STAGE_ENTERED, PAYMENT_RECORDED."
+    )
+    data: JSON = strawberry.field(
+        description=(
+            "The details of the event (values written, outcome, amounts); items the reader may not"
+            " see are left out."
+        )
+    )
+    hash: str = strawberry.field(
+        description=(
+            "A hash over this event and the one before; verifyCaseHistory uses the chain to find "
+            "tampering."
+        )
+    )
 
 
 @strawberry.interface(description="An application case, whatever its business type.")
 class Case:
     """The fields every case has; each business type adds a typed `data` field."""
 
-    id: strawberry.ID
-    number: str
-    business_type: BusinessTypeRef
-    business_type_version: int
-    status: CaseStatusEnum  # type: ignore[valid-type]
-    org_unit: OrgUnitRef
-    customer_number: str | None
-    priority: int
-    created_at: dt.datetime
-    submitted_at: dt.datetime | None
-    completed_at: dt.datetime | None
-    due_at: dt.datetime | None
-    is_overdue: bool
+    id: strawberry.ID = strawberry.field(description="The case's opaque id.")
+    number: str = strawberry.field(
+        description="The case number (申请编号) people quote, unique across business types."
+    )
+    business_type: BusinessTypeRef = strawberry.field(
+        description="The business type (业务类别) the case is an application of."
+    )
+    business_type_version: int = strawberry.field(
+        description="The version of the business type the case follows to its end."
+    )
+    status: CaseStatusEnum = strawberry.field(  # type: ignore[valid-type]
+        description="Where the case stands as a whole (DRAFT until submitted)."
+    )
+    org_unit: OrgUnitRef = strawberry.field(
+        description="The org unit (供电单位) that handles the case."
+    )
+    customer_number: str | None = strawberry.field(
+        description=(
+            "The customer's 户号: the existing customer a change applies to, or the one a new "
+            "connection created."
+        )
+    )
+    priority: int = strawberry.field(description="Higher is handled first.")
+    created_at: dt.datetime = strawberry.field(description="When the case was opened.")
+    submitted_at: dt.datetime | None = strawberry.field(
+        description="When the case was submitted; null for a draft."
+    )
+    completed_at: dt.datetime | None = strawberry.field(
+        description=(
+            "When the case reached an end (completed, rejected, withdrawn or cancelled); null "
+            "while open."
+        )
+    )
+    due_at: dt.datetime | None = strawberry.field(
+        description=(
+            "When the whole case must be done by its business type's time limit; null without one."
+        )
+    )
+    is_overdue: bool = strawberry.field(description="Whether the case is open past dueAt.")
     version: int = strawberry.field(
         description="Increases with every change; send it back as expectedVersion."
     )

@@ -10,10 +10,16 @@ import strawberry
 from strawberry.scalars import JSON
 
 from metamodel.specs import FeeRuleStatus
-from schema.common import UserError
+from schema.common import UserError, describe_values
 
-FeeRuleStatusEnum = strawberry.enum(
-    FeeRuleStatus, name="FeeRuleStatus", description="Charged today, or abolished."
+FeeRuleStatusEnum = describe_values(
+    strawberry.enum(
+        FeeRuleStatus, name="FeeRuleStatus", description="Charged today, or abolished."
+    ),
+    {
+        "ACTIVE": "Charged to cases that meet the condition.",
+        "ABOLISHED": "No longer charged; kept for fees already assessed.",
+    },
 )
 U = strawberry.UNSET
 
@@ -22,50 +28,96 @@ U = strawberry.UNSET
 class FeeStatus(Enum):
     """DUE until paid or waived."""
 
-    DUE = "DUE"
-    PAID = "PAID"
-    WAIVED = "WAIVED"
+    DUE = strawberry.enum_value(
+        "DUE", description="Assessed and not yet settled; the case may wait for it."
+    )
+    PAID = strawberry.enum_value("PAID", description="Paid in full.")
+    WAIVED = strawberry.enum_value("WAIVED", description="Waived by a manager, with a reason.")
 
 
 @strawberry.type(description="A fee (业扩收费) as metadata.")
 class FeeRule:
     """Where it is assessed, when it applies (condition), and how much (amount formula)."""
 
-    code: str
-    name: str
-    business_types: list[str]
-    stage: str
-    condition: str | None
-    amount: str
-    effective_from: dt.date | None
-    effective_to: dt.date | None
-    status: FeeRuleStatusEnum  # type: ignore[valid-type]
-    description: str | None
-    version: int
+    code: str = strawberry.field(description="The rule's code.")
+    name: str = strawberry.field(description="The fee's name, shown to applicants.")
+    business_types: list[str] = strawberry.field(
+        description="Codes of the business types it applies to."
+    )
+    stage: str = strawberry.field(description="The stage whose entry assesses the fee.")
+    condition: str | None = strawberry.field(
+        description="When the fee applies; null: always. An expression: see docs/expressions.md."
+    )
+    amount: str = strawberry.field(
+        description=(
+            "The formula that computes the amount in yuan. An expression: see docs/expressions.md."
+        )
+    )
+    effective_from: dt.date | None = strawberry.field(
+        description="First day it applies; null: from the start."
+    )
+    effective_to: dt.date | None = strawberry.field(
+        description="Last day it applies; null: open-ended."
+    )
+    status: FeeRuleStatusEnum = strawberry.field(  # type: ignore[valid-type]
+        description="Whether it is charged or abolished."
+    )
+    description: str | None = strawberry.field(
+        description="The rule's basis (文件依据), for administrators."
+    )
+    version: int = strawberry.field(
+        description="Increases with every save; an assessed fee records the version used."
+    )
 
 
 @strawberry.input(description="A fee rule to create or replace; saving makes a new version.")
 class UpsertFeeRuleInput:
     """condition and amount are expressions over data items (see the condition language)."""
 
-    code: str
-    name: str
-    stage: str
-    amount: str
-    business_types: list[str] | None = U
-    condition: str | None = U
-    effective_from: dt.date | None = U
-    effective_to: dt.date | None = U
-    status: FeeRuleStatusEnum | None = U  # type: ignore[valid-type]
-    description: str | None = U
+    code: str = strawberry.field(description="The rule's code.")
+    name: str = strawberry.field(description="The fee's name, shown to applicants.")
+    stage: str = strawberry.field(description="The stage whose entry assesses the fee.")
+    amount: str = strawberry.field(
+        description=(
+            "The formula that computes the amount in yuan. An expression: see docs/expressions.md."
+        )
+    )
+    business_types: list[str] | None = strawberry.field(
+        default=U, description="Codes of the business types it applies to."
+    )
+    condition: str | None = strawberry.field(
+        default=U,
+        description=(
+            "When the fee applies; omitted: always. An expression: see docs/expressions.md."
+        ),
+    )
+    effective_from: dt.date | None = strawberry.field(
+        default=U, description="First day it applies; omitted: from the start."
+    )
+    effective_to: dt.date | None = strawberry.field(
+        default=U, description="Last day it applies; omitted: open-ended."
+    )
+    status: FeeRuleStatusEnum | None = strawberry.field(  # type: ignore[valid-type]
+        default=U, description="ACTIVE or ABOLISHED; omitted: ACTIVE."
+    )
+    description: str | None = strawberry.field(
+        default=U, description="The rule's basis (文件依据), for administrators."
+    )
 
 
-@strawberry.type
+@strawberry.type(
+    description="The result of upsertFeeRule: the rule's new version, or why it was refused."
+)
 class UpsertFeeRulePayload:
     """The result of upsertFeeRule."""
 
-    fee_rule: FeeRule | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    fee_rule: FeeRule | None = strawberry.field(
+        default=None, description="The rule's new version; null when refused."
+    )
+    errors: list[UserError] = strawberry.field(
+        default_factory=list,
+        description="What was wrong with the input; not empty means nothing was changed.",
+    )
 
 
 @strawberry.type(
@@ -88,43 +140,69 @@ class FeeRuleProblem:
 class Fee:
     """The amount (2 places), its status, the rule version and inputs, and the working."""
 
-    code: str
-    name: str
-    stage: str
-    amount: Decimal
-    status: FeeStatus
-    rule_version: int
-    inputs: JSON
-    explanation: str
-    assessed_at: dt.datetime
-    settled_at: dt.datetime | None
-    waived_reason: str | None
+    code: str = strawberry.field(description="The fee rule's code.")
+    name: str = strawberry.field(description="The fee's name, such as 高可靠性供电费.")
+    stage: str = strawberry.field(description="The stage the fee was assessed at.")
+    amount: Decimal = strawberry.field(description="The amount in yuan, two decimal places.")
+    status: FeeStatus = strawberry.field(description="Whether it is due, paid or waived.")
+    rule_version: int = strawberry.field(
+        description="The version of the fee rule that computed it."
+    )
+    inputs: JSON = strawberry.field(
+        description="The data item values the formula read, by item code."
+    )
+    explanation: str = strawberry.field(
+        description="The working: the formula with the values put in."
+    )
+    assessed_at: dt.datetime = strawberry.field(description="When the fee was assessed.")
+    settled_at: dt.datetime | None = strawberry.field(
+        description="When it was paid or waived; null while due."
+    )
+    waived_reason: str | None = strawberry.field(
+        description="Why it was waived; null unless waived."
+    )
 
 
 @strawberry.input(description="A payment of a fee; the amount must equal the amount due.")
 class RecordPaymentInput:
     """A retry with the same idempotencyKey returns the first result."""
 
-    case_id: strawberry.ID
-    fee_code: str
-    amount: Decimal
-    method: str
-    reference: str | None = U
-    idempotency_key: str | None = U
+    case_id: strawberry.ID = strawberry.field(description="The id of the case the fee belongs to.")
+    fee_code: str = strawberry.field(description="The code of the fee being paid.")
+    amount: Decimal = strawberry.field(
+        description="The amount paid in yuan; it must equal the amount due."
+    )
+    method: str = strawberry.field(description="How it was paid, such as cash, transfer or POS.")
+    reference: str | None = strawberry.field(
+        default=U, description="The payment's reference (receipt or transaction number)."
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=U,
+        description="A retry with the same key returns the first result instead of paying twice.",
+    )
 
 
 @strawberry.input(description="Waive a fee (MANAGER), with a reason.")
 class WaiveFeeInput:
     """The reason is kept in the case history."""
 
-    case_id: strawberry.ID
-    fee_code: str
-    reason: str
+    case_id: strawberry.ID = strawberry.field(description="The id of the case the fee belongs to.")
+    fee_code: str = strawberry.field(description="The code of the fee to waive.")
+    reason: str = strawberry.field(description="Why it is waived; kept in the case history.")
 
 
-@strawberry.type
+@strawberry.type(
+    description=(
+        "The result of recordPayment and waiveFee: the fee as it is now, or why it did not change."
+    )
+)
 class FeePayload:
     """The result of recordPayment and waiveFee."""
 
-    fee: Fee | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    fee: Fee | None = strawberry.field(
+        default=None, description="The fee as it is now; null when refused."
+    )
+    errors: list[UserError] = strawberry.field(
+        default_factory=list,
+        description="What was wrong with the input; not empty means nothing was changed.",
+    )

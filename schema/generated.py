@@ -45,20 +45,27 @@ from schema.common import (
     SortDirection,
     StringFilter,
     UserError,
+    operator,
 )
 
 U = strawberry.UNSET
 
-SORTABLE_SYSTEM_FIELDS: tuple[str, ...] = (
-    "created_at",
-    "number",
-    "due_at",
-    "priority",
-    "submitted_at",
-    "completed_at",
-    "status",
-)
-"""System fields a list can be ordered by (python names; GraphQL names are camelCase)."""
+SORTABLE_SYSTEM_FIELDS: dict[str, str] = {
+    "created_at": "Order by when the case was opened.",
+    "number": "Order by case number.",
+    "due_at": "Order by when the whole case is due (cases without a limit last).",
+    "priority": "Order by priority.",
+    "submitted_at": "Order by when the case was submitted (drafts last).",
+    "completed_at": "Order by when the case reached an end (open cases last).",
+    "status": "Order by status.",
+}
+"""System fields a list can be ordered by, with their descriptions (python names; GraphQL names
+are camelCase)."""
+
+CURSOR = "Pass it as `after` to the same list to read the cases after this one."
+EDGES = "The cases of this page with their cursors, in list order."
+NODES = "The cases of this page (the edges' nodes, without cursors)."
+ERRORS = "What was wrong with the input; not empty means nothing was changed."
 
 
 def attr_name(code: str) -> str:
@@ -285,7 +292,7 @@ def _describe(item: DataItemSpec) -> str:
 class ConnectionBase:
     """What every case connection has: paging and a lazily counted total."""
 
-    page_info: PageInfo
+    page_info: PageInfo = strawberry.field(description="Where this page stands in the list.")
     count: strawberry.Private[Callable[[], Awaitable[int]]]
 
     @strawberry.field(description="How many cases match, across all pages.")
@@ -360,7 +367,9 @@ class TypeFactory:
                 o.value: strawberry.enum_value(o.value, description=o.label) for o in item.options
             }
             python_enum = Enum(naming.enum_type_name(item.code), members)  # type: ignore[misc]
-            found = strawberry.enum(python_enum, description=item.label)
+            found = strawberry.enum(
+                python_enum, description=f"{item.label}: the options of data item {item.code}."
+            )
             _mark([found])
             self._enums[key] = found
         return found
@@ -372,11 +381,11 @@ class TypeFactory:
             found = _make(
                 naming.enum_filter_name(item.code),
                 {
-                    "eq": (enum | None, U),
-                    "ne": (enum | None, U),
-                    "in_": (list[enum] | None, strawberry.field(name="in", default=U)),  # type: ignore[valid-type]
-                    "not_in": (list[enum] | None, U),  # type: ignore[valid-type]
-                    "is_null": (bool | None, U),
+                    "eq": (enum | None, operator("eq")),
+                    "ne": (enum | None, operator("ne")),
+                    "in_": (list[enum] | None, operator("in")),  # type: ignore[valid-type]
+                    "not_in": (list[enum] | None, operator("notIn")),  # type: ignore[valid-type]
+                    "is_null": (bool | None, operator("isNull")),
                 },
                 is_input=True,
                 description=f"Operators on {item.label}.",
@@ -483,17 +492,37 @@ class TypeFactory:
             bases=(Case,),
             description=f"A {published.name} case.",
         )
-        edge = make(names["CaseEdge"], {"cursor": (str, U), "node": (case, U)})
+        edge = make(
+            names["CaseEdge"],
+            {
+                "cursor": (str, strawberry.field(default=U, description=CURSOR)),
+                "node": (case, strawberry.field(default=U, description="The case.")),
+            },
+            description=f"A {published.name} case in a page of them, with its cursor.",
+        )
         connection = make(
             names["CaseConnection"],
-            {"edges": (list[edge], U), "nodes": (list[case], U)},  # type: ignore[valid-type]
+            {
+                "edges": (
+                    list[edge],  # type: ignore[valid-type]
+                    strawberry.field(default=U, description=EDGES),
+                ),
+                "nodes": (
+                    list[case],  # type: ignore[valid-type]
+                    strawberry.field(default=U, description=NODES),
+                ),
+            },
             bases=(ConnectionBase,),
+            description=f"A page of {published.name} cases, with paging and a total.",
         )
         prefix = naming.pascal(published.code)
         create_input = make(
             names["CreateInput"],
             {
-                "data": (data_input | None, U),
+                "data": (
+                    data_input | None,
+                    strawberry.field(default=U, description="The application's data items."),
+                ),
                 "org_unit": (
                     str | None,
                     strawberry.field(
@@ -506,7 +535,12 @@ class TypeFactory:
                         default=U, description="户号 of the existing customer a change applies to."
                     ),
                 ),
-                "priority": (int | None, U),
+                "priority": (
+                    int | None,
+                    strawberry.field(
+                        default=U, description="Higher is handled first; omitted: the type's own."
+                    ),
+                ),
                 "idempotency_key": (
                     str | None,
                     strawberry.field(
@@ -521,11 +555,15 @@ class TypeFactory:
                 ),
             },
             is_input=True,
+            description=f"A new {published.name} case: its data, its org unit and how to open it.",
         )
         create_payload = make(
             names["CreatePayload"],
             {
-                "case": (case | None, None),
+                "case": (
+                    case | None,
+                    strawberry.field(default=None, description="The new case; null when refused."),
+                ),
                 "access_code": (
                     str | None,
                     strawberry.field(
@@ -533,30 +571,52 @@ class TypeFactory:
                         description="For the applicant's caseProgress; returned only once.",
                     ),
                 ),
-                "errors": (list[UserError], strawberry.field(default_factory=list)),
+                "errors": (
+                    list[UserError],
+                    strawberry.field(default_factory=list, description=ERRORS),
+                ),
             },
-            description=f"The result of create{prefix}Case.",
+            description=f"The result of create{prefix}Case: the case, or why none was opened.",
         )
         update_input = make(
             names["UpdateInput"],
             {
-                "id": (strawberry.ID, U),
+                "id": (
+                    strawberry.ID,
+                    strawberry.field(default=U, description="The id of the case to write."),
+                ),
                 "expected_version": (
                     int,
                     strawberry.field(
                         default=U, description="The version you read; a newer one is a CONFLICT."
                     ),
                 ),
-                "data": (data_input, U),
+                "data": (
+                    data_input,
+                    strawberry.field(
+                        default=U,
+                        description="The items to write; items left out keep their values.",
+                    ),
+                ),
             },
             is_input=True,
+            description=f"Data items to write on a {published.name} case.",
         )
         update_payload = make(
             names["UpdatePayload"],
             {
-                "case": (case | None, None),
-                "errors": (list[UserError], strawberry.field(default_factory=list)),
+                "case": (
+                    case | None,
+                    strawberry.field(
+                        default=None, description="The case as written; null when refused."
+                    ),
+                ),
+                "errors": (
+                    list[UserError],
+                    strawberry.field(default_factory=list, description=ERRORS),
+                ),
             },
+            description=f"The result of update{prefix}CaseData: the case, or why it is unchanged.",
         )
         own = (
             case,
@@ -772,26 +832,62 @@ def _where(
             int | None,
             strawberry.field(name="not", default=U, description="The condition does not hold."),
         ),
-        "id": (IDFilter | None, U),
-        "number": (StringFilter | None, U),
-        "status": (_status_filter() | None, U),
+        "id": (IDFilter | None, strawberry.field(default=U, description="The case's id.")),
+        "number": (
+            StringFilter | None,
+            strawberry.field(default=U, description="The case number (申请编号)."),
+        ),
+        "status": (
+            _status_filter() | None,
+            strawberry.field(default=U, description="Where the case stands as a whole."),
+        ),
         "org_unit": (
             CodeFilter | None,
             strawberry.field(default=U, description="Matches the unit and every unit below it."),
         ),
-        "current_stage": (CodeFilter | None, U),
-        "customer_number": (StringFilter | None, U),
-        "priority": (IntFilter | None, U),
-        "business_type_version": (IntFilter | None, U),
-        "created_at": (DateTimeFilter | None, U),
-        "submitted_at": (DateTimeFilter | None, U),
-        "completed_at": (DateTimeFilter | None, U),
-        "due_at": (DateTimeFilter | None, U),
+        "current_stage": (
+            CodeFilter | None,
+            strawberry.field(default=U, description="A stage the case is in now (code)."),
+        ),
+        "customer_number": (
+            StringFilter | None,
+            strawberry.field(default=U, description="The customer's 户号."),
+        ),
+        "priority": (
+            IntFilter | None,
+            strawberry.field(default=U, description="The case's priority."),
+        ),
+        "business_type_version": (
+            IntFilter | None,
+            strawberry.field(default=U, description="The business type version the case follows."),
+        ),
+        "created_at": (
+            DateTimeFilter | None,
+            strawberry.field(default=U, description="When the case was opened."),
+        ),
+        "submitted_at": (
+            DateTimeFilter | None,
+            strawberry.field(default=U, description="When the case was submitted."),
+        ),
+        "completed_at": (
+            DateTimeFilter | None,
+            strawberry.field(default=U, description="When the case reached an end."),
+        ),
+        "due_at": (
+            DateTimeFilter | None,
+            strawberry.field(default=U, description="When the whole case is due."),
+        ),
     }
     if with_business_type:
-        fields["business_type"] = (CodeFilter | None, U)
+        fields["business_type"] = (
+            CodeFilter | None,
+            strawberry.field(default=U, description="The case's business type (code)."),
+        )
     if data_where is not None:
-        fields["data"] = (data_where | None, U)
+        fields["data"] = (
+            data_where | None,
+            strawberry.field(default=U, description="Conditions on the case's data items."),
+        )
     cls = _make(
         name,
         fields,
@@ -807,11 +903,15 @@ def _where(
 
 def _order_by(name: str, data_order_by: type | None, *, annotations: Annotations) -> type:
     """A `…OrderBy` input: set exactly one field per entry of the `orderBy` list."""
-    fields: dict[str, tuple[Any, Any]] = dict.fromkeys(
-        SORTABLE_SYSTEM_FIELDS, (SortDirection | None, U)
-    )
+    fields: dict[str, tuple[Any, Any]] = {
+        name: (SortDirection | None, strawberry.field(default=U, description=description))
+        for name, description in SORTABLE_SYSTEM_FIELDS.items()
+    }
     if data_order_by is not None:
-        fields["data"] = (data_order_by | None, U)
+        fields["data"] = (
+            data_order_by | None,
+            strawberry.field(default=U, description="Order by a data item."),
+        )
     return _make(
         name,
         fields,
@@ -827,10 +927,10 @@ def _status_filter() -> type:
     return _make(
         "CaseStatusFilter",
         {
-            "eq": (CaseStatusEnum | None, U),
-            "ne": (CaseStatusEnum | None, U),
-            "in_": (list[CaseStatusEnum] | None, strawberry.field(name="in", default=U)),  # type: ignore[valid-type]
-            "not_in": (list[CaseStatusEnum] | None, U),  # type: ignore[valid-type]
+            "eq": (CaseStatusEnum | None, operator("eq")),
+            "ne": (CaseStatusEnum | None, operator("ne")),
+            "in_": (list[CaseStatusEnum] | None, operator("in")),  # type: ignore[valid-type]
+            "not_in": (list[CaseStatusEnum] | None, operator("notIn")),  # type: ignore[valid-type]
         },
         is_input=True,
         description="Operators on case status.",
@@ -841,13 +941,19 @@ def _status_filter() -> type:
 class CaseEdge:
     """An edge of the cross-type case list."""
 
-    cursor: str
-    node: Case
+    cursor: str = strawberry.field(
+        description="Pass it as `after` to the same list to read the cases after this one."
+    )
+    node: Case = strawberry.field(description="The case.")
 
 
 @strawberry.type(description="A page of cases of any business type.")
 class CaseConnection(ConnectionBase):
     """The cross-type case list."""
 
-    edges: list[CaseEdge]
-    nodes: list[Case]
+    edges: list[CaseEdge] = strawberry.field(
+        description="The cases of this page with their cursors, in list order."
+    )
+    nodes: list[Case] = strawberry.field(
+        description="The cases of this page (the edges' nodes, without cursors)."
+    )

@@ -14,33 +14,49 @@ from schema.case_types import CaseStatusEnum
 class ProgressStage:
     """One visit: ACTIVE, WAITING (for the customer), DONE or CANCELLED."""
 
-    code: str
-    name: str
-    status: str
-    entered_at: dt.datetime
-    due_at: dt.datetime | None
-    completed_at: dt.datetime | None
+    code: str = strawberry.field(description="The stage's code.")
+    name: str = strawberry.field(description="The stage's name.")
+    status: str = strawberry.field(
+        description="ACTIVE (being worked on), WAITING (for the applicant), DONE or CANCELLED."
+    )
+    entered_at: dt.datetime = strawberry.field(description="When the case entered the stage.")
+    due_at: dt.datetime | None = strawberry.field(
+        description="When the stage must be done; null without a limit."
+    )
+    completed_at: dt.datetime | None = strawberry.field(
+        description="When the stage was done; null while it is not."
+    )
 
 
 @strawberry.type(description="A fee of an applicant's case, with how it was computed.")
 class ProgressFee:
     """Amount, status and the working."""
 
-    name: str
-    amount: Decimal
-    status: str
-    explanation: str
+    name: str = strawberry.field(description="The fee's name.")
+    amount: Decimal = strawberry.field(description="The amount in yuan.")
+    status: str = strawberry.field(description="DUE, PAID or WAIVED.")
+    explanation: str = strawberry.field(description="How the amount was computed.")
 
 
 @strawberry.type(description="An applicant's view of their case (查询进度).")
 class CaseProgress:
     """Stages with their due dates, and fees with explanations."""
 
-    number: str
-    business_type: str
-    status: CaseStatusEnum  # type: ignore[valid-type]
-    submitted_at: dt.datetime | None
-    due_at: dt.datetime | None
-    completed_at: dt.datetime | None
-    stages: list[ProgressStage]
-    fees: list[ProgressFee]
+    number: str = strawberry.field(description="The case number (申请编号).")
+    business_type: str = strawberry.field(description="The name of the business type applied for.")
+    status: CaseStatusEnum = strawberry.field(description="Where the case stands as a whole.")  # type: ignore[valid-type]
+    submitted_at: dt.datetime | None = strawberry.field(
+        description="When it was submitted; null for a draft."
+    )
+    due_at: dt.datetime | None = strawberry.field(
+        description="When the whole case must be done; null without a limit."
+    )
+    completed_at: dt.datetime | None = strawberry.field(
+        description="When it reached an end; null while open."
+    )
+    stages: list[ProgressStage] = strawberry.field(
+        description="The stages the case has been through and is in, in order."
+    )
+    fees: list[ProgressFee] = strawberry.field(
+        description="The fees assessed, with how each was computed."
+    )

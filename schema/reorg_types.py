@@ -21,10 +21,14 @@ U = strawberry.UNSET
 class PostMoveInput:
     """Filters narrow the move: a stage, a business type, an org unit and every unit below it."""
 
-    from_post: str
-    to_post: str
-    stage: str | None = U
-    business_type: str | None = U
+    from_post: str = strawberry.field(description="The code of the post giving up the work.")
+    to_post: str = strawberry.field(description="The code of the post taking it over.")
+    stage: str | None = strawberry.field(
+        default=U, description="Move only this stage's work; omitted: every stage."
+    )
+    business_type: str | None = strawberry.field(
+        default=U, description="Move only this business type's work; omitted: every one."
+    )
     org_unit: str | None = strawberry.field(
         default=U, description="The unit and every unit below it; only an ADMIN may leave it out."
     )
@@ -34,7 +38,9 @@ class PostMoveInput:
 class ReorganizePostsInput:
     """All moves are planned against the same state, so a swap A<->B works."""
 
-    moves: list[PostMoveInput]
+    moves: list[PostMoveInput] = strawberry.field(
+        description="The moves, planned together against the same state (so a swap A↔B works)."
+    )
     effective_from: dt.datetime | None = strawberry.field(
         default=U,
         description="When the moves take effect; absent or not in the future: now. Open tasks "
@@ -52,38 +58,59 @@ class ReorganizePostsInput:
 class PostMove:
     """A move as recorded."""
 
-    from_post: str
-    to_post: str
-    stage: str | None
-    business_type: str | None
-    org_unit: str | None
+    from_post: str = strawberry.field(description="The post that gave up the work.")
+    to_post: str = strawberry.field(description="The post that took it over.")
+    stage: str | None = strawberry.field(description="The only stage moved; null: every stage.")
+    business_type: str | None = strawberry.field(
+        description="The only business type moved; null: every one."
+    )
+    org_unit: str | None = strawberry.field(
+        description="The org unit (and units below) moved; null: everywhere."
+    )
 
 
 @strawberry.enum(description="Whether a reorganisation's open tasks have moved.")
 class ReorganizationStatus(Enum):
     """PENDING: they move when it takes effect (by `yekuo sweep`); APPLIED: done."""
 
-    PENDING = "PENDING"
-    APPLIED = "APPLIED"
+    PENDING = strawberry.enum_value(
+        "PENDING", description="Recorded; its open tasks move when it takes effect (yekuo sweep)."
+    )
+    APPLIED = strawberry.enum_value("APPLIED", description="Its open tasks have moved.")
 
 
 @strawberry.type(description="A recorded reorganisation of posts.")
 class Reorganization:
     """Who moved what, effective when, and how many open tasks moved."""
 
-    id: strawberry.ID
-    moves: list[PostMove]
-    effective_from: dt.datetime
-    reassign_open_tasks: bool
-    status: ReorganizationStatus
-    moved_responsibilities: int
-    reassigned_tasks: int | None
-    created_at: dt.datetime
-    created_by: str
-    applied_at: dt.datetime | None
+    id: strawberry.ID = strawberry.field(description="The reorganisation's id.")
+    moves: list[PostMove] = strawberry.field(description="The moves made.")
+    effective_from: dt.datetime = strawberry.field(description="When the moves take effect.")
+    reassign_open_tasks: bool = strawberry.field(
+        description="Whether open tasks of the old posts move too."
+    )
+    status: ReorganizationStatus = strawberry.field(
+        description="Whether its open tasks have moved yet."
+    )
+    moved_responsibilities: int = strawberry.field(
+        description="How many responsibilities were handed over."
+    )
+    reassigned_tasks: int | None = strawberry.field(
+        description="How many open tasks moved; null until it takes effect."
+    )
+    created_at: dt.datetime = strawberry.field(description="When it was recorded.")
+    created_by: str = strawberry.field(description="The username who recorded it.")
+    applied_at: dt.datetime | None = strawberry.field(
+        description="When its open tasks moved; null while pending."
+    )
 
 
-@strawberry.type
+@strawberry.type(
+    description=(
+        "The result of reorganizePosts: what moved (or would move, with dryRun) and the record "
+        "kept."
+    )
+)
 class ReorganizePostsPayload:
     """The result of reorganizePosts; with dryRun, what it would do."""
 
@@ -107,7 +134,10 @@ class ReorganizePostsPayload:
     reorganization: Reorganization | None = strawberry.field(
         default=None, description="The record (none for a dry run or a refusal)."
     )
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    errors: list[UserError] = strawberry.field(
+        default_factory=list,
+        description="What was wrong with the input; not empty means nothing was changed.",
+    )
 
 
 # -- taskStatistics ------------------------------------------------------------------------------
@@ -117,10 +147,10 @@ class ReorganizePostsPayload:
 class TaskGroupBy(Enum):
     """A task's post, holder, org unit or stage."""
 
-    POST = "POST"
-    ASSIGNEE = "ASSIGNEE"
-    ORG_UNIT = "ORG_UNIT"
-    STAGE = "STAGE"
+    POST = strawberry.enum_value("POST", description="By the post the task is routed to.")
+    ASSIGNEE = strawberry.enum_value("ASSIGNEE", description="By who holds the task.")
+    ORG_UNIT = strawberry.enum_value("ORG_UNIT", description="By the case's org unit.")
+    STAGE = strawberry.enum_value("STAGE", description="By the stage.")
 
 
 @strawberry.type(description="Counts of the tasks of one group.")
