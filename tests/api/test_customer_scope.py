@@ -27,9 +27,7 @@ async def archived_customer(api: Api, db: Database) -> tuple[str, str]:
     )
     case = created["createLvNewCase"]["case"]
     assert (await complete(api, "acc_b1", case["tasks"][0]["id"]))["errors"] == []
-    assert (await complete(api, "sur_b1", await only_task(api, "sur_b1", "survey")))[
-        "errors"
-    ] == []
+    assert (await complete(api, "sur_b1", await only_task(api, "sur_b1", "survey")))["errors"] == []
     read = await api.data(CASE_CUSTOMER, {"id": case["id"]})
     number: str = read["case"]["customer"]["number"]
     return number, case["number"]
@@ -76,9 +74,7 @@ async def test_another_units_customer_cannot_be_named_and_answers_as_unknown(
     assert seen["name"] == "乙方客户" and seen["idNumber"] == VALID_ID
 
 
-async def test_customer_cases_list_only_cases_in_the_readers_scope(
-    api: Api, db: Database
-) -> None:
+async def test_customer_cases_list_only_cases_in_the_readers_scope(api: Api, db: Database) -> None:
     await setup(api, db)
     customer, first = await archived_customer(api, db)
     # An administrator may open a case elsewhere for the customer; others see only their scope.
