@@ -169,3 +169,20 @@ async def case_numbers(
             )
         ).all()
     )
+
+
+async def case_versions(session: AsyncSession, customer_number: str) -> list[tuple[int, int]]:
+    """(business type id, version) of every case about a customer, whoever may see it.
+
+    Any of them may have written the archive, so each one's visibility rules apply to it.
+    """
+    return [
+        (int(t), int(v))
+        for t, v in (
+            await session.execute(
+                select(CaseRow.business_type_id, CaseRow.business_type_version)
+                .where(CaseRow.customer_number == customer_number)
+                .distinct()
+            )
+        ).all()
+    ]

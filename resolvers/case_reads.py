@@ -67,11 +67,31 @@ def page_size(first: int | None) -> int:
     return size
 
 
+async def hidden_by_type(ctx: Context) -> dict[int, frozenset[str]]:
+    """Business type id -> the items the caller may not read (in any version of the type)."""
+    types, _, _ = await ctx.codes()
+    return {
+        i: policy.hidden_items(ctx.principal, ctx.generated[code].published)
+        for i, code in types.items()
+        if code in ctx.generated
+    }
+
+
+def hidden_of(
+    hidden: Mapping[int, frozenset[str]], ctx: Context, type_id: int
+) -> frozenset[str] | None:
+    """The items hidden on cases of one type; None (every item) for a type not served."""
+    found = hidden.get(type_id)
+    if found is None and policy.is_admin(ctx.principal):
+        return frozenset()
+    return found
+
+
 async def case_object(ctx: Context, row: CaseRow, generated: GeneratedTypes) -> Any:
     """A case row as its business type's generated Case object."""
     types, units, names = await ctx.codes()
     items = {**generated.published.retired_items, **generated.published.latest.items}
-    hidden = policy.hidden_items(ctx.principal, generated.published.latest.spec)
+    hidden = policy.hidden_items(ctx.principal, generated.published)
     values = {
         code: datatypes.from_json(items[code], raw)
         for code, raw in row.data.items()
@@ -122,7 +142,7 @@ async def page(
     }
     for generated in generated_by_type.values():
         policy.forbid_hidden(
-            used, policy.hidden_items(principal, generated.published.latest.spec), "the filter"
+            used, policy.hidden_items(principal, generated.published), "the filter"
         )
     size = page_size(first)
     offset = decode_cursor(after)

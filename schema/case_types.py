@@ -99,8 +99,8 @@ class Case:
     async def fees(
         self, info: strawberry.Info[Any, Any]
     ) -> list[Annotated[Fee, strawberry.lazy("schema.fee_types")]]:
-        """Batched through the request's loader."""
-        found: list[Fee] = await info.context.loaders.fees.load(self.pk)
+        """Batched through the request's loader; inputs hidden from the reader are left out."""
+        found: list[Fee] = await info.context.case_fees(self.pk, self.hidden)
         return found
 
     @strawberry.field(description="The customer archive record the case created or changed.")

@@ -71,7 +71,10 @@ async def test_another_units_customer_cannot_be_named_and_answers_as_unknown(
     own = await create_for(api, "acc_b1", "county_b1", customer)
     assert own["errors"] == []
     seen = (await api.data(CUSTOMER, {"n": customer}, as_user="mgr_b"))["customer"]
-    assert seen["name"] == "乙方客户" and seen["idNumber"] == VALID_ID
+    # id_number is visible to acceptors only: its archive field is hidden from the manager.
+    assert seen["name"] == "乙方客户" and seen["idNumber"] is None
+    own_staff = (await api.data(CUSTOMER, {"n": customer}, as_user="acc_b1"))["customer"]
+    assert own_staff["idNumber"] == VALID_ID
 
 
 async def test_customer_cases_list_only_cases_in_the_readers_scope(api: Api, db: Database) -> None:
