@@ -26,7 +26,9 @@ ITEMS: list[dict[str, Any]] = [
     {"code": "id_number", "label": "证件号码", "type": "ID_NUMBER"},
     {"code": "capacity_kva", "label": "申请容量", "type": "DECIMAL", "unit": "kVA"},
     {"code": "survey_notes", "label": "勘查意见", "type": "TEXT"},
+    {"code": "meter_asset_no", "label": "电能表资产编号", "type": "STRING"},
 ]
+ASSET = "ZC-8812345"
 ACCEPTOR_ONLY = ["acceptor"]
 DRAFT: dict[str, Any] = {
     "code": "lv_hide",
@@ -36,6 +38,7 @@ DRAFT: dict[str, Any] = {
         {"item": "customer_name", "visibleTo": ACCEPTOR_ONLY},
         {"item": "id_number", "visibleTo": ACCEPTOR_ONLY},
         {"item": "capacity_kva", "visibleTo": ACCEPTOR_ONLY},
+        {"item": "meter_asset_no", "visibleTo": ACCEPTOR_ONLY},
         {"item": "survey_notes", "visibleTo": ["surveyor"], "editableAt": ["survey"]},
     ],
     "stages": [{"stage": "accept"}, {"stage": "survey"}],
@@ -56,8 +59,8 @@ CREATE = """mutation($input: CreateLvHideCaseInput!) { createLvHideCase(input: $
   case { id number tasks { id } } accessCode errors { code message path } } }"""
 READ = """query($id: ID!) { case(id: $id) { status ... on LvHideCase { data { customerName idNumber } }
   fees { amount inputs explanation } events { action data }
-  customer { number name idNumber } } }"""
-CUSTOMER = "query($n: String!) { customer(number: $n) { name idNumber } }"
+  customer { number name idNumber meters { assetNo } } } }"""
+CUSTOMER = "query($n: String!) { customer(number: $n) { name idNumber meters { assetNo } } }"
 PROGRESS = """query($n: String!, $c: String!) { caseProgress(number: $n, accessCode: $c) {
   fees { amount explanation } } }"""
 LIST = """query($where: LvHideWhere, $orderBy: [LvHideOrderBy!]) {
@@ -91,7 +94,7 @@ async def define(api: Api, db: Database) -> None:
 
 async def run_case(api: Api) -> dict[str, Any]:
     """A case opened by the acceptor and run through the survey to its archive."""
-    data = {"customerName": NAME, "idNumber": VALID_ID, "capacityKva": "37"}
+    data = {"customerName": NAME, "idNumber": VALID_ID, "capacityKva": "37", "meterAssetNo": ASSET}
     created = (
         await api.data(
             CREATE, {"input": {"orgUnit": "county", "submit": True, "data": data}}, as_user="acc"
@@ -119,6 +122,8 @@ async def test_fees_archive_history_and_progress_keep_hidden_values_hidden(
     ]
     assert as_acceptor["customer"]["name"] == NAME
     assert as_acceptor["customer"]["idNumber"] == VALID_ID
+    assert as_acceptor["customer"]["meters"] == [{"assetNo": ASSET}]
+    assert ASSET in str(as_acceptor["events"])
     as_surveyor = (await api.data(READ, {"id": case["id"]}, as_user="sur"))["case"]
     assert as_surveyor["data"] == {"customerName": None, "idNumber": None}
     # The fee's amount stays (it is owed), but not the hidden value it was worked from.
@@ -126,14 +131,17 @@ async def test_fees_archive_history_and_progress_keep_hidden_values_hidden(
     # The archive fields written from hidden items are hidden from the same readers.
     customer = as_surveyor["customer"]
     assert customer["number"] and customer["name"] is None and customer["idNumber"] is None
+    assert customer["meters"] == []  # a meter is known by its asset number, hidden here
     direct = (await api.data(CUSTOMER, {"n": customer["number"]}, as_user="sur"))["customer"]
-    assert direct == {"name": None, "idNumber": None}
+    assert direct == {"name": None, "idNumber": None, "meters": []}
     assert (await api.data(CUSTOMER, {"n": customer["number"]}, as_user="acc"))["customer"] == {
         "name": NAME,
         "idNumber": VALID_ID,
+        "meters": [{"assetNo": ASSET}],
     }
     history = str(as_surveyor["events"])
-    assert NAME not in history and VALID_ID not in history and "'37'" not in history
+    for value in (NAME, VALID_ID, "'37'", ASSET):
+        assert value not in history
     # An applicant reads no item hidden from staff either, only the amount.
     progress = await api.data(
         PROGRESS, {"n": case["number"], "c": case["accessCode"]}, as_user=None
