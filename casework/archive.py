@@ -59,6 +59,15 @@ def hidden_fields(version: BusinessTypeVersion, hidden: frozenset[str] | None) -
     return frozenset(f for f in ARCHIVE_FIELDS if hidden is None or mapping.get(f, f) in hidden)
 
 
+ARCHIVED_EVENT_FIELDS: Mapping[str, str] = {"meter": "meter_asset_no"}
+"""Keys of the ARCHIVED event's data -> the archive field each value comes from."""
+
+
+def hidden_event_keys(fields: frozenset[str]) -> frozenset[tuple[str, str]]:
+    """(event action, data key) pairs whose values come from hidden archive `fields`."""
+    return frozenset(("ARCHIVED", k) for k, f in ARCHIVED_EVENT_FIELDS.items() if f in fields)
+
+
 def redaction(fields: frozenset[str]) -> Redaction:
     """The customer, meter and contract fields derived from hidden archive `fields`."""
     ratios = fields & {"ct_ratio", "pt_ratio"}

@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 
+from casework import archive
 from database import case_repo
 from database.tables import CaseRow
 from metamodel import datatypes
@@ -97,6 +98,15 @@ async def case_object(ctx: Context, row: CaseRow, generated: GeneratedTypes) -> 
         for code, raw in row.data.items()
         if code in items and raw is not None and code not in hidden
     }
+    derived: frozenset[tuple[str, str]] = frozenset()
+    if hidden:  # event data the archive worked out from hidden items, by the case's version
+        latest = generated.published.latest
+        pinned = (
+            latest
+            if row.business_type_version == latest.version
+            else await ctx.versions.get(ctx.db, latest.code, row.business_type_version)
+        )
+        derived = archive.hidden_event_keys(archive.hidden_fields(pinned, hidden))
     unit_code, unit_name = units.get(row.org_unit_id, ("", ""))
     now = ctx.now()
     return generated.case(
@@ -119,6 +129,7 @@ async def case_object(ctx: Context, row: CaseRow, generated: GeneratedTypes) -> 
         pk=row.id,
         data=generated.build_data(values),
         hidden=hidden,
+        hidden_event_keys=derived,
     )
 
 

@@ -80,6 +80,8 @@ class Case:
     )
     pk: strawberry.Private[int] = 0
     hidden: strawberry.Private[frozenset[str]] = frozenset()
+    hidden_event_keys: strawberry.Private[frozenset[tuple[str, str]]] = frozenset()
+    """(action, key) of event data worked out from hidden items (an archived meter's number)."""
 
     @strawberry.field(description="The stages the case is in now.")
     async def current_stages(self, info: strawberry.Info[Any, Any]) -> list[StageRef]:
@@ -117,7 +119,7 @@ class Case:
     async def events(self, info: strawberry.Info[Any, Any]) -> list[CaseEvent]:
         """Batched through the request's loader."""
         events: list[CaseEvent] = await info.context.loaders.events.load(self.pk)
-        if not self.hidden:
+        if not self.hidden and not self.hidden_event_keys:
             return events
         return [
             CaseEvent(
@@ -125,7 +127,9 @@ class Case:
                 at=e.at,
                 actor=e.actor,
                 action=e.action,
-                data=_redact(e.data, self.hidden),
+                data=_redact(
+                    e.data, self.hidden | {k for a, k in self.hidden_event_keys if a == e.action}
+                ),
                 hash=e.hash,
             )
             for e in events
