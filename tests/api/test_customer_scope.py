@@ -3,12 +3,19 @@ created it; naming or reading another unit's customer answers as an unknown numb
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select, update
+
+from database import migrate
 from database.session import Database
-from tests.api.conftest import Api, add_user
+from database.tables import CaseRow, CustomerRow
+from tests.api.conftest import ADMIN_PASSWORD, Api, Clock, add_user, serve
 from tests.api.test_engine_flow import complete, only_task
 from tests.api.test_scope_visibility import CREATE, VALID_ID, setup, unit_id
+from tests.conftest import HISTORY_KEYS
 
 CUSTOMER = """query($n: String!) { customer(number: $n) { number name idNumber address
   meters { assetNo } cases } }"""
@@ -93,3 +100,34 @@ async def test_customer_cases_list_only_cases_in_the_readers_scope(api: Api, db:
     assert through_case["case"]["number"] == other
     assert through_case["case"]["customer"] is None
     assert (await api.data(CUSTOMER, {"n": customer}, as_user="mgr_a"))["customer"] is None
+
+
+async def test_customers_archived_before_the_migration_take_their_cases_unit(
+    scratch_database_url: str, tmp_path: Path, clock: Clock
+) -> None:
+    url = scratch_database_url
+    await asyncio.to_thread(migrate.upgrade, url)
+    db = Database(url, history_keys=HISTORY_KEYS)
+    try:
+        await add_user(db, "admin", ["ADMIN"], password=ADMIN_PASSWORD)
+        async with serve(url, tmp_path, clock) as app:
+            await setup(app, db)
+            customer, first = await archived_customer(app, db)
+        await asyncio.to_thread(migrate.downgrade, url, "0007")
+        await asyncio.to_thread(migrate.upgrade, url)
+        async with db.read() as session:
+            unit = await session.scalar(select(CaseRow.org_unit_id).where(CaseRow.number == first))
+            owner = await session.scalar(
+                select(CustomerRow.org_unit_id).where(CustomerRow.number == customer)
+            )
+        assert unit == await unit_id(db, "county_b1") and owner == unit
+        # A customer no case archived (imported) keeps no unit: only administrators reach it.
+        async with db.transaction() as session:
+            await session.execute(
+                update(CustomerRow).where(CustomerRow.number == customer).values(org_unit_id=None)
+            )
+        async with serve(url, tmp_path, clock) as app:
+            assert (await app.data(CUSTOMER, {"n": customer}, as_user="mgr_b"))["customer"] is None
+            assert (await app.data(CUSTOMER, {"n": customer}))["customer"]["cases"] == [first]
+    finally:
+        await db.dispose()
