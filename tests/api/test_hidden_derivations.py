@@ -66,6 +66,8 @@ PROGRESS = """query($n: String!, $c: String!) { caseProgress(number: $n, accessC
 LIST = """query($where: LvHideWhere, $orderBy: [LvHideOrderBy!]) {
   lvHideCases(where: $where, orderBy: $orderBy) { totalCount nodes { number } } }"""
 ALL = "query($where: CaseWhere) { cases(where: $where) { totalCount } }"
+PAY = """mutation($input: RecordPaymentInput!) { recordPayment(input: $input) {
+  fee { inputs explanation } errors { code message path } } }"""
 
 
 async def define(api: Api, db: Database) -> None:
@@ -142,6 +144,23 @@ async def test_fees_archive_history_and_progress_keep_hidden_values_hidden(
     history = str(as_surveyor["events"])
     for value in (NAME, VALID_ID, "'37'", ASSET):
         assert value not in history
+    # Recording the payment answers with the fee as its reader may see it.
+    paid = await api.data(
+        PAY,
+        {
+            "input": {
+                "caseId": case["id"],
+                "feeCode": "connection_fee",
+                "amount": "375.00",
+                "method": "CASH",
+            }
+        },
+        as_user="sur",
+    )
+    assert paid["recordPayment"] == {
+        "fee": {"inputs": {}, "explanation": "375.00"},
+        "errors": [],
+    }
     # An applicant reads no item hidden from staff either, only the amount.
     progress = await api.data(
         PROGRESS, {"n": case["number"], "c": case["accessCode"]}, as_user=None
