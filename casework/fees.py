@@ -285,6 +285,20 @@ def _json(value: object) -> object:
     return str(value)
 
 
+def redacted_working(
+    inputs: Mapping[str, object], explanation: str, amount: str, hidden: frozenset[str] | None
+) -> tuple[dict[str, object], str]:
+    """A fee's inputs and working as a reader who may not see the `hidden` items reads them.
+
+    The hidden inputs are left out, and a working that shows any of their values is cut to the
+    amount (which is owed whatever it came from). `hidden` None: the reader may see no item.
+    """
+    kept = {k: v for k, v in inputs.items() if hidden is not None and k not in hidden}
+    if len(kept) == len(inputs):
+        return kept, explanation
+    return kept, amount
+
+
 def explain(
     source: str, items: Mapping[str, DataItemSpec], data: Mapping[str, object], amount: Decimal
 ) -> str:

@@ -17,7 +17,12 @@ from database.tables import (
     StageRow,
 )
 from metamodel import item_changes, serialization
-from metamodel.snapshot import BusinessTypeStatus, MetamodelSnapshot, PublishedType
+from metamodel.snapshot import (
+    BusinessTypeStatus,
+    MetamodelSnapshot,
+    PublishedType,
+    audiences_of,
+)
 from metamodel.specs import (
     BusinessGroup,
     BusinessTypeSpec,
@@ -357,6 +362,7 @@ async def load_snapshot(session: AsyncSession) -> MetamodelSnapshot:
                 status=BusinessTypeStatus(row.status),
                 latest=latest,
                 retired_items=retired,
+                audiences=audiences_of(history),
             )
         )
     return MetamodelSnapshot(revision=revision, types=tuple(published), items=items)

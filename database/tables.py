@@ -324,6 +324,9 @@ class CustomerRow(Base):
     electricity_category: Mapped[str | None] = mapped_column(String(63))
     capacity: Mapped[str | None] = mapped_column(String(40))
     voltage_level: Mapped[str | None] = mapped_column(String(63))
+    org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    """The unit the customer belongs to (its first case's): it scopes who may read or name it;
+    none (imported, unknown) leaves the customer to administrators."""
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
 

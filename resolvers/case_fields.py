@@ -218,7 +218,10 @@ async def _create(ctx: Context, value: Any, generated: GeneratedTypes) -> Any:
             if earlier is not None:
                 row = await case_repo.get(session, int(earlier["case_id"]))
                 return payload(case=await case_object(ctx, row, generated) if row else None)
-            if customer_number and not await archive_repo.get_customer(session, customer_number):
+            reachable = customer_number and await archive_repo.reachable_customer(
+                session, customer_number, policy.case_scope(principal)
+            )
+            if customer_number and not reachable:  # unknown and out of scope answer alike
                 return payload(
                     errors=[
                         user_error(

@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 
+from casework import archive
 from database import case_repo
 from database.tables import CaseRow
 from metamodel import datatypes
@@ -67,16 +68,45 @@ def page_size(first: int | None) -> int:
     return size
 
 
+async def hidden_by_type(ctx: Context) -> dict[int, frozenset[str]]:
+    """Business type id -> the items the caller may not read (in any version of the type)."""
+    types, _, _ = await ctx.codes()
+    return {
+        i: policy.hidden_items(ctx.principal, ctx.generated[code].published)
+        for i, code in types.items()
+        if code in ctx.generated
+    }
+
+
+def hidden_of(
+    hidden: Mapping[int, frozenset[str]], ctx: Context, type_id: int
+) -> frozenset[str] | None:
+    """The items hidden on cases of one type; None (every item) for a type not served."""
+    found = hidden.get(type_id)
+    if found is None and policy.is_admin(ctx.principal):
+        return frozenset()
+    return found
+
+
 async def case_object(ctx: Context, row: CaseRow, generated: GeneratedTypes) -> Any:
     """A case row as its business type's generated Case object."""
     types, units, names = await ctx.codes()
     items = {**generated.published.retired_items, **generated.published.latest.items}
-    hidden = policy.hidden_items(ctx.principal, generated.published.latest.spec)
+    hidden = policy.hidden_items(ctx.principal, generated.published)
     values = {
         code: datatypes.from_json(items[code], raw)
         for code, raw in row.data.items()
         if code in items and raw is not None and code not in hidden
     }
+    derived: frozenset[tuple[str, str]] = frozenset()
+    if hidden:  # event data the archive worked out from hidden items, by the case's version
+        latest = generated.published.latest
+        pinned = (
+            latest
+            if row.business_type_version == latest.version
+            else await ctx.versions.get(ctx.db, latest.code, row.business_type_version)
+        )
+        derived = archive.hidden_event_keys(archive.hidden_fields(pinned, hidden))
     unit_code, unit_name = units.get(row.org_unit_id, ("", ""))
     now = ctx.now()
     return generated.case(
@@ -99,6 +129,7 @@ async def case_object(ctx: Context, row: CaseRow, generated: GeneratedTypes) -> 
         pk=row.id,
         data=generated.build_data(values),
         hidden=hidden,
+        hidden_event_keys=derived,
     )
 
 
@@ -122,7 +153,7 @@ async def page(
     }
     for generated in generated_by_type.values():
         policy.forbid_hidden(
-            used, policy.hidden_items(principal, generated.published.latest.spec), "the filter"
+            used, policy.hidden_items(principal, generated.published), "the filter"
         )
     size = page_size(first)
     offset = decode_cursor(after)

@@ -141,11 +141,10 @@ def make_loaders(
         return [by_id.get(i) for i in ids]
 
     async def load_fees(ids: Sequence[int]) -> list[list[Any]]:
-        from resolvers.fees import fee_out  # the builder lives with the fee resolvers
-
+        # Rows: each case turns them into output with what its reader may see.
         async with db.read() as session:
             found = await fee_repo.fees(session, ids)
-        return [[fee_out(f) for f in found[i]] for i in ids]
+        return [list(found[i]) for i in ids]
 
     return Loaders(
         current_stages=DataLoader(load_fn=load_stages),
@@ -192,11 +191,17 @@ class Context:
         found: WorkCalendar = self._cache["calendar"]
         return found
 
+    async def case_fees(self, case_pk: int, hidden: frozenset[str]) -> list[Any]:
+        """A case's fees (for `Case.fees`), without the working of items hidden from the reader."""
+        from resolvers.fees import fee_out  # the builder lives with the fee resolvers
+
+        return [fee_out(row, hidden) for row in await self.loaders.fees.load(case_pk)]
+
     async def customer(self, number: str) -> Any:
         """The archive record of a customer (for `Case.customer`)."""
-        from resolvers import engine_admin
+        from resolvers import customers
 
-        return await engine_admin.customer_by_number(self, number)
+        return await customers.customer_by_number(self, number)
 
     async def post_names(self) -> dict[str, str]:
         """Post names by code, read once per request."""

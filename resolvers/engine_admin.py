@@ -1,4 +1,4 @@
-"""Responsibilities, the working-day calendar and the customer archive."""
+"""Responsibilities, the working-day calendar, the customer archive and history checks."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import strawberry
 
 from casework.calendar import WorkCalendar
 from database import (
-    archive_repo,
     calendar_repo,
     case_repo,
     history_repo,
@@ -17,7 +16,7 @@ from database import (
     responsibility_repo,
 )
 from database.responsibility_repo import ResponsibilityView
-from resolvers import policy
+from resolvers import customers, policy
 from resolvers.context import Context
 from resolvers.convert import given, row_id
 from schema import engine_types as et
@@ -187,47 +186,7 @@ async def customer(
     info: Info, number: Annotated[str, strawberry.argument(description="The customer's 户号.")]
 ) -> et.Customer | None:
     """The customer with meters, contracts and the numbers of its cases."""
-    return await customer_by_number(info.context, number)
-
-
-async def customer_by_number(ctx: Context, number: str) -> et.Customer | None:
-    """A customer record for output, or None."""
-    principal = ctx.principal
-    assert principal is not None
-    async with ctx.db.read() as session:
-        row = await archive_repo.get_customer(session, number)
-        if row is None:
-            return None
-        if not await case_repo.any_visible_for_customer(
-            session, number, policy.case_scope(principal)
-        ):
-            return None  # a customer is seen through the cases one may see
-        meters = await archive_repo.meters(session, [row.id])
-        contracts = await archive_repo.contracts(session, [row.id])
-        cases = await archive_repo.case_numbers(session, row.number)
-    return et.Customer(
-        number=row.number,
-        name=row.name,
-        id_number=row.id_number,
-        address=row.address,
-        electricity_category=row.electricity_category,
-        capacity=row.capacity,
-        voltage_level=row.voltage_level,
-        meters=[
-            et.Meter(
-                asset_no=m.asset_no,
-                ct_ratio=m.ct_ratio,
-                pt_ratio=m.pt_ratio,
-                multiplier=m.multiplier,
-                start_reading=m.start_reading,
-            )
-            for m in meters
-        ],
-        contracts=[
-            et.Contract(number=c.number, type=c.type, signed_at=c.signed_at) for c in contracts
-        ],
-        cases=cases,
-    )
+    return await customers.customer_by_number(info.context, number)
 
 
 @strawberry.field(

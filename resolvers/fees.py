@@ -16,7 +16,7 @@ from database.tables import CaseRow, FeeItemRow, OrgUnitRow, PaymentRow
 from metamodel import filters as f
 from metamodel import naming
 from metamodel.specs import CaseStatus, DataItemSpec, FeeRuleSpec, FeeRuleStatus
-from resolvers import case_commands, policy
+from resolvers import case_commands, case_reads, policy
 from resolvers.case_reads import page_size
 from resolvers.context import Context
 from resolvers.convert import given, row_id
@@ -43,8 +43,11 @@ def rule_out(rule: FeeRuleSpec, version: int) -> ft.FeeRule:
     )
 
 
-def fee_out(row: FeeItemRow) -> ft.Fee:
-    """An assessed fee for output."""
+def fee_out(row: FeeItemRow, hidden: frozenset[str] | None = frozenset()) -> ft.Fee:
+    """An assessed fee for output, without the working of items hidden from the reader."""
+    inputs, explanation = fee_rules.redacted_working(
+        row.inputs, row.explanation, row.amount, hidden
+    )
     return ft.Fee(
         code=row.code,
         name=row.name,
@@ -52,8 +55,8 @@ def fee_out(row: FeeItemRow) -> ft.Fee:
         amount=Decimal(row.amount),
         status=ft.FeeStatus(row.status),
         rule_version=row.rule_version,
-        inputs=cast(JSON, row.inputs),
-        explanation=row.explanation,
+        inputs=cast(JSON, inputs),
+        explanation=explanation,
         assessed_at=row.assessed_at,
         settled_at=row.settled_at,
         waived_reason=row.waived_reason,
@@ -179,6 +182,7 @@ async def record_payment(
     principal = ctx.principal
     assert principal is not None
     key = given(input.idempotency_key)
+    hidden = await case_reads.hidden_by_type(ctx)
     async with ctx.db.transaction() as session:
         case, fee, _unit = await _locked_fee(ctx, session, input.case_id, input.fee_code)
         if case is not None and not await case_repo.visible(
@@ -196,7 +200,9 @@ async def record_payment(
             and key is not None
             and await case_repo.find_idempotent(session, scope, key) is not None
         ):
-            return ft.FeePayload(fee=fee_out(fee))
+            return ft.FeePayload(
+                fee=fee_out(fee, case_reads.hidden_of(hidden, ctx, case.business_type_id))
+            )
         if case is None or fee is None:
             return ft.FeePayload(
                 errors=[
@@ -251,7 +257,7 @@ async def record_payment(
             await case_repo.remember_idempotent(
                 session, scope, key, {"fee_item_id": fee.id}, now=now
             )
-    return ft.FeePayload(fee=fee_out(fee))
+    return ft.FeePayload(fee=fee_out(fee, case_reads.hidden_of(hidden, ctx, case.business_type_id)))
 
 
 @strawberry.mutation(description="Waive a fee (MANAGER of the case's org unit, or ADMIN).")
@@ -263,6 +269,7 @@ async def waive_fee(
 ) -> ft.FeePayload:
     """The fee becomes WAIVED; the reason is kept in the history."""
     ctx = info.context
+    hidden = await case_reads.hidden_by_type(ctx)
     async with ctx.db.transaction() as session:
         case, fee, unit = await _locked_fee(ctx, session, input.case_id, input.fee_code)
         if case is None or fee is None or unit is None:
@@ -304,7 +311,7 @@ async def waive_fee(
         actor = ctx.principal.username if ctx.principal else "system"
         event = Event("FEE_WAIVED", {"fee": fee.code, "amount": fee.amount, "reason": input.reason})
         await case_repo.append_events(session, case, [event], actor=actor, now=now)
-    return ft.FeePayload(fee=fee_out(fee))
+    return ft.FeePayload(fee=fee_out(fee, case_reads.hidden_of(hidden, ctx, case.business_type_id)))
 
 
 PROBLEM_SCAN = 1000

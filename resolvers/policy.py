@@ -5,9 +5,10 @@
 - Rows: ADMIN sees everything; a MANAGER the cases and tasks of their org subtree; STAFF the
   tasks of their posts within their subtree (and tasks assigned to them), and the cases those
   tasks belong to (and cases they opened). Lists filter by these scopes in SQL.
-- Fields: an item whose `visibleTo` excludes every post of the caller reads as null, and using
-  it in `where` or `orderBy` is FORBIDDEN; ADMIN sees every item. Decided when a query runs,
-  never by building a schema per role.
+- Fields: an item whose `visibleTo` (in any published version) excludes every post of the
+  caller reads as null, and using it in `where` or `orderBy` is FORBIDDEN; so does everything
+  derived from it (a fee's working, the archive fields written from it); ADMIN sees every
+  item. Decided when a query runs, never by building a schema per role.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from strawberry.extensions import SchemaExtension
 
 from database import case_repo, task_repo
 from database.user_repo import Principal
-from metamodel.specs import BusinessTypeSpec, Role
+from metamodel.snapshot import PublishedType
+from metamodel.specs import Role
 
 
 class Access(Enum):
@@ -242,14 +244,15 @@ def case_scope(principal: Principal) -> case_repo.CaseScope:
 # -- fields -----------------------------------------------------------------------------------
 
 
-def hidden_items(principal: Principal | None, spec: BusinessTypeSpec) -> frozenset[str]:
-    """Items of a business type the caller may not read (ADMIN reads everything)."""
+def hidden_items(principal: Principal | None, published: PublishedType) -> frozenset[str]:
+    """Items of a business type the caller may not read, in any of its versions (ADMIN: none).
+
+    A case pinned to an older version is read, filtered and sorted with that version's
+    restrictions too, so an item a newer version dropped or opened up stays hidden.
+    """
     if is_admin(principal):
         return frozenset()
-    posts = principal.posts if principal else frozenset()
-    return frozenset(
-        u.item for u in spec.items if u.visible_to and not posts.intersection(u.visible_to)
-    )
+    return published.hidden_from(principal.posts if principal else frozenset())
 
 
 def forbid_hidden(used: Iterable[str], hidden: frozenset[str], where: str) -> None:

@@ -17,8 +17,10 @@ from typing import Annotated, Any
 
 import strawberry
 
+from casework import fees as fee_rules
 from database import case_repo, fee_repo, throttle_repo
 from metamodel.specs import CaseStatus
+from resolvers import policy
 from resolvers.case_fields import hash_access_code
 from resolvers.context import Context
 from schema.progress_types import CaseProgress, ProgressFee, ProgressStage
@@ -66,6 +68,9 @@ async def case_progress(
         fees = (await fee_repo.fees(session, [row.id]))[row.id]
     types, _, names = await ctx.codes()
     stage_names = await ctx.stage_names()
+    served = ctx.generated.get(types.get(row.business_type_id, ""))
+    # The applicant reads no item that visibleTo keeps to posts, nor what is worked from one.
+    hidden = policy.hidden_items(None, served.published) if served is not None else None
     return CaseProgress(
         number=row.number,
         business_type=names.get(row.business_type_id, types.get(row.business_type_id, "")),
@@ -87,7 +92,12 @@ async def case_progress(
         ],
         fees=[
             ProgressFee(
-                name=f.name, amount=Decimal(f.amount), status=f.status, explanation=f.explanation
+                name=f.name,
+                amount=Decimal(f.amount),
+                status=f.status,
+                explanation=fee_rules.redacted_working(f.inputs, f.explanation, f.amount, hidden)[
+                    1
+                ],
             )
             for f in fees
         ],

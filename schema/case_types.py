@@ -130,6 +130,8 @@ class Case:
     )
     pk: strawberry.Private[int] = 0
     hidden: strawberry.Private[frozenset[str]] = frozenset()
+    hidden_event_keys: strawberry.Private[frozenset[tuple[str, str]]] = frozenset()
+    """(action, key) of event data worked out from hidden items (an archived meter's number)."""
 
     @strawberry.field(description="The stages the case is in now.")
     async def current_stages(self, info: strawberry.Info[Any, Any]) -> list[StageRef]:
@@ -149,8 +151,8 @@ class Case:
     async def fees(
         self, info: strawberry.Info[Any, Any]
     ) -> list[Annotated[Fee, strawberry.lazy("schema.fee_types")]]:
-        """Batched through the request's loader."""
-        found: list[Fee] = await info.context.loaders.fees.load(self.pk)
+        """Batched through the request's loader; inputs hidden from the reader are left out."""
+        found: list[Fee] = await info.context.case_fees(self.pk, self.hidden)
         return found
 
     @strawberry.field(description="The customer archive record the case created or changed.")
@@ -167,7 +169,7 @@ class Case:
     async def events(self, info: strawberry.Info[Any, Any]) -> list[CaseEvent]:
         """Batched through the request's loader."""
         events: list[CaseEvent] = await info.context.loaders.events.load(self.pk)
-        if not self.hidden:
+        if not self.hidden and not self.hidden_event_keys:
             return events
         return [
             CaseEvent(
@@ -175,7 +177,9 @@ class Case:
                 at=e.at,
                 actor=e.actor,
                 action=e.action,
-                data=_redact(e.data, self.hidden),
+                data=_redact(
+                    e.data, self.hidden | {k for a, k in self.hidden_event_keys if a == e.action}
+                ),
                 hash=e.hash,
             )
             for e in events

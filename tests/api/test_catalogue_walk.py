@@ -176,7 +176,15 @@ async def catalogue_app(
             root = await metadata_repo.get_org_unit(session, ROOT)
             assert root is not None
             root_id = root.id
-            session.add(CustomerRow(number=CUSTOMER, name="老客户", created_at=now, updated_at=now))
+            session.add(
+                CustomerRow(
+                    number=CUSTOMER,
+                    name="老客户",
+                    org_unit_id=root_id,  # an imported customer of the unit the staff work in
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
         await add_user(database, "admin", ["ADMIN"], password=ADMIN_PASSWORD)
         for post in BUNDLE.posts:
             await add_user(

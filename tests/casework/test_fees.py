@@ -530,3 +530,22 @@ def test_an_amount_outside_the_bounds_fails_the_rule_when_assessed(
     with pytest.raises(fees.RuleFailed, match=message) as failed:
         assess(rule(amount=amount), data)
     assert failed.value.code == "high_reliability"
+
+
+WORKING = "630 kVA × 270.00 = 170100.00"
+INPUTS = {"contract_capacity": "630", "voltage_level": "KV10"}
+
+
+@pytest.mark.parametrize(
+    ("hidden", "inputs", "explanation"),
+    [
+        (frozenset(), INPUTS, WORKING),
+        (frozenset({"survey_notes"}), INPUTS, WORKING),
+        (frozenset({"contract_capacity"}), {"voltage_level": "KV10"}, "170100.00"),
+        (None, {}, "170100.00"),
+    ],
+)
+def test_a_fees_working_keeps_hidden_inputs_out(
+    hidden: frozenset[str] | None, inputs: dict[str, object], explanation: str
+) -> None:
+    assert fees.redacted_working(INPUTS, WORKING, "170100.00", hidden) == (inputs, explanation)
