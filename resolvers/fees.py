@@ -252,7 +252,7 @@ async def record_payment(info: Info, input: ft.RecordPaymentInput) -> ft.FeePayl
             "reference": given(input.reference),
         }
         event = Event("PAYMENT_RECORDED", paid)
-        await case_repo.append_events(session, case, [event], actor=principal.username, now=now)
+        await case_repo.record_change(session, case, [event], actor=principal.username, now=now)
         if key is not None:
             await case_repo.remember_idempotent(
                 session, scope, key, {"fee_item_id": fee.id}, now=now
@@ -304,7 +304,7 @@ async def waive_fee(info: Info, input: ft.WaiveFeeInput) -> ft.FeePayload:
         fee.status, fee.settled_at, fee.waived_reason = fee_repo.FeeStatus.WAIVED, now, input.reason
         actor = ctx.principal.username if ctx.principal else "system"
         event = Event("FEE_WAIVED", {"fee": fee.code, "amount": fee.amount, "reason": input.reason})
-        await case_repo.append_events(session, case, [event], actor=actor, now=now)
+        await case_repo.record_change(session, case, [event], actor=actor, now=now)
     return ft.FeePayload(fee=fee_out(fee))
 
 
