@@ -252,7 +252,9 @@ def _choose(
                 return transition
         except expressions.ExpressionError as error:
             raise _refuse(
-                "VALIDATION", f"condition '{transition.condition}' failed: {error.message}"
+                "VALIDATION",
+                f"condition '{expressions.excerpt(transition.condition or '')}' failed: "
+                f"{error.message}",
             ) from error
     raise _refuse("INVALID_TRANSITION", f"no transition leaves {stage} with {outcome}")
 

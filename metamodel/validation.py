@@ -328,7 +328,9 @@ def _check_condition(
         condition, variables, expected=expressions.ExprType.BOOLEAN, enum_values=enum_values
     )
     for message in messages:
-        yield Problem(BAD_EXPRESSION, f"condition '{condition}': {message}", path)
+        yield Problem(
+            BAD_EXPRESSION, f"condition '{expressions.excerpt(condition)}': {message}", path
+        )
 
 
 def _check_graph(spec: BusinessTypeSpec) -> list[Problem]:

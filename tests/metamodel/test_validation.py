@@ -801,3 +801,13 @@ def test_effective_time_limit(stage_code: str, expected: TimeLimit | None) -> No
 def test_end_stages() -> None:
     assert validation.end_stages(BASE) == {"connect"}
     assert validation.end_stages(drop_transition(5)(BASE)) == {"connect", "grid_works"}
+
+
+def test_a_huge_condition_is_quoted_in_part() -> None:
+    # A 30 KB formula must not make a 30 KB message (nor a 30 KB line wherever it is shown).
+    huge = "capacity_kva > (" + "1 + " * 7500 + "1)"
+    problems = validation.validate_business_type(transition(2, condition=huge)(BASE), CATALOG)
+    assert [p.code for p in problems] == ["BAD_EXPRESSION"]
+    assert "too long" in problems[0].message
+    assert len(problems[0].message) < 400
+    assert "capacity_kva > (1 + 1 + " in problems[0].message
