@@ -21,8 +21,16 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal
 
 from metamodel import expressions
-from metamodel.specs import DataItemSpec, FeeRuleSpec, FeeRuleStatus, ItemType
+from metamodel.specs import (
+    BusinessTypeSpec,
+    DataItemSpec,
+    FeeRuleSpec,
+    FeeRuleStatus,
+    ItemType,
+    Problem,
+)
 
+BAD_FEE_RULE = "BAD_FEE_RULE"
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("999999999999.99")
 """The largest fee: under 10^12 元, far above any connection fee, within every column."""
@@ -93,6 +101,32 @@ def check(rule: FeeRuleSpec, items: Mapping[str, DataItemSpec]) -> list[tuple[st
         rule.amount, names, expected=expressions.ExprType.NUMBER, enum_values=enums
     )
     found += [("amount", m) for m in typed or reach(rule.amount, items)]
+    return found
+
+
+def publish_problems(
+    rules: Sequence[FeeRuleSpec], spec: BusinessTypeSpec, items: Mapping[str, DataItemSpec]
+) -> list[Problem]:
+    """Problems of the ACTIVE rules a version of `spec` would assess, over that version's items.
+
+    A rule is checked when saved against the types as they were; a later version may drop or
+    retype an item its formula reads, so publishing checks again rather than failing cases.
+    Paths index `rules`, listed as the `feeRules` query lists them (by code).
+    """
+    found: list[Problem] = []
+    for index, rule in enumerate(rules):
+        named = spec.code in rule.business_types
+        everywhere = not rule.business_types and spec.stage_usage(rule.stage) is not None
+        if rule.status is not FeeRuleStatus.ACTIVE or not (named or everywhere):
+            continue
+        found += [
+            Problem(
+                BAD_FEE_RULE,
+                f"fee rule '{rule.code}' {field}: {message}",
+                ("feeRules", index, field),
+            )
+            for field, message in check(rule, items)
+        ]
     return found
 
 

@@ -35,7 +35,7 @@ from casework.model import (
     StageStatus,
 )
 from casework.timers import BusinessClock
-from metamodel import expressions, graph
+from metamodel import expressions, regions
 from metamodel.specs import (
     BusinessTypeSpec,
     BusinessTypeVersion,
@@ -95,21 +95,7 @@ def prepare(version: BusinessTypeVersion) -> Definition:
 
 def _returns(spec: BusinessTypeSpec) -> frozenset[TransitionSpec]:
     """The transitions whose every target lies on every path from the start to their source."""
-    edges = graph.successors(spec)
-    if spec.start is None or spec.start not in edges:
-        return frozenset()
-    reached = graph.reachable([spec.start], edges)
-    sources = {n: [p for p in reached if n in edges[p]] for n in reached}
-    dominators = {n: set(reached) for n in reached}
-    dominators[spec.start] = {spec.start}
-    changed = True
-    while changed:
-        changed = False
-        for node in reached - {spec.start}:
-            found = {node}.union(set.intersection(*(dominators[p] for p in sources[node])))
-            if found != dominators[node]:
-                dominators[node] = found
-                changed = True
+    dominators = regions.dominators(spec)
     return frozenset(
         t
         for t in spec.transitions
@@ -266,7 +252,9 @@ def _choose(
                 return transition
         except expressions.ExpressionError as error:
             raise _refuse(
-                "VALIDATION", f"condition '{transition.condition}' failed: {error.message}"
+                "VALIDATION",
+                f"condition '{expressions.excerpt(transition.condition or '')}' failed: "
+                f"{error.message}",
             ) from error
     raise _refuse("INVALID_TRANSITION", f"no transition leaves {stage} with {outcome}")
 

@@ -248,6 +248,26 @@ async def save(
     await append_events(session, row, _versioned(events, row.version), actor=actor, now=now)
 
 
+async def record_change(
+    session: AsyncSession,
+    row: CaseRow,
+    events: Sequence[Event],
+    *,
+    actor: str,
+    now: dt.datetime,
+) -> None:
+    """A change to a case the engine does not make (a payment, a waiver): bump, then record.
+
+    Optimistic concurrency holds only if every change moves the version, so whoever read the
+    case before it is refused (CONFLICT) rather than overwriting what they did not see.
+    """
+    if not events:
+        raise ValueError("a change to a case is saved with the events that say what changed")
+    row.updated_at = now
+    row.version += 1
+    await append_events(session, row, _versioned(events, row.version), actor=actor, now=now)
+
+
 def _versioned(events: Sequence[Event], version: int) -> list[Event]:
     """The events of one saved change, the first marked with the case version it made."""
     first, *rest = events

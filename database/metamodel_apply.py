@@ -601,7 +601,11 @@ def _rule_problems(rule: FeeRuleSpec, work: _Work) -> list[Problem]:
             checks.insert(0, ("condition", rule.condition, expressions.ExprType.BOOLEAN))
         for key, source, expected in checks:
             found += [
-                Problem(validation.BAD_EXPRESSION, f"{key} '{source}'{where}: {message}", (key,))
+                Problem(
+                    validation.BAD_EXPRESSION,
+                    f"{key} '{expressions.excerpt(source)}'{where}: {message}",
+                    (key,),
+                )
                 for message in expressions.check(
                     source, variables, expected=expected, enum_values=enums
                 )

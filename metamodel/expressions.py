@@ -93,6 +93,9 @@ from metamodel.specs import ItemType
 MAX_SOURCE_LENGTH: Final = 2000
 """Longest accepted source, in characters."""
 
+EXCERPT_LENGTH: Final = 200
+"""Most characters of a source (or a literal in it) quoted in a message or a log line."""
+
 MAX_NODES: Final = 500
 """Most AST nodes (expressions and their parts, not operator tokens) in one expression."""
 
@@ -149,6 +152,15 @@ _ITEM_TYPES: Final[Mapping[ItemType, ExprType]] = {
 def expr_type_of(item_type: ItemType) -> ExprType:
     """Return the expression type of the values of a data item of type `item_type`."""
     return _ITEM_TYPES[item_type]
+
+
+def excerpt(text: str, limit: int = EXCERPT_LENGTH) -> str:
+    """`text` cut to `limit` characters, an ellipsis marking the cut: messages stay one line long.
+
+    A message quotes the formula it is about; quoting a 30 KB formula whole makes a 30 KB
+    problem, log line or terminal line, and hides the message behind it.
+    """
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class ExpressionError(Exception):
@@ -648,7 +660,7 @@ class _Compiler:
                 with contextlib.suppress(ValueError):
                     converted = date.fromisoformat(text)
             if converted is None:
-                return self.fail(at, f"'{text}' is not a date (expected YYYY-MM-DD)")
+                return self.fail(at, f"'{excerpt(text)}' is not a date (expected YYYY-MM-DD)")
         elif target is ExprType.DATETIME:
             if _DATETIME_SHAPE.fullmatch(text):
                 with contextlib.suppress(ValueError):
@@ -656,7 +668,7 @@ class _Compiler:
             if converted is None:
                 return self.fail(
                     at,
-                    f"'{text}' is not a date and time with a UTC offset"
+                    f"'{excerpt(text)}' is not a date and time with a UTC offset"
                     " (expected e.g. 2026-01-01T08:00:00+08:00)",
                 )
         else:

@@ -10,7 +10,7 @@ import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from metamodel import expressions, graph, naming
+from metamodel import expressions, graph, naming, regions
 from metamodel.specs import (
     ARCHIVE_FIELDS,
     BusinessTypeSpec,
@@ -44,29 +44,33 @@ INVALID_GRAPHQL_NAME = "INVALID_GRAPHQL_NAME"
 NO_RESPONSIBLE_POST = "NO_RESPONSIBLE_POST"
 NO_ITEMS = "NO_ITEMS"
 
-PROBLEM_CODES: frozenset[str] = graph.PROBLEM_CODES | {
-    INVALID_CODE,
-    EMPTY_NAME,
-    PRIORITY_OUT_OF_RANGE,
-    TIME_LIMIT_OUT_OF_RANGE,
-    DUPLICATE,
-    UNKNOWN_ITEM,
-    UNKNOWN_STAGE,
-    UNKNOWN_POST,
-    NO_OUTCOMES,
-    INVALID_OUTCOME,
-    MISSING_START,
-    START_IS_JOIN,
-    NO_TARGETS,
-    UNKNOWN_OUTCOME,
-    BAD_EXPRESSION,
-    UNKNOWN_ARCHIVE_FIELD,
-    RESERVED_NAME,
-    NAME_CLASH,
-    INVALID_GRAPHQL_NAME,
-    NO_RESPONSIBLE_POST,
-    NO_ITEMS,
-}
+PROBLEM_CODES: frozenset[str] = (
+    graph.PROBLEM_CODES
+    | regions.PROBLEM_CODES
+    | {
+        INVALID_CODE,
+        EMPTY_NAME,
+        PRIORITY_OUT_OF_RANGE,
+        TIME_LIMIT_OUT_OF_RANGE,
+        DUPLICATE,
+        UNKNOWN_ITEM,
+        UNKNOWN_STAGE,
+        UNKNOWN_POST,
+        NO_OUTCOMES,
+        INVALID_OUTCOME,
+        MISSING_START,
+        START_IS_JOIN,
+        NO_TARGETS,
+        UNKNOWN_OUTCOME,
+        BAD_EXPRESSION,
+        UNKNOWN_ARCHIVE_FIELD,
+        RESERVED_NAME,
+        NAME_CLASH,
+        INVALID_GRAPHQL_NAME,
+        NO_RESPONSIBLE_POST,
+        NO_ITEMS,
+    }
+)
 """Every problem code `validate_business_type` can report (the graph's included)."""
 
 PRIORITY_RANGE = range(0, 101)
@@ -124,7 +128,7 @@ def validate_business_type(spec: BusinessTypeSpec, catalog: Catalog) -> list[Pro
         *_check_stages(spec, catalog),
         *_check_start(spec),
         *_check_transitions(spec, catalog),
-        *graph.check(spec),
+        *_check_graph(spec),
         *_check_archive(spec),
         *_check_names(spec, catalog),
         *_check_responsibility(spec, catalog),
@@ -324,7 +328,15 @@ def _check_condition(
         condition, variables, expected=expressions.ExprType.BOOLEAN, enum_values=enum_values
     )
     for message in messages:
-        yield Problem(BAD_EXPRESSION, f"condition '{condition}': {message}", path)
+        yield Problem(
+            BAD_EXPRESSION, f"condition '{expressions.excerpt(condition)}': {message}", path
+        )
+
+
+def _check_graph(spec: BusinessTypeSpec) -> list[Problem]:
+    # Parallel regions are only meaningful on a graph that is otherwise sound: a stage that
+    # cannot be reached or cannot finish is fixed first, and its region read after.
+    return graph.check(spec) or regions.check(spec)
 
 
 # --- archive --------------------------------------------------------------------------------

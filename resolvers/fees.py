@@ -72,11 +72,12 @@ async def fee_rules_field(info: Info) -> list[ft.FeeRule]:
 
 
 async def _items_for(
-    session: Session, business_types: list[str], stage: str
+    session: Session, business_types: list[str], stage: str, *, stage_exists: bool
 ) -> tuple[dict[str, dict[str, DataItemSpec]], list[UserError]]:
-    """The items of each business type a rule names (latest published, else the draft)."""
+    """The items of each type a rule names (latest published, else the draft), and its errors."""
     snapshot = await metadata_repo.load_snapshot(session)
     published = {t.code: dict(t.latest.items) for t in snapshot.types}
+    versions = {t.code: t.latest.spec for t in snapshot.types}
     errors: list[UserError] = []
     named = business_types or [
         t.code for t in snapshot.types if t.latest.spec.stage_usage(stage) is not None
@@ -84,9 +85,6 @@ async def _items_for(
     found: dict[str, dict[str, DataItemSpec]] = {}
     dictionary = await metadata_repo.get_data_items(session)
     for index, code in enumerate(named):
-        if code in published:
-            found[code] = published[code]
-            continue
         row = await metadata_repo.get_business_type(session, code)
         if row is None:
             errors.append(
@@ -96,6 +94,22 @@ async def _items_for(
                     ("input", "businessTypes", index),
                 )
             )
+            continue
+        # A rule at a stage the type never enters would never be assessed: a typo, refused.
+        # The draft counts too, so a rule can be ready before the version that needs it.
+        drafted = {u.get("stage") for u in row.draft.get("stages", ())}
+        latest = versions.get(code)
+        unused = stage not in drafted and (latest is None or latest.stage_usage(stage) is None)
+        if stage_exists and unused:  # an unknown stage is reported as such
+            errors.append(
+                user_error(
+                    ErrorCode.VALIDATION,
+                    f"business type '{code}' does not use stage '{stage}'",
+                    ("input", "stage"),
+                )
+            )
+        if code in published:
+            found[code] = published[code]
             continue
         used = [u["item"] for u in row.draft.get("items", ())]
         found[code] = {c: dictionary[c] for c in used if c in dictionary}
@@ -140,11 +154,14 @@ async def upsert_fee_rule(
             )
         )
     async with ctx.db.transaction() as session:
-        if rule.stage not in await metadata_repo.get_stages(session):
+        stage_exists = rule.stage in await metadata_repo.get_stages(session)
+        if not stage_exists:
             errors.append(
                 user_error(ErrorCode.NOT_FOUND, f"no stage '{rule.stage}'", ("input", "stage"))
             )
-        by_type, missing = await _items_for(session, list(rule.business_types), rule.stage)
+        by_type, missing = await _items_for(
+            session, list(rule.business_types), rule.stage, stage_exists=stage_exists
+        )
         errors.extend(missing)
         for code, items in by_type.items():
             for field, message in fee_rules.check(rule, items):
@@ -252,7 +269,7 @@ async def record_payment(
             "reference": given(input.reference),
         }
         event = Event("PAYMENT_RECORDED", paid)
-        await case_repo.append_events(session, case, [event], actor=principal.username, now=now)
+        await case_repo.record_change(session, case, [event], actor=principal.username, now=now)
         if key is not None:
             await case_repo.remember_idempotent(
                 session, scope, key, {"fee_item_id": fee.id}, now=now
@@ -310,7 +327,7 @@ async def waive_fee(
         fee.status, fee.settled_at, fee.waived_reason = fee_repo.FeeStatus.WAIVED, now, input.reason
         actor = ctx.principal.username if ctx.principal else "system"
         event = Event("FEE_WAIVED", {"fee": fee.code, "amount": fee.amount, "reason": input.reason})
-        await case_repo.append_events(session, case, [event], actor=actor, now=now)
+        await case_repo.record_change(session, case, [event], actor=actor, now=now)
     return ft.FeePayload(fee=fee_out(fee, case_reads.hidden_of(hidden, ctx, case.business_type_id)))
 
 

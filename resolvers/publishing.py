@@ -19,8 +19,8 @@ from typing import Any
 import strawberry
 from graphql import GraphQLSchema, find_breaking_changes, find_dangerous_changes
 
-from casework import routing
-from database import metadata_repo, task_repo
+from casework import fees, routing
+from database import fee_repo, metadata_repo, task_repo
 from database.session import Session as AsyncSession
 from metamodel import schema_review, serialization, validation
 from metamodel.snapshot import MetamodelSnapshot, with_version
@@ -154,6 +154,10 @@ async def publish(
         spec = serialization.business_type_from_dict(row.draft)
         catalog = await catalog_for(session, code, now=ctx.now())
         found = validation.validate_business_type(spec, catalog)
+        if not found:
+            used = {u.item: catalog.items[u.item] for u in spec.items}
+            rules = [rule for rule, _ in await fee_repo.rules(session)]
+            found = fees.publish_problems(rules, spec, used)
         if found:
             return mt.PublishBusinessTypePayload(
                 problems=common.problems(found),

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from database import metadata_repo
 from database.session import Database
 from database.tables import PaymentRow
 from tests.api.conftest import Api, Clock, add_user
@@ -453,6 +454,7 @@ async def test_the_fee_is_assessed_paid_once_and_then_the_case_moves_on(
                 "amount": "170100.00",
                 "method": "BANK_TRANSFER",
                 "reference": "NO.20260302-1",
+                "caseVersion": 4,  # submitted 1, accepted 2, fees determined 3, paid 4
             },
         )
     ]
@@ -539,6 +541,7 @@ async def test_a_manager_of_the_cases_unit_waives_the_fee_and_the_gate_opens(
         "fee": "high_reliability",
         "amount": "170100.00",
         "reason": "政府重点项目，经批准减免",
+        "caseVersion": 4,  # a waiver is a change to the case too
     }
     assert "PAYMENT_RECORDED" not in actions(final)
 
@@ -742,3 +745,77 @@ async def test_a_negative_amount_is_no_fee(api: Api, db: Database, clock: Clock)
     refused = await complete(api, "alice", await only_task(api, "alice", "accept"))
     assert codes(refused) == ["VALIDATION"]
     assert "a fee cannot be negative" in refused["errors"][0]["message"]
+
+
+async def test_a_publish_that_drops_an_item_a_fee_rule_uses_is_refused_with_a_problem(
+    api: Api, db: Database, clock: Clock
+) -> None:
+    await define_with_rules(api, db, clock)
+    # supply_line feeds the rate: without it, high_reliability could no longer be computed.
+    draft = {**DRAFT, "items": [i for i in DRAFT["items"] if i["item"] != "supply_line"]}
+    assert (await api.data(SAVE_DRAFT, {"input": draft}))["saveBusinessTypeDraft"]["errors"] == []
+    published = (await api.data(PUBLISH, {"code": "hv_double", "allow": True}))[
+        "publishBusinessType"
+    ]
+    assert published["version"] is None
+    assert codes(published) == ["VALIDATION"]
+    problems = [(p["code"], p["path"]) for p in published["problems"]]
+    # Paths index feeRules as that query lists them: high_reliability comes first.
+    assert problems == [("BAD_FEE_RULE", ["feeRules", "0", "amount"])]
+    assert "'high_reliability'" in published["problems"][0]["message"]
+    assert "supply_line" in published["problems"][0]["message"]
+    # The abolished rule is never assessed, so it does not hold the publish back.
+    async with db.read() as session:
+        row = await metadata_repo.get_business_type(session, "hv_double")
+        assert row is not None and row.latest_version == 1  # nothing was published
+
+
+async def test_a_fee_rule_at_a_stage_its_business_type_does_not_use_is_refused(
+    api: Api, db: Database, clock: Clock
+) -> None:
+    clock.set(dt.datetime(2026, 3, 2, 10, 0, tzinfo=CST))
+    await define(api, db)
+    stage = {"code": "site_survey", "name": "现场勘查"}
+    assert (await api.data(UPSERT_STAGE, {"input": stage}))["upsertStage"]["errors"] == []
+    refused = await upsert_rule(api, {**HIGH_RELIABILITY, "stage": "site_survey"})
+    assert refused["feeRule"] is None
+    assert [(e["code"], e["path"]) for e in refused["errors"]] == [
+        ("VALIDATION", ["input", "stage"])
+    ]
+    assert "hv_double" in refused["errors"][0]["message"]
+    assert "site_survey" in refused["errors"][0]["message"]
+    assert (await api.data(FEE_RULES))["feeRules"] == []  # nothing was saved
+
+
+UPDATE_DATA = """mutation($input: UpdateHvDoubleCaseDataInput!) { updateHvDoubleCaseData(input: $input) {
+  case { version } errors { code message path } } }"""
+
+
+async def test_a_payment_and_a_waiver_each_bump_the_case_version(
+    api: Api, db: Database, clock: Clock
+) -> None:
+    await define_with_rules(api, db, clock)
+    paid_case, waived_case = (await to_collection(api))["id"], (await to_collection(api))["id"]
+    before = (await read_case(api, paid_case))["version"]
+
+    assert (await pay(api, paid_case, "170100.00", "bump-1"))["errors"] == []
+    after = await read_case(api, paid_case)
+    assert after["version"] == before + 1
+    recorded = next(e for e in after["events"] if e["action"] == "PAYMENT_RECORDED")
+    assert recorded["data"]["caseVersion"] == before + 1
+    # A retry changes nothing, so the version stays.
+    assert (await pay(api, paid_case, "170100.00", "bump-1"))["errors"] == []
+    assert (await read_case(api, paid_case))["version"] == before + 1
+
+    # Whoever read the case before the payment holds a stale version: refused.
+    stale = await api.data(
+        UPDATE_DATA,
+        {"input": {"id": paid_case, "expectedVersion": before, "data": {"customerName": "某"}}},
+    )
+    assert codes(stale["updateHvDoubleCaseData"]) == ["CONFLICT"]
+
+    version = (await read_case(api, waived_case))["version"]
+    assert (await waive(api, waived_case, "政策减免", as_user="mia"))["data"]["waiveFee"][
+        "errors"
+    ] == []
+    assert (await read_case(api, waived_case))["version"] == version + 1

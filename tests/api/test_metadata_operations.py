@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import logging
 from typing import Any
 
+import pytest
 import yaml
 
 from tests.api.conftest import Api
@@ -483,3 +485,22 @@ async def test_export_metamodel_is_yaml_naming_items_and_business_types(api: Api
     [business_type] = exported["business_types"]
     assert business_type["code"] == "hv_new" and business_type["name"] == "高压新装"
     assert [u["item"] for u in business_type["items"]] == [u["item"] for u in DRAFT["items"]]
+
+
+async def test_a_huge_bad_condition_is_quoted_in_part_in_problems_and_logs(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    await define_basics(api)
+    huge = "capacity_kva > (" + "1 + " * 7500 + ")"  # 30 KB, too long and unparsable
+    transitions = [dict(t) for t in DRAFT["transitions"]]
+    transitions[2]["condition"] = huge
+    with caplog.at_level(logging.INFO):
+        saved = await api.data(SAVE_DRAFT, {"input": {**DRAFT, "transitions": transitions}})
+        published = (await api.data(PUBLISH, {"code": "hv_new"}))["publishBusinessType"]
+    problems = saved["saveBusinessTypeDraft"]["problems"]
+    assert [p["code"] for p in problems] == ["BAD_EXPRESSION"]
+    assert published["problems"] == problems
+    assert len(problems[0]["message"]) < 400
+    assert problems[0]["message"].startswith("condition 'capacity_kva > (1 + 1 + ")
+    assert "…" in problems[0]["message"]
+    assert all(len(r.getMessage()) < 1000 for r in caplog.records)

@@ -11,7 +11,18 @@ from decimal import Decimal
 import pytest
 
 from casework import fees
-from metamodel.specs import DataItemSpec, EnumOption, FeeRuleSpec, FeeRuleStatus, ItemType
+from metamodel.specs import (
+    BusinessGroup,
+    BusinessTypeSpec,
+    DataItemSpec,
+    EnumOption,
+    FeeRuleSpec,
+    FeeRuleStatus,
+    ItemType,
+    StageUsage,
+)
+
+Path = tuple[str | int, ...]
 
 HIGH_RELIABILITY = (
     "contract_capacity * lookup("
@@ -549,3 +560,48 @@ def test_a_fees_working_keeps_hidden_inputs_out(
     hidden: frozenset[str] | None, inputs: dict[str, object], explanation: str
 ) -> None:
     assert fees.redacted_working(INPUTS, WORKING, "170100.00", hidden) == (inputs, explanation)
+
+
+def _type_using(*stages: str) -> BusinessTypeSpec:
+    return BusinessTypeSpec(
+        code=BUSINESS_TYPE,
+        name="高压双电源",
+        group=BusinessGroup.NEW,
+        stages=tuple(StageUsage(s) for s in stages),
+    )
+
+
+WITHOUT_LINE = {c: i for c, i in ITEMS.items() if c != "supply_line"}
+
+
+@pytest.mark.parametrize(
+    ("rules", "stages", "expected"),
+    [
+        (
+            [rule(business_types=(BUSINESS_TYPE,))],
+            (STAGE,),
+            [("BAD_FEE_RULE", ("feeRules", 0, "amount"))],
+        ),
+        # Every type using the stage: checked when this type uses it, not otherwise.
+        ([rule(business_types=())], (STAGE,), [("BAD_FEE_RULE", ("feeRules", 0, "amount"))]),
+        ([rule(business_types=())], ("accept",), []),
+        # A rule for other types, or one never assessed again, does not hold the publish back.
+        ([rule(business_types=("lv_small",))], (STAGE,), []),
+        ([rule(status=FeeRuleStatus.ABOLISHED)], (STAGE,), []),
+        # Paths index the rules as listed.
+        (
+            [rule(code="a_rule", amount="1"), rule(condition="supply_line == 1")],
+            (STAGE,),
+            [
+                ("BAD_FEE_RULE", ("feeRules", 1, "condition")),
+                ("BAD_FEE_RULE", ("feeRules", 1, "amount")),
+            ],
+        ),
+    ],
+)
+def test_publishing_checks_the_rules_the_version_would_assess(
+    rules: list[FeeRuleSpec], stages: tuple[str, ...], expected: list[tuple[str, Path]]
+) -> None:
+    found = fees.publish_problems(rules, _type_using(*stages), WITHOUT_LINE)
+    assert [(p.code, p.path) for p in found] == expected
+    assert all("supply_line" in p.message for p in found)

@@ -110,6 +110,10 @@ CASE_LIMIT = TimeLimit(40, DAYS)
 APPROVE_OR_RETURN = ("APPROVE", "RETURN")
 
 
+class Unpublishable(ValueError):
+    """A fixture the validator refuses; carries the problems."""
+
+
 def business_type(
     code: str, stages: Sequence[StageUsage], transitions: Sequence[TransitionSpec]
 ) -> lifecycle.Definition:
@@ -135,8 +139,8 @@ def business_type(
         start="accept",
     )
     problems = validate_business_type(spec, CATALOG)
-    if problems:  # fixtures must be publishable; fail loudly, even inside an xfail test
-        raise ValueError(problems)
+    if problems:  # fixtures must be publishable; fail loudly
+        raise Unpublishable(problems)
     version = BusinessTypeVersion(
         spec=spec,
         version=1,
@@ -1485,19 +1489,14 @@ def test_a_return_into_a_branch_from_after_its_join_is_not_a_return() -> None:
     assert state.stages[-1].splits == ()
 
 
-# -- known limitations (xfail: they pass once the engine or the validator handles them) ------
+# -- shapes the engine cannot run: refused before any case can reach them ----------------------
 
 
-@pytest.mark.xfail(
-    reason="a join that closes only part of its split (j1 joins a and b of a three-way split, "
-    "j2 joins j1 with c) waits for j2, which waits for j1: the case stalls with no open task. "
-    "The validator accepts this graph; the engine assumes every join closes its whole split.",
-    raises=AssertionError,
-    strict=True,
-)
-def test_a_partial_join_inside_a_wider_split_does_not_stall() -> None:
-    definition = business_type(
-        "hv_three_way",
+REFUSED_SHAPES = [
+    pytest.param(
+        "SPLIT_WITH_SEVERAL_JOINS",
+        # j1 would join survey and design of a three-way split, inspection j1 with payment:
+        # each join waits for every branch of the split, so the two would wait for each other.
         [
             StageUsage("accept"),
             StageUsage("survey"),
@@ -1515,21 +1514,11 @@ def test_a_partial_join_inside_a_wider_split_does_not_stall() -> None:
             TransitionSpec("payment", ("inspection",)),
             TransitionSpec("inspection", ("connect",)),
         ],
-    )
-    state, _ = play(definition, [Submit(), done(0), done(3), done(1, **SURVEYED), done(2)])
-    assert state.status is CaseStatus.IN_PROGRESS
-    assert state.current_stages != ()
-
-
-@pytest.mark.xfail(
-    reason="a RETURN from one branch to a stage of a sibling branch that is still open enters "
-    "that stage again without closing the open visit: two open tasks for one stage.",
-    raises=AssertionError,
-    strict=True,
-)
-def test_a_return_into_a_sibling_branch_does_not_open_the_stage_twice() -> None:
-    definition = business_type(
-        "hv_sibling_return",
+        id="a join closing only part of a wider split",
+    ),
+    pytest.param(
+        "BRANCHES_SHARE_STAGE",
+        # site_meter RETURNs into its sibling site_power while site_power is still open.
         [
             StageUsage("accept"),
             StageUsage("site_power"),
@@ -1544,21 +1533,12 @@ def test_a_return_into_a_sibling_branch_does_not_open_the_stage_twice() -> None:
             TransitionSpec("site_meter", ("site_power",), outcome="RETURN"),
             TransitionSpec("survey_signoff", ("connect",)),
         ],
-    )
-    state, _ = play(definition, [Submit(), done(0), done(2, "RETURN")])
-    assert [s.stage for s in state.current_stages] == ["site_power"]
-
-
-@pytest.mark.xfail(
-    reason="a RETURN from after a join into one of its branches re-enters the branch outside "
-    "any split, so an end stage meant to end only that branch (design WAIVE → design_note) now "
-    "ends the whole case: it completes without inspection, payment or connection.",
-    raises=AssertionError,
-    strict=True,
-)
-def test_a_branch_reopened_after_its_join_does_not_end_the_case_at_its_branch_end() -> None:
-    definition = business_type(
-        "hv_commercial_redesign",
+        id="a RETURN into an open sibling branch",
+    ),
+    pytest.param(
+        "ENTERS_BRANCH",
+        # inspection RETURNs into the design branch after the join: design WAIVE would then
+        # end the whole case at design_note, without inspection or connection.
         [
             StageUsage("accept"),
             StageUsage("survey"),
@@ -1575,14 +1555,18 @@ def test_a_branch_reopened_after_its_join_does_not_end_the_case_at_its_branch_en
             TransitionSpec("inspection", ("design",), outcome="RETURN"),
             TransitionSpec("inspection", ("connect",)),
         ],
-    )
-    commands: list[Command] = [
-        Submit(),
-        done(0),
-        done(1, **SURVEYED),
-        done(2),
-        done(3, "RETURN"),
-        done(4, "WAIVE"),
-    ]
-    state, _ = play(definition, [*commands, done(5)])
-    assert state.status is not CaseStatus.COMPLETED
+        id="a RETURN from after a join into a branch that can end on its own",
+    ),
+]
+
+
+@pytest.mark.parametrize(("code", "stages", "transitions"), REFUSED_SHAPES)
+def test_a_shape_the_engine_cannot_run_is_never_published(
+    code: str, stages: Sequence[StageUsage], transitions: Sequence[TransitionSpec]
+) -> None:
+    # The engine assumes blocks: a join closes its whole split, a branch stays within itself,
+    # and a branch runs inside its split. The validator refuses every other shape, so no
+    # published version (hence no case) can reach one.
+    with pytest.raises(Unpublishable) as refused:
+        business_type("hv_refused", stages, transitions)
+    assert [p.code for p in refused.value.args[0]] == [code]

@@ -12,7 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from metamodel import expressions
 from metamodel.expressions import (
+    EXCERPT_LENGTH,
     MAX_DEPTH,
     MAX_NODES,
     MAX_SOURCE_LENGTH,
@@ -769,3 +771,24 @@ def test_coalesce_checks_literals_against_the_enum_item_s_options() -> None:
 @pytest.mark.parametrize("source", ["\n  capacity_kva > 1", "capacity_kva > 1\n  "])
 def test_blank_lines_around_an_expression_are_ignored(source: str) -> None:
     assert evaluate(source) is True
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("capacity_kva > 160", "capacity_kva > 160"),
+        ("x" * EXCERPT_LENGTH, "x" * EXCERPT_LENGTH),
+        ("x" * (EXCERPT_LENGTH + 1), "x" * (EXCERPT_LENGTH - 1) + "…"),
+        ("1 + " * 7500, ("1 + " * 60)[: EXCERPT_LENGTH - 1] + "…"),
+    ],
+)
+def test_an_excerpt_is_bounded(text: str, expected: str) -> None:
+    assert expressions.excerpt(text) == expected
+    assert len(expressions.excerpt(text)) <= EXCERPT_LENGTH
+
+
+def test_a_long_string_literal_is_quoted_in_an_excerpt() -> None:
+    literal = "2026-" + "9" * 1900
+    message = refused(f'apply_date > "{literal}"').message
+    assert len(message) < EXCERPT_LENGTH + 100
+    assert "…" in message

@@ -61,6 +61,9 @@ STAGES = {
         StageSpec("inspection", "竣工检验", TimeLimit(5, DAYS)),
         StageSpec("connect", "装表接电", TimeLimit(3, DAYS)),
         StageSpec("payment", "业务收费"),
+        StageSpec("site_power", "电源点勘查"),
+        StageSpec("site_meter", "计量点勘查"),
+        StageSpec("survey_signoff", "勘查会签"),
     )
 }
 
@@ -467,6 +470,93 @@ CASES = [
         [("JOIN_WITHOUT_SPLIT", ("stages", 4, "join"))],
         "inspection",
     ),
+    # parallel regions: the shapes the engine cannot run
+    Case(
+        "a split whose branches meet at different joins",
+        both(
+            transition(2, to=("design_review", "grid_works", "payment")),
+            transition(6, to=("survey_signoff",)),
+            add(
+                stages=(StageUsage("payment"), StageUsage("survey_signoff", join=True)),
+                transitions=(
+                    TransitionSpec("payment", ("survey_signoff",)),
+                    TransitionSpec("survey_signoff", ("connect",)),
+                ),
+            ),
+        ),
+        [("SPLIT_WITH_SEVERAL_JOINS", ("transitions", 2, "to"))],
+        "'inspection', 'survey_signoff'",
+    ),
+    Case(
+        "a RETURN into a sibling branch",
+        both(
+            stage(2, outcomes=("APPROVE", "RETURN")),
+            add(transitions=(TransitionSpec("design_review", ("grid_works",), outcome="RETURN"),)),
+        ),
+        [("BRANCHES_SHARE_STAGE", ("transitions", 7, "to", 0))],
+        "grid_works",
+    ),
+    Case(
+        "a stage inside and outside a nested split",
+        both(
+            stage(3, outcomes=("APPROVE", "SKIP")),
+            add(
+                stages=(
+                    StageUsage("site_power"),
+                    StageUsage("site_meter"),
+                    StageUsage("survey_signoff", join=True),
+                ),
+                transitions=(
+                    TransitionSpec("grid_works", ("site_power",), outcome="SKIP"),
+                    TransitionSpec("site_power", ("survey_signoff",)),
+                    TransitionSpec("site_meter", ("survey_signoff",)),
+                    TransitionSpec("survey_signoff", ("inspection",)),
+                ),
+            ),
+            transition(5, to=("site_power", "site_meter")),
+        ),
+        [("MIXED_NESTING", ("transitions", 7, "to", 0))],
+        "site_power",
+    ),
+    Case(
+        "a RETURN to a nested join from its outer branch",
+        both(
+            add(
+                stages=(
+                    StageUsage("site_power"),
+                    StageUsage("site_meter"),
+                    StageUsage("survey_signoff", join=True),
+                    StageUsage("payment", outcomes=("APPROVE", "RETURN")),
+                ),
+                transitions=(
+                    TransitionSpec("site_power", ("survey_signoff",)),
+                    TransitionSpec("site_meter", ("survey_signoff",)),
+                    TransitionSpec("survey_signoff", ("payment",)),
+                    TransitionSpec("payment", ("survey_signoff",), outcome="RETURN"),
+                    TransitionSpec("payment", ("inspection",)),
+                ),
+            ),
+            transition(5, to=("site_power", "site_meter")),
+        ),
+        [("JOIN_REENTERED", ("transitions", 10, "to", 0))],
+        "survey_signoff",
+    ),
+    Case(
+        "a RETURN from after the join into a branch that can end on its own",
+        both(
+            stage(3, outcomes=("APPROVE", "WAIVE")),
+            stage(4, outcomes=("APPROVE", "RETURN")),
+            add(
+                stages=(StageUsage("payment"),),
+                transitions=(
+                    TransitionSpec("grid_works", ("payment",), outcome="WAIVE"),
+                    TransitionSpec("inspection", ("grid_works",), outcome="RETURN"),
+                ),
+            ),
+        ),
+        [("ENTERS_BRANCH", ("transitions", 8, "to", 0))],
+        "payment",
+    ),
     # archive
     Case(
         "unknown archive field",
@@ -711,3 +801,13 @@ def test_effective_time_limit(stage_code: str, expected: TimeLimit | None) -> No
 def test_end_stages() -> None:
     assert validation.end_stages(BASE) == {"connect"}
     assert validation.end_stages(drop_transition(5)(BASE)) == {"connect", "grid_works"}
+
+
+def test_a_huge_condition_is_quoted_in_part() -> None:
+    # A 30 KB formula must not make a 30 KB message (nor a 30 KB line wherever it is shown).
+    huge = "capacity_kva > (" + "1 + " * 7500 + "1)"
+    problems = validation.validate_business_type(transition(2, condition=huge)(BASE), CATALOG)
+    assert [p.code for p in problems] == ["BAD_EXPRESSION"]
+    assert "too long" in problems[0].message
+    assert len(problems[0].message) < 400
+    assert "capacity_kva > (1 + 1 + " in problems[0].message

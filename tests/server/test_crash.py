@@ -12,8 +12,8 @@ the same database. Then:
 - every acknowledged create, completion and payment is there, with its data;
 - each case is exactly as its last acknowledged answer showed it, or, if a mutation on it went
   unanswered, as that mutation would have left it (never in between);
-- every case is whole: its history verifies, its version is 1 + its completed tasks (the only
-  commands here that change a case's version), its DONE tasks are the tasks its history says
+- every case is whole: its history verifies, its version is 1 + its completed tasks + its
+  payments (every change bumps it), its DONE tasks are the tasks its history says
   were completed, its open tasks are one per current stage, a fee is PAID exactly when its
   payment is in the history;
 - retrying a create with its idempotency key returns the case it made (an unanswered one too, if
@@ -233,8 +233,9 @@ async def writer(number: int, client: httpx.AsyncClient, token: str, ledger: Led
                     ledger.refused.append(f"pay: {_text(payload)}")
                     continue
                 fees = dict(state.fees) | {payload["fee"]["code"]: payload["fee"]["status"]}
+                # A payment changes the case, so its version moves.
                 ledger.last[target] = Snapshot(
-                    state.version, state.status, state.current, state.tasks,
+                    state.version + 1, state.status, state.current, state.tasks,
                     tuple(sorted(fees.items())), state.data,
                 )  # fmt: skip
                 ledger.paid.append(target)
@@ -284,14 +285,14 @@ def check_whole(case: dict[str, Any]) -> None:
     events = case["events"]
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1)), case
     completions = [str(e["data"]["task"]) for e in events if e["action"] == "TASK_COMPLETED"]
-    assert case["version"] == 1 + len(completions), case
+    payments = {e["data"]["fee"] for e in events if e["action"] == "PAYMENT_RECORDED"}
+    assert case["version"] == 1 + len(completions) + len(payments), case
     done = sorted(t["id"] for t in case["tasks"] if t["status"] == "DONE")
     assert done == sorted(completions), case
     open_stages = sorted(t["stage"]["code"] for t in case["tasks"] if t["status"] == "OPEN")
     assert open_stages == sorted(s["code"] for s in case["currentStages"]), case
     assert all(t["status"] in ("OPEN", "DONE") for t in case["tasks"]), case
     assert (case["status"] == "IN_PROGRESS") == bool(open_stages), case
-    payments = {e["data"]["fee"] for e in events if e["action"] == "PAYMENT_RECORDED"}
     assert {f["code"] for f in case["fees"] if f["status"] == "PAID"} == payments, case
     assessed = [e["data"] for e in events if e["action"] == "FEE_ASSESSED"]
     assert len(assessed) == len(case["fees"]), case
@@ -309,7 +310,7 @@ def check_as_acknowledged(case: dict[str, Any], ledger: Ledger) -> None:
     if kind == "pay":
         paid = tuple(sorted({**dict(last.fees), what: "PAID"}.items()))
         assert now == Snapshot(
-            last.version, last.status, last.current, last.tasks, paid, last.data
+            last.version + 1, last.status, last.current, last.tasks, paid, last.data
         ), (last, now)
     else:
         assert now.version == last.version + 1, (last, now)
