@@ -232,6 +232,7 @@ def cold_child(types: int) -> dict[str, float]:
     from graphql import find_breaking_changes, find_dangerous_changes
 
     from resolvers.build import build_schema
+    from schema import strawberry_compat as compat
     from schema.generated import TypeFactory
 
     first, second = snapshot(types), snapshot(types, changed=True)
@@ -246,8 +247,8 @@ def cold_child(types: int) -> dict[str, float]:
     rebuilt = build_schema(second, factory)
     rebuild, rebuild_cpu = time.perf_counter() - started, time.process_time() - cpu
     started = time.perf_counter()
-    find_breaking_changes(schema._schema, rebuilt._schema)
-    find_dangerous_changes(schema._schema, rebuilt._schema)
+    find_breaking_changes(compat.graphql_schema(schema), compat.graphql_schema(rebuilt))
+    find_dangerous_changes(compat.graphql_schema(schema), compat.graphql_schema(rebuilt))
     compare = time.perf_counter() - started
     del schema
     gc.collect()

@@ -40,6 +40,7 @@ from resolvers import (
 )
 from resolvers.policy import STATIC_RULES, Access, Authorize
 from schema import input_checks, scalars
+from schema import strawberry_compat as compat
 from schema.generated import CaseConnection, CaseEdge, TypeFactory
 from schema.limits import MAX_TOKENS, QueryBounds
 
@@ -166,7 +167,7 @@ def build_schema(snapshot: MetamodelSnapshot, factory: TypeFactory) -> strawberr
 def static_names() -> frozenset[str]:
     """GraphQL type and root field names of the schema with no business types: reserved."""
     empty = MetamodelSnapshot(revision=0, types=(), items={})
-    schema = build_schema(empty, TypeFactory())._schema
+    schema = compat.graphql_schema(build_schema(empty, TypeFactory()))
     names = set(schema.type_map)
     for root in (schema.query_type, schema.mutation_type):
         if root is not None:

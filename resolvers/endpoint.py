@@ -7,10 +7,10 @@ from typing import Any
 
 import strawberry
 from strawberry.asgi import GraphQL
-from strawberry.extensions.validation_cache import _get_validate_cache
 
 from resolvers.build import UNAVAILABLE, VALIDATION_CACHE_SIZE
 from resolvers.context import Context
+from schema import strawberry_compat as compat
 
 ContextFactory = Callable[[Any], Awaitable[Context]]
 IdePage = Callable[[Any], Awaitable[Any]]
@@ -64,8 +64,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     def swap(self, schema: strawberry.Schema) -> None:
         """Serve `schema` from the next request on; requests in flight finish on the old one."""
         # The validation cache is keyed by schema: clear it so old schemas can be collected.
-        cache: Any = _get_validate_cache(VALIDATION_CACHE_SIZE)
-        cache.cache_clear()
+        compat.clear_validation_cache(VALIDATION_CACHE_SIZE)
         self.schema = schema
 
 

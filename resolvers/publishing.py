@@ -28,6 +28,7 @@ from metamodel.specs import BusinessTypeSpec, BusinessTypeVersion, Problem
 from resolvers.context import Context
 from schema import common
 from schema import metadata_types as mt
+from schema import strawberry_compat as compat
 from schema.common import ErrorCode, user_error
 
 log = logging.getLogger(__name__)
@@ -117,7 +118,7 @@ def reviewer(
     """What serving one snapshot instead of another changes for clients, with `build`'s schemas."""
 
     def review(old: MetamodelSnapshot, new: MetamodelSnapshot) -> list[schema_review.SchemaChange]:
-        return found_changes(build(old)._schema, build(new)._schema)
+        return found_changes(compat.graphql_schema(build(old)), compat.graphql_schema(build(new)))
 
     return review
 

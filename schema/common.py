@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
@@ -14,6 +13,7 @@ import strawberry
 from metamodel.naming import camel
 from metamodel.specs import ItemType, TimeUnit
 from metamodel.specs import Problem as ProblemSpec
+from schema import strawberry_compat as compat
 
 
 @strawberry.enum(description="Why a mutation changed nothing.")
@@ -137,13 +137,11 @@ def describe_values(enum: E, descriptions: Mapping[str, str]) -> E:
     Every value needs a description: a value added to the metamodel enum without one fails here,
     at import, rather than reaching clients undocumented.
     """
-    definition: Any = getattr(enum, "__strawberry_definition__")  # noqa: B009
+    definition = compat.enum_definition(enum)
     names = {v.name for v in definition.values}
     if names != descriptions.keys():
         raise ValueError(f"{definition.name}: describe exactly {sorted(names)}")
-    definition.values = [
-        dataclasses.replace(v, description=descriptions[v.name]) for v in definition.values
-    ]
+    compat.describe_enum_values(enum, descriptions)
     return enum
 
 

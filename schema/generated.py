@@ -6,14 +6,13 @@ also keeps the GraphQL types strawberry converted them to (`assemble`), so a new
 only the changed types, and the root fields generated per type.
 
 Generated classes are made directly (`_make`): a plain class with a keyword `__init__` and a
-`StrawberryObjectDefinition` whose fields share one resolved annotation per distinct type.
+strawberry definition whose fields share one resolved annotation per distinct type.
 `strawberry.type` would run `dataclasses` (compiling an `__init__` per class) and resolve every
 field's annotation several times, about six times slower for the same schema.
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import functools
 import keyword
@@ -25,14 +24,13 @@ from enum import Enum
 from typing import Any, TypeVar
 
 import strawberry
-from strawberry.annotation import StrawberryAnnotation
-from strawberry.types.base import StrawberryObjectDefinition, get_object_definition
-from strawberry.types.enum import StrawberryEnumDefinition
+from strawberry.types import get_object_definition
 from strawberry.types.field import StrawberryField
 
 from metamodel import naming
 from metamodel.snapshot import PublishedType
 from metamodel.specs import DataItemSpec, ItemType
+from schema import strawberry_compat as compat
 from schema.case_types import Case, CaseStatusEnum
 from schema.common import (
     SCALAR_FILTERS,
@@ -73,7 +71,7 @@ def attr_name(code: str) -> str:
     return code + "_" if keyword.iskeyword(code) or keyword.issoftkeyword(code) else code
 
 
-Annotations = dict[Any, StrawberryAnnotation]
+Annotations = dict[Any, compat.Annotation]
 """Resolved annotations by annotation, shared by the fields of the classes built together."""
 
 _GENERATED = "__yekuo_generated__"
@@ -97,16 +95,15 @@ def _is_static(annotation: Any) -> bool:
     return bool(arguments) and all(a is type(None) or _is_static(a) for a in arguments)
 
 
-def _annotation(annotation: Any, cache: Annotations) -> StrawberryAnnotation:
-    """One resolved StrawberryAnnotation per distinct type, resolved once.
+def _annotation(annotation: Any, cache: Annotations) -> compat.Annotation:
+    """One resolved strawberry annotation per distinct type, resolved once.
 
     Annotations of static types are shared by every generated class; the others by the
     classes built together (`cache`), so an old generation's classes are not kept alive.
     """
     found = _STATIC_ANNOTATIONS.get(annotation) or cache.get(annotation)
     if found is None:
-        found = StrawberryAnnotation(annotation)
-        found.resolve()
+        found = compat.resolved_annotation(annotation)
         (_STATIC_ANNOTATIONS if _is_static(annotation) else cache)[annotation] = found
     return found
 
@@ -151,7 +148,7 @@ def _make(
     defaults: dict[str, Any] = {}
     factories: dict[str, Callable[[], Any]] = {}
     collected: dict[str, StrawberryField] = {}
-    interfaces: list[StrawberryObjectDefinition] = []
+    interfaces: list[compat.ObjectDefinition] = []
     for base in bases:
         for known in dataclasses.fields(base):
             if known.default is not dataclasses.MISSING:
@@ -173,21 +170,7 @@ def _make(
     }
     cls = type(name, bases, namespace)
     for attr, (annotation, given) in fields.items():
-        if isinstance(given, StrawberryField):
-            field = given  # made by strawberry.field() for this class alone
-            field.python_name = attr
-            field.type_annotation = _annotation(annotation, cache)
-            field.origin = cls
-        else:
-            field = StrawberryField(
-                python_name=attr,
-                type_annotation=_annotation(annotation, cache),
-                origin=cls,
-                default=given,
-            )
-        # The annotation is a type, never a strawberry.field(): spare strawberry checking that
-        # once per field (it checks each annotation object once per field otherwise).
-        field._validated_type_annotation = field.type_annotation
+        field = compat.place_field(cls, attr, _annotation(annotation, cache), given)
         if field.default is not dataclasses.MISSING:
             defaults[attr] = field.default
         elif field.default_factory is not dataclasses.MISSING:
@@ -197,18 +180,13 @@ def _make(
     cls.__yekuo_fields__ = frozenset(names)  # type: ignore[attr-defined]
     cls.__yekuo_defaults__ = defaults  # type: ignore[attr-defined]
     cls.__yekuo_factories__ = factories  # type: ignore[attr-defined]
-    cls.__strawberry_definition__ = StrawberryObjectDefinition(  # type: ignore[attr-defined]
+    compat.define_object(
+        cls,
         name=name,
+        fields=list(collected.values()),
         is_input=is_input,
-        is_interface=False,
-        origin=cls,
         description=description,
         interfaces=interfaces,
-        extend=False,
-        directives=(),
-        is_type_of=None,
-        resolve_type=None,
-        fields=list(collected.values()),
     )
     return cls
 
@@ -226,45 +204,6 @@ def is_generated(cls: object) -> bool:
     return isinstance(cls, type) and bool(cls.__dict__.get(_GENERATED, False))
 
 
-def _origin(definition: object) -> object:
-    """The class a converted GraphQL type was made from (None for scalars)."""
-    if isinstance(definition, StrawberryObjectDefinition):
-        return definition.origin
-    if isinstance(definition, StrawberryEnumDefinition):
-        return definition.wrapped_cls
-    return None
-
-
-def _definition_fields(definition: StrawberryObjectDefinition) -> list[StrawberryField]:
-    """What `strawberry.Schema.get_fields` returns, without holding on to a schema."""
-    return definition.fields
-
-
-class _SeededSchema(strawberry.Schema):
-    """A strawberry Schema whose converter starts out knowing GraphQL types converted before.
-
-    strawberry converts a class only when its type name is not in the converter's `type_map`
-    yet, and the converter is made inside `Schema.__init__`: this hands it the GraphQL types of
-    the classes that did not change as it is assigned, so only new classes are converted.
-    """
-
-    def __init__(self, seed: Mapping[str, Any], **kwargs: Any) -> None:
-        self._yekuo_seed = dict(seed)
-        super().__init__(**kwargs)
-
-    @property
-    def schema_converter(self) -> Any:
-        """The converter (seeded when strawberry assigns it)."""
-        return self._yekuo_converter
-
-    @schema_converter.setter
-    def schema_converter(self, converter: Any) -> None:
-        seed: dict[str, Any] = self.__dict__.pop("_yekuo_seed", {})
-        for name, concrete in seed.items():
-            converter.type_map.setdefault(name, concrete)
-        self._yekuo_converter = converter
-
-
 @dataclass(frozen=True, slots=True)
 class _Assembled:
     """A schema assembled recently and what it was assembled from."""
@@ -280,7 +219,7 @@ def _retype(cls: type, python_name: str, annotation: Any) -> None:
     definition = get_object_definition(cls, strict=True)
     for field in definition.fields:
         if field.python_name == python_name:
-            field.type_annotation = StrawberryAnnotation(annotation)
+            field.type_annotation = compat.unresolved_annotation(annotation)
 
 
 def _describe(item: DataItemSpec) -> str:
@@ -717,27 +656,16 @@ class TypeFactory:
             seed = {
                 name: concrete
                 for name, concrete in self._converted.items()
-                if not is_generated(origin := _origin(concrete.definition)) or origin in used
+                if not is_generated(origin := compat.definition_origin(concrete)) or origin in used
             }
-        schema = _SeededSchema(seed, **schema_arguments)
-        converter = schema.schema_converter
-        live = schema._schema.type_map
-        converted = {
-            name: concrete
-            for name, concrete in converter.type_map.items()
-            if name in live and name not in ROOT_TYPES
-        }
-        # Resolvers and field thunks made by this converter keep it alive, and with it its
-        # type_map and its schema (`get_fields`). Give the schema its own copy of the map and
-        # leave the converter only the static types and no schema, so the GraphQL types this
-        # schema shares with later ones do not keep this schema and its generation alive.
-        view = copy.copy(converter)
-        view.type_map = dict(converter.type_map)
-        schema.schema_converter = view
-        for name, concrete in list(converter.type_map.items()):
-            if name in ROOT_TYPES or is_generated(_origin(concrete.definition)):
-                del converter.type_map[name]
-        converter.get_fields = _definition_fields  # was the schema's method: would keep it alive
+        schema = compat.SeededSchema(seed, **schema_arguments)
+        converted = compat.converted_types(schema, leave_out=ROOT_TYPES)
+        compat.detach_converter(
+            schema,
+            lambda name, concrete: (
+                name in ROOT_TYPES or is_generated(compat.definition_origin(concrete))
+            ),
+        )
         with self._lock:
             self._converted = converted
             made = _Assembled(tuple(generated.values()), dictionary, dict(items), schema)

@@ -50,6 +50,8 @@ from graphql.utilities.validate_input_value import validate_input_literal
 from graphql.validation import ValuesOfCorrectTypeRule
 from strawberry.extensions import SchemaExtension
 
+from schema import strawberry_compat as compat
+
 Bounds = Mapping[tuple[str, str], int]
 """Longest string per (input type, field); `*` as the type matches a field of any type."""
 
@@ -348,7 +350,7 @@ class InputChecks(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         if document is not None and context.variables and context.result is None:
-            uses = variable_uses(context.schema._schema, document)
+            uses = variable_uses(compat.graphql_schema(context.schema), document)
             found = variable_problems(uses, context.variables, self.bounds)
             if found:
                 context.result = ExecutionResult(data=None, errors=found)

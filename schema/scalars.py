@@ -15,9 +15,9 @@ from decimal import Decimal
 from typing import Any
 
 from graphql import GraphQLError
-from strawberry.types.scalar import ScalarDefinition
 
 from metamodel import datatypes
+from schema import strawberry_compat as compat
 
 EXPECTED_DECIMAL = 'a Decimal such as "630.5"'
 EXPECTED_DATE = "a Date written YYYY-MM-DD"
@@ -57,34 +57,28 @@ def _plain_decimal(value: Decimal) -> str:
 
 _parse_decimal = _parser(EXPECTED_DECIMAL, datatypes.parse_number)
 
-DecimalScalar = ScalarDefinition(
+DecimalScalar = compat.scalar(
+    Decimal,
     name="Decimal",
     description='An exact decimal number, written as a string such as "630.5".',
-    specified_by_url=None,
     serialize=_plain_decimal,
     parse_value=_decimal_value,
-    parse_literal=None,
-    origin=Decimal,
 )
 
-DateScalar = ScalarDefinition(
+DateScalar = compat.scalar(
+    dt.date,
     name="Date",
     description="A calendar date, written YYYY-MM-DD.",
-    specified_by_url=None,
     serialize=dt.date.isoformat,
     parse_value=_parser(EXPECTED_DATE, datatypes.parse_date),
-    parse_literal=None,
-    origin=dt.date,
 )
 
-DateTimeScalar = ScalarDefinition(
+DateTimeScalar = compat.scalar(
+    dt.datetime,
     name="DateTime",
     description="An instant, written ISO 8601 with its UTC offset (2026-03-02T09:00:00+08:00).",
-    specified_by_url=None,
     serialize=dt.datetime.isoformat,
     parse_value=_parser(EXPECTED_DATETIME, datatypes.parse_datetime),
-    parse_literal=None,
-    origin=dt.datetime,
 )
 
 OVERRIDES: dict[object, Any] = {

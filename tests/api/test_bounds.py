@@ -24,6 +24,7 @@ from metamodel.snapshot import MetamodelSnapshot
 from resolvers import policy
 from resolvers.build import build_schema
 from schema import limits
+from schema import strawberry_compat as compat
 from schema.generated import TypeFactory
 from tests.api.conftest import Api
 from tests.api.setup_metamodel import define_basics, publish_hv_new
@@ -177,8 +178,10 @@ def test_measuring_a_document_is_linear_in_its_size() -> None:
             d.name.value: d for d in parsed.definitions if isinstance(d, FragmentDefinitionNode)
         }
         [operation] = [d for d in parsed.definitions if isinstance(d, OperationDefinitionNode)]
-        measurer = limits.Measurer(schema._schema, fragments)
-        measured = measurer.selection_set(operation.selection_set, schema._schema.query_type)
+        measurer = limits.Measurer(compat.graphql_schema(schema), fragments)
+        measured = measurer.selection_set(
+            operation.selection_set, compat.graphql_schema(schema).query_type
+        )
         assert measured.cost == 2**n * 2  # every copy counted: me and its username
         assert measured.depth == 1
         assert measurer.visited <= selections(document)
