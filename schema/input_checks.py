@@ -46,7 +46,7 @@ from graphql import (
     visit,
 )
 from graphql.pyutils import print_path_list
-from graphql.utilities.validate_input_value import validate_input_literal
+from graphql.utilities import validate_input_literal
 from graphql.validation import ValuesOfCorrectTypeRule
 from strawberry.extensions import SchemaExtension
 

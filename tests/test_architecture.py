@@ -116,3 +116,78 @@ def test_package_init_files_stay_empty() -> None:
         if p.read_text().strip()
     ]
     assert not non_empty
+
+
+COMPAT = ROOT / "schema" / "strawberry_compat.py"
+"""The one module that may use strawberry's internals (and the test of its assumptions)."""
+COMPAT_EXEMPT = {
+    COMPAT,
+    ROOT / "tests" / "schema" / "test_strawberry_compat.py",
+    Path(__file__).resolve(),
+}
+SOURCE_FOLDERS = (*PACKAGES, "migrations", "tests", "bench", "tools")
+PUBLIC_STRAWBERRY = {
+    "strawberry",
+    "strawberry.asgi",
+    "strawberry.dataloader",
+    "strawberry.extensions",
+    "strawberry.scalars",
+    "strawberry.schema.config",
+    "strawberry.tools",
+    "strawberry.types",
+    "strawberry.types.field",
+}
+"""strawberry modules its documentation imports from; everything else is internal."""
+INTERNALS = (
+    "._schema",  # the graphql-core schema of a strawberry Schema
+    "schema_converter",
+    "converter.type_map",
+    "_validated_type_annotation",
+    "__strawberry_definition__",
+    "_get_validate_cache",
+    "StrawberryObjectDefinition(",
+    "ScalarDefinition(",
+)
+"""Private attributes and undocumented structures of strawberry (and of graphql-core's use)."""
+
+
+def _source_files() -> list[Path]:
+    return sorted(
+        path
+        for folder in SOURCE_FOLDERS
+        if (ROOT / folder).is_dir()
+        for path in (ROOT / folder).rglob("*.py")
+        if path not in COMPAT_EXEMPT and "node_modules" not in path.parts
+    )
+
+
+def _modules_imported(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def test_only_the_compat_module_imports_strawberry_or_graphql_internals() -> None:
+    """A strawberry upgrade must touch one module: the others import public modules only."""
+    wrong = {
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path in _source_files()
+        for module in _modules_imported(path)
+        if (module.startswith("strawberry") and module not in PUBLIC_STRAWBERRY)
+        or (module.startswith("graphql.") and module.count(".") > 1)  # below graphql.<package>
+    }
+    assert not wrong, sorted(wrong)
+
+
+def test_only_the_compat_module_touches_strawberry_internals() -> None:
+    wrong = {
+        f"{path.relative_to(ROOT)} uses {internal}"
+        for path in _source_files()
+        for internal in INTERNALS
+        if internal in path.read_text()
+    }
+    assert not wrong, sorted(wrong)
