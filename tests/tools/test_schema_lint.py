@@ -14,11 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from database import metamodel_apply
-from metamodel.snapshot import BusinessTypeStatus, MetamodelSnapshot, PublishedType
-from metamodel.specs import BusinessTypeVersion
-from resolvers.build import build_schema
-from schema.generated import TypeFactory
+from tests.schema.catalogue import catalogue_served_sdl
 
 ROOT = Path(__file__).resolve().parents[2]
 LINTER = ROOT / "tools" / "node_modules" / ".bin" / "graphql-schema-linter"
@@ -36,41 +32,13 @@ RULES = (
 """Description and Relay rules; never the alphabetical-order rules (fields keep their order)."""
 
 
-def catalogue_snapshot() -> MetamodelSnapshot:
-    """Every business type of the standard catalogue, published as version 1."""
-    bundle = metamodel_apply.load_catalogue()
-    items = {i.code: i for i in bundle.items}
-    stages = {s.code: s for s in bundle.stages}
-    types = tuple(
-        PublishedType(
-            code=spec.code,
-            name=spec.name,
-            group=spec.group,
-            status=BusinessTypeStatus.PUBLISHED,
-            latest=BusinessTypeVersion(
-                spec=spec,
-                version=1,
-                items={u.item: items[u.item] for u in spec.items},
-                stages={u.stage: stages[u.stage] for u in spec.stages},
-            ),
-        )
-        for spec in bundle.business_types
-    )
-    return MetamodelSnapshot(revision=1, types=types, items=items)
-
-
-def catalogue_sdl() -> str:
-    """The SDL clients of a server running the standard catalogue see."""
-    return build_schema(catalogue_snapshot(), TypeFactory()).as_str()
-
-
 def test_the_catalogue_schema_passes_the_description_and_relay_rules(tmp_path: Path) -> None:
     if not LINTER.exists():
         if os.environ.get("CI") == "true":
             pytest.fail(f"{LINTER} is missing on CI: run `npm ci --prefix tools`")
         pytest.skip("graphql-schema-linter is not installed (npm ci --prefix tools)")
     sdl = tmp_path / "schema.graphql"
-    sdl.write_text(catalogue_sdl(), encoding="utf-8")
+    sdl.write_text(catalogue_served_sdl(), encoding="utf-8")
     done = subprocess.run(
         [str(LINTER), "--format", "compact", "--rules", ",".join(RULES), str(sdl)],
         capture_output=True,
