@@ -1,7 +1,8 @@
 """Every use of strawberry's undocumented internals, in one place, so an upgrade touches one file.
 
 The project needs a few things strawberry has no public API for: the graphql-core schema behind
-a `strawberry.Schema`, classes defined without `strawberry.type`, a converter seeded with GraphQL
+a `strawberry.Schema`, classes defined without `strawberry.type` (fields, annotations, the
+definition), descriptions of enum values, scalar definitions, a converter seeded with GraphQL
 types converted for an earlier schema, and the validation cache's reset. Each is one small
 function or class here; no other module touches strawberry's private attributes or modules
 (`tests/test_architecture.py` checks), and `tests/schema/test_strawberry_compat.py` checks what
