@@ -104,7 +104,7 @@ def per_call_us(call: Callable[[], object]) -> float:
 
 def yekuo_timings() -> tuple[list[float], list[float]]:
     """Compile and evaluation times of this project's expressions."""
-    from metamodel.expressions import compile_expression
+    from metamodel.expressions.checker import compile_expression
     from metamodel.specs import ItemType
 
     items = {

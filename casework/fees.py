@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal
 
-from metamodel import expressions
+from metamodel.expressions import checker, types
 from metamodel.specs import (
     BusinessTypeSpec,
     DataItemSpec,
@@ -93,13 +93,11 @@ def check(rule: FeeRuleSpec, items: Mapping[str, DataItemSpec]) -> list[tuple[st
     if rule.condition:
         found += [
             ("condition", m)
-            for m in expressions.check(
-                rule.condition, names, expected=expressions.ExprType.BOOLEAN, enum_values=enums
+            for m in checker.check(
+                rule.condition, names, expected=types.ExprType.BOOLEAN, enum_values=enums
             )
         ]
-    typed = expressions.check(
-        rule.amount, names, expected=expressions.ExprType.NUMBER, enum_values=enums
-    )
+    typed = checker.check(rule.amount, names, expected=types.ExprType.NUMBER, enum_values=enums)
     found += [("amount", m) for m in typed or reach(rule.amount, items)]
     return found
 
@@ -147,12 +145,12 @@ def assess(
             continue
         try:
             if rule.condition:
-                condition = expressions.compile_expression(rule.condition, names, enum_values=enums)
+                condition = checker.compile_expression(rule.condition, names, enum_values=enums)
                 if condition.evaluate(data) is not True:
                     continue
-            formula = expressions.compile_expression(rule.amount, names, enum_values=enums)
+            formula = checker.compile_expression(rule.amount, names, enum_values=enums)
             value = formula.evaluate(data)
-        except expressions.ExpressionError as error:
+        except types.ExpressionError as error:
             raise RuleFailed(rule.code, error.message) from error
         if not isinstance(value, Decimal):
             raise RuleFailed(rule.code, MISSING_ITEM)
@@ -367,8 +365,8 @@ def _render(
         return f"−({operand})" if _loose(node.operand, ast.Mult()) else f"−{operand}"
     segment = ast.get_source_segment(source, node) or ""
     try:
-        value = expressions.compile_expression(segment, variables(items)).evaluate(data)
-    except expressions.ExpressionError:
+        value = checker.compile_expression(segment, variables(items)).evaluate(data)
+    except types.ExpressionError:
         return segment
     return _show(value)
 
