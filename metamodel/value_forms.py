@@ -24,7 +24,6 @@ _CENTS = Decimal("0.01")
 # Explicit so results never depend on whatever thread-local context a caller has set.
 _DECIMAL_CONTEXT = Context(prec=40)
 
-_DIGITS = frozenset("0123456789")
 _INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
 _DECIMAL_TEXT = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
 _DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -55,8 +54,7 @@ class InvalidValue(Exception):
 # --- form checks: one per type, without the item's limits -------------------------------
 
 
-def plain_str(value: str) -> str:
-    """`value` as an exact str: a StrEnum member stored as itself would hash by its name."""
+def _plain_str(value: str) -> str:
     # str.__str__ returns an exact str even for subclasses such as StrEnum members.
     return str.__str__(value)
 
@@ -65,7 +63,7 @@ def expect_str(value: object, what: str) -> str:
     """`value` as a plain str, or InvalidValue saying it must be `what`."""
     if not isinstance(value, str):
         raise InvalidValue(f"must be {what}")
-    return plain_str(value)
+    return _plain_str(value)
 
 
 def read_string(spec: DataItemSpec, value: object) -> str:
@@ -297,7 +295,7 @@ def read_enum(spec: DataItemSpec, value: object) -> str:
         raw = getattr(value, "value", None)
     if not isinstance(raw, str):
         raise InvalidValue("must be one of the item's options")
-    return plain_str(raw)
+    return _plain_str(raw)
 
 
 def parse_literal(item_type: ItemType, text: str) -> object:
