@@ -4,8 +4,9 @@ Run on demand: `.venv/bin/python bench/expressions.py`. For each expression it p
 of one evaluation (best of several rounds) of an already compiled expression, in microseconds:
 
 - yekuo: `compile_expression(...).evaluate(values)`, Decimal-exact, type-checked at compile time.
-- simpleeval plain (a project dependency), `EvalWithCompoundTypes` (plain `SimpleEval` has no
-  list or dict literals) with `round` added and nothing else changed: numbers are floats, so
+- simpleeval (the `bench` extra, `pip install -e .[bench]`; left out when not installed),
+  `EvalWithCompoundTypes` (plain `SimpleEval` has no list or dict literals) with `round`
+  added and nothing else changed: numbers are floats, so
   not exact (`630 * 270.00` is a float), and there is no type checker. Once with the parsed
   tree reused (`eval(source, previously_parsed=tree)`), once parsing on every call.
 - CEL, `cel-expr-python` (Google's C++ CEL runtime), only where it is importable: it has a real
@@ -104,7 +105,7 @@ def per_call_us(call: Callable[[], object]) -> float:
 
 def yekuo_timings() -> tuple[list[float], list[float]]:
     """Compile and evaluation times of this project's expressions."""
-    from metamodel.expressions import compile_expression
+    from metamodel.expressions.checker import compile_expression
     from metamodel.specs import ItemType
 
     items = {

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal
 
-from metamodel import expressions
+from metamodel.expressions import checker, explanation, types
 from metamodel.specs import (
     BusinessTypeSpec,
     DataItemSpec,
@@ -36,8 +36,7 @@ MAX_AMOUNT = Decimal("999999999999.99")
 """The largest fee: under 10^12 元, far above any connection fee, within every column."""
 _WIDE = Context(prec=60, Emax=10_000, Emin=-10_000, traps=[])
 """Interval arithmetic on bounds: wide enough that no bound of items and literals overflows."""
-OPERATORS = {ast.Add: "+", ast.Sub: "−", ast.Mult: "×", ast.Div: "÷"}
-PRECEDENCE = {ast.Add: 1, ast.Sub: 1, ast.Mult: 2, ast.Div: 2}
+_ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.Div)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,13 +92,11 @@ def check(rule: FeeRuleSpec, items: Mapping[str, DataItemSpec]) -> list[tuple[st
     if rule.condition:
         found += [
             ("condition", m)
-            for m in expressions.check(
-                rule.condition, names, expected=expressions.ExprType.BOOLEAN, enum_values=enums
+            for m in checker.check(
+                rule.condition, names, expected=types.ExprType.BOOLEAN, enum_values=enums
             )
         ]
-    typed = expressions.check(
-        rule.amount, names, expected=expressions.ExprType.NUMBER, enum_values=enums
-    )
+    typed = checker.check(rule.amount, names, expected=types.ExprType.NUMBER, enum_values=enums)
     found += [("amount", m) for m in typed or reach(rule.amount, items)]
     return found
 
@@ -147,12 +144,12 @@ def assess(
             continue
         try:
             if rule.condition:
-                condition = expressions.compile_expression(rule.condition, names, enum_values=enums)
+                condition = checker.compile_expression(rule.condition, names, enum_values=enums)
                 if condition.evaluate(data) is not True:
                     continue
-            formula = expressions.compile_expression(rule.amount, names, enum_values=enums)
+            formula = checker.compile_expression(rule.amount, names, enum_values=enums)
             value = formula.evaluate(data)
-        except expressions.ExpressionError as error:
+        except types.ExpressionError as error:
             raise RuleFailed(rule.code, error.message) from error
         if not isinstance(value, Decimal):
             raise RuleFailed(rule.code, MISSING_ITEM)
@@ -167,7 +164,7 @@ def assess(
                 amount=amount,
                 rule_version=version,
                 inputs=inputs,
-                explanation=explain(rule.amount, items, data, amount),
+                explanation=explanation.explain(rule.amount, items, data, amount),
             )
         )
     return found
@@ -250,7 +247,7 @@ def _interval(node: ast.expr, items: Mapping[str, DataItemSpec]) -> Interval:
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         low, high = _interval(node.operand, items)
         return -high, -low
-    if isinstance(node, ast.BinOp) and type(node.op) in OPERATORS:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, _ARITHMETIC):
         return _combine(node.op, _interval(node.left, items), _interval(node.right, items))
     if isinstance(node, ast.IfExp):
         return _union([_interval(node.body, items), _interval(node.orelse, items)])
@@ -331,63 +328,3 @@ def redacted_working(
     if len(kept) == len(inputs):
         return kept, explanation
     return kept, amount
-
-
-def explain(
-    source: str, items: Mapping[str, DataItemSpec], data: Mapping[str, object], amount: Decimal
-) -> str:
-    """The formula with the case's numbers substituted, and its result."""
-    tree = ast.parse(source.strip(), mode="eval").body
-    rendered = _render(tree, source.strip(), items, data)
-    result = format(amount, "f")
-    return result if rendered == result else f"{rendered} = {result}"
-
-
-def _render(
-    node: ast.expr, source: str, items: Mapping[str, DataItemSpec], data: Mapping[str, object]
-) -> str:
-    """One node: names become their values (with units), calls their results."""
-    if isinstance(node, ast.Name):
-        item = items.get(node.id)
-        unit = f" {item.unit}" if item and item.unit else ""
-        value = data.get(node.id)
-        return f"{_show(value)}{unit}"
-    if isinstance(node, ast.Constant):
-        return ast.get_source_segment(source, node) or repr(node.value)
-    if isinstance(node, ast.BinOp) and type(node.op) in OPERATORS:
-        left = _render(node.left, source, items, data)
-        right = _render(node.right, source, items, data)
-        if _loose(node.left, node.op):
-            left = f"({left})"
-        if _loose(node.right, node.op, right=True):
-            right = f"({right})"
-        return f"{left} {OPERATORS[type(node.op)]} {right}"
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        operand = _render(node.operand, source, items, data)
-        return f"−({operand})" if _loose(node.operand, ast.Mult()) else f"−{operand}"
-    segment = ast.get_source_segment(source, node) or ""
-    try:
-        value = expressions.compile_expression(segment, variables(items)).evaluate(data)
-    except expressions.ExpressionError:
-        return segment
-    return _show(value)
-
-
-def _loose(child: ast.expr, op: ast.operator, *, right: bool = False) -> bool:
-    """Whether `child` needs brackets under `op`.
-
-    A sum inside a product does, and so does the right side of a difference or a quotient that
-    is itself one (`a − (b − c)`, `a ÷ (b × c)`), so the working reads as it computes.
-    """
-    if not isinstance(child, ast.BinOp) or type(child.op) not in PRECEDENCE:
-        return False
-    inner, outer = PRECEDENCE[type(child.op)], PRECEDENCE[type(op)]
-    return inner < outer or (right and inner == outer and isinstance(op, ast.Sub | ast.Div))
-
-
-def _show(value: object) -> str:
-    if value is None:
-        return "(missing)"
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return str(value)

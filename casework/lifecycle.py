@@ -35,7 +35,8 @@ from casework.model import (
     StageStatus,
 )
 from casework.timers import BusinessClock
-from metamodel import expressions, regions
+from metamodel import regions
+from metamodel.expressions import checker, runtime, types
 from metamodel.specs import (
     BusinessTypeSpec,
     BusinessTypeVersion,
@@ -53,7 +54,7 @@ class Definition:
     """A published version prepared for the engine: conditions compiled, returns found, once."""
 
     version: BusinessTypeVersion
-    conditions: Mapping[int, expressions.Expression] = field(default_factory=dict)
+    conditions: Mapping[int, runtime.Expression] = field(default_factory=dict)
     returns: frozenset[TransitionSpec] = frozenset()
     """The transitions that go back: each target dominates the source stage."""
 
@@ -86,7 +87,7 @@ def prepare(version: BusinessTypeVersion) -> Definition:
         c: frozenset(o.value for o in i.options) for c, i in version.items.items() if i.options
     }
     compiled = {
-        index: expressions.compile_expression(t.condition, variables, enum_values=enums)
+        index: checker.compile_expression(t.condition, variables, enum_values=enums)
         for index, t in enumerate(version.spec.transitions)
         if t.condition
     }
@@ -250,11 +251,10 @@ def _choose(
         try:
             if condition.evaluate(state.data) is True:
                 return transition
-        except expressions.ExpressionError as error:
+        except types.ExpressionError as error:
             raise _refuse(
                 "VALIDATION",
-                f"condition '{expressions.excerpt(transition.condition or '')}' failed: "
-                f"{error.message}",
+                f"condition '{types.excerpt(transition.condition or '')}' failed: {error.message}",
             ) from error
     raise _refuse("INVALID_TRANSITION", f"no transition leaves {stage} with {outcome}")
 

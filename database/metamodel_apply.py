@@ -28,7 +28,6 @@ from casework import routing
 from database import fee_repo, metadata_repo, responsibility_repo, task_repo
 from metamodel import (
     datatypes,
-    expressions,
     item_changes,
     naming,
     schema_review,
@@ -36,6 +35,7 @@ from metamodel import (
     validation,
     yaml_io,
 )
+from metamodel.expressions import checker, types
 from metamodel.snapshot import MetamodelSnapshot, with_version
 from metamodel.specs import (
     BusinessTypeSpec,
@@ -596,17 +596,17 @@ def _rule_problems(rule: FeeRuleSpec, work: _Work) -> list[Problem]:
         variables = {c: i.type for c, i in items.items()}
         enums = {c: frozenset(o.value for o in i.options) for c, i in items.items() if i.options}
         where = f" (over the items of '{business_type}')" if business_type else ""
-        checks = [("amount", rule.amount, expressions.ExprType.NUMBER)]
+        checks = [("amount", rule.amount, types.ExprType.NUMBER)]
         if rule.condition is not None:
-            checks.insert(0, ("condition", rule.condition, expressions.ExprType.BOOLEAN))
+            checks.insert(0, ("condition", rule.condition, types.ExprType.BOOLEAN))
         for key, source, expected in checks:
             found += [
                 Problem(
                     validation.BAD_EXPRESSION,
-                    f"{key} '{expressions.excerpt(source)}'{where}: {message}",
+                    f"{key} '{types.excerpt(source)}'{where}: {message}",
                     (key,),
                 )
-                for message in expressions.check(
+                for message in checker.check(
                     source, variables, expected=expected, enum_values=enums
                 )
             ]

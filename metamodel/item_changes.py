@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from metamodel import datatypes
+from metamodel import datatypes, value_forms
 from metamodel.specs import DataItemSpec, ItemType
 
 
@@ -154,8 +154,8 @@ def _bound(kind: str, item_type: ItemType, old: str | None, new: str | None) -> 
     if old is None:
         return f"adds {kind} {new}"
     try:
-        before, after = (datatypes.parse_literal(item_type, t) for t in (old, new))
-    except datatypes.InvalidValue:
+        before, after = (value_forms.parse_literal(item_type, t) for t in (old, new))
+    except value_forms.InvalidValue:
         return f"changes {kind} from {old} to {new}"
     tighter = after > before if kind == "min" else after < before  # type: ignore[operator]
     if not tighter:

@@ -10,7 +10,8 @@ import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from metamodel import expressions, graph, naming, regions
+from metamodel import graph, naming, regions
+from metamodel.expressions import checker, types
 from metamodel.specs import (
     ARCHIVE_FIELDS,
     BusinessTypeSpec,
@@ -324,13 +325,11 @@ def _check_condition(
             path,
         )
         return
-    messages = expressions.check(
-        condition, variables, expected=expressions.ExprType.BOOLEAN, enum_values=enum_values
+    messages = checker.check(
+        condition, variables, expected=types.ExprType.BOOLEAN, enum_values=enum_values
     )
     for message in messages:
-        yield Problem(
-            BAD_EXPRESSION, f"condition '{expressions.excerpt(condition)}': {message}", path
-        )
+        yield Problem(BAD_EXPRESSION, f"condition '{types.excerpt(condition)}': {message}", path)
 
 
 def _check_graph(spec: BusinessTypeSpec) -> list[Problem]:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 import metamodel
-from metamodel import datatypes, expressions, graph, naming, validation, yaml_io
+from metamodel import datatypes, graph, naming, validation, yaml_io
+from metamodel.expressions import checker, types
 from metamodel.specs import (
     ARCHIVE_FIELDS,
     BusinessGroup,
@@ -233,10 +234,10 @@ def test_three_zero_and_two_link_types() -> None:
     assert "160" in (TYPES["lv_small_new"].description or "")
     # 三零 boundary (≤ 160 kW) is expressible over the dictionary.
     assert (
-        expressions.check(
+        checker.check(
             "capacity_kw <= 160",
             {"capacity_kw": ItemType.DECIMAL},
-            expected=expressions.ExprType.BOOLEAN,
+            expected=types.ExprType.BOOLEAN,
         )
         == []
     )
@@ -259,18 +260,16 @@ def test_every_fee_rule_type_checks_against_the_types_it_names(code: str) -> Non
         enums = {c: frozenset(o.value for o in i.options) for c, i in items.items() if i.options}
         if rule.condition:
             assert (
-                expressions.check(
+                checker.check(
                     rule.condition,
                     variables,
-                    expected=expressions.ExprType.BOOLEAN,
+                    expected=types.ExprType.BOOLEAN,
                     enum_values=enums,
                 )
                 == []
             )
         assert (
-            expressions.check(
-                rule.amount, variables, expected=expressions.ExprType.NUMBER, enum_values=enums
-            )
+            checker.check(rule.amount, variables, expected=types.ExprType.NUMBER, enum_values=enums)
             == []
         )
 
@@ -295,8 +294,8 @@ def test_the_fee_is_computed_from_the_rate_table() -> None:
     fee = RULES["high_reliability_fee"]
     items = _items_of("hv_new_double")
     variables = {c: i.type for c, i in items.items()}
-    formula = expressions.compile_expression(fee.amount, variables)
-    condition = expressions.compile_expression(fee.condition or "True", variables)
+    formula = checker.compile_expression(fee.amount, variables)
+    condition = checker.compile_expression(fee.condition or "True", variables)
     data = {
         "contract_capacity": Decimal(630),
         "voltage_level": "KV10",

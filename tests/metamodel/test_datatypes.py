@@ -16,13 +16,12 @@ from metamodel.datatypes import (
     InvalidValue,
     coerce,
     from_json,
-    is_valid_credit_code,
-    is_valid_resident_id,
     parse_literal,
     to_json,
     validate_data,
     validate_item,
 )
+from metamodel.identifiers import is_valid_credit_code, is_valid_resident_id
 from metamodel.specs import DataItemSpec, EnumOption, ItemType, Problem
 
 T = ItemType
@@ -115,29 +114,29 @@ def test_valid_resident_ids(number: str) -> None:
     assert is_valid_resident_id(number)
 
 
-@pytest.mark.parametrize(
-    "number",
-    [
-        pytest.param(wrong_last("11010519491231002X", "0123456789X"), id="wrong-check-digit"),
-        pytest.param(wrong_last(resident("44030520000229123"), "0123456789X"), id="wrong-check"),
-        pytest.param(resident("11010519990230001"), id="feb-30"),
-        pytest.param(resident("11010520010229001"), id="feb-29-not-leap"),
-        pytest.param(resident("11010519991301001"), id="month-13"),
-        pytest.param(resident("11010519990100001"), id="day-00"),
-        pytest.param("440524188001010014", id="born-1880"),
-        pytest.param(resident("10010519491231002"), id="province-10"),
-        pytest.param(resident("16010519491231002"), id="province-16"),
-        pytest.param(resident("72010519491231002"), id="province-72"),
-        pytest.param(resident("99010519491231002"), id="province-99"),
-        pytest.param("11010519491231002", id="17-chars"),
-        pytest.param("11010519491231002X0", id="19-chars"),
-        pytest.param("", id="empty"),
-        pytest.param("11010519491231002x", id="lower-case-x"),
-        pytest.param("1101051949123100AX", id="letter-in-body"),
-        pytest.param("11010519491231002Y", id="bad-check-char"),
-        pytest.param("１1010519491231002X", id="full-width-digit"),
-    ],
-)
+INVALID_RESIDENT_IDS = [
+    pytest.param(wrong_last("11010519491231002X", "0123456789X"), id="wrong-check-digit"),
+    pytest.param(wrong_last(resident("44030520000229123"), "0123456789X"), id="wrong-check"),
+    pytest.param(resident("11010519990230001"), id="feb-30"),
+    pytest.param(resident("11010520010229001"), id="feb-29-not-leap"),
+    pytest.param(resident("11010519991301001"), id="month-13"),
+    pytest.param(resident("11010519990100001"), id="day-00"),
+    pytest.param("440524188001010014", id="born-1880"),
+    pytest.param(resident("10010519491231002"), id="province-10"),
+    pytest.param(resident("16010519491231002"), id="province-16"),
+    pytest.param(resident("72010519491231002"), id="province-72"),
+    pytest.param(resident("99010519491231002"), id="province-99"),
+    pytest.param("11010519491231002", id="17-chars"),
+    pytest.param("11010519491231002X0", id="19-chars"),
+    pytest.param("", id="empty"),
+    pytest.param("11010519491231002x", id="lower-case-x"),
+    pytest.param("1101051949123100AX", id="letter-in-body"),
+    pytest.param("11010519491231002Y", id="bad-check-char"),
+    pytest.param("１1010519491231002X", id="full-width-digit"),
+]
+
+
+@pytest.mark.parametrize("number", INVALID_RESIDENT_IDS)
 def test_invalid_resident_ids(number: str) -> None:
     assert not is_valid_resident_id(number)
 
@@ -168,21 +167,21 @@ def test_valid_credit_codes(code: str) -> None:
     assert is_valid_credit_code(code)
 
 
-@pytest.mark.parametrize(
-    "code",
-    [
-        pytest.param(wrong_last("91350100M000100Y43", CREDIT_ALPHABET), id="wrong-check"),
-        pytest.param(wrong_last("91110000600037341L", CREDIT_ALPHABET), id="wrong-check-2"),
-        pytest.param("91350100M000100Y4", id="17-chars"),
-        pytest.param("91350100M000100Y433", id="19-chars"),
-        pytest.param("91350100m000100y43", id="lower-case"),
-        pytest.param(replace_at(credit("91350100M00010000"), 8, "I"), id="letter-I"),
-        pytest.param(replace_at(credit("91350100M00010000"), 8, "O"), id="letter-O"),
-        pytest.param(replace_at(credit("91350100M00010000"), 8, "S"), id="letter-S"),
-        pytest.param(replace_at(credit("91350100M00010000"), 8, "V"), id="letter-V"),
-        pytest.param(replace_at(credit("91350100M00010000"), 8, "Z"), id="letter-Z"),
-    ],
-)
+INVALID_CREDIT_CODES = [
+    pytest.param(wrong_last("91350100M000100Y43", CREDIT_ALPHABET), id="wrong-check"),
+    pytest.param(wrong_last("91110000600037341L", CREDIT_ALPHABET), id="wrong-check-2"),
+    pytest.param("91350100M000100Y4", id="17-chars"),
+    pytest.param("91350100M000100Y433", id="19-chars"),
+    pytest.param("91350100m000100y43", id="lower-case"),
+    pytest.param(replace_at(credit("91350100M00010000"), 8, "I"), id="letter-I"),
+    pytest.param(replace_at(credit("91350100M00010000"), 8, "O"), id="letter-O"),
+    pytest.param(replace_at(credit("91350100M00010000"), 8, "S"), id="letter-S"),
+    pytest.param(replace_at(credit("91350100M00010000"), 8, "V"), id="letter-V"),
+    pytest.param(replace_at(credit("91350100M00010000"), 8, "Z"), id="letter-Z"),
+]
+
+
+@pytest.mark.parametrize("code", INVALID_CREDIT_CODES)
 def test_invalid_credit_codes(code: str) -> None:
     assert not is_valid_credit_code(code)
 

@@ -12,19 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from metamodel import expressions
-from metamodel.expressions import (
-    EXCERPT_LENGTH,
-    MAX_DEPTH,
-    MAX_NODES,
-    MAX_SOURCE_LENGTH,
-    Expression,
-    ExpressionError,
-    ExprType,
-    check,
-    compile_expression,
-    expr_type_of,
-)
+from metamodel.expressions import types
+from metamodel.expressions.checker import check, compile_expression
+from metamodel.expressions.parser import MAX_DEPTH, MAX_NODES, MAX_SOURCE_LENGTH
+from metamodel.expressions.runtime import Expression
+from metamodel.expressions.types import EXCERPT_LENGTH, ExpressionError, ExprType, expr_type_of
 from metamodel.specs import ItemType
 
 ITEMS: Mapping[str, ItemType] = {
@@ -783,8 +775,8 @@ def test_blank_lines_around_an_expression_are_ignored(source: str) -> None:
     ],
 )
 def test_an_excerpt_is_bounded(text: str, expected: str) -> None:
-    assert expressions.excerpt(text) == expected
-    assert len(expressions.excerpt(text)) <= EXCERPT_LENGTH
+    assert types.excerpt(text) == expected
+    assert len(types.excerpt(text)) <= EXCERPT_LENGTH
 
 
 def test_a_long_string_literal_is_quoted_in_an_excerpt() -> None:

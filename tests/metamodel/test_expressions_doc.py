@@ -24,7 +24,8 @@ from pathlib import Path
 import pytest
 
 import metamodel
-from metamodel import datatypes, expressions, yaml_io
+from metamodel import datatypes, yaml_io
+from metamodel.expressions import checker, functions, parser, runtime, types
 from metamodel.specs import DataItemSpec, EnumOption, ItemType
 
 DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "expressions.md"
@@ -34,7 +35,7 @@ BUNDLE = yaml_io.merge(
 )
 DICTIONARY = {item.code: item for item in BUNDLE.items}
 
-EXPECTED = {"condition": expressions.ExprType.BOOLEAN, "amount": expressions.ExprType.NUMBER}
+EXPECTED = {"condition": types.ExprType.BOOLEAN, "amount": types.ExprType.NUMBER}
 RESULT = "# =>"
 ERROR = "# error:"
 WITH = "# with:"
@@ -256,15 +257,15 @@ def mismatch(example: Example, items: Mapping[str, DataItemSpec]) -> str | None:
     variables = {code: item.type for code, item in items.items()}
     enums = {c: frozenset(o.value for o in i.options) for c, i in items.items() if i.options}
     expected = EXPECTED.get(example.kind or "")
-    problems = expressions.check(example.source, variables, expected=expected, enum_values=enums)
+    problems = checker.check(example.source, variables, expected=expected, enum_values=enums)
     if example.error is not None and problems:
         return None if problems == [example.error] else f"refused with {problems}"
     if problems:
         return f"refused with {problems}"
-    compiled = expressions.compile_expression(example.source, variables, enum_values=enums)
+    compiled = checker.compile_expression(example.source, variables, enum_values=enums)
     try:
         value = compiled.evaluate(example.values)
-    except expressions.ExpressionError as exc:
+    except types.ExpressionError as exc:
         if example.error is not None and str(exc) == example.error:
             return None
         return f"evaluating failed with {str(exc)!r}"
@@ -295,7 +296,7 @@ def test_the_document_has_examples_of_every_kind() -> None:
 
 
 def test_every_function_has_a_section_with_an_example() -> None:
-    assert sorted(DOC.function_sections) == sorted(expressions.FUNCTIONS)
+    assert sorted(DOC.function_sections) == sorted(functions.FUNCTIONS)
     for name, (first, last) in DOC.function_sections.items():
         calls = [e for e in DOC.examples if first <= e.line <= last and f"{name}(" in e.source]
         assert any(e.result is not None for e in calls), f"no example of {name}() in its section"
@@ -341,11 +342,11 @@ def test_every_shipped_condition_and_formula_is_a_worked_example(kind: str, sour
 def test_the_limits_are_the_languages() -> None:
     text = DOC_PATH.read_text(encoding="utf-8")
     for stated in (
-        f"{expressions.MAX_SOURCE_LENGTH} characters",
-        f"{expressions.MAX_NODES} parts",
-        f"{expressions.MAX_DEPTH} levels",
-        f"{expressions.PRECISION} significant digits",
-        f"0 to {expressions.MAX_ROUND_PLACES}",
+        f"{parser.MAX_SOURCE_LENGTH} characters",
+        f"{parser.MAX_NODES} parts",
+        f"{parser.MAX_DEPTH} levels",
+        f"{runtime.PRECISION} significant digits",
+        f"0 to {functions.MAX_ROUND_PLACES}",
     ):
         assert stated in text
 

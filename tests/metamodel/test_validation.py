@@ -6,7 +6,8 @@ from typing import Any, NamedTuple, TypeVar
 
 import pytest
 
-from metamodel import expressions, graph, naming, validation
+from metamodel import graph, naming, validation
+from metamodel.expressions import checker, types
 from metamodel.specs import (
     ArchiveField,
     BusinessGroup,
@@ -734,13 +735,13 @@ def test_conditions_see_only_the_items_the_type_uses(monkeypatch: pytest.MonkeyP
         source: str,
         variables: Mapping[str, ItemType],
         *,
-        expected: expressions.ExprType | None = None,
+        expected: types.ExprType | None = None,
         enum_values: Mapping[str, frozenset[str]] | None = None,
     ) -> list[str]:
         calls.append((source, dict(variables), expected, dict(enum_values or {})))
         return []
 
-    monkeypatch.setattr(expressions, "check", fake_check)
+    monkeypatch.setattr(checker, "check", fake_check)
 
     assert validation.validate_business_type(BASE, CATALOG) == []
     assert calls == [
@@ -753,14 +754,14 @@ def test_conditions_see_only_the_items_the_type_uses(monkeypatch: pytest.MonkeyP
                 "power_source_count": ItemType.INTEGER,
                 "electricity_category": ItemType.ENUM,
             },
-            expressions.ExprType.BOOLEAN,
+            types.ExprType.BOOLEAN,
             {"electricity_category": frozenset({"RESIDENT", "COMMERCIAL"})},
         )
     ]
 
 
 def test_every_expression_message_becomes_a_problem(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(expressions, "check", lambda *_a, **_k: ["first", "second"])
+    monkeypatch.setattr(checker, "check", lambda *_a, **_k: ["first", "second"])
     problems = validation.validate_business_type(BASE, CATALOG)
     assert [(p.code, p.path) for p in problems] == [
         ("BAD_EXPRESSION", ("transitions", 2, "condition"))
