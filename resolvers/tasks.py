@@ -71,23 +71,26 @@ async def _connection(
     )
 
 
+First = Annotated[
+    int | None, strawberry.argument(description="How many to return, at most 200 (default 50).")
+]
+After = Annotated[
+    str | None,
+    strawberry.argument(
+        description=(
+            "Start after this cursor (an edge's cursor or pageInfo.endCursor from the same list)."
+        )
+    ),
+]
+
+
 @strawberry.field(
     description="Open tasks of the caller's posts in their org unit and below, and their own."
 )
 async def my_tasks(
     info: Info,
-    first: Annotated[
-        int | None, strawberry.argument(description="How many to return, at most 200 (default 50).")
-    ] = None,
-    after: Annotated[
-        str | None,
-        strawberry.argument(
-            description=(
-                "Start after this cursor (an edge's cursor or pageInfo.endCursor from the same "
-                "list)."
-            )
-        ),
-    ] = None,
+    first: First = None,
+    after: After = None,
 ) -> TaskConnection:
     """The caller's work queue, oldest first."""
     ctx = info.context
@@ -110,18 +113,8 @@ async def tasks(
         TaskWhere | None,
         strawberry.argument(description="Which tasks; omitted: every task in scope."),
     ] = None,
-    first: Annotated[
-        int | None, strawberry.argument(description="How many to return, at most 200 (default 50).")
-    ] = None,
-    after: Annotated[
-        str | None,
-        strawberry.argument(
-            description=(
-                "Start after this cursor (an edge's cursor or pageInfo.endCursor from the same "
-                "list)."
-            )
-        ),
-    ] = None,
+    first: First = None,
+    after: After = None,
 ) -> TaskConnection:
     """ADMIN: all; MANAGER: their subtree; STAFF: their posts in their subtree and their own."""
     ctx = info.context
