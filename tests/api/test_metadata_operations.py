@@ -304,6 +304,8 @@ async def test_a_draft_with_a_bad_code_or_name_is_not_saved(api: Api) -> None:
 async def test_a_dry_run_reports_changes_and_publishes_nothing(api: Api) -> None:
     await define_basics(api)
     assert (await api.data(SAVE_DRAFT, {"input": DRAFT}))["saveBusinessTypeDraft"]["problems"] == []
+    registry = api.app.state.services.registry
+    await registry.refresh()  # serve the draft's revision now, not when the poll comes round
     revision = (await api.client.get("/healthz")).json()["revision"]
 
     dry = (await api.data(PUBLISH, {"code": "hv_new", "dry": True}))["publishBusinessType"]
@@ -315,6 +317,7 @@ async def test_a_dry_run_reports_changes_and_publishes_nothing(api: Api) -> None
     assert "hvNewCases" not in queries and "createHvNewCase" not in mutations
     stored = (await api.data(BUSINESS_TYPE, {"code": "hv_new"}))["businessType"]
     assert stored["latestVersion"] is None and stored["versions"] == []
+    await registry.refresh()  # a revision the dry run wrote would be served now
     assert (await api.client.get("/healthz")).json()["revision"] == revision
 
     assert await publish_hv_new(api) == 1
