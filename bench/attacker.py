@@ -1,4 +1,5 @@
-"""An anonymous attacker for bench/load.py: a fragment bomb, a 1 MB body and 300k tokens.
+"""An anonymous attacker for bench/load.py: a fragment bomb, a 1 MB body, 300k tokens and the
+longest document the server parses.
 
 Every ATTACK_EVERY seconds it sends each attack at once (without waiting for earlier answers)
 and records what came back: the status, the first error message and how long the answer took.
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 
 import httpx
 from lifecycle import percentile
+
+from schema.limits import MAX_DOCUMENT_LENGTH
 
 ATTACK_EVERY = 1.0
 BODY_BYTES = 1_000_000
@@ -42,6 +45,12 @@ def padded_body(nonce: int) -> bytes:
     return body
 
 
+def longest_document(nonce: int) -> bytes:
+    """A small query padded with spaces to the longest document the server still parses."""
+    small = f"query {{ me {{ username }} }} # {nonce}\n"
+    return json.dumps({"query": small + " " * (MAX_DOCUMENT_LENGTH - len(small))}).encode()
+
+
 def token_flood(nonce: int) -> bytes:
     """A query of TOKENS tokens (selections of `me`)."""
     selections = "me " * (TOKENS - 3)  # `query`, `{` and `}` are the other three
@@ -51,6 +60,7 @@ def token_flood(nonce: int) -> bytes:
 ATTACKS: dict[str, Callable[[int], bytes]] = {
     "fragment bomb": fragment_bomb,
     "1 MB body": padded_body,
+    "longest document": longest_document,
     "300k tokens": token_flood,
 }
 """Each attack's body; a different nonce (in a comment) each time, so no cache answers it."""

@@ -4,24 +4,24 @@ Run on demand (not a test; nothing is asserted, a verdict is printed):
 
     .venv/bin/python bench/load.py [--seconds 60] [--concurrency 8] [--sqlite]
 
-A fresh database (PostgreSQL at YEKUO_BENCH_PG_ADMIN, dropped at the end; `--sqlite`: a file)
-gets lifecycle.py's business type (five stages, accept -> survey -> reply -> fees -> connect),
-its STAFF user holding every post of the county, and a MANAGER of the county; both sign in at
-argon2's default cost, as in production. One `python -m server.cli serve` is driven over
-loopback by C workers (default 8), each drawing operations in fixed proportions (MIX):
-create-and-submit, completion of the next task (its id from an earlier payload, never from
-myTasks; a worker with none to do creates instead), a per-type list (a filter, orderBy,
-first: 50), taskStatistics (and caseStatistics, sharing its share, when the server has it; both
-as the MANAGER) and a login. After a short warm-up, two runs of the same length: a quiet one,
-then one while an anonymous attacker sends, every second, the fragment bomb (F0 selects
-`me { username }`, each F_i spreads F_(i-1) twice, the query spreads F40), a 1 MB body (a
-query padded with spaces to 1,000,000 bytes, just under the 1 MiB body limit, so the server reads
-and lexes all of it) and a query of 300,000 tokens. Printed: throughput, p50/p99 per operation
-and errors (with the first message), the attacker's answers, each operation's p99 under attack
-relative to the quiet run with a verdict on 2x, and the CPU of the server, of this database's
-PostgreSQL backends and of the machine. The client, server and database share this machine's
-CPUs, so the figures are of all three at once; the attack run also starts on more cases than
-the quiet one (those the quiet run created).
+A fresh database (PostgreSQL at YEKUO_BENCH_PG_ADMIN, dropped at the end; `--sqlite`: a file) gets
+lifecycle.py's business type (five stages, accept -> survey -> reply -> fees -> connect), its STAFF
+user holding every post of the county, and a MANAGER of the county; both sign in at argon2's
+default cost, as in production. One `python -m server.cli serve` is driven over loopback by C
+workers (default 8), each drawing operations in fixed proportions (MIX): create-and-submit,
+completion of the next task (its id from an earlier payload, never from myTasks; a worker with none
+to do creates instead), a per-type list (a filter, orderBy, first: 50), taskStatistics (and
+caseStatistics, sharing its share, when the server has it; both as the MANAGER) and a login. After
+a short warm-up, two runs of the same length: a quiet one, then one while an anonymous attacker
+sends, every second, the fragment bomb (F0 selects `me { username }`, each F_i spreads F_(i-1)
+twice, the query spreads F40), a 1 MB body (a query padded with spaces to 1,000,000 bytes, just
+under the 1 MiB body limit: the server reads and decodes it, then refuses the document's length),
+the longest document the server parses (a query padded to MAX_DOCUMENT_LENGTH characters) and a
+query of 300,000 tokens. Printed: throughput, p50/p99 per operation and errors (with the first
+message), the attacker's answers, each operation's p99 under attack relative to the quiet run with
+a verdict on 2x, and the CPU of the server, of this database's PostgreSQL backends and of the
+machine. The client, server and database share this machine's CPUs, so the figures are of all three
+at once; the attack run also starts on more cases than the quiet one (those the quiet run created).
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from resolvers.endpoint import (
     UNAVAILABLE_OUTCOME,
     GraphQLEndpoint,
 )
+from schema import limits
 from server.body_limit import Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
@@ -148,9 +149,10 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def error_body(message: str, code: str) -> bytes:
-    """A GraphQL response holding one request error."""
-    return json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}).encode()
+def error_body(message: str, code: str, *, data: bool = False) -> bytes:
+    """A GraphQL response holding one request error (`data: null` too, for application/json)."""
+    errors = [{"message": message, "extensions": {"code": code}}]
+    return json.dumps({"data": None, "errors": errors} if data else {"errors": errors}).encode()
 
 
 async def answer(
@@ -214,7 +216,7 @@ class GraphQLHTTP:
                         status=415,
                         code="UNSUPPORTED_MEDIA_TYPE",
                     )
-                parse_body(body)
+                params = parse_body(body)
                 if media is None:
                     raise BadRequest(
                         f"this endpoint answers {GRAPHQL_RESPONSE} or {JSON}",
@@ -223,6 +225,14 @@ class GraphQLHTTP:
                     )
             except BadRequest as refused:
                 await answer(send, refused.status, error_body(refused.message, refused.code), JSON)
+                return
+            refusal = limits.document_refusal(params["query"])
+            if refusal is not None:  # answered as a parse error, before graphql's parser runs
+                message, code = refusal
+                if media == JSON:
+                    await answer(send, 200, error_body(message, code, data=True), media)
+                else:
+                    await answer(send, 400, error_body(message, code), media)
                 return
             receive = _replay(body, receive)
         scope[OMIT_DATA_KEY] = media == GRAPHQL_RESPONSE

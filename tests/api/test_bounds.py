@@ -204,12 +204,20 @@ async def test_an_anonymous_fragment_bomb_is_refused_at_once(api: Api, n: int) -
     assert error_codes(denied) in (["UNAUTHENTICATED"], ["GRAPHQL_VALIDATION_FAILED"]), denied
 
 
-async def test_a_document_of_too_many_tokens_is_refused_by_the_parser(api: Api) -> None:
-    fields = " ".join(f"f{i}: __typename" for i in range(30_000))  # 0.5 MB, 90k tokens
+async def test_a_document_of_too_many_tokens_is_refused_before_it_is_parsed(api: Api) -> None:
+    fields = " ".join(f"f{i}: __typename" for i in range(4_000))  # 66 kB, 12k tokens
     body = await api.post(f"{{ {fields} }}", as_user=None)
     assert body["data"] is None
     [message] = messages(body)
     assert f"more than {limits.MAX_TOKENS} tokens" in message, message
+
+
+async def test_a_document_over_the_length_limit_is_refused_whatever_its_tokens(api: Api) -> None:
+    fields = " ".join(f"f{i}: __typename" for i in range(30_000))  # 0.5 MB, 90k tokens
+    body = await api.post(f"{{ {fields} }}", as_user=None)
+    assert body["data"] is None
+    [message] = messages(body)
+    assert f"at most {limits.MAX_DOCUMENT_LENGTH}" in message, message
 
 
 async def test_introspection_nesting_is_bounded_and_graphiql_s_query_is_answered(

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
+from graphql import GraphQLError, Lexer, Source, TokenKind
+from graphql.language import parser as graphql_parser
 
+from schema import limits
 from server.graphql_http import GRAPHQL_RESPONSE, JSON, negotiate
 from tests.api.conftest import Api
 
@@ -167,3 +171,58 @@ def test_negotiate_prefers_graphql_response_json_when_named_and_equal(
     accept: str | None, chosen: str | None
 ) -> None:
     assert negotiate(accept) == chosen
+
+
+PRE_PARSE_REFUSALS: dict[str, tuple[str, str]] = {
+    "a document longer than the limit": (
+        "{ __typename }" + " " * limits.MAX_DOCUMENT_LENGTH,
+        "DOCUMENT_TOO_LARGE",
+    ),
+    "more tokens than the limit": (
+        "{ " + "a " * limits.MAX_TOKENS + "}",
+        "GRAPHQL_PARSE_FAILED",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", PRE_PARSE_REFUSALS)
+async def test_a_document_over_a_limit_is_refused_before_graphql_parses_it(
+    raw: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    document, code = PRE_PARSE_REFUSALS[name]
+
+    def parser_reached(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("graphql's parser ran on a document over a limit")
+
+    monkeypatch.setattr(graphql_parser.Parser, "__init__", parser_reached)
+    legacy = await raw.post("/graphql", json={"query": document}, headers={"Accept": JSON})
+    [error] = assert_graphql_error(legacy, 200)
+    assert legacy.json()["data"] is None
+    assert error["extensions"]["code"] == code
+    strict = await raw.post(
+        "/graphql", json={"query": document}, headers={"Accept": GRAPHQL_RESPONSE}
+    )
+    [error] = assert_graphql_error(strict, 400)
+    assert "data" not in strict.json() and error["extensions"]["code"] == code
+
+
+@pytest.mark.parametrize(
+    ("document", "tokens"),
+    [
+        ("{ a b c }", 5),
+        ('query Q($x: Int = -1.5e3) { a(s: "x { } \\" y") ...F } # c { { {', 20),
+        ('fragment F on Q { a(b: """x \\""" } """) }', 12),
+        ("{ a, b,,, c }", 5),
+        ('{ a(s: "unterminated { {\n) b }', 9),
+    ],
+)
+def test_the_pre_parse_count_agrees_with_graphql_s_lexer(document: str, tokens: int) -> None:
+    lexer = Lexer(Source(document))
+    counted = 0
+    with contextlib.suppress(GraphQLError):  # the unterminated string: graphql stops there
+        while lexer.advance().kind != TokenKind.EOF:
+            counted += 1
+    assert counted in (tokens, 5)  # graphql gives up at the unterminated string's line
+    padding = "a " * (limits.MAX_TOKENS - tokens)
+    assert limits.document_refusal(padding + document) is None
+    assert limits.document_refusal("a " + padding + document) is not None
