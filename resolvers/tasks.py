@@ -22,7 +22,7 @@ from resolvers import case_commands, objects, policy, statistics
 from resolvers.case_reads import decode_cursor, encode_cursor, page_size
 from resolvers.context import Context
 from resolvers.convert import given, row_id
-from schema.common import ErrorCode, PageInfo, UserError, user_error, user_errors
+from schema.common import AFTER, FIRST, ErrorCode, PageInfo, UserError, user_error, user_errors
 from schema.task_types import (
     CompleteTaskInput,
     CompleteTaskPayload,
@@ -71,17 +71,8 @@ async def _connection(
     )
 
 
-First = Annotated[
-    int | None, strawberry.argument(description="How many to return, at most 200 (default 50).")
-]
-After = Annotated[
-    str | None,
-    strawberry.argument(
-        description=(
-            "Start after this cursor (an edge's cursor or pageInfo.endCursor from the same list)."
-        )
-    ),
-]
+First = Annotated[int | None, strawberry.argument(description=FIRST)]
+After = Annotated[str | None, strawberry.argument(description=AFTER)]
 
 
 @strawberry.field(
