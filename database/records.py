@@ -1,0 +1,123 @@
+"""What leaves the database layer: plain, frozen records, never ORM rows.
+
+An ORM row is a live handle on a session: read after its session closed it may lazy-load or
+raise, and changed by an upper layer it writes behind that layer's back. Records are copies,
+so every write to storage goes through a function of this package and nothing else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRecord:
+    """A case as stored (data in its storage form; timers as stored JSON)."""
+
+    id: int
+    number: str
+    business_type_id: int
+    business_type_version: int
+    status: str
+    org_unit_id: int
+    customer_number: str | None
+    priority: int
+    data: Mapping[str, Any]
+    created_by: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    submitted_at: dt.datetime | None
+    completed_at: dt.datetime | None
+    due_at: dt.datetime | None
+    warn_at: dt.datetime | None
+    warned_at: dt.datetime | None
+    breached_at: dt.datetime | None
+    timer: Mapping[str, Any] | None
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class VisitRecord:
+    """One visit of a case to a stage, with its row id (tasks point at it)."""
+
+    id: int
+    case_id: int
+    stage: str
+    status: str
+    entered_at: dt.datetime
+    completed_at: dt.datetime | None
+    outcome: str | None
+    due_at: dt.datetime | None
+    warn_at: dt.datetime | None
+    timer: Mapping[str, Any] | None
+    splits: tuple[int, ...]
+    arrivals: int
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRecord:
+    """A task as stored."""
+
+    id: int
+    case_id: int
+    stage_instance_id: int
+    stage: str
+    post: str | None
+    org_unit_id: int
+    assignee_id: int | None
+    status: str
+    outcome: str | None
+    comment: str | None
+    created_at: dt.datetime
+    claimed_at: dt.datetime | None
+    completed_at: dt.datetime | None
+    due_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class FeeRecord:
+    """A fee item of a case as stored (amount as its decimal string)."""
+
+    id: int
+    case_id: int
+    code: str
+    name: str
+    stage: str
+    amount: str
+    status: str
+    rule_version: int
+    inputs: Mapping[str, Any]
+    explanation: str
+    assessed_at: dt.datetime
+    settled_at: dt.datetime | None
+    waived_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRecord:
+    """One payment against a fee item."""
+
+    id: int
+    fee_item_id: int
+    amount: str
+    method: str
+    reference: str | None
+    paid_at: dt.datetime
+    recorded_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """One entry of a case's chained history."""
+
+    case_id: int
+    seq: int
+    at: dt.datetime
+    actor: str
+    action: str
+    data: Mapping[str, Any]
+    metadata_version: int
+    hash: str
