@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework.fees import Assessment
@@ -134,3 +135,42 @@ class FeeStatus:
     DUE = "DUE"
     PAID = "PAID"
     WAIVED = "WAIVED"
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """A payment to record against a fee."""
+
+    amount: str
+    method: str
+    reference: str | None
+    paid_at: dt.datetime
+    recorded_by: str
+
+
+async def settle(
+    session: AsyncSession,
+    fee_id: int,
+    *,
+    status: str,
+    now: dt.datetime,
+    reason: str | None = None,
+    payment: Payment | None = None,
+) -> None:
+    """Mark a fee PAID (with its payment) or WAIVED (with the reason)."""
+    await session.execute(
+        update(FeeItemRow)
+        .where(FeeItemRow.id == fee_id)
+        .values(status=status, settled_at=now, waived_reason=reason)
+    )
+    if payment is not None:
+        await session.execute(
+            insert(PaymentRow).values(
+                fee_item_id=fee_id,
+                amount=payment.amount,
+                method=payment.method,
+                reference=payment.reference,
+                paid_at=payment.paid_at,
+                recorded_by=payment.recorded_by,
+            )
+        )

@@ -36,6 +36,12 @@ async def get_row(session: AsyncSession, username: str) -> UserRow | None:
     return await session.scalar(select(UserRow).where(UserRow.username == username))
 
 
+async def principal_by_username(session: AsyncSession, username: str) -> Principal | None:
+    """The principal of a username, or None."""
+    row = await get_row(session, username)
+    return None if row is None else await principal_of(session, row)
+
+
 async def get_principal(session: AsyncSession, user_id: int) -> Principal | None:
     """The principal for a user id, with posts and org unit resolved."""
     row = await session.get(UserRow, user_id)

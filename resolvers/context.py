@@ -18,6 +18,7 @@ from database.user_repo import Principal
 from metamodel.snapshot import MetamodelSnapshot
 from metamodel.specs import BusinessTypeVersion
 from schema.case_types import CaseEvent, StageRef
+from service.reference import ReferenceCache
 
 
 class LockoutPolicy(Protocol):
@@ -169,6 +170,8 @@ class Context:
     """The caller's address as wrong guesses are counted against it (an IPv6 caller's /64)."""
     metadata_changed: Callable[[], Awaitable[None]] | None = None
     generated: Mapping[str, Any] = field(default_factory=dict)
+    reference: ReferenceCache = field(default_factory=ReferenceCache)
+    """The process's reference data (the server shares one among all requests)."""
     loaders: Loaders = field(init=False)
     _cache: dict[str, Any] = field(default_factory=dict)
 
