@@ -2,8 +2,9 @@
 
 `service.sweep` runs it batch by batch. Safe to run from cron on several nodes at once: each
 case is claimed with `FOR UPDATE SKIP LOCKED` (PostgreSQL), so two sweepers never record the
-same warning, and a case busy in another transaction is simply left for the next run. Cases are locked before their
-visits, the same order every command uses, so a sweep cannot deadlock with a task completion.
+same warning, and a case busy in another transaction is simply left for the next run. Cases
+are locked before their visits, the same order every command uses, so a sweep cannot deadlock
+with a task completion.
 """
 
 from __future__ import annotations
