@@ -25,7 +25,7 @@ from service.case_commands import Outcome
 
 def runtime(ctx: Context) -> service.Runtime:
     """The service's view of the request's context."""
-    return service.Runtime(db=ctx.db, reference=ctx.reference)
+    return service.Runtime(db=ctx.db, reference=ctx.reference_cache)
 
 
 async def prime(ctx: Context, saved: Saved) -> Any:
@@ -47,6 +47,7 @@ async def case_payload(ctx: Context, outcome: Outcome) -> CasePayload:
     """A CasePayload of a service outcome."""
     if outcome.problems or outcome.saved is None:
         return CasePayload(errors=user_errors(list(outcome.problems)))
+    ctx.use_reference(outcome.reference)
     return CasePayload(case=await prime(ctx, outcome.saved))
 
 

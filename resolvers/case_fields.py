@@ -163,6 +163,7 @@ async def _create(ctx: Context, value: Any, generated: GeneratedTypes) -> Any:
     payload = generated.create_payload
     if opened.problems:
         return payload(errors=user_errors(list(opened.problems)))
+    ctx.use_reference(opened.reference)
     if opened.saved is None:
         return payload(case=None)
     case = await case_object(ctx, opened.saved.case, generated)
@@ -189,6 +190,7 @@ async def _update(ctx: Context, value: Any, generated: GeneratedTypes) -> Any:
     payload = generated.update_payload
     if outcome.problems or outcome.saved is None:
         return payload(errors=user_errors(list(outcome.problems)))
+    ctx.use_reference(outcome.reference)
     return payload(case=await prime(ctx, outcome.saved))
 
 

@@ -229,6 +229,7 @@ async def _fee_payload(ctx: Context, outcome: fee_commands.FeeOutcome) -> ft.Fee
     """The fee as its reader may see it, or the problems."""
     if outcome.fee is None or outcome.business_type_id is None:
         return ft.FeePayload(errors=user_errors(list(outcome.problems)))
+    ctx.use_reference(outcome.reference)
     hidden = await case_reads.hidden_by_type(ctx)
     visible = case_reads.hidden_of(hidden, ctx, outcome.business_type_id)
     return ft.FeePayload(fee=fee_out(outcome.fee, visible))  # type: ignore[arg-type]

@@ -121,6 +121,7 @@ async def tasks(
 async def _task_payload(ctx: Context, outcome: Outcome) -> TaskPayload:
     if outcome.problems or outcome.task is None:
         return TaskPayload(errors=user_errors(list(outcome.problems)))
+    ctx.use_reference(outcome.reference)
     return TaskPayload(task=(await objects.tasks(ctx, [outcome.task]))[0])
 
 
@@ -202,6 +203,7 @@ async def complete_task(
     )
     if outcome.problems or outcome.saved is None or outcome.task is None:
         return CompleteTaskPayload(errors=user_errors(list(outcome.problems)))
+    ctx.use_reference(outcome.reference)
     case = await prime(ctx, outcome.saved)
     return CompleteTaskPayload(task=(await objects.tasks(ctx, [outcome.task]))[0], case=case)
 

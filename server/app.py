@@ -105,7 +105,7 @@ class Services:
             principal=await self.principal(request.headers.get("authorization")),
             credentials=self.credentials,
             versions=self.versions,
-            reference=self.reference,
+            reference_cache=self.reference,
             build_schema=self.build,
             metadata_changed=self.metadata_changed,
             generated=getattr(self.registry.schema, "generated_types", {}),

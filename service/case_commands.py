@@ -46,6 +46,8 @@ class Outcome:
     problems: Sequence[Problem] = ()
     saved: Saved | None = None
     task: TaskRecord | None = None
+    reference: Reference | None = None
+    """The reference data the command read, so building the answer need not check again."""
 
 
 class Rollback(Exception):
@@ -146,7 +148,7 @@ async def _whole_case(
             )
     except Rollback as rollback:
         return Outcome(problems=rollback.problems)
-    return Outcome(saved=saved)
+    return Outcome(saved=saved, reference=ref)
 
 
 async def definition_of(
@@ -341,7 +343,7 @@ async def complete_task(
             )
     except Rollback as rollback:
         return Outcome(problems=rollback.problems)
-    return Outcome(saved=saved, task=saved.task_of_visit(visit))
+    return Outcome(saved=saved, task=saved.task_of_visit(visit), reference=ref)
 
 
 def by_item(

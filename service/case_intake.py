@@ -94,7 +94,8 @@ async def open_case(rt: Runtime, actor: Principal, new: NewCase, *, now: dt.date
                 raise refuse("REQUIRED", "name the case's org unit", ("input", "orgUnit"))
             earlier = await case_repo.find_idempotent(session, scope, key) if key else None
             if earlier is not None:
-                return Opened(saved=await _existing(session, int(earlier["case_id"])))
+                existing = await _existing(session, int(earlier["case_id"]))
+                return Opened(saved=existing, reference=ref)
             reachable = number and await archive_repo.reachable_customer(
                 session, number, _scope_of(actor)
             )
@@ -142,7 +143,7 @@ async def open_case(rt: Runtime, actor: Principal, new: NewCase, *, now: dt.date
         async with rt.db.read() as session:
             found = await case_repo.find_idempotent(session, scope, str(key))
             return Opened(saved=await _existing(session, int(found["case_id"])) if found else None)
-    return Opened(saved=saved, access_code=access_code)
+    return Opened(saved=saved, access_code=access_code, reference=ref)
 
 
 async def update_data(
@@ -189,7 +190,8 @@ async def update_data(
             except Refused as refused:
                 raise Rollback(refused.problems) from refused
             if not events:  # the values are already there: nothing changes, not even the version
-                return Outcome(saved=Saved(loaded.case, loaded.visits, loaded.tasks))
+                unchanged = Saved(loaded.case, loaded.visits, loaded.tasks)
+                return Outcome(saved=unchanged, reference=ref)
             saved = await case_store.save(
                 session,
                 loaded,
@@ -200,7 +202,7 @@ async def update_data(
             )
     except Rollback as rollback:
         return Outcome(problems=rollback.problems)
-    return Outcome(saved=saved)
+    return Outcome(saved=saved, reference=ref)
 
 
 async def _existing(session: Session, case_id: int) -> Saved | None:

@@ -19,6 +19,7 @@ from database.user_repo import Principal
 from metamodel.specs import Problem
 from service import access
 from service.case_commands import Rollback, Runtime, refuse
+from service.reference import Reference
 
 FEE_PATH = ("input", "feeCode")
 
@@ -30,6 +31,8 @@ class FeeOutcome:
     problems: tuple[Problem, ...] = ()
     fee: FeeRecord | None = None
     business_type_id: int | None = None
+    reference: Reference | None = None
+    """The reference data the command read, so building the answer need not check again."""
 
 
 async def pay(
@@ -47,13 +50,16 @@ async def pay(
     """Record the payment of a fee (实收); the amount must equal the amount due."""
     try:
         async with rt.db.transaction() as session:
+            ref = await rt.reference.get(session)
             loaded, fee = await _fee_in_scope(rt, session, actor, case_id, code)
             # By row id and rule code, both bounded: the scope fits its column however the id
             # is written ("7" and "007" name one case).
             scope = f"payment:{loaded.case.id}:{fee.code}"
             key = idempotency_key
             if key is not None and await case_repo.find_idempotent(session, scope, key):
-                return FeeOutcome(fee=fee, business_type_id=loaded.case.business_type_id)
+                return FeeOutcome(
+                    fee=fee, business_type_id=loaded.case.business_type_id, reference=ref
+                )
             if fee.status != fee_repo.FeeStatus.DUE:
                 raise refuse("INVALID_TRANSITION", f"the fee is {fee.status}", FEE_PATH)
             if amount != Decimal(fee.amount):
@@ -81,7 +87,7 @@ async def pay(
     except Rollback as rollback:
         return FeeOutcome(problems=tuple(rollback.problems))
     settled = replace(fee, status=fee_repo.FeeStatus.PAID, settled_at=now)
-    return FeeOutcome(fee=settled, business_type_id=loaded.case.business_type_id)
+    return FeeOutcome(fee=settled, business_type_id=loaded.case.business_type_id, reference=ref)
 
 
 async def waive(
@@ -90,6 +96,7 @@ async def waive(
     """Waive a fee (MANAGER of the case's org unit, or ADMIN); the reason is kept."""
     try:
         async with rt.db.transaction() as session:
+            ref = await rt.reference.get(session)
             loaded = await case_store.load(session, case_id=case_id)
             fee = loaded.fees.get(code) if loaded else None
             if loaded is None or fee is None:
@@ -112,7 +119,7 @@ async def waive(
     except Rollback as rollback:
         return FeeOutcome(problems=tuple(rollback.problems))
     settled = replace(fee, status=fee_repo.FeeStatus.WAIVED, settled_at=now, waived_reason=reason)
-    return FeeOutcome(fee=settled, business_type_id=loaded.case.business_type_id)
+    return FeeOutcome(fee=settled, business_type_id=loaded.case.business_type_id, reference=ref)
 
 
 async def _fee_in_scope(

@@ -29,6 +29,10 @@ class Reference:
     calendar: WorkCalendar
     type_ids: dict[str, int] = field(default_factory=dict)
     unit_ids: dict[str, int] = field(default_factory=dict)
+    codes: tuple[dict[int, str], dict[int, tuple[str, str]], dict[int, str]] = ({}, {}, {})
+    """Business type codes, org unit (code, name) and business type names by id."""
+    stage_names: dict[str, str] = field(default_factory=dict)
+    post_names: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, data: ReferenceData) -> Reference:
@@ -38,6 +42,13 @@ class Reference:
             calendar=WorkCalendar(data.calendar_overrides),
             type_ids={code: i for i, (code, _) in data.business_types.items()},
             unit_ids={u.code: i for i, u in data.org_units.items()},
+            codes=(
+                {i: code for i, (code, _) in data.business_types.items()},
+                {i: (u.code, u.name) for i, u in data.org_units.items()},
+                {i: name for i, (_, name) in data.business_types.items()},
+            ),
+            stage_names=dict(data.stage_names),
+            post_names=dict(data.post_names),
         )
 
     def type_code(self, type_id: int) -> str:

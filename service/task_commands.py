@@ -130,4 +130,4 @@ async def _on_task(
             )
     except Rollback as rollback:
         return Outcome(problems=rollback.problems)
-    return Outcome(saved=saved, task=saved.task_of_visit(task.visit))
+    return Outcome(saved=saved, task=saved.task_of_visit(task.visit), reference=ref)
