@@ -277,6 +277,7 @@ async def fee_rule_problems(
             offset=0,
             limit=PROBLEM_SCAN,
         )
+        current = await case_repo.current_stages(session, [r.id for r in rows])
         for row in rows:
             code_of_type = types.get(row.business_type_id)
             if code_of_type is None:
@@ -284,12 +285,12 @@ async def fee_rule_problems(
             definition = await ctx.versions.definition(
                 ctx.db, code_of_type, row.business_type_version
             )
-            state, _ = await case_repo.load_state(session, row, definition.version)
-            for visit in state.current_stages:
+            data = case_repo.from_json_data(definition.version, row.data)
+            for from_stage in current[row.id]:
                 ahead = {
                     s
                     for t in definition.version.spec.transitions
-                    if t.from_stage == visit.stage
+                    if t.from_stage == from_stage
                     for s in t.to
                 }
                 for rule, version in wanted:
@@ -301,7 +302,7 @@ async def fee_rule_problems(
                             business_type=code_of_type,
                             stage=rule.stage,
                             items=definition.version.items,
-                            data=state.data,
+                            data=data,
                             day=day,
                         )
                     except fee_rules.RuleFailed as failed:
@@ -312,7 +313,7 @@ async def fee_rule_problems(
                                 rule=rule.code,
                                 case_id=strawberry.ID(str(row.id)),
                                 number=row.number,
-                                from_stage=visit.stage,
+                                from_stage=from_stage,
                                 stage=rule.stage,
                                 error=failed.message,
                             )

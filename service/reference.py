@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from casework import lifecycle, routing
 from casework.calendar import WorkCalendar
-from database import metadata_repo, reference_repo
+from database import metadata_repo, reference_repo, task_repo
 from database.reference_repo import OrgUnit, ReferenceData
 from database.session import Session
 from metamodel.specs import BusinessTypeVersion
@@ -73,15 +72,10 @@ class Reference:
             self.data.responsibilities,
             business_type=business_type,
             stage=stage,
-            org_path=path_codes(org_path),
+            org_path=task_repo.path_codes(org_path),
             now=now,
         )
         return chosen.post if chosen else None
-
-
-def path_codes(path: str) -> Sequence[str]:
-    """Unit codes from the root down, from a materialised path `/a/b/c/`."""
-    return [p for p in path.split("/") if p]
 
 
 class ReferenceCache:
