@@ -38,7 +38,7 @@ async def tasks(ctx: Context, rows: Sequence[TaskRow]) -> list[Task]:
     caller = ctx.principal
     # The caller's own name is known: a queue of one's own tasks reads no user.
     people = {caller.id: (caller.username, caller.name)} if caller else {}
-    others = sorted({r.assignee_id for r in rows if r.assignee_id not in (None, *people)})
+    others = sorted({r.assignee_id for r in rows if r.assignee_id is not None} - set(people))
     if others:
         async with ctx.db.read() as session:
             people.update(await task_repo.usernames(session, others))
