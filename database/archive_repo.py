@@ -73,24 +73,30 @@ async def readable_customer(
 
 async def write(
     session: AsyncSession,
-    case: CaseRow,
+    *,
+    case_id: int,
+    customer_number: str | None,
+    org_unit_id: int,
     version: BusinessTypeVersion,
     state: CaseState,
-    *,
     now: dt.datetime,
-) -> list[Event]:
-    """Write the customer, meter and contract of a completed case; a change updates its customer."""
+) -> tuple[list[Event], str | None]:
+    """Write the customer, meter and contract of a completed case; a change updates its customer.
+
+    Returns the events and, when the case named no customer, the number of the new one.
+    """
     record = archive_rules.record(version, state.data)
-    customer = await get_customer(session, case.customer_number) if case.customer_number else None
+    customer = await get_customer(session, customer_number) if customer_number else None
+    new_number = None
     if customer is None:
         number = f"{await next_value(session, 'customer'):010d}"
         while await get_customer(session, number) is not None:  # numbers imported earlier
             number = f"{await next_value(session, 'customer'):010d}"
         customer = CustomerRow(
-            number=number, org_unit_id=case.org_unit_id, created_at=now, updated_at=now
+            number=number, org_unit_id=org_unit_id, created_at=now, updated_at=now
         )
         session.add(customer)
-        case.customer_number = number
+        new_number = number
     for field, value in record.customer.items():
         if value is not None:
             setattr(customer, field, value)
@@ -106,7 +112,7 @@ async def write(
         if meter is None:
             meter = MeterRow(
                 customer_id=customer.id,
-                case_id=case.id,
+                case_id=case_id,
                 asset_no=record.meter.asset_no,
                 installed_at=now,
             )
@@ -118,7 +124,7 @@ async def write(
         data["meter"] = record.meter.asset_no
     contract = ContractRow(
         customer_id=customer.id,
-        case_id=case.id,
+        case_id=case_id,
         number=f"HT{now:%Y}{await next_value(session, 'contract'):08d}",
         type=record.contract_type,
         signed_at=now,
@@ -126,7 +132,7 @@ async def write(
     session.add(contract)
     await session.flush()
     data["contract"] = contract.number
-    return [Event("ARCHIVED", data)]
+    return [Event("ARCHIVED", data)], new_number
 
 
 async def meters(session: AsyncSession, customer_ids: Sequence[int]) -> list[MeterRow]:

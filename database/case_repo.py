@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework import history
-from casework.model import CaseState, Event, StageState, StageStatus, Timer
+from casework.model import Event, StageStatus, Timer
 from database import filters as sql_filters
 from database import session as session_module
 from database.tables import (
@@ -28,7 +28,7 @@ from database.tables import (
 )
 from metamodel import datatypes
 from metamodel import filters as filters_ast
-from metamodel.specs import BusinessTypeVersion, CaseStatus, TimeUnit
+from metamodel.specs import BusinessTypeVersion, TimeUnit
 
 NUMBER_ZONE = ZoneInfo("Asia/Shanghai")
 """Case numbers carry the local date the counter staff see."""
@@ -101,61 +101,6 @@ def from_json_data(version: BusinessTypeVersion, raw: Mapping[str, Any]) -> dict
     }
 
 
-@dataclass(frozen=True, slots=True)
-class NewCase:
-    """What a new case row needs besides the engine state."""
-
-    business_type_id: int
-    org_unit_id: int
-    priority: int
-    customer_number: str | None
-    created_by: str
-    access_code_hash: str | None = None
-
-
-async def add(
-    session: AsyncSession,
-    state: CaseState,
-    version: BusinessTypeVersion,
-    new: NewCase,
-    events: Sequence[Event],
-    *,
-    now: dt.datetime,
-) -> CaseRow:
-    """Insert a new case with its stages and its first events."""
-    row = CaseRow(
-        number=await next_number(session, now=now),
-        business_type_id=new.business_type_id,
-        business_type_version=version.version,
-        status=state.status.value,
-        org_unit_id=new.org_unit_id,
-        customer_number=new.customer_number,
-        priority=new.priority,
-        data=to_json_data(version, state.data),
-        created_by=new.created_by,
-        created_at=now,
-        updated_at=now,
-        submitted_at=state.submitted_at,
-        completed_at=state.completed_at,
-        due_at=state.due_at,
-        warn_at=state.timer.warn_at if state.timer else None,
-        timer=timer_to_json(state.timer),
-        version=1,
-        access_code_hash=new.access_code_hash,
-        history_length=0,
-        history_head=history.GENESIS,
-    )
-    session.add(row)
-    await session.flush()
-    # Sealed empty from the start, so its first events extend a seal like any others.
-    keys = session_module.history_keys(session)
-    row.history_mac = history.seal(keys.current, row.id, 0, history.GENESIS)
-    row.history_key_id = keys.current.id
-    await _save_stages(session, row, state, known=[])
-    await append_events(session, row, _versioned(events, 1), actor=new.created_by, now=now)
-    return row
-
-
 async def get(session: AsyncSession, case_id: int, *, lock: bool = False) -> CaseRow | None:
     """A case row by id, locked for update when it is about to change."""
     statement = select(CaseRow).where(CaseRow.id == case_id)
@@ -185,119 +130,6 @@ async def stage_rows(session: AsyncSession, case_id: int) -> list[StageInstanceR
             )
         ).all()
     )
-
-
-async def load_state(
-    session: AsyncSession, row: CaseRow, version: BusinessTypeVersion
-) -> tuple[CaseState, list[StageInstanceRow]]:
-    """The engine's view of a case row."""
-    stages = await stage_rows(session, row.id)
-    state = CaseState(
-        business_type=version.code,
-        version=row.business_type_version,
-        status=CaseStatus(row.status),
-        data=from_json_data(version, row.data),
-        stages=tuple(
-            StageState(
-                stage=s.stage,
-                status=StageStatus(s.status),
-                entered_at=s.entered_at,
-                completed_at=s.completed_at,
-                outcome=s.outcome,
-                timer=timer_from_json(s.timer),
-                splits=tuple(s.splits or ()),
-                arrivals=s.arrivals,
-            )
-            for s in stages
-        ),
-        submitted_at=row.submitted_at,
-        completed_at=row.completed_at,
-        timer=timer_from_json(row.timer),
-    )
-    return state, stages
-
-
-async def save(
-    session: AsyncSession,
-    row: CaseRow,
-    state: CaseState,
-    version: BusinessTypeVersion,
-    events: Sequence[Event],
-    *,
-    known_stages: list[StageInstanceRow],
-    actor: str,
-    now: dt.datetime,
-) -> None:
-    """Write a changed state back, bump the row version and append the events.
-
-    A change is never saved without the events that say what it was; the first of them
-    records the version the case reaches, so the version too is part of the history.
-    """
-    if not events:
-        raise ValueError("a change to a case is saved with the events that say what changed")
-    row.status = state.status.value
-    row.data = to_json_data(version, state.data)
-    row.submitted_at = state.submitted_at
-    row.completed_at = state.completed_at
-    row.due_at = state.due_at
-    row.warn_at = state.timer.warn_at if state.timer else None
-    row.timer = timer_to_json(state.timer)
-    row.updated_at = now
-    row.version += 1
-    await _save_stages(session, row, state, known=known_stages)
-    await append_events(session, row, _versioned(events, row.version), actor=actor, now=now)
-
-
-async def record_change(
-    session: AsyncSession,
-    row: CaseRow,
-    events: Sequence[Event],
-    *,
-    actor: str,
-    now: dt.datetime,
-) -> None:
-    """A change to a case the engine does not make (a payment, a waiver): bump, then record.
-
-    Optimistic concurrency holds only if every change moves the version, so whoever read the
-    case before it is refused (CONFLICT) rather than overwriting what they did not see.
-    """
-    if not events:
-        raise ValueError("a change to a case is saved with the events that say what changed")
-    row.updated_at = now
-    row.version += 1
-    await append_events(session, row, _versioned(events, row.version), actor=actor, now=now)
-
-
-def _versioned(events: Sequence[Event], version: int) -> list[Event]:
-    """The events of one saved change, the first marked with the case version it made."""
-    first, *rest = events
-    return [Event(first.action, {**first.data, "caseVersion": version}), *rest]
-
-
-async def _save_stages(
-    session: AsyncSession, row: CaseRow, state: CaseState, *, known: list[StageInstanceRow]
-) -> None:
-    """Update the visits that exist, insert the ones the engine added (visits only grow)."""
-    for stage_row, stage in zip(known, state.stages, strict=False):
-        _copy_visit(stage_row, stage)
-    for stage in state.stages[len(known) :]:
-        stage_row = StageInstanceRow(case_id=row.id, stage=stage.stage)
-        _copy_visit(stage_row, stage)
-        session.add(stage_row)
-        known.append(stage_row)
-    await session.flush()
-
-
-def _copy_visit(target: StageInstanceRow, visit: StageState) -> None:
-    target.status = visit.status.value
-    target.entered_at = visit.entered_at
-    target.completed_at = visit.completed_at
-    target.outcome = visit.outcome
-    target.due_at = visit.due_at
-    target.warn_at = visit.timer.warn_at if visit.timer else None
-    target.timer = timer_to_json(visit.timer)
-    target.splits = list(visit.splits)
-    target.arrivals = visit.arrivals
 
 
 async def append_events(

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from casework.fees import Assessment
-from casework.model import Event
 from database.tables import FeeItemRow, FeeRuleRow, FeeRuleVersionRow, PaymentRow
 from metamodel import serialization
 from metamodel.specs import FeeRuleSpec
@@ -64,13 +63,6 @@ async def fees(session: AsyncSession, case_ids: Sequence[int]) -> dict[int, list
     return grouped
 
 
-async def fee(session: AsyncSession, case_id: int, code: str) -> FeeItemRow | None:
-    """One fee of a case by rule code."""
-    return await session.scalar(
-        select(FeeItemRow).where(FeeItemRow.case_id == case_id, FeeItemRow.code == code)
-    )
-
-
 async def payments(session: AsyncSession, fee_item_id: int) -> list[PaymentRow]:
     """Payments of a fee."""
     return list(
@@ -84,53 +76,48 @@ async def payments(session: AsyncSession, fee_item_id: int) -> list[PaymentRow]:
     )
 
 
-async def record(
-    session: AsyncSession, case_id: int, assessments: Sequence[Assessment], *, now: dt.datetime
-) -> list[Event]:
-    """Store assessed fees; a fee still DUE is reassessed, a PAID or WAIVED one is kept."""
-    events: list[Event] = []
-    for found in assessments:
-        row = await fee(session, case_id, found.code)
-        if row is not None and row.status != FeeStatus.DUE:
-            continue
-        if row is None:
-            row = FeeItemRow(case_id=case_id, code=found.code, status=FeeStatus.DUE)
-            session.add(row)
-        row.name, row.stage, row.amount = found.name, found.stage, format(found.amount, "f")
-        row.rule_version, row.inputs, row.explanation = (
-            found.rule_version,
-            dict(found.inputs),
-            found.explanation,
-        )
-        row.assessed_at = now
-        events.append(
-            Event(
-                "FEE_ASSESSED",
-                {"fee": found.code, "amount": row.amount, "ruleVersion": found.rule_version},
-            )
-        )
-    await session.flush()
-    return events
-
-
-async def unpaid(session: AsyncSession, case_id: int, stage: str) -> bool:
-    """Whether the case has a fee still DUE as it leaves `stage` (a stage requiring payment).
-
-    Any DUE fee of the case counts, wherever it was assessed: the usual flow assesses at
-    确定费用 and collects at 业务收费, so a gate that only saw fees assessed at the payment stage
-    itself would let that flow through unpaid. `stage` is the stage being left.
-    """
-    found = await session.scalar(
-        select(FeeItemRow.id)
-        .where(FeeItemRow.case_id == case_id, FeeItemRow.status == FeeStatus.DUE)
-        .limit(1)
-    )
-    return found is not None
-
-
 class FeeStatus:
     """Fee statuses (the API's FeeStatus enum)."""
 
     DUE = "DUE"
     PAID = "PAID"
     WAIVED = "WAIVED"
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """A payment to record against a fee."""
+
+    amount: str
+    method: str
+    reference: str | None
+    paid_at: dt.datetime
+    recorded_by: str
+
+
+async def settle(
+    session: AsyncSession,
+    fee_id: int,
+    *,
+    status: str,
+    now: dt.datetime,
+    reason: str | None = None,
+    payment: Payment | None = None,
+) -> None:
+    """Mark a fee PAID (with its payment) or WAIVED (with the reason)."""
+    await session.execute(
+        update(FeeItemRow)
+        .where(FeeItemRow.id == fee_id)
+        .values(status=status, settled_at=now, waived_reason=reason)
+    )
+    if payment is not None:
+        await session.execute(
+            insert(PaymentRow).values(
+                fee_item_id=fee_id,
+                amount=payment.amount,
+                method=payment.method,
+                reference=payment.reference,
+                paid_at=payment.paid_at,
+                recorded_by=payment.recorded_by,
+            )
+        )

@@ -88,6 +88,8 @@ class MetadataRevisionRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     revision: Mapped[int] = mapped_column(BigInteger, nullable=False)
     changed_at: Mapped[dt.datetime]
+    reference_revision: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """Moved by a trigger on every write to the reference tables (names, calendar, routing)."""
 
 
 class DataItemRow(Base):

@@ -10,14 +10,11 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework import routing
-from casework.model import CURRENT, Event, StageStatus
 from database.tables import (
     BusinessTypeRow,
-    CaseRow,
     OrgUnitRow,
     PostRow,
     ResponsibilityRow,
-    StageInstanceRow,
     StageRow,
     TaskRow,
     UserRow,
@@ -65,82 +62,6 @@ async def responsibilities(session: AsyncSession) -> list[routing.Responsibility
         )
         for stage, post, business_type, org_unit, start, end in rows
     ]
-
-
-def path_codes(path: str) -> list[str]:
-    """Unit codes from the root down, from a materialised path `/a/b/c/`."""
-    return [p for p in path.split("/") if p]
-
-
-async def sync(
-    session: AsyncSession,
-    case: CaseRow,
-    *,
-    business_type: str,
-    now: dt.datetime,
-) -> list[Event]:
-    """Give every current visit an open task and close tasks whose visit is over.
-
-    A visit nobody is responsible for still gets a task, with no post: it waits in the
-    unassigned queue that managers see, and an event records it, so no case stalls silently.
-    """
-    visits = list(
-        (
-            await session.scalars(
-                select(StageInstanceRow)
-                .where(StageInstanceRow.case_id == case.id)
-                .order_by(StageInstanceRow.id)
-            )
-        ).all()
-    )
-    tasks = {
-        t.stage_instance_id: t
-        for t in (await session.scalars(select(TaskRow).where(TaskRow.case_id == case.id))).all()
-    }
-    events: list[Event] = []
-    routes: list[routing.Responsibility] | None = None
-    unit = await session.get(OrgUnitRow, case.org_unit_id)
-    org_path = path_codes(unit.path) if unit else []
-    for index, visit in enumerate(visits):
-        task = tasks.get(visit.id)
-        current = StageStatus(visit.status) in CURRENT
-        if current and task is None:
-            if routes is None:
-                routes = await responsibilities(session)
-            chosen = routing.route(
-                routes, business_type=business_type, stage=visit.stage, org_path=org_path, now=now
-            )
-            task = TaskRow(
-                case_id=case.id,
-                stage_instance_id=visit.id,
-                stage=visit.stage,
-                post=chosen.post if chosen else None,
-                org_unit_id=case.org_unit_id,
-                status=TaskStatus.OPEN,
-                created_at=now,
-                due_at=visit.due_at,
-            )
-            session.add(task)
-            await session.flush()
-            data = {"task": task.id, "stage": visit.stage, "post": task.post, "visit": index}
-            events.append(Event("TASK_CREATED" if chosen else "TASK_UNASSIGNED", data))
-        elif task is not None and task.status in OPEN_TASK_STATUSES:
-            task.due_at = visit.due_at
-            if not current:
-                done = visit.status == StageStatus.DONE.value
-                task.status = TaskStatus.DONE if done else TaskStatus.CANCELLED
-                task.completed_at = now
-                task.outcome = visit.outcome
-    await session.flush()
-    return events
-
-
-async def get(session: AsyncSession, task_id: int, *, lock: bool = False) -> TaskRow | None:
-    """A task by id."""
-    statement = select(TaskRow).where(TaskRow.id == task_id)
-    if lock:  # re-read under the lock: a row loaded earlier in the session may be stale
-        statement = statement.with_for_update().execution_options(populate_existing=True)
-    return await session.scalar(statement)
 
 
 def _in_subtree(org_path: str) -> ColumnElement[bool]:
@@ -225,6 +146,11 @@ def filter_condition(wanted: TaskFilter) -> ColumnElement[bool]:
     return and_(true(), *parts)
 
 
+def path_codes(path: str) -> list[str]:
+    """Unit codes from the root down, from a materialised path `/a/b/c/`."""
+    return [p for p in path.split("/") if p]
+
+
 async def page(
     session: AsyncSession,
     condition: ColumnElement[bool],
@@ -259,21 +185,6 @@ async def by_case(session: AsyncSession, case_ids: Sequence[int]) -> dict[int, l
     for task in rows:
         grouped[task.case_id].append(task)
     return grouped
-
-
-async def visit_index(session: AsyncSession, task: TaskRow) -> int:
-    """The position of the task's visit among its case's visits (the engine's visit index)."""
-    return int(
-        await session.scalar(
-            select(func.count())
-            .select_from(StageInstanceRow)
-            .where(
-                StageInstanceRow.case_id == task.case_id,
-                StageInstanceRow.id < task.stage_instance_id,
-            )
-        )
-        or 0
-    )
 
 
 async def usernames(session: AsyncSession, user_ids: Sequence[int]) -> dict[int, tuple[str, str]]:

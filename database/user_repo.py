@@ -36,10 +36,54 @@ async def get_row(session: AsyncSession, username: str) -> UserRow | None:
     return await session.scalar(select(UserRow).where(UserRow.username == username))
 
 
-async def get_principal(session: AsyncSession, user_id: int) -> Principal | None:
-    """The principal for a user id, with posts and org unit resolved."""
-    row = await session.get(UserRow, user_id)
+async def principal_by_username(session: AsyncSession, username: str) -> Principal | None:
+    """The principal of a username, or None."""
+    row = await get_row(session, username)
     return None if row is None else await principal_of(session, row)
+
+
+async def get_principal(session: AsyncSession, user_id: int) -> Principal | None:
+    """The principal for a user id, posts and org unit included, in one statement.
+
+    Every request with a token asks this; one round trip instead of three.
+    """
+    posts = (
+        select(func.aggregate_strings(PostRow.code, ","))
+        .join(UserPostRow, UserPostRow.post_id == PostRow.id)
+        .where(UserPostRow.user_id == UserRow.id)
+        .scalar_subquery()
+    )
+    found = (
+        await session.execute(
+            select(
+                UserRow.id,
+                UserRow.username,
+                UserRow.name,
+                UserRow.roles,
+                UserRow.token_epoch,
+                UserRow.disabled,
+                OrgUnitRow.code,
+                OrgUnitRow.path,
+                posts,
+            )
+            .outerjoin(OrgUnitRow, OrgUnitRow.id == UserRow.org_unit_id)
+            .where(UserRow.id == user_id)
+        )
+    ).first()
+    if found is None:
+        return None
+    user_id, username, name, roles, epoch, disabled, unit_code, unit_path, codes = found
+    return Principal(
+        id=user_id,
+        username=username,
+        name=name,
+        roles=frozenset(roles),
+        posts=frozenset(codes.split(",")) if codes else frozenset(),
+        org_unit=unit_code,
+        org_path=unit_path,
+        token_epoch=epoch,
+        disabled=disabled,
+    )
 
 
 async def principal_of(session: AsyncSession, row: UserRow) -> Principal:

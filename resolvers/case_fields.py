@@ -2,43 +2,25 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Annotated, Any
 
 import strawberry
 from strawberry.types.field import StrawberryField
 
-from casework import archive, lifecycle
-from casework import cases as casework_cases
-from casework.model import Refused
-from database import archive_repo, case_repo, metadata_repo
-from metamodel import datatypes, naming
+from database import case_repo
 from metamodel import filters as f
-from metamodel.specs import CaseStatus, DataItemSpec, Problem
-from resolvers import case_commands, case_filters, policy
+from metamodel import naming
+from metamodel.specs import DataItemSpec
+from resolvers import case_filters, policy
+from resolvers.case_commands import prime, runtime
 from resolvers.case_reads import case_object, page
 from resolvers.context import Context
 from resolvers.convert import given, row_id
 from schema.case_types import Case
-from schema.common import AFTER, FIRST, ErrorCode, user_error, user_errors
+from schema.common import AFTER, FIRST, user_errors
 from schema.generated import DictionaryTypes, GeneratedTypes, attr_name
-
-ACCESS_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-"""No 0/O or 1/I: the applicant reads the code off a receipt."""
-
-
-def new_access_code() -> tuple[str, str]:
-    """A random 12-character access code (60 bits) and the hash that is stored."""
-    code = "".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(12))
-    return code, hash_access_code(code)
-
-
-def hash_access_code(code: str) -> str:
-    """Access codes are random and long, so a plain SHA-256 cannot be reversed by guessing."""
-    return hashlib.sha256(code.encode()).hexdigest()
+from service import case_intake
 
 
 def _values(data_input: Any, generated: GeneratedTypes) -> dict[str, object]:
@@ -52,13 +34,6 @@ def _values(data_input: Any, generated: GeneratedTypes) -> dict[str, object]:
             continue
         out[codes[attr]] = getattr(value, "value", value) if value is not None else None
     return out
-
-
-def _coerce(
-    items: Mapping[str, DataItemSpec], values: Mapping[str, object]
-) -> tuple[dict[str, object], list[Problem]]:
-    """Values checked by the item codecs; every problem at once."""
-    return datatypes.validate_data(items, values, path=("input", "data"))
 
 
 ORDER_BY = "Ordering keys, most significant first, each setting one field; omitted: newest first."
@@ -171,174 +146,52 @@ def type_fields(generated: GeneratedTypes) -> tuple[list[StrawberryField], list[
 
 
 async def _create(ctx: Context, value: Any, generated: GeneratedTypes) -> Any:
-    """Open a case: codec-checked data, org unit, idempotency, number, events; one transaction."""
+    """Open a case through the service; the payload carries the new case and its access code."""
     principal = ctx.principal
     assert principal is not None  # the policy lets only signed-in callers here
-    version = generated.published.latest
-    now = ctx.now()
+    priority = given(value.priority)
+    new = case_intake.NewCase(
+        version=generated.published.latest,
+        data=_values(value.data, generated),
+        submit=bool(value.submit),
+        customer_number=given(value.customer_number),
+        org_unit=given(value.org_unit),
+        priority=int(priority) if priority is not None else None,
+        idempotency_key=given(value.idempotency_key),
+    )
+    opened = await case_intake.open_case(runtime(ctx), principal, new, now=ctx.now())
     payload = generated.create_payload
-    clean, problems = _coerce(version.items, _values(value.data, generated))
-    if problems:
-        return payload(errors=user_errors(problems))
-    ctx.versions.put(version)
-    definition = await ctx.versions.definition(ctx.db, version.code, version.version)
-    try:
-        state, events = casework_cases.open_case(version, clean)
-        if value.submit:
-            state, submitted = lifecycle.submit(
-                state, definition, now=now, clock=await ctx.calendar()
-            )
-            events.extend(submitted)
-    except Refused as refused:
-        return payload(errors=user_errors(refused.problems))
-    customer_number = given(value.customer_number)
-    if customer_number is None and version.spec.group in archive.EXISTING_CUSTOMER_GROUPS:
-        return payload(
-            errors=[
-                user_error(
-                    ErrorCode.REQUIRED,
-                    f"a {version.spec.group.value} case names the customer's number (户号)",
-                    ("input", "customerNumber"),
-                )
-            ]
-        )
-    unit_code = given(value.org_unit) or principal.org_unit
-    if unit_code is None:
-        return payload(
-            errors=[
-                user_error(ErrorCode.REQUIRED, "name the case's org unit", ("input", "orgUnit"))
-            ]
-        )
-    key = given(value.idempotency_key)
-    scope = f"create:{version.code}:{principal.id}"  # within the 120 characters of its column
-    access_code, access_hash = new_access_code()
-    try:
-        async with ctx.db.transaction() as session:
-            earlier = await case_repo.find_idempotent(session, scope, key) if key else None
-            if earlier is not None:
-                row = await case_repo.get(session, int(earlier["case_id"]))
-                return payload(case=await case_object(ctx, row, generated) if row else None)
-            reachable = customer_number and await archive_repo.reachable_customer(
-                session, customer_number, policy.case_scope(principal)
-            )
-            if customer_number and not reachable:  # unknown and out of scope answer alike
-                return payload(
-                    errors=[
-                        user_error(
-                            ErrorCode.NOT_FOUND,
-                            f"no customer '{customer_number}'",
-                            ("input", "customerNumber"),
-                        )
-                    ]
-                )
-            unit = await metadata_repo.get_org_unit(session, unit_code)
-            type_row = await metadata_repo.get_business_type(session, version.code)
-            if unit is None or type_row is None:
-                return payload(
-                    errors=[
-                        user_error(
-                            ErrorCode.NOT_FOUND, f"no org unit '{unit_code}'", ("input", "orgUnit")
-                        )
-                    ]
-                )
-            if not policy.is_admin(principal) and not (
-                principal.org_path and unit.path.startswith(principal.org_path)
-            ):
-                return payload(
-                    errors=[
-                        user_error(
-                            ErrorCode.FORBIDDEN,
-                            f"org unit '{unit_code}' is outside your org unit",
-                            ("input", "orgUnit"),
-                        )
-                    ]
-                )
-            new = case_repo.NewCase(
-                business_type_id=type_row.id,
-                org_unit_id=unit.id,
-                priority=int(given(value.priority) or generated.published.latest.spec.priority),
-                customer_number=customer_number,
-                created_by=principal.username,
-                access_code_hash=access_hash,
-            )
-            row = await case_repo.add(session, state, version, new, events, now=now)
-            drafted = replace(state, status=CaseStatus.DRAFT, stages=(), timer=None)
-            await case_commands.settle(
-                ctx, session, row, drafted, state, definition, actor=principal.username
-            )
-            if key is not None:
-                await case_repo.remember_idempotent(
-                    session, scope, key, {"case_id": row.id}, now=now
-                )
-    except Refused as refused:  # a stage entered on submission could not be settled
-        return payload(errors=user_errors(refused.problems))
-    except case_repo.DuplicateRequest:
-        # Two requests with one key raced and the other committed first: answer with its case.
-        async with ctx.db.read() as session:
-            earlier = await case_repo.find_idempotent(session, scope, str(key))
-            row = await case_repo.get(session, int(earlier["case_id"])) if earlier else None
-        return payload(case=await case_object(ctx, row, generated) if row else None)
-    return payload(case=await case_object(ctx, row, generated), access_code=access_code)
+    if opened.problems:
+        return payload(errors=user_errors(list(opened.problems)))
+    ctx.use_reference(opened.reference)
+    if opened.saved is None:
+        return payload(case=None)
+    case = await case_object(ctx, opened.saved.case, generated)
+    return (
+        payload(case=case, access_code=opened.access_code)
+        if opened.access_code
+        else payload(case=case)
+    )
 
 
 async def _update(ctx: Context, value: Any, generated: GeneratedTypes) -> Any:
-    """Write data items under optimistic concurrency; one transaction with the row locked."""
+    """Write data items through the service, under optimistic concurrency."""
     principal = ctx.principal
     assert principal is not None
+    outcome = await case_intake.update_data(
+        runtime(ctx),
+        principal,
+        row_id(value.id),
+        business_type=generated.published.code,
+        expected_version=value.expected_version,
+        data=_values(value.data, generated),
+        now=ctx.now(),
+    )
     payload = generated.update_payload
-    now = ctx.now()
-    case_id = row_id(value.id)
-    async with ctx.db.transaction() as session:
-        row = await case_repo.get(session, case_id, lock=True)
-        type_row = await metadata_repo.get_business_type(session, generated.published.code)
-        if row is not None and not await case_repo.visible(
-            session, row.id, policy.case_scope(principal)
-        ):
-            row = None
-        if row is None or type_row is None or row.business_type_id != type_row.id:
-            return payload(
-                errors=[
-                    user_error(
-                        ErrorCode.NOT_FOUND,
-                        f"no {generated.published.code} case '{value.id}'",
-                        ("input", "id"),
-                    )
-                ]
-            )
-        if row.version != value.expected_version:
-            return payload(
-                errors=[
-                    user_error(
-                        ErrorCode.CONFLICT,
-                        f"the case changed since you read it (now version {row.version})",
-                        ("input", "expectedVersion"),
-                    )
-                ]
-            )
-        version = await ctx.versions.get(
-            ctx.db, generated.published.code, row.business_type_version
-        )
-        clean, problems = _coerce(version.items, _values(value.data, generated))
-        if problems:
-            return payload(errors=user_errors(problems))
-        state, stage_rows = await case_repo.load_state(session, row, version)
-        try:
-            new_state, events = casework_cases.write_data(state, version, clean)
-        except Refused as refused:
-            return payload(errors=user_errors(refused.problems))
-        if not events:  # the values are already there: nothing changes, not even the version
-            return payload(case=await case_object(ctx, row, generated))
-        await case_repo.save(
-            session,
-            row,
-            new_state,
-            version,
-            events,
-            known_stages=stage_rows,
-            actor=principal.username,
-            now=now,
-        )
-    return payload(case=await case_object(ctx, row, generated))
+    if outcome.problems or outcome.saved is None:
+        return payload(errors=user_errors(list(outcome.problems)))
+    ctx.use_reference(outcome.reference)
+    return payload(case=await prime(ctx, outcome.saved))
 
 
 def generic_fields(

@@ -12,12 +12,13 @@ from strawberry.scalars import JSON
 
 from casework import lifecycle
 from casework.calendar import WorkCalendar
-from database import calendar_repo, case_repo, fee_repo, metadata_repo, task_repo, throttle_repo
+from database import case_repo, fee_repo, metadata_repo, task_repo, throttle_repo
 from database.session import Database
 from database.user_repo import Principal
 from metamodel.snapshot import MetamodelSnapshot
 from metamodel.specs import BusinessTypeVersion
 from schema.case_types import CaseEvent, StageRef
+from service.reference import Reference, ReferenceCache
 
 
 class LockoutPolicy(Protocol):
@@ -169,6 +170,8 @@ class Context:
     """The caller's address as wrong guesses are counted against it (an IPv6 caller's /64)."""
     metadata_changed: Callable[[], Awaitable[None]] | None = None
     generated: Mapping[str, Any] = field(default_factory=dict)
+    reference_cache: ReferenceCache = field(default_factory=ReferenceCache)
+    """The process's reference data (the server shares one among all requests)."""
     loaders: Loaders = field(init=False)
     _cache: dict[str, Any] = field(default_factory=dict)
 
@@ -182,14 +185,24 @@ class Context:
             lambda rows: objects.cases(self, rows),
         )
 
-    async def calendar(self) -> WorkCalendar:
-        """The working-day calendar with the current overrides, read once per request."""
-        if "calendar" not in self._cache:
+    async def reference(self) -> Reference:
+        """The reference data, checked current once per request (or taken from a command)."""
+        found = self._cache.get("reference")
+        if found is None:
             async with self.db.read() as session:
-                overrides = await calendar_repo.get_overrides(session)
-            self._cache["calendar"] = WorkCalendar(overrides)
-        found: WorkCalendar = self._cache["calendar"]
-        return found
+                found = await self.reference_cache.get(session)
+            self._cache["reference"] = found
+        reference: Reference = found
+        return reference
+
+    def use_reference(self, reference: Reference | None) -> None:
+        """The reference data a command just read in its own transaction: no need to ask again."""
+        if reference is not None:
+            self._cache["reference"] = reference
+
+    async def calendar(self) -> WorkCalendar:
+        """The working-day calendar with the current overrides."""
+        return (await self.reference()).calendar
 
     async def case_fees(self, case_pk: int, hidden: frozenset[str]) -> list[Any]:
         """A case's fees (for `Case.fees`), without the working of items hidden from the reader."""
@@ -204,14 +217,8 @@ class Context:
         return await customers.customer_by_number(self, number)
 
     async def post_names(self) -> dict[str, str]:
-        """Post names by code, read once per request."""
-        if "posts" not in self._cache:
-            async with self.db.read() as session:
-                self._cache["posts"] = {
-                    c: p.name for c, p in (await metadata_repo.get_posts(session)).items()
-                }
-        names: dict[str, str] = self._cache["posts"]
-        return names
+        """Post names by code."""
+        return (await self.reference()).post_names
 
     def now(self) -> dt.datetime:
         """The time of this request, read once so one request sees one instant."""
@@ -221,27 +228,9 @@ class Context:
         return value
 
     async def stage_names(self) -> dict[str, str]:
-        """Stage names by code, read once per request."""
-        if "stages" not in self._cache:
-            async with self.db.read() as session:
-                self._cache["stages"] = {
-                    c: s.name for c, s in (await metadata_repo.get_stages(session)).items()
-                }
-        names: dict[str, str] = self._cache["stages"]
-        return names
+        """Stage names by code."""
+        return (await self.reference()).stage_names
 
     async def codes(self) -> tuple[dict[int, str], dict[int, tuple[str, str]], dict[int, str]]:
-        """Business type codes, org unit (code, name) and business type names by id, per request."""
-        if "codes" not in self._cache:
-            async with self.db.read() as session:
-                types = await metadata_repo.get_business_types(session)
-                units = await metadata_repo.get_org_units(session)
-            self._cache["codes"] = (
-                {t.id: t.code for t in types},
-                {u.id: (u.code, u.name) for u in units},
-                {t.id: t.name for t in types},
-            )
-        codes: tuple[dict[int, str], dict[int, tuple[str, str]], dict[int, str]] = self._cache[
-            "codes"
-        ]
-        return codes
+        """Business type codes, org unit (code, name) and business type names by id."""
+        return (await self.reference()).codes

@@ -9,19 +9,20 @@ import strawberry
 from strawberry.scalars import JSON
 
 from casework import fees as fee_rules
-from casework.model import Event
 from database import case_repo, fee_repo, metadata_repo
 from database.session import Session
-from database.tables import CaseRow, FeeItemRow, OrgUnitRow, PaymentRow
+from database.tables import FeeItemRow
 from metamodel import filters as f
 from metamodel import naming
 from metamodel.specs import CaseStatus, DataItemSpec, FeeRuleSpec, FeeRuleStatus
-from resolvers import case_commands, case_reads, policy
+from resolvers import case_reads
+from resolvers.case_commands import runtime
 from resolvers.case_reads import page_size
 from resolvers.context import Context
 from resolvers.convert import given, row_id
 from schema import fee_types as ft
-from schema.common import ErrorCode, UserError, user_error
+from schema.common import ErrorCode, UserError, user_error, user_errors
+from service import fee_commands
 
 Info = strawberry.Info[Context, Any]
 
@@ -175,16 +176,6 @@ async def upsert_fee_rule(
     return ft.UpsertFeeRulePayload(fee_rule=rule_out(rule, version))
 
 
-async def _locked_fee(
-    ctx: Context, session: Session, case_id: strawberry.ID, code: str
-) -> tuple[CaseRow | None, FeeItemRow | None, OrgUnitRow | None]:
-    case = await case_repo.get(session, row_id(case_id), lock=True)
-    if case is None:
-        return None, None, None
-    unit = await session.get(OrgUnitRow, case.org_unit_id)
-    return case, await fee_repo.fee(session, case.id, code), unit
-
-
 @strawberry.mutation(
     description="Record the payment of a fee (实收); retries with one key are safe."
 )
@@ -198,83 +189,18 @@ async def record_payment(
     ctx = info.context
     principal = ctx.principal
     assert principal is not None
-    key = given(input.idempotency_key)
-    hidden = await case_reads.hidden_by_type(ctx)
-    async with ctx.db.transaction() as session:
-        case, fee, _unit = await _locked_fee(ctx, session, input.case_id, input.fee_code)
-        if case is not None and not await case_repo.visible(
-            session, case.id, policy.case_scope(principal)
-        ):
-            case = None
-        # By row id and rule code, both bounded: the scope fits its column however the id is
-        # written ("7" and "007" name one case).
-        scope = f"payment:{case.id if case else 0}:{fee.code if fee else ''}"
-        # The key is looked up with the case row locked: a concurrent retry waits for the first
-        # attempt to commit, then finds its key (rather than a fee already PAID).
-        if (
-            case is not None
-            and fee is not None
-            and key is not None
-            and await case_repo.find_idempotent(session, scope, key) is not None
-        ):
-            return ft.FeePayload(
-                fee=fee_out(fee, case_reads.hidden_of(hidden, ctx, case.business_type_id))
-            )
-        if case is None or fee is None:
-            return ft.FeePayload(
-                errors=[
-                    user_error(
-                        ErrorCode.NOT_FOUND,
-                        f"no fee '{input.fee_code}' on case '{input.case_id}'",
-                        ("input", "feeCode"),
-                    )
-                ]
-            )
-        if fee.status != fee_repo.FeeStatus.DUE:
-            return ft.FeePayload(
-                errors=[
-                    user_error(
-                        ErrorCode.INVALID_TRANSITION,
-                        f"the fee is {fee.status}",
-                        ("input", "feeCode"),
-                    )
-                ]
-            )
-        if input.amount != Decimal(fee.amount):
-            return ft.FeePayload(
-                errors=[
-                    user_error(
-                        ErrorCode.VALIDATION,
-                        f"the amount due is {fee.amount}; a payment must equal it",
-                        ("input", "amount"),
-                    )
-                ]
-            )
-        now = ctx.now()
-        fee.status, fee.settled_at = fee_repo.FeeStatus.PAID, now
-        session.add(
-            PaymentRow(
-                fee_item_id=fee.id,
-                amount=fee.amount,
-                method=input.method,
-                reference=given(input.reference),
-                paid_at=now,
-                recorded_by=principal.username,
-            )
-        )
-        paid = {
-            "fee": fee.code,
-            "amount": fee.amount,
-            "method": input.method,
-            "reference": given(input.reference),
-        }
-        event = Event("PAYMENT_RECORDED", paid)
-        await case_repo.record_change(session, case, [event], actor=principal.username, now=now)
-        if key is not None:
-            await case_repo.remember_idempotent(
-                session, scope, key, {"fee_item_id": fee.id}, now=now
-            )
-    return ft.FeePayload(fee=fee_out(fee, case_reads.hidden_of(hidden, ctx, case.business_type_id)))
+    outcome = await fee_commands.pay(
+        runtime(ctx),
+        principal,
+        row_id(input.case_id),
+        input.fee_code,
+        amount=input.amount,
+        method=input.method,
+        reference=given(input.reference),
+        idempotency_key=given(input.idempotency_key),
+        now=ctx.now(),
+    )
+    return await _fee_payload(ctx, outcome)
 
 
 @strawberry.mutation(description="Waive a fee (MANAGER of the case's org unit, or ADMIN).")
@@ -286,49 +212,27 @@ async def waive_fee(
 ) -> ft.FeePayload:
     """The fee becomes WAIVED; the reason is kept in the history."""
     ctx = info.context
+    principal = ctx.principal
+    assert principal is not None
+    outcome = await fee_commands.waive(
+        runtime(ctx),
+        principal,
+        row_id(input.case_id),
+        input.fee_code,
+        reason=input.reason,
+        now=ctx.now(),
+    )
+    return await _fee_payload(ctx, outcome)
+
+
+async def _fee_payload(ctx: Context, outcome: fee_commands.FeeOutcome) -> ft.FeePayload:
+    """The fee as its reader may see it, or the problems."""
+    if outcome.fee is None or outcome.business_type_id is None:
+        return ft.FeePayload(errors=user_errors(list(outcome.problems)))
+    ctx.use_reference(outcome.reference)
     hidden = await case_reads.hidden_by_type(ctx)
-    async with ctx.db.transaction() as session:
-        case, fee, unit = await _locked_fee(ctx, session, input.case_id, input.fee_code)
-        if case is None or fee is None or unit is None:
-            return ft.FeePayload(
-                errors=[
-                    user_error(
-                        ErrorCode.NOT_FOUND,
-                        f"no fee '{input.fee_code}' on case '{input.case_id}'",
-                        ("input", "feeCode"),
-                    )
-                ]
-            )
-        if not case_commands.manages(ctx, unit.path):
-            return ft.FeePayload(
-                errors=[
-                    user_error(
-                        ErrorCode.FORBIDDEN,
-                        "only a manager of the case's org unit may waive a fee",
-                        ("input", "caseId"),
-                    )
-                ]
-            )
-        if not input.reason.strip():
-            return ft.FeePayload(
-                errors=[user_error(ErrorCode.REQUIRED, "give a reason", ("input", "reason"))]
-            )
-        if fee.status != fee_repo.FeeStatus.DUE:
-            return ft.FeePayload(
-                errors=[
-                    user_error(
-                        ErrorCode.INVALID_TRANSITION,
-                        f"the fee is {fee.status}",
-                        ("input", "feeCode"),
-                    )
-                ]
-            )
-        now = ctx.now()
-        fee.status, fee.settled_at, fee.waived_reason = fee_repo.FeeStatus.WAIVED, now, input.reason
-        actor = ctx.principal.username if ctx.principal else "system"
-        event = Event("FEE_WAIVED", {"fee": fee.code, "amount": fee.amount, "reason": input.reason})
-        await case_repo.record_change(session, case, [event], actor=actor, now=now)
-    return ft.FeePayload(fee=fee_out(fee, case_reads.hidden_of(hidden, ctx, case.business_type_id)))
+    visible = case_reads.hidden_of(hidden, ctx, outcome.business_type_id)
+    return ft.FeePayload(fee=fee_out(outcome.fee, visible))  # type: ignore[arg-type]
 
 
 PROBLEM_SCAN = 1000
@@ -373,6 +277,7 @@ async def fee_rule_problems(
             offset=0,
             limit=PROBLEM_SCAN,
         )
+        current = await case_repo.current_stages(session, [r.id for r in rows])
         for row in rows:
             code_of_type = types.get(row.business_type_id)
             if code_of_type is None:
@@ -380,12 +285,12 @@ async def fee_rule_problems(
             definition = await ctx.versions.definition(
                 ctx.db, code_of_type, row.business_type_version
             )
-            state, _ = await case_repo.load_state(session, row, definition.version)
-            for visit in state.current_stages:
+            data = case_repo.from_json_data(definition.version, row.data)
+            for from_stage in current[row.id]:
                 ahead = {
                     s
                     for t in definition.version.spec.transitions
-                    if t.from_stage == visit.stage
+                    if t.from_stage == from_stage
                     for s in t.to
                 }
                 for rule, version in wanted:
@@ -397,7 +302,7 @@ async def fee_rule_problems(
                             business_type=code_of_type,
                             stage=rule.stage,
                             items=definition.version.items,
-                            data=state.data,
+                            data=data,
                             day=day,
                         )
                     except fee_rules.RuleFailed as failed:
@@ -408,7 +313,7 @@ async def fee_rule_problems(
                                 rule=rule.code,
                                 case_id=strawberry.ID(str(row.id)),
                                 number=row.number,
-                                from_stage=visit.stage,
+                                from_stage=from_stage,
                                 stage=rule.stage,
                                 error=failed.message,
                             )

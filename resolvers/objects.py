@@ -35,9 +35,13 @@ async def tasks(ctx: Context, rows: Sequence[TaskRow]) -> list[Task]:
     stage_names = await ctx.stage_names()
     post_names = await ctx.post_names()
     _, units, _ = await ctx.codes()
-    assignees = [r.assignee_id for r in rows if r.assignee_id is not None]
-    async with ctx.db.read() as session:
-        people = await task_repo.usernames(session, assignees) if assignees else {}
+    caller = ctx.principal
+    # The caller's own name is known: a queue of one's own tasks reads no user.
+    people = {caller.id: (caller.username, caller.name)} if caller else {}
+    others = sorted({r.assignee_id for r in rows if r.assignee_id is not None} - set(people))
+    if others:
+        async with ctx.db.read() as session:
+            people.update(await task_repo.usernames(session, others))
     now = ctx.now()
     built = []
     for row in rows:

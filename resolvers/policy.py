@@ -34,6 +34,8 @@ from database import case_repo, task_repo
 from database.user_repo import Principal
 from metamodel.snapshot import PublishedType
 from metamodel.specs import Role
+from service.access import is_admin as is_admin  # the read resolvers ask it too
+from service.access import manages as manages  # the read resolvers ask it too
 
 
 class Access(Enum):
@@ -185,35 +187,6 @@ class Authorize(SchemaExtension):
 
 
 # -- rows -------------------------------------------------------------------------------------
-
-
-def is_admin(principal: Principal | None) -> bool:
-    """Whether the caller is an administrator."""
-    return principal is not None and Role.ADMIN.value in principal.roles
-
-
-def manages(principal: Principal | None, org_path: str) -> bool:
-    """ADMIN, or a MANAGER whose subtree holds the unit at `org_path`."""
-    if principal is None:
-        return False
-    if is_admin(principal):
-        return True
-    return (
-        Role.MANAGER.value in principal.roles
-        and principal.org_path is not None
-        and org_path.startswith(principal.org_path)
-    )
-
-
-def may_work(principal: Principal | None, post: str | None, org_path: str) -> bool:
-    """Whether the caller holds `post` in a unit at or above the unit at `org_path`."""
-    return bool(
-        principal
-        and post is not None
-        and post in principal.posts
-        and principal.org_path
-        and org_path.startswith(principal.org_path)
-    )
 
 
 def task_scope(principal: Principal) -> task_repo.TaskScope:

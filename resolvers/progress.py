@@ -21,9 +21,9 @@ from casework import fees as fee_rules
 from database import case_repo, fee_repo, throttle_repo
 from metamodel.specs import CaseStatus
 from resolvers import policy
-from resolvers.case_fields import hash_access_code
 from resolvers.context import Context
 from schema.progress_types import CaseProgress, ProgressFee, ProgressStage
+from service import case_intake
 
 PROGRESS = "progress"
 """The throttle scope of access codes; its targets are case numbers."""
@@ -61,7 +61,9 @@ async def case_progress(
         if attempt is None:
             return None
         expected = row.access_code_hash if row and row.access_code_hash else "0" * 64
-        if row is None or not hmac.compare_digest(expected, hash_access_code(access_code)):
+        if row is None or not hmac.compare_digest(
+            expected, case_intake.hash_access_code(access_code)
+        ):
             return None  # counted as wrong already
         await throttle_repo.forgive(session, attempt)
         visits = await case_repo.stage_rows(session, row.id)

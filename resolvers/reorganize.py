@@ -1,10 +1,4 @@
-"""reorganizePosts: hand posts' responsibilities and open tasks to other posts, in one go.
-
-A MANAGER may move work within their org subtree only (every move names an org unit there);
-an ADMIN anywhere, and only an ADMIN may leave a move's org unit out. The planning is pure
-(`casework.reorganization`); `database.reorg_repo` reads the state and writes the plan in the
-mutation's one transaction, so a refusal or a dry run changes nothing.
-"""
+"""reorganizePosts at the GraphQL edge: arguments to `service.reorganize`, and back."""
 
 from __future__ import annotations
 
@@ -15,43 +9,17 @@ from typing import Annotated, Any
 import strawberry
 
 from casework.reorganization import Handover, Move
-from database import reorg_repo
-from database.reorg_repo import ReorganizationView, State
-from database.user_repo import Principal
-from metamodel.specs import Problem
-from resolvers import objects, policy
+from database.reorg_repo import ReorganizationView
+from resolvers import objects
 from resolvers.context import Context
 from resolvers.convert import given
 from schema import engine_types as et
 from schema import reorg_types as rt
-from schema.common import user_error, user_errors
+from schema.common import user_errors
 from schema.metadata_types import Post, Stage
+from service import reorganize as reorganizing
 
 Info = strawberry.Info[Context, Any]
-
-
-def _forbidden(principal: Principal, moves: Sequence[Move], state: State) -> list[Problem]:
-    """Moves outside the caller's org subtree (a move without an org unit: ADMIN only)."""
-    if policy.is_admin(principal):
-        return []
-    problems = []
-    for i, move in enumerate(moves):
-        path = ("input", "moves", i, "orgUnit")
-        if move.org_unit is None:
-            problems.append(
-                Problem(
-                    "FORBIDDEN",
-                    "only an ADMIN may move work in every org unit; name a unit of your subtree",
-                    path,
-                )
-            )
-        elif move.org_unit in state.unit_paths and not policy.manages(
-            principal, state.unit_paths[move.org_unit]
-        ):
-            problems.append(
-                Problem("FORBIDDEN", f"org unit '{move.org_unit}' is outside your subtree", path)
-            )
-    return problems
 
 
 async def _responsibilities_out(
@@ -126,40 +94,18 @@ async def reorganize_posts(
         )
         for m in input.moves
     ]
-    now = ctx.now()
-    requested: dt.datetime | None = given(input.effective_from)
-    if requested is not None and requested.tzinfo is None:
-        return rt.ReorganizePostsPayload(
-            errors=[
-                user_error(
-                    "VALIDATION",
-                    "effectiveFrom needs a time zone (e.g. +08:00)",
-                    ("input", "effectiveFrom"),
-                )
-            ]
-        )
-    at = requested if requested is not None and requested > now else now
-    dry_run = bool(input.dry_run)
-    by = principal.username
-    async with ctx.db.read() if dry_run else ctx.db.transaction() as session:
-        if not dry_run:
-            await reorg_repo.serialise(session)
-        state = await reorg_repo.load(session)
-        refused = _forbidden(principal, moves, state)
-        if refused:
-            return rt.ReorganizePostsPayload(errors=user_errors(refused))
-        outcome = await reorg_repo.reorganize(
-            session,
-            state,
-            moves,
-            at=at,
-            now=now,
-            by=by,
-            reassign_open_tasks=bool(input.reassign_open_tasks),
-            dry_run=dry_run,
-        )
-    if outcome.plan.problems:
-        return rt.ReorganizePostsPayload(errors=user_errors(list(outcome.plan.problems)))
+    done = await reorganizing.reorganize(
+        ctx.db,
+        principal,
+        moves,
+        effective_from=given(input.effective_from),
+        reassign_open_tasks=bool(input.reassign_open_tasks),
+        dry_run=bool(input.dry_run),
+        now=ctx.now(),
+    )
+    if done.problems or done.outcome is None or done.at is None:
+        return rt.ReorganizePostsPayload(errors=user_errors(list(done.problems)))
+    outcome, at = done.outcome, done.at
     planned = outcome.plan
     return rt.ReorganizePostsPayload(
         moved_responsibilities=len(planned.handovers),

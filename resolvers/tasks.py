@@ -10,19 +10,15 @@ from typing import Annotated, Any
 
 import strawberry
 
-from casework import lifecycle
-from casework.calendar import WorkCalendar
-from casework.model import CaseState, Event, Refused
-from database import case_repo, fee_repo, task_repo, user_repo
-from database.session import Session
-from database.tables import OrgUnitRow, TaskRow
-from metamodel import datatypes, naming
+from database import task_repo
+from database.user_repo import Principal
 from metamodel.specs import Problem
-from resolvers import case_commands, objects, policy, statistics
+from resolvers import objects, policy, statistics
+from resolvers.case_commands import prime, runtime
 from resolvers.case_reads import decode_cursor, encode_cursor, page_size
 from resolvers.context import Context
 from resolvers.convert import given, row_id
-from schema.common import AFTER, FIRST, ErrorCode, PageInfo, UserError, user_error, user_errors
+from schema.common import AFTER, FIRST, PageInfo, user_errors
 from schema.task_types import (
     CompleteTaskInput,
     CompleteTaskPayload,
@@ -31,6 +27,9 @@ from schema.task_types import (
     TaskPayload,
     TaskWhere,
 )
+from service import case_commands as case_service
+from service import task_commands
+from service.case_commands import Outcome
 
 Info = strawberry.Info[Context, Any]
 
@@ -119,34 +118,17 @@ async def tasks(
 # -- commands -----------------------------------------------------------------------------------
 
 
-def _forbidden(message: str) -> list[UserError]:
-    return [user_error(ErrorCode.FORBIDDEN, message, ("id",))]
+async def _task_payload(ctx: Context, outcome: Outcome) -> TaskPayload:
+    if outcome.problems or outcome.task is None:
+        return TaskPayload(errors=user_errors(list(outcome.problems)))
+    ctx.use_reference(outcome.reference)
+    return TaskPayload(task=(await objects.tasks(ctx, [outcome.task]))[0])
 
 
-async def _task_and_unit(
-    session: Session, task_id: strawberry.ID
-) -> tuple[TaskRow | None, OrgUnitRow | None]:
-    pk = row_id(task_id)
-    task = await task_repo.get(session, pk)
-    if task is None:
-        return None, None
-    case = await case_repo.get(session, task.case_id, lock=True)  # orders writers of one case
-    task = await task_repo.get(session, pk, lock=True)
-    unit = await session.get(OrgUnitRow, task.org_unit_id) if task and case else None
-    return task, unit
-
-
-def _may_work(ctx: Context, task: TaskRow, unit: OrgUnitRow) -> bool:
-    """Whether the caller holds the task's post in a unit at or above the task's unit."""
-    return policy.may_work(ctx.principal, task.post, unit.path)
-
-
-async def _event(ctx: Context, session: Session, task: TaskRow, action: str, **data: Any) -> None:
-    case = await case_repo.get(session, task.case_id)
-    assert case is not None
-    actor = ctx.principal.username if ctx.principal else "system"
-    event = Event(action, {"task": task.id, "stage": task.stage, **data})
-    await case_repo.append_events(session, case, [event], actor=actor, now=ctx.now())
+def _actor(ctx: Context) -> Principal:
+    principal = ctx.principal
+    assert principal is not None  # the policy lets only signed-in callers here
+    return principal
 
 
 @strawberry.mutation(description="Take an open task of one of your posts.")
@@ -156,29 +138,8 @@ async def claim_task(
 ) -> TaskPayload:
     """Only a holder of the task's post within its org subtree."""
     ctx = info.context
-    principal = ctx.principal
-    assert principal is not None
-    async with ctx.db.transaction() as session:
-        task, unit = await _task_and_unit(session, id)
-        if task is None or unit is None:
-            return TaskPayload(errors=[user_error(ErrorCode.NOT_FOUND, f"no task '{id}'", ("id",))])
-        if not _may_work(ctx, task, unit):
-            return TaskPayload(
-                errors=_forbidden("only a holder of the task's post in its org unit may claim it")
-            )
-        if task.status != task_repo.TaskStatus.OPEN:
-            return TaskPayload(
-                errors=[
-                    user_error(ErrorCode.INVALID_TRANSITION, f"the task is {task.status}", ("id",))
-                ]
-            )
-        task.status, task.assignee_id, task.claimed_at = (
-            task_repo.TaskStatus.CLAIMED,
-            principal.id,
-            ctx.now(),
-        )
-        await _event(ctx, session, task, "TASK_CLAIMED", assignee=principal.username)
-    return TaskPayload(task=(await objects.tasks(ctx, [task]))[0])
+    outcome = await task_commands.claim(runtime(ctx), _actor(ctx), row_id(id), now=ctx.now())
+    return await _task_payload(ctx, outcome)
 
 
 @strawberry.mutation(description="Give a task to a user who holds its post (MANAGER or ADMIN).")
@@ -196,46 +157,10 @@ async def assign_task(
 ) -> TaskPayload:
     """An unassigned task may go to anyone in scope; otherwise the user must hold its post."""
     ctx = info.context
-    async with ctx.db.transaction() as session:
-        task, unit = await _task_and_unit(session, id)
-        if task is None or unit is None:
-            return TaskPayload(errors=[user_error(ErrorCode.NOT_FOUND, f"no task '{id}'", ("id",))])
-        if not case_commands.manages(ctx, unit.path):
-            return TaskPayload(
-                errors=_forbidden("only a manager of the task's org unit may assign it")
-            )
-        if task.status not in task_repo.OPEN_TASK_STATUSES:
-            return TaskPayload(
-                errors=[
-                    user_error(ErrorCode.INVALID_TRANSITION, f"the task is {task.status}", ("id",))
-                ]
-            )
-        row = await user_repo.get_row(session, username)
-        person = await user_repo.principal_of(session, row) if row else None
-        if person is None or person.disabled:
-            return TaskPayload(
-                errors=[user_error(ErrorCode.NOT_FOUND, f"no user '{username}'", ("username",))]
-            )
-        in_tree = bool(person.org_path and unit.path.startswith(person.org_path))
-        holds = task.post is None or task.post in person.posts
-        if not (in_tree and holds):
-            return TaskPayload(
-                errors=[
-                    user_error(
-                        ErrorCode.VALIDATION,
-                        f"{username} does not hold post {task.post} for org unit {unit.code}",
-                        ("username",),
-                    )
-                ]
-            )
-        previous = task.assignee_id
-        task.status, task.assignee_id, task.claimed_at = (
-            task_repo.TaskStatus.CLAIMED,
-            person.id,
-            ctx.now(),
-        )
-        await _event(ctx, session, task, "TASK_ASSIGNED", assignee=username, previous=previous)
-    return TaskPayload(task=(await objects.tasks(ctx, [task]))[0])
+    outcome = await task_commands.assign(
+        runtime(ctx), _actor(ctx), row_id(id), username=username, now=ctx.now()
+    )
+    return await _task_payload(ctx, outcome)
 
 
 @strawberry.mutation(description="Give a claimed task back to its post's queue.")
@@ -248,47 +173,8 @@ async def release_task(
 ) -> TaskPayload:
     """The holder, or a manager of the task's org unit."""
     ctx = info.context
-    principal = ctx.principal
-    assert principal is not None
-    async with ctx.db.transaction() as session:
-        task, unit = await _task_and_unit(session, id)
-        if task is None or unit is None:
-            return TaskPayload(errors=[user_error(ErrorCode.NOT_FOUND, f"no task '{id}'", ("id",))])
-        if task.assignee_id != principal.id and not case_commands.manages(ctx, unit.path):
-            return TaskPayload(
-                errors=_forbidden("only the task's holder or a manager may release it")
-            )
-        if task.status != task_repo.TaskStatus.CLAIMED:
-            return TaskPayload(
-                errors=[
-                    user_error(ErrorCode.INVALID_TRANSITION, f"the task is {task.status}", ("id",))
-                ]
-            )
-        task.status, task.assignee_id, task.claimed_at = task_repo.TaskStatus.OPEN, None, None
-        await _event(ctx, session, task, "TASK_RELEASED")
-    return TaskPayload(task=(await objects.tasks(ctx, [task]))[0])
-
-
-def _data_values(raw: Any, items: dict[str, Any]) -> tuple[dict[str, object], list[Problem]]:
-    """JSON data keyed by camelCase field name or item code, as {item code: raw value}."""
-    if raw is None or raw is strawberry.UNSET:
-        return {}, []
-    if not isinstance(raw, dict):
-        return {}, [Problem("VALIDATION", "data is an object keyed by item", ("input", "data"))]
-    by_field = {naming.camel(code): code for code in items}
-    values: dict[str, object] = {}
-    problems: list[Problem] = []
-    for key, value in raw.items():
-        code = key if key in items else by_field.get(key)
-        if code is None:
-            problems.append(
-                Problem(
-                    "VALIDATION", f"'{key}' is not an item of this case", ("input", "data", key)
-                )
-            )
-        else:
-            values[code] = value
-    return values, problems
+    outcome = await task_commands.release(runtime(ctx), _actor(ctx), row_id(id), now=ctx.now())
+    return await _task_payload(ctx, outcome)
 
 
 @strawberry.mutation(description="Finish a task with an outcome; the case moves on.")
@@ -301,97 +187,25 @@ async def complete_task(
 ) -> CompleteTaskPayload:
     """Writes the stage's editable items, checks its required ones, then takes the transition."""
     ctx = info.context
-    try:
-        return await _complete(ctx, input)
-    except (_Refusal, Refused) as refusal:
-        return CompleteTaskPayload(errors=user_errors(refusal.problems))
-
-
-async def _complete(ctx: Context, input: CompleteTaskInput) -> CompleteTaskPayload:
-    principal = ctx.principal
-    assert principal is not None
-    async with ctx.db.transaction() as session:
-        task, unit = await _task_and_unit(session, input.task_id)
-        if task is None or unit is None:
-            return CompleteTaskPayload(
-                errors=[
-                    user_error(
-                        ErrorCode.NOT_FOUND, f"no task '{input.task_id}'", ("input", "taskId")
-                    )
-                ]
-            )
-        case = await case_repo.get(session, task.case_id)
-        assert case is not None
-        mine = task.status == task_repo.TaskStatus.CLAIMED and task.assignee_id == principal.id
-        may_take = task.status == task_repo.TaskStatus.OPEN and _may_work(ctx, task, unit)
-        if not (mine or may_take):
-            if task.status not in task_repo.OPEN_TASK_STATUSES:
-                code, message = ErrorCode.INVALID_TRANSITION, f"the task is {task.status}"
-            else:
-                code, message = (
-                    ErrorCode.FORBIDDEN,
-                    "only the task's holder, or a holder of its post, may complete it",
-                )
-            return CompleteTaskPayload(errors=[user_error(code, message, ("input", "taskId"))])
-        expected = given(input.expected_version)
-        if expected is not None and expected != case.version:
-            return CompleteTaskPayload(
-                errors=[
-                    user_error(
-                        ErrorCode.CONFLICT,
-                        f"the case changed since you read it (now version {case.version})",
-                        ("input", "expectedVersion"),
-                    )
-                ]
-            )
-        types, _, _ = await ctx.codes()
-        definition = await ctx.versions.definition(
-            ctx.db, types[case.business_type_id], case.business_type_version
-        )
-        raw, problems = _data_values(input.data, dict(definition.version.items))
-        clean, coerce_problems = datatypes.validate_data(
-            definition.version.items, raw, path=("input", "data")
-        )
-        problems += coerce_problems
-        if problems:
-            return CompleteTaskPayload(errors=user_errors(problems))
-        visit = await task_repo.visit_index(session, task)
-        if may_take:
-            task.assignee_id, task.claimed_at = principal.id, ctx.now()
-        task.comment = given(input.comment)
-        completed = Event(
-            "TASK_COMPLETED", {"task": task.id, "stage": task.stage, "outcome": input.outcome}
-        )
-        unpaid = await fee_repo.unpaid(session, case.id, task.stage)
-
-        async def finish(
-            state: CaseState, definition: lifecycle.Definition, calendar: WorkCalendar
-        ) -> tuple[CaseState, list[Event]]:
-            return lifecycle.complete(
-                state,
-                definition,
-                visit=visit,
-                outcome=input.outcome,
-                changes=clean,
-                now=ctx.now(),
-                clock=calendar,
-                unpaid_fees=unpaid,
-            )
-
-        problems = await case_commands.run(ctx, session, case, finish, before=[completed])
-        if problems:
-            raise _Refusal(problems)
-    return CompleteTaskPayload(
-        task=(await objects.tasks(ctx, [task]))[0], case=await objects.case(ctx, case)
+    raw = input.data
+    if raw is not None and raw is not strawberry.UNSET and not isinstance(raw, dict):
+        problem = Problem("VALIDATION", "data is an object keyed by item", ("input", "data"))
+        return CompleteTaskPayload(errors=user_errors([problem]))
+    outcome = await case_service.complete_task(
+        runtime(ctx),
+        _actor(ctx),
+        row_id(input.task_id),
+        outcome=input.outcome,
+        data=dict(raw) if isinstance(raw, dict) else {},
+        comment=given(input.comment),
+        expected_version=given(input.expected_version),
+        now=ctx.now(),
     )
-
-
-class _Refusal(Exception):
-    """Raised inside the transaction so that nothing of a refused completion is kept."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("refused")
-        self.problems = problems
+    if outcome.problems or outcome.saved is None or outcome.task is None:
+        return CompleteTaskPayload(errors=user_errors(list(outcome.problems)))
+    ctx.use_reference(outcome.reference)
+    case = await prime(ctx, outcome.saved)
+    return CompleteTaskPayload(task=(await objects.tasks(ctx, [outcome.task]))[0], case=case)
 
 
 QUERIES: list[Any] = [my_tasks, tasks]

@@ -37,6 +37,7 @@ from server.graphql_http import GraphQLHTTP, retry_after
 from server.registry import SchemaRegistry
 from server.security import Credentials, Lockout, guess_source
 from server.settings import Settings
+from service.reference import ReferenceCache
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ class Services:
             ),
         )
         self.versions = VersionCache()
+        self.reference = ReferenceCache()
         self.factory = TypeFactory()
         self.registry = SchemaRegistry(self.db, self.build, poll_seconds=settings.poll_seconds)
         self.metrics = Metrics()
@@ -103,6 +105,7 @@ class Services:
             principal=await self.principal(request.headers.get("authorization")),
             credentials=self.credentials,
             versions=self.versions,
+            reference_cache=self.reference,
             build_schema=self.build,
             metadata_changed=self.metadata_changed,
             generated=getattr(self.registry.schema, "generated_types", {}),

@@ -31,6 +31,7 @@ from server import cli_errors
 from server import settings as settings_module
 from server.cli_errors import EXIT_USAGE, CommandFailed
 from server.security import Credentials
+from service import sweep as sweeping
 
 log = logging.getLogger("yekuo")
 
@@ -215,13 +216,11 @@ def cmd_schema_print(_args: argparse.Namespace) -> int:
 
 
 async def _sweep() -> str:
-    from database import deadline_repo
-
     config = settings_module.load()
     db = Database(config.database_url)
     try:
-        found = await deadline_repo.sweep(db, now=_now())
-        moved = await deadline_repo.apply_due_reorganizations(db, now=_now())
+        found = await sweeping.sweep(db, now=_now())
+        moved = await sweeping.apply_due_reorganizations(db, now=_now())
     finally:
         await db.dispose()
     return (

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import importlib.util
+import inspect
 from pathlib import Path
 
 import pytest
+
+from database.tables import Base
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("metamodel", "casework", "database", "service", "schema", "resolvers", "server")
@@ -191,4 +195,86 @@ def test_only_the_compat_module_touches_strawberry_internals() -> None:
         for internal in INTERNALS
         if internal in path.read_text()
     }
+    assert not wrong, sorted(wrong)
+
+
+OUTSIDE_DATABASE = tuple(p for p in PACKAGES if p != "database")
+SESSION_METHODS = frozenset(
+    {
+        "add",
+        "add_all",
+        "begin_nested",
+        "delete",
+        "execute",
+        "flush",
+        "get",
+        "merge",
+        "refresh",
+        "scalar",
+        "scalars",
+        "stream",
+    }
+)
+"""What a SQLAlchemy session does; outside database/ a session is only handed on."""
+
+
+def _orm_classes() -> frozenset[str]:
+    """The mapped classes, whatever module of database/ defines them."""
+    return frozenset(m.class_.__name__ for m in Base.registry.mappers)
+
+
+def test_orm_rows_stay_in_database() -> None:
+    """Nothing above database/ imports the tables or names a mapped class."""
+    orm = _orm_classes()
+    wrong = set()
+    for package in OUTSIDE_DATABASE:
+        for path in _modules(package):
+            tree = ast.parse(path.read_text(), filename=str(path))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    if node.module.startswith("database.tables"):
+                        wrong.add(f"{path.relative_to(ROOT)} imports {node.module}")
+                    wrong.update(
+                        f"{path.relative_to(ROOT)} imports {alias.name}"
+                        for alias in node.names
+                        if alias.name in orm
+                    )
+                elif isinstance(node, ast.Attribute) and node.attr in orm:
+                    wrong.add(f"{path.relative_to(ROOT)} uses {node.attr}")
+    assert not wrong, sorted(wrong)
+
+
+def test_database_functions_hand_out_no_orm_rows() -> None:
+    """Every public function and record of database/ returns plain values, never a mapped row."""
+    orm = _orm_classes()
+    wrong = []
+    for path in _modules("database"):
+        module = importlib.import_module(".".join(path.relative_to(ROOT).with_suffix("").parts))
+        for name, value in vars(module).items():
+            if name.startswith("_") or getattr(value, "__module__", None) != module.__name__:
+                continue
+            if inspect.isfunction(value):
+                annotations = [str(value.__annotations__.get("return", ""))]
+            elif inspect.isclass(value) and not hasattr(value, "__table__"):
+                annotations = [str(a) for a in getattr(value, "__annotations__", {}).values()]
+            else:
+                continue
+            if any(cls in text for cls in orm for text in annotations):
+                wrong.append(f"{module.__name__}.{name}")
+    assert not wrong, sorted(wrong)
+
+
+def test_sessions_are_only_handed_on_outside_database() -> None:
+    """Above database/ a session is opened (the unit of work) and passed on, never used."""
+    wrong = set()
+    for package in OUTSIDE_DATABASE:
+        for path in _modules(package):
+            for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+                if (
+                    isinstance(node, ast.Attribute)
+                    and node.attr in SESSION_METHODS
+                    and isinstance(node.value, ast.Name)
+                    and "session" in node.value.id.lower()
+                ):
+                    wrong.add(f"{path.relative_to(ROOT)}:{node.lineno} session.{node.attr}")
     assert not wrong, sorted(wrong)

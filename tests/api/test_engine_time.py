@@ -10,10 +10,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from casework.calendar import WorkCalendar
-from database import deadline_repo, metadata_repo
+from database import metadata_repo
 from database.deadline_repo import SweepResult
 from database.session import Database
 from metamodel.specs import TimeUnit
+from service import sweep as sweeping
 from tests.api.conftest import Api, Clock, add_user
 from tests.api.setup_metamodel import ASSIGN, PUBLISH, SAVE_DRAFT, UPSERT_STAGE
 from tests.api.test_engine_flow import CREATE, VALID_ID, complete, define, my_tasks, only_task
@@ -271,7 +272,7 @@ async def test_suspending_stops_the_clock_and_cancelling_closes_the_case(
     assert [e["code"] for e in refused["errors"]] == ["INVALID_TRANSITION"]
     assert await read_case(api, case["id"]) == before
     later = dt.datetime(2026, 4, 30, 10, 0, tzinfo=CST)
-    assert await deadline_repo.sweep(db, now=later) == SweepResult()
+    assert await sweeping.sweep(db, now=later) == SweepResult()
     again = (await api.data(SUSPEND, {"id": case["id"]}, as_user="mia"))["suspendCase"]
     assert [e["code"] for e in again["errors"]] == ["INVALID_TRANSITION"]
 
@@ -335,7 +336,7 @@ async def test_the_sweep_records_each_warning_and_breach_once(
     minute = dt.timedelta(minutes=1)
 
     async def sweep_at(when: dt.datetime) -> tuple[SweepResult, Counter[str]]:
-        found = await deadline_repo.sweep(db, now=when)
+        found = await sweeping.sweep(db, now=when)
         return found, actions(await read_case(api, case["id"]))
 
     found, seen = await sweep_at(stage_warn - minute)
@@ -417,7 +418,7 @@ async def test_the_clock_stops_while_the_customer_has_the_case(
         ("await_docs", None)
     ]
     # However long the customer takes, no deadline falls meanwhile.
-    assert await deadline_repo.sweep(db, now=dt.datetime(2026, 6, 1, tzinfo=CST)) == SweepResult()
+    assert await sweeping.sweep(db, now=dt.datetime(2026, 6, 1, tzinfo=CST)) == SweepResult()
 
     # The customer answers on Thursday: two working days passed on their side.
     thursday = dt.datetime(2026, 3, 5, 10, 0, tzinfo=CST)

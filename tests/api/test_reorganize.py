@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from database import deadline_repo, reorg_repo
+from database import reorg_repo
 from database.reorg_repo import Applied
 from database.session import Database
 from database.tables import CaseEventRow
+from service import sweep as sweeping
 from tests.api.conftest import Api, Clock, add_user
 from tests.api.setup_metamodel import ASSIGN, UPSERT_POST
 from tests.api.test_engine_flow import CREATE, VALID_ID, _unit_id, complete, define, my_tasks
@@ -313,7 +314,7 @@ async def test_a_later_reorganisation_is_applied_by_the_sweep(
     clock.set(T0 + dt.timedelta(days=1))
     meanwhile = await at_survey(api, "county_a")
     assert post_of(await open_task(api, meanwhile)) == "surveyor"
-    assert await deadline_repo.apply_due_reorganizations(db, now=clock()) == Applied()
+    assert await sweeping.apply_due_reorganizations(db, now=clock()) == Applied()
     assert {t["id"] for t in await my_tasks(api, "bob")} == {
         (await open_task(api, c))["id"] for c in (early, meanwhile)
     }
@@ -326,9 +327,9 @@ async def test_a_later_reorganisation_is_applied_by_the_sweep(
     before = await open_tasks(api)
 
     # ... and the sweep moves the open tasks, once.
-    applied = await deadline_repo.apply_due_reorganizations(db, now=clock())
+    applied = await sweeping.apply_due_reorganizations(db, now=clock())
     assert applied == Applied(reorganizations=1, tasks=2)
-    assert await deadline_repo.apply_due_reorganizations(db, now=clock()) == Applied()
+    assert await sweeping.apply_due_reorganizations(db, now=clock()) == Applied()
     assert (await open_tasks(api)).keys() == before.keys()
     assert await my_tasks(api, "bob") == []
     assert len(await my_tasks(api, "kate")) == 3

@@ -20,9 +20,10 @@ from sqlalchemy import event, select
 from casework import history
 from casework.model import Event
 from database import case_repo, deadline_repo
-from database.deadline_repo import SweepResult, sweep
+from database.deadline_repo import SweepResult
 from database.session import Database
 from database.tables import BusinessTypeRow, CaseEventRow, CaseRow, OrgUnitRow, StageInstanceRow
+from service.sweep import sweep
 from tests.conftest import backend
 
 T0 = dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC)

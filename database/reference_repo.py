@@ -1,0 +1,83 @@
+"""The reference data every request reads, loaded in one go, and the number that dates it.
+
+Names, codes, the org tree, the calendar, responsibilities and fee rules change rarely and are
+read by every command; each process keeps them (see `service.reference`) and asks one cheap
+question per request, `stamp`, to know whether its copy is still current. The stamp moves with
+every write to those tables: triggers (migration 0009) see to it, whoever writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from casework import routing
+from database import calendar_repo, fee_repo, task_repo
+from database.tables import BusinessTypeRow, MetadataRevisionRow, OrgUnitRow, PostRow, StageRow
+from metamodel.specs import FeeRuleSpec
+
+Stamp = tuple[int, int]
+"""(metadata revision, reference revision): equal stamps mean equal reference data."""
+
+
+@dataclass(frozen=True, slots=True)
+class OrgUnit:
+    """An org unit: its code, name and materialised path (`/root/child/`)."""
+
+    id: int
+    code: str
+    name: str
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceData:
+    """Everything `load` reads, as plain values shared by every request of a process."""
+
+    stamp: Stamp
+    business_types: Mapping[int, tuple[str, str]]
+    """Business type id -> (code, name)."""
+    org_units: Mapping[int, OrgUnit]
+    stage_names: Mapping[str, str]
+    post_names: Mapping[str, str]
+    calendar_overrides: Mapping[dt.date, tuple[bool, str | None]]
+    responsibilities: tuple[routing.Responsibility, ...]
+    fee_rules: tuple[tuple[FeeRuleSpec, int], ...]
+
+
+async def stamp(session: AsyncSession) -> Stamp:
+    """The current stamp: one indexed read of one row."""
+    revision, reference = (
+        await session.execute(
+            select(MetadataRevisionRow.revision, MetadataRevisionRow.reference_revision).where(
+                MetadataRevisionRow.id == 1
+            )
+        )
+    ).one()
+    return int(revision), int(reference)
+
+
+async def load(session: AsyncSession, current: Stamp) -> ReferenceData:
+    """The reference data as of `current` (read in the caller's transaction)."""
+    types = await session.execute(
+        select(BusinessTypeRow.id, BusinessTypeRow.code, BusinessTypeRow.name)
+    )
+    units = await session.execute(
+        select(OrgUnitRow.id, OrgUnitRow.code, OrgUnitRow.name, OrgUnitRow.path)
+    )
+    stages = await session.execute(select(StageRow.code, StageRow.name))
+    posts = await session.execute(select(PostRow.code, PostRow.name))
+    return ReferenceData(
+        stamp=current,
+        business_types={i: (code, name) for i, code, name in types},
+        org_units={i: OrgUnit(i, code, name, path) for i, code, name, path in units},
+        stage_names=dict(stages.all()),
+        post_names=dict(posts.all()),
+        calendar_overrides=await calendar_repo.get_overrides(session),
+        responsibilities=tuple(await task_repo.responsibilities(session)),
+        fee_rules=tuple(await fee_repo.rules(session)),
+    )
