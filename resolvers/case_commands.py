@@ -15,6 +15,7 @@ import strawberry
 from casework.model import CURRENT, StageStatus
 from database.case_store import Saved
 from resolvers import convert, objects
+from resolvers.case_reads import case_object
 from resolvers.context import Context
 from schema.case_types import StageRef
 from schema.common import user_errors
@@ -28,8 +29,12 @@ def runtime(ctx: Context) -> service.Runtime:
     return service.Runtime(db=ctx.db, reference=ctx.reference_cache)
 
 
-async def prime(ctx: Context, saved: Saved) -> Any:
-    """The payload's case, with the request's loaders primed by what the command saved."""
+async def prime(ctx: Context, saved: Saved, generated: Any = None) -> Any:
+    """The payload's case, with the request's loaders primed by what the command saved.
+
+    `generated` builds it as one business type's Case (a create or update payload); without
+    it the case is built as whatever type it is.
+    """
     names = await ctx.stage_names()
     case_id = saved.case.id
     current = [
@@ -40,6 +45,8 @@ async def prime(ctx: Context, saved: Saved) -> Any:
     ctx.loaders.current_stages.prime(case_id, current, force=True)
     built = await objects.tasks(ctx, list(saved.tasks))  # type: ignore[arg-type]
     ctx.loaders.tasks.prime(case_id, built, force=True)
+    if generated is not None:
+        return await case_object(ctx, saved.case, generated)  # type: ignore[arg-type]
     return await objects.case(ctx, saved.case)  # type: ignore[arg-type]
 
 

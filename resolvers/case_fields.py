@@ -166,7 +166,7 @@ async def _create(ctx: Context, value: Any, generated: GeneratedTypes) -> Any:
     ctx.use_reference(opened.reference)
     if opened.saved is None:
         return payload(case=None)
-    case = await case_object(ctx, opened.saved.case, generated)
+    case = await prime(ctx, opened.saved, generated)
     return (
         payload(case=case, access_code=opened.access_code)
         if opened.access_code
@@ -191,7 +191,7 @@ async def _update(ctx: Context, value: Any, generated: GeneratedTypes) -> Any:
     if outcome.problems or outcome.saved is None:
         return payload(errors=user_errors(list(outcome.problems)))
     ctx.use_reference(outcome.reference)
-    return payload(case=await prime(ctx, outcome.saved))
+    return payload(case=await prime(ctx, outcome.saved, generated))
 
 
 def generic_fields(
