@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, bindparam, select, update
+from sqlalchemy import Table, Update, bindparam, select, update
 from sqlalchemy import insert as insert_into
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,6 +44,80 @@ _EVENT = cast(Table, CaseEventRow.__table__)
 
 DUE = "DUE"
 """A fee not yet paid or waived (the API's FeeStatus.DUE)."""
+
+# -- statements, built once: a command then pays for executing them, not for composing them ---
+
+VISIT_FIELDS = (
+    "status",
+    "entered_at",
+    "completed_at",
+    "outcome",
+    "due_at",
+    "warn_at",
+    "timer",
+    "splits",
+    "arrivals",
+)
+TASK_FIELDS = (
+    "post",
+    "assignee_id",
+    "status",
+    "outcome",
+    "comment",
+    "claimed_at",
+    "completed_at",
+    "due_at",
+)
+FEE_FIELDS = ("name", "stage", "amount", "rule_version", "inputs", "explanation", "assessed_at")
+HISTORY_FIELDS = ("history_length", "history_head", "history_mac", "history_key_id")
+BUMP_FIELDS = ("updated_at", "version")
+STATE_FIELDS = (
+    "status",
+    "data",
+    "submitted_at",
+    "completed_at",
+    "due_at",
+    "warn_at",
+    "timer",
+    "customer_number",
+)
+
+
+def _by_id(table: Table, fields: Sequence[str]) -> Update:
+    """An UPDATE of `fields` of the row whose id is bound as `_id` (executemany-ready)."""
+    return (
+        update(table)
+        .where(table.c.id == bindparam("_id"))
+        .values({f: bindparam(f) for f in fields})
+    )
+
+
+_LOCKED_CASE = select(_CASE, OrgUnitRow.path.label("org_path")).join(
+    OrgUnitRow, OrgUnitRow.id == _CASE.c.org_unit_id
+)
+LOAD_CASE = _LOCKED_CASE.where(_CASE.c.id == bindparam("case_id")).with_for_update(of=_CASE)
+LOAD_CASE_OF_TASK = _LOCKED_CASE.where(
+    _CASE.c.id
+    == select(_TASK.c.case_id).where(_TASK.c.id == bindparam("task_id")).scalar_subquery()
+).with_for_update(of=_CASE)
+LOAD_VISITS = (
+    select(_VISIT, *[c.label(f"task_{c.name}") for c in _TASK.c])
+    .select_from(_VISIT.outerjoin(_TASK, _TASK.c.stage_instance_id == _VISIT.c.id))
+    .where(_VISIT.c.case_id == bindparam("case_id"))
+    .order_by(_VISIT.c.id)
+)
+LOAD_FEES = select(_FEE).where(_FEE.c.case_id == bindparam("case_id"))
+UPDATE_VISITS = _by_id(_VISIT, VISIT_FIELDS)
+INSERT_VISITS = insert_into(_VISIT).returning(_VISIT.c.id, sort_by_parameter_order=True)
+UPDATE_TASKS = _by_id(_TASK, TASK_FIELDS)
+INSERT_TASKS = insert_into(_TASK).returning(_TASK.c.id, sort_by_parameter_order=True)
+UPDATE_FEES = _by_id(_FEE, FEE_FIELDS)
+INSERT_FEES = insert_into(_FEE)
+UPDATE_HISTORY = _by_id(_CASE, HISTORY_FIELDS)
+UPDATE_BUMP = _by_id(_CASE, (*BUMP_FIELDS, *HISTORY_FIELDS))
+UPDATE_STATE = _by_id(_CASE, (*BUMP_FIELDS, *STATE_FIELDS, *HISTORY_FIELDS))
+INSERT_CASE = insert_into(_CASE).returning(_CASE.c.id)
+INSERT_EVENTS = insert_into(_EVENT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,33 +259,18 @@ async def load(
     session: AsyncSession, *, case_id: int | None = None, task_id: int | None = None
 ) -> Loaded | None:
     """A case by id, or the case of a task, locked; None when there is no such case."""
+    conn = await session.connection()
     if case_id is not None:
-        which: ColumnElement[bool] = CaseRow.id == case_id
+        found = (await conn.execute(LOAD_CASE, {"case_id": case_id})).first()
     else:
-        owner = select(TaskRow.case_id).where(TaskRow.id == task_id).scalar_subquery()
-        which = CaseRow.id == owner
-    found = (
-        await session.execute(
-            select(CaseRow.__table__, OrgUnitRow.path.label("org_path"))
-            .join(OrgUnitRow, OrgUnitRow.id == CaseRow.org_unit_id)
-            .where(which)
-            .with_for_update(of=_CASE)
-        )
-    ).first()
+        found = (await conn.execute(LOAD_CASE_OF_TASK, {"task_id": task_id})).first()
     if found is None:
         return None
     case = case_record(found)
-    rows = (
-        await session.execute(
-            select(_VISIT, *[c.label(f"task_{c.name}") for c in _TASK.c])
-            .select_from(_VISIT.outerjoin(_TASK, _TASK.c.stage_instance_id == _VISIT.c.id))
-            .where(_VISIT.c.case_id == case.id)
-            .order_by(_VISIT.c.id)
-        )
-    ).all()
+    rows = (await conn.execute(LOAD_VISITS, {"case_id": case.id})).all()
     visits = tuple(visit_record(r) for r in rows)
     tasks = tuple(task_record(_Prefixed(r, "task_")) for r in rows if r.task_id is not None)
-    fee_rows = await session.execute(select(_FEE).where(_FEE.c.case_id == case.id))
+    fee_rows = await conn.execute(LOAD_FEES, {"case_id": case.id})
     return Loaded(
         case=case,
         org_path=found.org_path,
@@ -386,13 +445,16 @@ async def save(
     events += change.tail
     number = change.customer_number or case.customer_number
     values: dict[str, Any] = {}
+    statement = UPDATE_HISTORY
     if change.state is not None or change.bump:
+        statement = UPDATE_BUMP
         # Optimistic concurrency holds only if every change moves the version, so whoever
         # read the case before it is refused (CONFLICT) rather than overwriting it unseen.
         values.update(updated_at=now, version=case.version + 1)
         events = versioned(events, case.version + 1)
     if change.state is not None:
         assert version is not None, "a changed state is stored in its version's forms"
+        statement = UPDATE_STATE
         state = change.state
         values.update(
             status=state.status.value,
@@ -411,8 +473,9 @@ async def save(
         history_mac=anchor.mac,
         history_key_id=anchor.key_id,
     )
-    await session.execute(update(_CASE).where(_CASE.c.id == case.id).values(**values))
-    await session.execute(insert_into(_EVENT), rows)
+    conn = await session.connection()
+    await conn.execute(statement, {"_id": case.id, **values})
+    await conn.execute(INSERT_EVENTS, rows)
     record = replace(case, **{k: v for k, v in values.items() if not k.startswith("history")})
     return Saved(case=record, visits=tuple(visits), tasks=tasks)
 
@@ -436,27 +499,15 @@ async def _save_visits(
         if after != stored:
             changed.append({"_id": stored.id, **values})
         out.append(after)
+    conn = await session.connection()
     if changed:
-        await session.execute(
-            update(_VISIT)
-            .where(_VISIT.c.id == bindparam("_id"))
-            .values({k: bindparam(k) for k in changed[0] if k != "_id"}),
-            changed,
-        )
+        await conn.execute(UPDATE_VISITS, changed)
     added = [
         {"case_id": case_id, "stage": s.stage, **_visit_values(s)}
         for s in state.stages[len(visits) :]
     ]
     if added:
-        ids = (
-            (
-                await session.execute(
-                    insert_into(_VISIT).returning(_VISIT.c.id, sort_by_parameter_order=True), added
-                )
-            )
-            .scalars()
-            .all()
-        )
+        ids = (await conn.execute(INSERT_VISITS, added)).scalars().all()
         for visit_id, values in zip(ids, added, strict=True):
             out.append(visit_record(_Values({"id": visit_id, **values})))
     return out
@@ -530,25 +581,12 @@ async def _save_tasks(
         if after != before:
             changed.append({"_id": task.id, **values})
             out[task.id] = after
+    conn = await session.connection()
     if changed:
-        await session.execute(
-            update(_TASK)
-            .where(_TASK.c.id == bindparam("_id"))
-            .values({k: bindparam(k) for k in changed[0] if k != "_id"}),
-            changed,
-        )
+        await conn.execute(UPDATE_TASKS, changed)
     new_ids: dict[int, int] = {}
     if added:
-        ids = (
-            (
-                await session.execute(
-                    insert_into(_TASK).returning(_TASK.c.id, sort_by_parameter_order=True),
-                    [values for _, values in added],
-                )
-            )
-            .scalars()
-            .all()
-        )
+        ids = (await conn.execute(INSERT_TASKS, [v for _, v in added])).scalars().all()
         for task_id, (visit, values) in zip(ids, added, strict=True):
             new_ids[visit] = task_id
             out[task_id] = task_record(_Values({"id": task_id, **values}))
@@ -598,15 +636,11 @@ async def _save_fees(
                 {"fee": found.code, "amount": amount, "ruleVersion": found.rule_version},
             )
         )
+    conn = await session.connection()
     if added:
-        await session.execute(insert_into(_FEE), added)
+        await conn.execute(INSERT_FEES, added)
     if changed:
-        await session.execute(
-            update(_FEE)
-            .where(_FEE.c.id == bindparam("_id"))
-            .values({k: bindparam(k) for k in changed[0] if k != "_id"}),
-            changed,
-        )
+        await conn.execute(UPDATE_FEES, changed)
     return events
 
 
