@@ -49,15 +49,15 @@ class ReferenceData:
     fee_rules: tuple[tuple[FeeRuleSpec, int], ...]
 
 
+STAMP = select(MetadataRevisionRow.revision, MetadataRevisionRow.reference_revision).where(
+    MetadataRevisionRow.id == 1
+)
+"""Built once: every request runs it."""
+
+
 async def stamp(session: AsyncSession) -> Stamp:
     """The current stamp: one indexed read of one row."""
-    revision, reference = (
-        await session.execute(
-            select(MetadataRevisionRow.revision, MetadataRevisionRow.reference_revision).where(
-                MetadataRevisionRow.id == 1
-            )
-        )
-    ).one()
+    revision, reference = (await (await session.connection()).execute(STAMP)).one()
     return int(revision), int(reference)
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from database import throttle_repo
@@ -42,34 +42,33 @@ async def principal_by_username(session: AsyncSession, username: str) -> Princip
     return None if row is None else await principal_of(session, row)
 
 
-async def get_principal(session: AsyncSession, user_id: int) -> Principal | None:
-    """The principal for a user id, posts and org unit included, in one statement.
-
-    Every request with a token asks this; one round trip instead of three.
-    """
-    posts = (
-        select(func.aggregate_strings(PostRow.code, ","))
-        .join(UserPostRow, UserPostRow.post_id == PostRow.id)
-        .where(UserPostRow.user_id == UserRow.id)
-        .scalar_subquery()
+_POSTS = (
+    select(func.aggregate_strings(PostRow.code, ","))
+    .join(UserPostRow, UserPostRow.post_id == PostRow.id)
+    .where(UserPostRow.user_id == UserRow.id)
+    .scalar_subquery()
+)
+PRINCIPAL = (
+    select(
+        UserRow.id,
+        UserRow.username,
+        UserRow.name,
+        UserRow.roles,
+        UserRow.token_epoch,
+        UserRow.disabled,
+        OrgUnitRow.code,
+        OrgUnitRow.path,
+        _POSTS,
     )
-    found = (
-        await session.execute(
-            select(
-                UserRow.id,
-                UserRow.username,
-                UserRow.name,
-                UserRow.roles,
-                UserRow.token_epoch,
-                UserRow.disabled,
-                OrgUnitRow.code,
-                OrgUnitRow.path,
-                posts,
-            )
-            .outerjoin(OrgUnitRow, OrgUnitRow.id == UserRow.org_unit_id)
-            .where(UserRow.id == user_id)
-        )
-    ).first()
+    .outerjoin(OrgUnitRow, OrgUnitRow.id == UserRow.org_unit_id)
+    .where(UserRow.id == bindparam("user_id"))
+)
+"""The caller behind a token, posts and org unit included: one statement, built once."""
+
+
+async def get_principal(session: AsyncSession, user_id: int) -> Principal | None:
+    """The principal for a user id (every request with a token asks this)."""
+    found = (await (await session.connection()).execute(PRINCIPAL, {"user_id": user_id})).first()
     if found is None:
         return None
     user_id, username, name, roles, epoch, disabled, unit_code, unit_path, codes = found
