@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework.fees import Assessment
 from casework.model import Event
-from database.tables import FeeItemRow, FeeRuleRow, FeeRuleVersionRow, PaymentRow
+from database.tables import FeeItemRow, FeeRuleRow, FeeRuleVersionRow
 from metamodel import serialization
 from metamodel.specs import FeeRuleSpec
 
@@ -53,34 +53,10 @@ async def rules(session: AsyncSession) -> list[tuple[FeeRuleSpec, int]]:
     return [(serialization.fee_rule_from_dict(r.spec), r.version) for r in rows]
 
 
-async def fees(session: AsyncSession, case_ids: Sequence[int]) -> dict[int, list[FeeItemRow]]:
-    """The fees of several cases, in assessment order, by case id."""
-    rows = await session.scalars(
-        select(FeeItemRow).where(FeeItemRow.case_id.in_(case_ids)).order_by(FeeItemRow.id)
-    )
-    grouped: dict[int, list[FeeItemRow]] = {i: [] for i in case_ids}
-    for fee in rows:
-        grouped[fee.case_id].append(fee)
-    return grouped
-
-
 async def fee(session: AsyncSession, case_id: int, code: str) -> FeeItemRow | None:
     """One fee of a case by rule code."""
     return await session.scalar(
         select(FeeItemRow).where(FeeItemRow.case_id == case_id, FeeItemRow.code == code)
-    )
-
-
-async def payments(session: AsyncSession, fee_item_id: int) -> list[PaymentRow]:
-    """Payments of a fee."""
-    return list(
-        (
-            await session.scalars(
-                select(PaymentRow)
-                .where(PaymentRow.fee_item_id == fee_item_id)
-                .order_by(PaymentRow.id)
-            )
-        ).all()
     )
 
 

@@ -38,7 +38,7 @@ from casework import reorganization
 from casework.model import Event
 from casework.reorganization import Catalog, Move, OpenTask, Plan, TaskMove
 from casework.routing import Responsibility
-from database import case_repo, metadata_repo, responsibility_repo, task_repo
+from database import case_repo, metadata_repo, responsibility_repo, task_reads, task_repo
 from database.session import Database
 from database.tables import (
     CaseRow,
@@ -242,7 +242,7 @@ async def move_tasks(
 
     A claimed task whose holder lacks the new post goes back to the queue (OPEN, no holder).
     """
-    holders = await task_repo.usernames(
+    holders = await task_reads.usernames(
         session, sorted({m.task.assignee for m in moved if m.release and m.task.assignee})
     )
     events: dict[int, list[Event]] = defaultdict(list)

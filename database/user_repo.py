@@ -135,20 +135,6 @@ async def set_password(
     return row
 
 
-async def list_rows(session: AsyncSession, *, org_path: str | None = None) -> list[UserRow]:
-    """Users, by username; only those in the subtree at `org_path` when given."""
-    statement = select(UserRow).order_by(UserRow.username)
-    if org_path is not None:
-        statement = statement.where(
-            UserRow.org_unit_id.in_(
-                select(OrgUnitRow.id).where(
-                    func.substr(OrgUnitRow.path, 1, len(org_path)) == org_path
-                )
-            )
-        )
-    return list((await session.scalars(statement)).all())
-
-
 async def set_disabled(session: AsyncSession, row: UserRow, disabled: bool) -> None:
     """Disable or enable a user; disabling ends every token issued before."""
     if row.disabled != disabled:

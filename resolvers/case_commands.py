@@ -14,7 +14,7 @@ import strawberry
 from casework import fees, lifecycle
 from casework.calendar import WorkCalendar
 from casework.model import CURRENT, CaseState, Event, Refused
-from database import archive_repo, case_repo, fee_repo, task_repo
+from database import archive_repo, case_reads, case_repo, fee_repo, task_repo
 from database.session import Session
 from database.tables import CaseRow, OrgUnitRow
 from metamodel.specs import CaseStatus, Problem
@@ -158,7 +158,7 @@ async def _case_change_in_transaction(
             )
         principal = ctx.principal
         assert principal is not None
-        if not needs_manager and not await case_repo.visible(
+        if not needs_manager and not await case_reads.visible(
             session, row.id, policy.case_scope(principal)
         ):
             return CasePayload(
@@ -177,7 +177,7 @@ async def _case_change_in_transaction(
         problems = await run(ctx, session, row, command)
         if problems:
             return CasePayload(errors=user_errors(problems))
-    return CasePayload(case=await objects.case(ctx, row))
+    return CasePayload(case=await objects.case(ctx, case_reads.case_record(row)))
 
 
 @strawberry.mutation(

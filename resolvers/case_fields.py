@@ -14,7 +14,7 @@ from strawberry.types.field import StrawberryField
 from casework import archive, lifecycle
 from casework import cases as casework_cases
 from casework.model import Refused
-from database import archive_repo, case_repo, metadata_repo
+from database import archive_reads, case_reads, case_repo, metadata_repo
 from metamodel import datatypes, naming
 from metamodel import filters as f
 from metamodel.specs import CaseStatus, DataItemSpec, Problem
@@ -216,9 +216,9 @@ async def _create(ctx: Context, value: Any, generated: GeneratedTypes) -> Any:
         async with ctx.db.transaction() as session:
             earlier = await case_repo.find_idempotent(session, scope, key) if key else None
             if earlier is not None:
-                row = await case_repo.get(session, int(earlier["case_id"]))
-                return payload(case=await case_object(ctx, row, generated) if row else None)
-            reachable = customer_number and await archive_repo.reachable_customer(
+                found = await case_reads.get(session, int(earlier["case_id"]))
+                return payload(case=await case_object(ctx, found, generated) if found else None)
+            reachable = customer_number and await archive_reads.reachable_customer(
                 session, customer_number, policy.case_scope(principal)
             )
             if customer_number and not reachable:  # unknown and out of scope answer alike
@@ -276,9 +276,11 @@ async def _create(ctx: Context, value: Any, generated: GeneratedTypes) -> Any:
         # Two requests with one key raced and the other committed first: answer with its case.
         async with ctx.db.read() as session:
             earlier = await case_repo.find_idempotent(session, scope, str(key))
-            row = await case_repo.get(session, int(earlier["case_id"])) if earlier else None
-        return payload(case=await case_object(ctx, row, generated) if row else None)
-    return payload(case=await case_object(ctx, row, generated), access_code=access_code)
+            found = await case_reads.get(session, int(earlier["case_id"])) if earlier else None
+        return payload(case=await case_object(ctx, found, generated) if found else None)
+    return payload(
+        case=await case_object(ctx, case_reads.case_record(row), generated), access_code=access_code
+    )
 
 
 async def _update(ctx: Context, value: Any, generated: GeneratedTypes) -> Any:
@@ -291,7 +293,7 @@ async def _update(ctx: Context, value: Any, generated: GeneratedTypes) -> Any:
     async with ctx.db.transaction() as session:
         row = await case_repo.get(session, case_id, lock=True)
         type_row = await metadata_repo.get_business_type(session, generated.published.code)
-        if row is not None and not await case_repo.visible(
+        if row is not None and not await case_reads.visible(
             session, row.id, policy.case_scope(principal)
         ):
             row = None
@@ -327,7 +329,7 @@ async def _update(ctx: Context, value: Any, generated: GeneratedTypes) -> Any:
         except Refused as refused:
             return payload(errors=user_errors(refused.problems))
         if not events:  # the values are already there: nothing changes, not even the version
-            return payload(case=await case_object(ctx, row, generated))
+            return payload(case=await case_object(ctx, case_reads.case_record(row), generated))
         await case_repo.save(
             session,
             row,
@@ -338,7 +340,7 @@ async def _update(ctx: Context, value: Any, generated: GeneratedTypes) -> Any:
             actor=principal.username,
             now=now,
         )
-    return payload(case=await case_object(ctx, row, generated))
+    return payload(case=await case_object(ctx, case_reads.case_record(row), generated))
 
 
 def generic_fields(
@@ -365,12 +367,12 @@ def generic_fields(
             raise case_filters.invalid("give exactly one of id and number", ["id"])
         async with ctx.db.read() as session:
             if id is not None:
-                row = await case_repo.get(session, row_id(id))
+                row = await case_reads.get(session, row_id(id))
             else:
-                row = await case_repo.get_by_number(session, str(number))
+                row = await case_reads.get_by_number(session, str(number))
             principal = ctx.principal
             assert principal is not None
-            if row is not None and not await case_repo.visible(
+            if row is not None and not await case_reads.visible(
                 session, row.id, policy.case_scope(principal)
             ):
                 row = None  # a case out of scope reads as no case at all

@@ -10,7 +10,7 @@ import strawberry
 from casework.calendar import WorkCalendar
 from database import (
     calendar_repo,
-    case_repo,
+    case_reads,
     history_repo,
     metadata_repo,
     responsibility_repo,
@@ -203,7 +203,7 @@ async def verify_case_history(
     principal = info.context.principal
     assert principal is not None
     async with info.context.db.read() as session:
-        if not await case_repo.visible(session, pk, policy.case_scope(principal)):
+        if not await case_reads.visible(session, pk, policy.case_scope(principal)):
             return None
     found = await history_repo.verify_case(info.context.db, pk)
     if found is None:

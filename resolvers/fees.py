@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 import strawberry
-from strawberry.scalars import JSON
 
 from casework import fees as fee_rules
 from casework.model import Event
-from database import case_repo, fee_repo, metadata_repo
+from database import case_reads as stored_cases
+from database import case_repo, fee_reads, fee_repo, metadata_repo
 from database.session import Session
 from database.tables import CaseRow, FeeItemRow, OrgUnitRow, PaymentRow
 from metamodel import filters as f
@@ -20,6 +20,7 @@ from resolvers import case_commands, case_reads, policy
 from resolvers.case_reads import page_size
 from resolvers.context import Context
 from resolvers.convert import given, row_id
+from resolvers.objects import fee_out
 from schema import fee_types as ft
 from schema.common import ErrorCode, UserError, user_error
 
@@ -40,26 +41,6 @@ def rule_out(rule: FeeRuleSpec, version: int) -> ft.FeeRule:
         status=rule.status,
         description=rule.description,
         version=version,
-    )
-
-
-def fee_out(row: FeeItemRow, hidden: frozenset[str] | None = frozenset()) -> ft.Fee:
-    """An assessed fee for output, without the working of items hidden from the reader."""
-    inputs, explanation = fee_rules.redacted_working(
-        row.inputs, row.explanation, row.amount, hidden
-    )
-    return ft.Fee(
-        code=row.code,
-        name=row.name,
-        stage=row.stage,
-        amount=Decimal(row.amount),
-        status=ft.FeeStatus(row.status),
-        rule_version=row.rule_version,
-        inputs=cast(JSON, inputs),
-        explanation=explanation,
-        assessed_at=row.assessed_at,
-        settled_at=row.settled_at,
-        waived_reason=row.waived_reason,
     )
 
 
@@ -202,7 +183,7 @@ async def record_payment(
     hidden = await case_reads.hidden_by_type(ctx)
     async with ctx.db.transaction() as session:
         case, fee, _unit = await _locked_fee(ctx, session, input.case_id, input.fee_code)
-        if case is not None and not await case_repo.visible(
+        if case is not None and not await stored_cases.visible(
             session, case.id, policy.case_scope(principal)
         ):
             case = None
@@ -218,7 +199,10 @@ async def record_payment(
             and await case_repo.find_idempotent(session, scope, key) is not None
         ):
             return ft.FeePayload(
-                fee=fee_out(fee, case_reads.hidden_of(hidden, ctx, case.business_type_id))
+                fee=fee_out(
+                    fee_reads.fee_record(fee),
+                    case_reads.hidden_of(hidden, ctx, case.business_type_id),
+                )
             )
         if case is None or fee is None:
             return ft.FeePayload(
@@ -274,7 +258,11 @@ async def record_payment(
             await case_repo.remember_idempotent(
                 session, scope, key, {"fee_item_id": fee.id}, now=now
             )
-    return ft.FeePayload(fee=fee_out(fee, case_reads.hidden_of(hidden, ctx, case.business_type_id)))
+    return ft.FeePayload(
+        fee=fee_out(
+            fee_reads.fee_record(fee), case_reads.hidden_of(hidden, ctx, case.business_type_id)
+        )
+    )
 
 
 @strawberry.mutation(description="Waive a fee (MANAGER of the case's org unit, or ADMIN).")
@@ -328,7 +316,11 @@ async def waive_fee(
         actor = ctx.principal.username if ctx.principal else "system"
         event = Event("FEE_WAIVED", {"fee": fee.code, "amount": fee.amount, "reason": input.reason})
         await case_repo.record_change(session, case, [event], actor=actor, now=now)
-    return ft.FeePayload(fee=fee_out(fee, case_reads.hidden_of(hidden, ctx, case.business_type_id)))
+    return ft.FeePayload(
+        fee=fee_out(
+            fee_reads.fee_record(fee), case_reads.hidden_of(hidden, ctx, case.business_type_id)
+        )
+    )
 
 
 PROBLEM_SCAN = 1000
@@ -366,7 +358,7 @@ async def fee_rule_problems(
     in_progress = f.Compare(f.SystemField.STATUS, f.Op.EQ, CaseStatus.IN_PROGRESS.value)
     found: list[ft.FeeRuleProblem] = []
     async with ctx.db.read() as session:
-        rows = await case_repo.page_rows(
+        rows = await stored_cases.page_rows(
             session,
             in_progress,
             [f.Order(f.SystemField.ID, descending=True)],
@@ -380,7 +372,7 @@ async def fee_rule_problems(
             definition = await ctx.versions.definition(
                 ctx.db, code_of_type, row.business_type_version
             )
-            state, _ = await case_repo.load_state(session, row, definition.version)
+            state = await stored_cases.engine_state(session, row, definition.version)
             for visit in state.current_stages:
                 ahead = {
                     s

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import strawberry
 
 from casework.reorganization import Handover, Move
-from database import reorg_repo
+from database import reorg_repo, task_reads
 from database.reorg_repo import ReorganizationView, State
 from database.user_repo import Principal
 from metamodel.specs import Problem
@@ -165,7 +165,7 @@ async def reorganize_posts(
         moved_responsibilities=len(planned.handovers),
         reassigned_tasks=len(planned.tasks),
         released_tasks=sum(1 for t in planned.tasks if t.release),
-        tasks=await objects.tasks(ctx, outcome.tasks),
+        tasks=await objects.tasks(ctx, [task_reads.task_record(t) for t in outcome.tasks]),
         responsibilities=await _responsibilities_out(ctx, planned.handovers, at),
         reorganization=reorganization_out(outcome.record) if outcome.record else None,
     )

@@ -13,7 +13,7 @@ import strawberry
 from casework import lifecycle
 from casework.calendar import WorkCalendar
 from casework.model import CaseState, Event, Refused
-from database import case_repo, fee_repo, task_repo, user_repo
+from database import case_reads, case_repo, fee_repo, task_reads, task_repo, user_repo
 from database.session import Session
 from database.tables import OrgUnitRow, TaskRow
 from metamodel import datatypes, naming
@@ -35,7 +35,7 @@ from schema.task_types import (
 Info = strawberry.Info[Context, Any]
 
 
-def _scope(ctx: Context) -> task_repo.TaskScope:
+def _scope(ctx: Context) -> task_reads.TaskScope:
     """What the caller may see (see `policy.task_scope`)."""
     principal = ctx.principal
     assert principal is not None
@@ -48,13 +48,13 @@ async def _connection(
     size = page_size(first)
     offset = decode_cursor(after)
     async with ctx.db.read() as session:
-        rows = await task_repo.page(session, condition, offset=offset, limit=size + 1)
+        rows = await task_reads.page(session, condition, offset=offset, limit=size + 1)
     more = len(rows) > size
     nodes = await objects.tasks(ctx, rows[:size])
 
     async def count() -> int:
         async with ctx.db.read() as session:
-            return await task_repo.count(session, condition)
+            return await task_reads.count(session, condition)
 
     # The same cursors `after` accepts: a node's cursor stands for its position in the list.
     edges = [TaskEdge(cursor=encode_cursor(offset + i), node=n) for i, n in enumerate(nodes)]
@@ -87,12 +87,12 @@ async def my_tasks(
     ctx = info.context
     principal = ctx.principal
     assert principal is not None
-    scope = task_repo.TaskScope(
+    scope = task_reads.TaskScope(
         posts=principal.posts, org_path=principal.org_path, user_id=principal.id
     )
-    wanted = task_repo.TaskFilter(statuses=task_repo.OPEN_TASK_STATUSES)
-    condition = task_repo.and_all(
-        task_repo.scope_condition(scope), task_repo.filter_condition(wanted)
+    wanted = task_reads.TaskFilter(statuses=task_repo.OPEN_TASK_STATUSES)
+    condition = task_reads.and_all(
+        task_reads.scope_condition(scope), task_reads.filter_condition(wanted)
     )
     return await _connection(ctx, condition, first, after)
 
@@ -110,8 +110,8 @@ async def tasks(
     """ADMIN: all; MANAGER: their subtree; STAFF: their posts in their subtree and their own."""
     ctx = info.context
     wanted = await statistics.task_filter(ctx, where)
-    condition = task_repo.and_all(
-        task_repo.scope_condition(_scope(ctx)), task_repo.filter_condition(wanted)
+    condition = task_reads.and_all(
+        task_reads.scope_condition(_scope(ctx)), task_reads.filter_condition(wanted)
     )
     return await _connection(ctx, condition, first, after)
 
@@ -178,7 +178,7 @@ async def claim_task(
             ctx.now(),
         )
         await _event(ctx, session, task, "TASK_CLAIMED", assignee=principal.username)
-    return TaskPayload(task=(await objects.tasks(ctx, [task]))[0])
+    return TaskPayload(task=(await objects.tasks(ctx, [task_reads.task_record(task)]))[0])
 
 
 @strawberry.mutation(description="Give a task to a user who holds its post (MANAGER or ADMIN).")
@@ -235,7 +235,7 @@ async def assign_task(
             ctx.now(),
         )
         await _event(ctx, session, task, "TASK_ASSIGNED", assignee=username, previous=previous)
-    return TaskPayload(task=(await objects.tasks(ctx, [task]))[0])
+    return TaskPayload(task=(await objects.tasks(ctx, [task_reads.task_record(task)]))[0])
 
 
 @strawberry.mutation(description="Give a claimed task back to its post's queue.")
@@ -266,7 +266,7 @@ async def release_task(
             )
         task.status, task.assignee_id, task.claimed_at = task_repo.TaskStatus.OPEN, None, None
         await _event(ctx, session, task, "TASK_RELEASED")
-    return TaskPayload(task=(await objects.tasks(ctx, [task]))[0])
+    return TaskPayload(task=(await objects.tasks(ctx, [task_reads.task_record(task)]))[0])
 
 
 def _data_values(raw: Any, items: dict[str, Any]) -> tuple[dict[str, object], list[Problem]]:
@@ -382,7 +382,8 @@ async def _complete(ctx: Context, input: CompleteTaskInput) -> CompleteTaskPaylo
         if problems:
             raise _Refusal(problems)
     return CompleteTaskPayload(
-        task=(await objects.tasks(ctx, [task]))[0], case=await objects.case(ctx, case)
+        task=(await objects.tasks(ctx, [task_reads.task_record(task)]))[0],
+        case=await objects.case(ctx, case_reads.case_record(case)),
     )
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import strawberry
 
-from database import metadata_repo, user_repo
+from database import metadata_repo, user_reads, user_repo
 from metamodel.specs import Role
 from resolvers import policy
 from resolvers.auth import user_out
@@ -133,8 +133,8 @@ async def users(info: Info) -> list[User]:
     assert principal is not None
     subtree = None if policy.is_admin(principal) else principal.org_path or "/nowhere/"
     async with ctx.db.read() as session:
-        rows = await user_repo.list_rows(session, org_path=subtree)
-        return [user_out(await user_repo.principal_of(session, r)) for r in rows]
+        found = await user_reads.principals(session, org_path=subtree)
+    return [user_out(p) for p in found]
 
 
 QUERIES: list[Any] = [users]
