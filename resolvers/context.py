@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -192,16 +193,22 @@ class Context:
     generated: Mapping[str, Any] = field(default_factory=dict)
     loaders: Loaders = field(init=False)
     _cache: dict[str, Any] = field(default_factory=dict)
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.loaders = make_loaders(self)
 
+    def _reading(self, key: str) -> asyncio.Lock:
+        """Held while `key` is read: the sibling fields of a page ask at once, one reads."""
+        return self._locks.setdefault(key, asyncio.Lock())
+
     async def calendar(self) -> WorkCalendar:
         """The working-day calendar with the current overrides, read once per request."""
-        if "calendar" not in self._cache:
-            async with self.db.read() as session:
-                overrides = await calendar_repo.get_overrides(session)
-            self._cache["calendar"] = WorkCalendar(overrides)
+        async with self._reading("calendar"):
+            if "calendar" not in self._cache:
+                async with self.db.read() as session:
+                    overrides = await calendar_repo.get_overrides(session)
+                self._cache["calendar"] = WorkCalendar(overrides)
         found: WorkCalendar = self._cache["calendar"]
         return found
 
@@ -215,11 +222,12 @@ class Context:
 
     async def post_names(self) -> dict[str, str]:
         """Post names by code, read once per request."""
-        if "posts" not in self._cache:
-            async with self.db.read() as session:
-                self._cache["posts"] = {
-                    c: p.name for c, p in (await metadata_repo.get_posts(session)).items()
-                }
+        async with self._reading("posts"):
+            if "posts" not in self._cache:
+                async with self.db.read() as session:
+                    self._cache["posts"] = {
+                        c: p.name for c, p in (await metadata_repo.get_posts(session)).items()
+                    }
         names: dict[str, str] = self._cache["posts"]
         return names
 
@@ -232,25 +240,27 @@ class Context:
 
     async def stage_names(self) -> dict[str, str]:
         """Stage names by code, read once per request."""
-        if "stages" not in self._cache:
-            async with self.db.read() as session:
-                self._cache["stages"] = {
-                    c: s.name for c, s in (await metadata_repo.get_stages(session)).items()
-                }
+        async with self._reading("stages"):
+            if "stages" not in self._cache:
+                async with self.db.read() as session:
+                    self._cache["stages"] = {
+                        c: s.name for c, s in (await metadata_repo.get_stages(session)).items()
+                    }
         names: dict[str, str] = self._cache["stages"]
         return names
 
     async def codes(self) -> tuple[dict[int, str], dict[int, tuple[str, str]], dict[int, str]]:
         """Business type codes, org unit (code, name) and business type names by id, per request."""
-        if "codes" not in self._cache:
-            async with self.db.read() as session:
-                types = await metadata_reads.business_types(session)
-                units = await metadata_reads.org_units(session)
-            self._cache["codes"] = (
-                {t.id: t.code for t in types},
-                {u.id: (u.code, u.name) for u in units},
-                {t.id: t.name for t in types},
-            )
+        async with self._reading("codes"):
+            if "codes" not in self._cache:
+                async with self.db.read() as session:
+                    types = await metadata_reads.business_types(session)
+                    units = await metadata_reads.org_units(session)
+                self._cache["codes"] = (
+                    {t.id: t.code for t in types},
+                    {u.id: (u.code, u.name) for u in units},
+                    {t.id: t.name for t in types},
+                )
         codes: tuple[dict[int, str], dict[int, tuple[str, str]], dict[int, str]] = self._cache[
             "codes"
         ]
