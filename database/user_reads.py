@@ -53,3 +53,9 @@ async def principals(session: AsyncSession, *, org_path: str | None = None) -> l
             )
         )
     return found
+
+
+async def exists(session: AsyncSession, username: str) -> bool:
+    """Whether a user of that name exists."""
+    found = await session.scalar(select(UserRow.id).where(UserRow.username == username))
+    return found is not None

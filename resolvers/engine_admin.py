@@ -12,7 +12,7 @@ from database import (
     calendar_repo,
     case_reads,
     history_repo,
-    metadata_repo,
+    metadata_reads,
     responsibility_repo,
 )
 from database.responsibility_repo import ResponsibilityView
@@ -77,7 +77,7 @@ async def assign_responsibility(
     principal = ctx.principal
     assert principal is not None
     async with ctx.db.transaction() as session:
-        unit = await metadata_repo.get_org_unit(session, org_unit) if org_unit else None
+        unit = await metadata_reads.org_unit(session, org_unit) if org_unit else None
         if not policy.is_admin(principal) and (
             unit is None or not policy.manages(principal, unit.path)
         ):
