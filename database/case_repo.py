@@ -4,30 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework import history
-from casework.model import Event, StageStatus, Timer
-from database import filters as sql_filters
+from casework.model import Event, Timer
 from database import session as session_module
 from database.tables import (
     CaseEventRow,
     CaseNumberCounterRow,
     CaseRow,
     IdempotencyKeyRow,
-    OrgUnitRow,
     StageInstanceRow,
-    TaskRow,
 )
 from metamodel import datatypes
-from metamodel import filters as filters_ast
 from metamodel.specs import BusinessTypeVersion, TimeUnit
 
 NUMBER_ZONE = ZoneInfo("Asia/Shanghai")
@@ -114,11 +109,6 @@ async def get_many(session: AsyncSession, case_ids: Sequence[int]) -> list[CaseR
     return list((await session.scalars(select(CaseRow).where(CaseRow.id.in_(case_ids)))).all())
 
 
-async def get_by_number(session: AsyncSession, number: str) -> CaseRow | None:
-    """A case row by its number."""
-    return await session.scalar(select(CaseRow).where(CaseRow.number == number))
-
-
 async def stage_rows(session: AsyncSession, case_id: int) -> list[StageInstanceRow]:
     """Every stage visit of a case, in order."""
     return list(
@@ -186,128 +176,6 @@ async def append_events(
     else:  # leave the old seal: it no longer matches, and verification says so
         row.history_mac, row.history_key_id = mac, key_id
     await session.flush()
-
-
-async def events(session: AsyncSession, case_ids: Sequence[int]) -> dict[int, list[CaseEventRow]]:
-    """The events of several cases, in order, by case id."""
-    rows = await session.scalars(
-        select(CaseEventRow)
-        .where(CaseEventRow.case_id.in_(case_ids))
-        .order_by(CaseEventRow.case_id, CaseEventRow.seq)
-    )
-    grouped: dict[int, list[CaseEventRow]] = {i: [] for i in case_ids}
-    for event in rows:
-        grouped[event.case_id].append(event)
-    return grouped
-
-
-async def current_stages(session: AsyncSession, case_ids: Sequence[int]) -> dict[int, list[str]]:
-    """The stages each case is in now, by case id."""
-    rows = await session.execute(
-        select(StageInstanceRow.case_id, StageInstanceRow.stage)
-        .where(
-            StageInstanceRow.case_id.in_(case_ids),
-            StageInstanceRow.status.in_([StageStatus.ACTIVE.value, StageStatus.WAITING.value]),
-        )
-        .order_by(StageInstanceRow.id)
-    )
-    grouped: dict[int, list[str]] = {i: [] for i in case_ids}
-    for case_id, stage in rows:
-        grouped[case_id].append(stage)
-    return grouped
-
-
-@dataclass(frozen=True, slots=True)
-class CaseScope:
-    """Which cases a caller may see: all, a subtree (managers), or some cases of a subtree.
-
-    Staff see the cases with a task of one of their posts, a task assigned to them, or that
-    they opened.
-    """
-
-    everything: bool = False
-    org_path: str | None = None
-    whole_tree: bool = False
-    posts: frozenset[str] = frozenset()
-    user_id: int | None = None
-    username: str | None = None
-
-
-def scope_condition(scope: CaseScope) -> ColumnElement[bool]:
-    """SQL for a case scope."""
-    if scope.everything:
-        return true()
-    if not scope.org_path:
-        return false()
-    in_tree = CaseRow.org_unit_id.in_(
-        select(OrgUnitRow.id).where(
-            func.substr(OrgUnitRow.path, 1, len(scope.org_path)) == scope.org_path
-        )
-    )
-    if scope.whole_tree:
-        return in_tree
-    mine = [CaseRow.created_by == scope.username] if scope.username else []
-    if scope.posts:
-        mine.append(
-            exists().where(TaskRow.case_id == CaseRow.id, TaskRow.post.in_(sorted(scope.posts)))
-        )
-    if scope.user_id is not None:
-        mine.append(
-            exists().where(TaskRow.case_id == CaseRow.id, TaskRow.assignee_id == scope.user_id)
-        )
-    return and_(in_tree, or_(*mine)) if mine else false()
-
-
-async def visible(session: AsyncSession, case_id: int, scope: CaseScope) -> bool:
-    """Whether a case is within a scope."""
-    found = await session.scalar(
-        select(CaseRow.id).where(CaseRow.id == case_id, scope_condition(scope))
-    )
-    return found is not None
-
-
-async def any_visible_for_customer(
-    session: AsyncSession, customer_number: str, scope: CaseScope
-) -> bool:
-    """Whether some case about the customer is within a scope."""
-    found = await session.scalar(
-        select(CaseRow.id)
-        .where(CaseRow.customer_number == customer_number, scope_condition(scope))
-        .limit(1)
-    )
-    return found is not None
-
-
-async def page_rows(
-    session: AsyncSession,
-    node: filters_ast.Filter,
-    orders: Sequence[filters_ast.Order],
-    *,
-    offset: int,
-    limit: int,
-    scope: CaseScope | None = None,
-) -> list[CaseRow]:
-    """Cases matching a filter within a scope, ordered (the id breaks ties), one page."""
-    dialect = _dialect(session)
-    statement = (
-        select(CaseRow)
-        .where(sql_filters.compile_filter(node, dialect=dialect))
-        .where(scope_condition(scope) if scope is not None else true())
-        .order_by(*sql_filters.compile_order(list(orders), dialect=dialect))
-        .offset(offset)
-        .limit(limit)
-    )
-    return list((await session.scalars(statement)).all())
-
-
-async def count_matching(
-    session: AsyncSession, node: filters_ast.Filter, scope: CaseScope | None = None
-) -> int:
-    """How many cases match a filter within a scope."""
-    where = sql_filters.compile_filter(node, dialect=_dialect(session))
-    if scope is not None:
-        where = and_(where, scope_condition(scope))
-    return int(await session.scalar(select(func.count()).select_from(CaseRow).where(where)) or 0)
 
 
 class DuplicateRequest(Exception):

@@ -24,7 +24,9 @@ from casework.model import CaseState, Event, StageState, StageStatus
 from casework.tasks import NEW_TASK, UNASSIGNED_TASK, Task, TaskStatus
 from database import case_repo
 from database import session as session_module
+from database.case_reads import case_record, visit_record
 from database.case_repo import from_json_data, timer_from_json, timer_to_json, to_json_data
+from database.fee_reads import fee_record
 from database.records import CaseRecord, FeeRecord, TaskRecord, VisitRecord
 from database.tables import (
     CaseEventRow,
@@ -34,6 +36,7 @@ from database.tables import (
     StageInstanceRow,
     TaskRow,
 )
+from database.task_reads import task_record
 from metamodel.specs import BusinessTypeVersion, CaseStatus
 
 _CASE = cast(Table, CaseRow.__table__)
@@ -169,89 +172,6 @@ def engine_task(task: TaskRecord, visit: int) -> Task:
         outcome=task.outcome,
         comment=task.comment,
         id=task.id,
-    )
-
-
-def case_record(row: Any) -> CaseRecord:
-    """A case row (ORM object or result row with the case columns) as a record."""
-    return CaseRecord(
-        id=row.id,
-        number=row.number,
-        business_type_id=row.business_type_id,
-        business_type_version=row.business_type_version,
-        status=row.status,
-        org_unit_id=row.org_unit_id,
-        customer_number=row.customer_number,
-        priority=row.priority,
-        data=row.data,
-        created_by=row.created_by,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        submitted_at=row.submitted_at,
-        completed_at=row.completed_at,
-        due_at=row.due_at,
-        warn_at=row.warn_at,
-        warned_at=row.warned_at,
-        breached_at=row.breached_at,
-        timer=row.timer,
-        version=row.version,
-    )
-
-
-def fee_record(row: Any) -> FeeRecord:
-    """A fee item row as a record."""
-    return FeeRecord(
-        id=row.id,
-        case_id=row.case_id,
-        code=row.code,
-        name=row.name,
-        stage=row.stage,
-        amount=row.amount,
-        status=row.status,
-        rule_version=row.rule_version,
-        inputs=row.inputs,
-        explanation=row.explanation,
-        assessed_at=row.assessed_at,
-        settled_at=row.settled_at,
-        waived_reason=row.waived_reason,
-    )
-
-
-def visit_record(row: Any) -> VisitRecord:
-    """A visit row as a record."""
-    return VisitRecord(
-        id=row.id,
-        case_id=row.case_id,
-        stage=row.stage,
-        status=row.status,
-        entered_at=row.entered_at,
-        completed_at=row.completed_at,
-        outcome=row.outcome,
-        due_at=row.due_at,
-        warn_at=row.warn_at,
-        timer=row.timer,
-        splits=tuple(row.splits or ()),
-        arrivals=row.arrivals,
-    )
-
-
-def task_record(row: Any) -> TaskRecord:
-    """A task row as a record."""
-    return TaskRecord(
-        id=row.id,
-        case_id=row.case_id,
-        stage_instance_id=row.stage_instance_id,
-        stage=row.stage,
-        post=row.post,
-        org_unit_id=row.org_unit_id,
-        assignee_id=row.assignee_id,
-        status=row.status,
-        outcome=row.outcome,
-        comment=row.comment,
-        created_at=row.created_at,
-        claimed_at=row.claimed_at,
-        completed_at=row.completed_at,
-        due_at=row.due_at,
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select, update
@@ -50,30 +49,6 @@ async def rules(session: AsyncSession) -> list[tuple[FeeRuleSpec, int]]:
     """Every fee rule as it is now, with its version, by code."""
     rows = (await session.scalars(select(FeeRuleRow).order_by(FeeRuleRow.code))).all()
     return [(serialization.fee_rule_from_dict(r.spec), r.version) for r in rows]
-
-
-async def fees(session: AsyncSession, case_ids: Sequence[int]) -> dict[int, list[FeeItemRow]]:
-    """The fees of several cases, in assessment order, by case id."""
-    rows = await session.scalars(
-        select(FeeItemRow).where(FeeItemRow.case_id.in_(case_ids)).order_by(FeeItemRow.id)
-    )
-    grouped: dict[int, list[FeeItemRow]] = {i: [] for i in case_ids}
-    for fee in rows:
-        grouped[fee.case_id].append(fee)
-    return grouped
-
-
-async def payments(session: AsyncSession, fee_item_id: int) -> list[PaymentRow]:
-    """Payments of a fee."""
-    return list(
-        (
-            await session.scalars(
-                select(PaymentRow)
-                .where(PaymentRow.fee_item_id == fee_item_id)
-                .order_by(PaymentRow.id)
-            )
-        ).all()
-    )
 
 
 class FeeStatus:

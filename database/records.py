@@ -121,3 +121,82 @@ class EventRecord:
     data: Mapping[str, Any]
     metadata_version: int
     hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRecord:
+    """A customer of the archive (户号 and what the cases that wrote it recorded)."""
+
+    id: int
+    number: str
+    name: str | None
+    id_number: str | None
+    address: str | None
+    electricity_category: str | None
+    capacity: str | None
+    voltage_level: str | None
+    org_unit_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class MeterRecord:
+    """A meter of a customer."""
+
+    id: int
+    customer_id: int
+    case_id: int
+    asset_no: str
+    ct_ratio: str | None
+    pt_ratio: str | None
+    multiplier: str | None
+    start_reading: str | None
+    installed_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ContractRecord:
+    """A contract of a customer."""
+
+    id: int
+    customer_id: int
+    case_id: int
+    number: str
+    type: str
+    signed_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerArchive:
+    """A customer with what a reader sees of it: meters, contracts, the cases it may see.
+
+    `pinned` is every (business type id, version) of a case about the customer, whoever may
+    see it: any of them may have written the archive, so each one's hidden items apply.
+    """
+
+    customer: CustomerRecord
+    meters: tuple[MeterRecord, ...]
+    contracts: tuple[ContractRecord, ...]
+    case_numbers: tuple[str, ...]
+    pinned: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OrgUnitRecord:
+    """An org unit (供电单位) with its materialised path `/a/b/`."""
+
+    id: int
+    code: str
+    name: str
+    parent_id: int | None
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessTypeRecord:
+    """A business type's identity (its versions are read as specs)."""
+
+    id: int
+    code: str
+    name: str
+    status: str
+    latest_version: int | None

@@ -38,7 +38,8 @@ from casework import reorganization
 from casework.model import Event
 from casework.reorganization import Catalog, Move, OpenTask, Plan, TaskMove
 from casework.routing import Responsibility
-from database import case_repo, metadata_repo, responsibility_repo, task_repo
+from database import case_repo, metadata_repo, responsibility_repo, task_reads, task_repo
+from database.records import TaskRecord
 from database.session import Database
 from database.tables import (
     CaseRow,
@@ -49,6 +50,7 @@ from database.tables import (
     TaskRow,
     UserPostRow,
 )
+from database.task_reads import task_record
 from metamodel.snapshot import BusinessTypeStatus
 
 SWEEP_ACTOR = "sweep"
@@ -242,7 +244,7 @@ async def move_tasks(
 
     A claimed task whose holder lacks the new post goes back to the queue (OPEN, no holder).
     """
-    holders = await task_repo.usernames(
+    holders = await task_reads.usernames(
         session, sorted({m.task.assignee for m in moved if m.release and m.task.assignee})
     )
     events: dict[int, list[Event]] = defaultdict(list)
@@ -317,7 +319,7 @@ class Outcome:
     """What a reorganisation did (or, dry, would do)."""
 
     plan: Plan
-    tasks: list[TaskRow] = field(default_factory=list)
+    tasks: list[TaskRecord] = field(default_factory=list)
     """The tasks moved now, or with a dry run the ones that would move."""
     record: ReorganizationView | None = None
 
@@ -355,7 +357,7 @@ async def reorganize(
     moved = reorganization.plan_tasks(tasks, moves, holders=holders)
     planned = Plan(handovers=planned.handovers, tasks=tuple(moved))
     if dry_run:
-        return Outcome(plan=planned, tasks=[rows[m.task.id] for m in moved])
+        return Outcome(plan=planned, tasks=[task_record(rows[m.task.id]) for m in moved])
     for h in planned.handovers:
         await responsibility_repo.assign(
             session,
@@ -382,7 +384,7 @@ async def reorganize(
     session.add(record)
     await session.flush()
     changed = await move_tasks(session, moved, rows, reorganization_id=record.id, actor=by, now=now)
-    return Outcome(plan=planned, tasks=changed, record=view(record))
+    return Outcome(plan=planned, tasks=[task_record(t) for t in changed], record=view(record))
 
 
 # -- the sweep -----------------------------------------------------------------------------------

@@ -37,8 +37,8 @@ async def assign(
     effective_from: dt.datetime,
     by: str,
     now: dt.datetime,
-) -> ResponsibilityRow:
-    """Make `post` responsible from `effective_from`; the one it replaces ends then."""
+) -> int:
+    """Make `post` responsible from `effective_from`; the one it replaces ends then. Its id."""
     current = (
         await session.scalars(
             select(ResponsibilityRow)
@@ -73,7 +73,7 @@ async def assign(
     )
     session.add(row)
     await session.flush()
-    return row
+    return row.id
 
 
 async def views(

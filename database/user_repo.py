@@ -31,6 +31,28 @@ class Principal:
     disabled: bool
 
 
+@dataclass(frozen=True, slots=True)
+class SignIn:
+    """What checking a password needs of a user, and nothing more."""
+
+    id: int
+    password_hash: str
+    disabled: bool
+    token_epoch: int
+
+
+async def sign_in(session: AsyncSession, username: str) -> SignIn | None:
+    """The password hash and status of a user by username, for signing in."""
+    found = (
+        await session.execute(
+            select(UserRow.id, UserRow.password_hash, UserRow.disabled, UserRow.token_epoch).where(
+                UserRow.username == username
+            )
+        )
+    ).first()
+    return None if found is None else SignIn(*found)
+
+
 async def get_row(session: AsyncSession, username: str) -> UserRow | None:
     """A user row by username."""
     return await session.scalar(select(UserRow).where(UserRow.username == username))
@@ -176,20 +198,6 @@ async def set_password(
     await throttle_repo.clear_target(session, SIGN_IN, username)
     await session.flush()
     return row
-
-
-async def list_rows(session: AsyncSession, *, org_path: str | None = None) -> list[UserRow]:
-    """Users, by username; only those in the subtree at `org_path` when given."""
-    statement = select(UserRow).order_by(UserRow.username)
-    if org_path is not None:
-        statement = statement.where(
-            UserRow.org_unit_id.in_(
-                select(OrgUnitRow.id).where(
-                    func.substr(OrgUnitRow.path, 1, len(org_path)) == org_path
-                )
-            )
-        )
-    return list((await session.scalars(statement)).all())
 
 
 async def set_disabled(session: AsyncSession, row: UserRow, disabled: bool) -> None:

@@ -55,7 +55,7 @@ async def login(
             limits=policy.limits,
             now=ctx.now(),
         )
-        row = None if attempt is None else await user_repo.get_row(session, username)
+        row = None if attempt is None else await user_repo.sign_in(session, username)
     if attempt is None:
         return _refused()
     # The delay and the check run after the counters' transaction: no row stays locked.

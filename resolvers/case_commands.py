@@ -43,11 +43,11 @@ async def prime(ctx: Context, saved: Saved, generated: Any = None) -> Any:
         if StageStatus(v.status) in CURRENT
     ]
     ctx.loaders.current_stages.prime(case_id, current, force=True)
-    built = await objects.tasks(ctx, list(saved.tasks))  # type: ignore[arg-type]
+    built = await objects.tasks(ctx, list(saved.tasks))
     ctx.loaders.tasks.prime(case_id, built, force=True)
     if generated is not None:
-        return await case_object(ctx, saved.case, generated)  # type: ignore[arg-type]
-    return await objects.case(ctx, saved.case)  # type: ignore[arg-type]
+        return await case_object(ctx, saved.case, generated)
+    return await objects.case(ctx, saved.case)
 
 
 async def case_payload(ctx: Context, outcome: Outcome) -> CasePayload:

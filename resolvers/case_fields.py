@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types.field import StrawberryField
 
-from database import case_repo
+from database import case_reads
 from metamodel import filters as f
 from metamodel import naming
 from metamodel.specs import DataItemSpec
@@ -218,12 +218,12 @@ def generic_fields(
             raise case_filters.invalid("give exactly one of id and number", ["id"])
         async with ctx.db.read() as session:
             if id is not None:
-                row = await case_repo.get(session, row_id(id))
+                row = await case_reads.get(session, row_id(id))
             else:
-                row = await case_repo.get_by_number(session, str(number))
+                row = await case_reads.get_by_number(session, str(number))
             principal = ctx.principal
             assert principal is not None
-            if row is not None and not await case_repo.visible(
+            if row is not None and not await case_reads.visible(
                 session, row.id, policy.case_scope(principal)
             ):
                 row = None  # a case out of scope reads as no case at all

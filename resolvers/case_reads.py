@@ -1,4 +1,4 @@
-"""Reading cases: rows to generated GraphQL objects, and paged lists with a lazy total."""
+"""Reading cases: records to generated GraphQL objects, and paged lists with a lazy total."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ import strawberry
 from graphql import GraphQLError
 
 from casework import archive
-from database import case_repo
-from database.tables import CaseRow
+from database import case_reads as stored
+from database.records import CaseRecord
 from metamodel import datatypes
 from metamodel import filters as f
 from metamodel.specs import CaseStatus
 from resolvers import case_filters, policy
-from resolvers.context import Context
+from resolvers.reader import Reader
 from schema.case_types import BusinessTypeRef, OrgUnitRef
 from schema.common import PageInfo
 from schema.generated import GeneratedTypes
@@ -68,7 +68,7 @@ def page_size(first: int | None) -> int:
     return size
 
 
-async def hidden_by_type(ctx: Context) -> dict[int, frozenset[str]]:
+async def hidden_by_type(ctx: Reader) -> dict[int, frozenset[str]]:
     """Business type id -> the items the caller may not read (in any version of the type)."""
     types, _, _ = await ctx.codes()
     return {
@@ -79,7 +79,7 @@ async def hidden_by_type(ctx: Context) -> dict[int, frozenset[str]]:
 
 
 def hidden_of(
-    hidden: Mapping[int, frozenset[str]], ctx: Context, type_id: int
+    hidden: Mapping[int, frozenset[str]], ctx: Reader, type_id: int
 ) -> frozenset[str] | None:
     """The items hidden on cases of one type; None (every item) for a type not served."""
     found = hidden.get(type_id)
@@ -88,8 +88,8 @@ def hidden_of(
     return found
 
 
-async def case_object(ctx: Context, row: CaseRow, generated: GeneratedTypes) -> Any:
-    """A case row as its business type's generated Case object."""
+async def case_object(ctx: Reader, row: CaseRecord, generated: GeneratedTypes) -> Any:
+    """A case as its business type's generated Case object."""
     types, units, names = await ctx.codes()
     items = {**generated.published.retired_items, **generated.published.latest.items}
     hidden = policy.hidden_items(ctx.principal, generated.published)
@@ -134,7 +134,7 @@ async def case_object(ctx: Context, row: CaseRow, generated: GeneratedTypes) -> 
 
 
 async def page(
-    ctx: Context,
+    ctx: Reader,
     *,
     where: f.Filter,
     orders: Sequence[f.Order],
@@ -158,7 +158,7 @@ async def page(
     size = page_size(first)
     offset = decode_cursor(after)
     async with ctx.db.read() as session:
-        rows = await case_repo.page_rows(
+        rows = await stored.page_rows(
             session, where, orders, offset=offset, limit=size + 1, scope=scope
         )
     more = len(rows) > size
@@ -168,7 +168,7 @@ async def page(
 
     async def count() -> int:
         async with ctx.db.read() as session:
-            return await case_repo.count_matching(session, where, scope)
+            return await stored.count_matching(session, where, scope)
 
     return connection(
         edges=edges,

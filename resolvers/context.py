@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -12,12 +13,24 @@ from strawberry.scalars import JSON
 
 from casework import lifecycle
 from casework.calendar import WorkCalendar
-from database import case_repo, fee_repo, metadata_repo, task_repo, throttle_repo
+from database import (
+    case_reads,
+    fee_reads,
+    metadata_repo,
+    task_reads,
+    throttle_repo,
+)
+from database.records import FeeRecord
 from database.session import Database
 from database.user_repo import Principal
 from metamodel.snapshot import MetamodelSnapshot
 from metamodel.specs import BusinessTypeVersion
+from resolvers import customers, objects
+from resolvers.reader import Reader
 from schema.case_types import CaseEvent, StageRef
+from schema.engine_types import Customer
+from schema.fee_types import Fee
+from schema.task_types import Task
 from service.reference import Reference, ReferenceCache
 
 
@@ -86,32 +99,33 @@ class VersionCache:
 
 @dataclass
 class Loaders:
-    """Per-request DataLoaders, so sibling fields of a page batch their queries."""
+    """Per-request DataLoaders, so every Case field of a page batches its queries.
+
+    Each loader answers a whole page in a fixed number of statements: the statements a list
+    costs do not grow with its size.
+    """
 
     current_stages: DataLoader[int, list[StageRef]]
     events: DataLoader[int, list[CaseEvent]]
-    tasks: DataLoader[int, list[Any]]
+    tasks: DataLoader[int, list[Task]]
     cases: DataLoader[int, Any]
-    fees: DataLoader[int, list[Any]]
+    fees: DataLoader[int, list[FeeRecord]]
+    customers: DataLoader[str, Customer | None]
 
 
-def make_loaders(
-    db: Database,
-    stage_names: Callable[[], Awaitable[dict[str, str]]],
-    task_objects: Callable[[Sequence[Any]], Awaitable[list[Any]]],
-    case_objects: Callable[[Sequence[Any]], Awaitable[list[Any]]],
-) -> Loaders:
-    """Fresh loaders for one request."""
+def make_loaders(ctx: Reader) -> Loaders:
+    """Fresh loaders for one request, building output with what the request may see."""
+    db = ctx.db
 
     async def load_stages(ids: Sequence[int]) -> list[list[StageRef]]:
-        names = await stage_names()
+        names = await ctx.stage_names()
         async with db.read() as session:
-            found = await case_repo.current_stages(session, ids)
+            found = await case_reads.current_stages(session, ids)
         return [[StageRef(code=c, name=names.get(c, c)) for c in found[i]] for i in ids]
 
     async def load_events(ids: Sequence[int]) -> list[list[CaseEvent]]:
         async with db.read() as session:
-            found = await case_repo.events(session, ids)
+            found = await case_reads.events(session, ids)
         return [
             [
                 CaseEvent(
@@ -119,7 +133,7 @@ def make_loaders(
                     at=e.at,
                     actor=e.actor,
                     action=e.action,
-                    data=cast(JSON, e.data),
+                    data=cast(JSON, dict(e.data)),
                     hash=e.hash,
                 )
                 for e in found[i]
@@ -127,25 +141,30 @@ def make_loaders(
             for i in ids
         ]
 
-    async def load_tasks(ids: Sequence[int]) -> list[list[Any]]:
+    async def load_tasks(ids: Sequence[int]) -> list[list[Task]]:
         async with db.read() as session:
-            found = await task_repo.by_case(session, ids)
-        built = await task_objects([t for i in ids for t in found[i]])
+            found = await task_reads.by_case(session, ids)
+        built = await objects.tasks(ctx, [t for i in ids for t in found[i]])
         by_id = iter(built)
         return [[next(by_id) for _ in found[i]] for i in ids]
 
     async def load_cases(ids: Sequence[int]) -> list[Any]:
         async with db.read() as session:
-            rows = {r.id: r for r in await case_repo.get_many(session, ids)}
-        built = await case_objects([rows[i] for i in ids if i in rows])
-        by_id = {r.id: b for r, b in zip([rows[i] for i in ids if i in rows], built, strict=True)}
+            records = {r.id: r for r in await case_reads.get_many(session, ids)}
+        present = [records[i] for i in ids if i in records]
+        built = await objects.cases(ctx, present)
+        by_id = {r.id: b for r, b in zip(present, built, strict=True)}
         return [by_id.get(i) for i in ids]
 
-    async def load_fees(ids: Sequence[int]) -> list[list[Any]]:
-        # Rows: each case turns them into output with what its reader may see.
+    async def load_fees(ids: Sequence[int]) -> list[list[FeeRecord]]:
+        # Records: each case turns them into output with what its reader may see.
         async with db.read() as session:
-            found = await fee_repo.fees(session, ids)
+            found = await fee_reads.fees(session, ids)
         return [list(found[i]) for i in ids]
+
+    async def load_customers(numbers: Sequence[str]) -> list[Customer | None]:
+        found = await customers.customers_by_number(ctx, numbers)
+        return [found.get(n) for n in numbers]
 
     return Loaders(
         current_stages=DataLoader(load_fn=load_stages),
@@ -153,6 +172,7 @@ def make_loaders(
         events=DataLoader(load_fn=load_events),
         tasks=DataLoader(load_fn=load_tasks),
         cases=DataLoader(load_fn=load_cases),
+        customers=DataLoader(load_fn=load_customers),
     )
 
 
@@ -174,25 +194,22 @@ class Context:
     """The process's reference data (the server shares one among all requests)."""
     loaders: Loaders = field(init=False)
     _cache: dict[str, Any] = field(default_factory=dict)
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        from resolvers import objects  # the builders need this context type
+        self.loaders = make_loaders(self)
 
-        self.loaders = make_loaders(
-            self.db,
-            self.stage_names,
-            lambda rows: objects.tasks(self, rows),
-            lambda rows: objects.cases(self, rows),
-        )
+    def _reading(self, key: str) -> asyncio.Lock:
+        """Held while `key` is read: the sibling fields of a page ask at once, one reads."""
+        return self._locks.setdefault(key, asyncio.Lock())
 
     async def reference(self) -> Reference:
         """The reference data, checked current once per request (or taken from a command)."""
-        found = self._cache.get("reference")
-        if found is None:
-            async with self.db.read() as session:
-                found = await self.reference_cache.get(session)
-            self._cache["reference"] = found
-        reference: Reference = found
+        async with self._reading("reference"):
+            if "reference" not in self._cache:
+                async with self.db.read() as session:
+                    self._cache["reference"] = await self.reference_cache.get(session)
+        reference: Reference = self._cache["reference"]
         return reference
 
     def use_reference(self, reference: Reference | None) -> None:
@@ -204,17 +221,13 @@ class Context:
         """The working-day calendar with the current overrides."""
         return (await self.reference()).calendar
 
-    async def case_fees(self, case_pk: int, hidden: frozenset[str]) -> list[Any]:
+    async def case_fees(self, case_pk: int, hidden: frozenset[str]) -> list[Fee]:
         """A case's fees (for `Case.fees`), without the working of items hidden from the reader."""
-        from resolvers.fees import fee_out  # the builder lives with the fee resolvers
+        return [objects.fee_out(fee, hidden) for fee in await self.loaders.fees.load(case_pk)]
 
-        return [fee_out(row, hidden) for row in await self.loaders.fees.load(case_pk)]
-
-    async def customer(self, number: str) -> Any:
-        """The archive record of a customer (for `Case.customer`)."""
-        from resolvers import customers
-
-        return await customers.customer_by_number(self, number)
+    async def customer(self, number: str) -> Customer | None:
+        """The archive record of a customer (for `Case.customer`), batched over the page."""
+        return await self.loaders.customers.load(number)
 
     async def post_names(self) -> dict[str, str]:
         """Post names by code."""

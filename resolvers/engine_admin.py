@@ -10,9 +10,9 @@ import strawberry
 from casework.calendar import WorkCalendar
 from database import (
     calendar_repo,
-    case_repo,
+    case_reads,
     history_repo,
-    metadata_repo,
+    metadata_reads,
     responsibility_repo,
 )
 from database.responsibility_repo import ResponsibilityView
@@ -77,7 +77,7 @@ async def assign_responsibility(
     principal = ctx.principal
     assert principal is not None
     async with ctx.db.transaction() as session:
-        unit = await metadata_repo.get_org_unit(session, org_unit) if org_unit else None
+        unit = await metadata_reads.org_unit(session, org_unit) if org_unit else None
         if not policy.is_admin(principal) and (
             unit is None or not policy.manages(principal, unit.path)
         ):
@@ -114,7 +114,7 @@ async def assign_responsibility(
             return et.AssignResponsibilityPayload(errors=errors)
         stage_id, post_id = ids["stage"], ids["post"]
         assert stage_id is not None and post_id is not None
-        row = await responsibility_repo.assign(
+        assigned = await responsibility_repo.assign(
             session,
             stage_id=stage_id,
             post_id=post_id,
@@ -125,7 +125,9 @@ async def assign_responsibility(
             now=ctx.now(),
         )
         view = next(
-            v for v in await responsibility_repo.views(session, stage=input.stage) if v.id == row.id
+            v
+            for v in await responsibility_repo.views(session, stage=input.stage)
+            if v.id == assigned
         )
     return et.AssignResponsibilityPayload(responsibility=responsibility_out(view))
 
@@ -203,7 +205,7 @@ async def verify_case_history(
     principal = info.context.principal
     assert principal is not None
     async with info.context.db.read() as session:
-        if not await case_repo.visible(session, pk, policy.case_scope(principal)):
+        if not await case_reads.visible(session, pk, policy.case_scope(principal)):
             return None
     found = await history_repo.verify_case(info.context.db, pk)
     if found is None:

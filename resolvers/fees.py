@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 import strawberry
-from strawberry.scalars import JSON
 
 from casework import fees as fee_rules
-from database import case_repo, fee_repo, metadata_repo
+from database import case_reads as stored_cases
+from database import case_repo, fee_repo, metadata_reads, metadata_repo
 from database.session import Session
-from database.tables import FeeItemRow
 from metamodel import filters as f
 from metamodel import naming
 from metamodel.specs import CaseStatus, DataItemSpec, FeeRuleSpec, FeeRuleStatus
@@ -20,6 +18,7 @@ from resolvers.case_commands import runtime
 from resolvers.case_reads import page_size
 from resolvers.context import Context
 from resolvers.convert import given, row_id
+from resolvers.objects import fee_out
 from schema import fee_types as ft
 from schema.common import ErrorCode, UserError, user_error, user_errors
 from service import fee_commands
@@ -41,26 +40,6 @@ def rule_out(rule: FeeRuleSpec, version: int) -> ft.FeeRule:
         status=rule.status,
         description=rule.description,
         version=version,
-    )
-
-
-def fee_out(row: FeeItemRow, hidden: frozenset[str] | None = frozenset()) -> ft.Fee:
-    """An assessed fee for output, without the working of items hidden from the reader."""
-    inputs, explanation = fee_rules.redacted_working(
-        row.inputs, row.explanation, row.amount, hidden
-    )
-    return ft.Fee(
-        code=row.code,
-        name=row.name,
-        stage=row.stage,
-        amount=Decimal(row.amount),
-        status=ft.FeeStatus(row.status),
-        rule_version=row.rule_version,
-        inputs=cast(JSON, inputs),
-        explanation=explanation,
-        assessed_at=row.assessed_at,
-        settled_at=row.settled_at,
-        waived_reason=row.waived_reason,
     )
 
 
@@ -86,8 +65,8 @@ async def _items_for(
     found: dict[str, dict[str, DataItemSpec]] = {}
     dictionary = await metadata_repo.get_data_items(session)
     for index, code in enumerate(named):
-        row = await metadata_repo.get_business_type(session, code)
-        if row is None:
+        draft = await metadata_reads.business_type_draft(session, code)
+        if draft is None:
             errors.append(
                 user_error(
                     ErrorCode.NOT_FOUND,
@@ -98,7 +77,7 @@ async def _items_for(
             continue
         # A rule at a stage the type never enters would never be assessed: a typo, refused.
         # The draft counts too, so a rule can be ready before the version that needs it.
-        drafted = {u.get("stage") for u in row.draft.get("stages", ())}
+        drafted = {u.get("stage") for u in draft.get("stages", ())}
         latest = versions.get(code)
         unused = stage not in drafted and (latest is None or latest.stage_usage(stage) is None)
         if stage_exists and unused:  # an unknown stage is reported as such
@@ -112,7 +91,7 @@ async def _items_for(
         if code in published:
             found[code] = published[code]
             continue
-        used = [u["item"] for u in row.draft.get("items", ())]
+        used = [u["item"] for u in draft.get("items", ())]
         found[code] = {c: dictionary[c] for c in used if c in dictionary}
     return found, errors
 
@@ -232,7 +211,7 @@ async def _fee_payload(ctx: Context, outcome: fee_commands.FeeOutcome) -> ft.Fee
     ctx.use_reference(outcome.reference)
     hidden = await case_reads.hidden_by_type(ctx)
     visible = case_reads.hidden_of(hidden, ctx, outcome.business_type_id)
-    return ft.FeePayload(fee=fee_out(outcome.fee, visible))  # type: ignore[arg-type]
+    return ft.FeePayload(fee=fee_out(outcome.fee, visible))
 
 
 PROBLEM_SCAN = 1000
@@ -270,14 +249,14 @@ async def fee_rule_problems(
     in_progress = f.Compare(f.SystemField.STATUS, f.Op.EQ, CaseStatus.IN_PROGRESS.value)
     found: list[ft.FeeRuleProblem] = []
     async with ctx.db.read() as session:
-        rows = await case_repo.page_rows(
+        rows = await stored_cases.page_rows(
             session,
             in_progress,
             [f.Order(f.SystemField.ID, descending=True)],
             offset=0,
             limit=PROBLEM_SCAN,
         )
-        current = await case_repo.current_stages(session, [r.id for r in rows])
+        current = await stored_cases.current_stages(session, [r.id for r in rows])
         for row in rows:
             code_of_type = types.get(row.business_type_id)
             if code_of_type is None:

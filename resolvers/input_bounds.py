@@ -7,51 +7,28 @@ naming the field and the maximum. The widths are read from the table definitions
 
 from __future__ import annotations
 
-from typing import Any
-
-from database.tables import (
-    BusinessTypeRow,
-    CalendarDayRow,
-    CaseRow,
-    FeeItemRow,
-    IdempotencyKeyRow,
-    OrgUnitRow,
-    PaymentRow,
-    PostRow,
-    StageInstanceRow,
-    StageRow,
-    UserRow,
-)
+from database import columns
 from schema.input_checks import Bounds
 
-
-def width(column: Any) -> int:
-    """The declared length of a string column."""
-    length = getattr(column.type, "length", None)
-    if not isinstance(length, int):
-        raise TypeError(f"{column} has no declared length")
-    return length
-
-
-INPUT_COLUMNS: dict[tuple[str, str], Any] = {
-    ("*", "idempotencyKey"): IdempotencyKeyRow.key,
-    ("*", "customerNumber"): CaseRow.customer_number,
-    ("RecordPaymentInput", "method"): PaymentRow.method,
-    ("RecordPaymentInput", "reference"): PaymentRow.reference,
-    ("UpsertStageInput", "name"): StageRow.name,
-    ("UpsertPostInput", "name"): PostRow.name,
-    ("UpsertOrgUnitInput", "name"): OrgUnitRow.name,
-    ("SaveBusinessTypeDraftInput", "name"): BusinessTypeRow.name,
-    ("UpsertUserInput", "username"): UserRow.username,
-    ("UpsertUserInput", "name"): UserRow.name,
-    ("SetCalendarDayInput", "note"): CalendarDayRow.note,
+INPUT_COLUMNS: dict[tuple[str, str], tuple[str, str]] = {
+    ("*", "idempotencyKey"): ("idempotency_key", "key"),
+    ("*", "customerNumber"): ("case", "customer_number"),
+    ("RecordPaymentInput", "method"): ("payment", "method"),
+    ("RecordPaymentInput", "reference"): ("payment", "reference"),
+    ("UpsertStageInput", "name"): ("stage", "name"),
+    ("UpsertPostInput", "name"): ("post", "name"),
+    ("UpsertOrgUnitInput", "name"): ("org_unit", "name"),
+    ("SaveBusinessTypeDraftInput", "name"): ("business_type", "name"),
+    ("UpsertUserInput", "username"): ("app_user", "username"),
+    ("UpsertUserInput", "name"): ("app_user", "name"),
+    ("SetCalendarDayInput", "note"): ("calendar_day", "note"),
     # A rule's name is copied onto every fee it assesses.
-    ("UpsertFeeRuleInput", "name"): FeeItemRow.name,
+    ("UpsertFeeRuleInput", "name"): ("fee_item", "name"),
     # Outcomes are recorded on the stage visit and the task that took them.
-    ("StageUsageInput", "outcomes"): StageInstanceRow.outcome,
-    ("TransitionInput", "outcome"): StageInstanceRow.outcome,
-    ("CompleteTaskInput", "outcome"): StageInstanceRow.outcome,
+    ("StageUsageInput", "outcomes"): ("stage_instance", "outcome"),
+    ("TransitionInput", "outcome"): ("stage_instance", "outcome"),
+    ("CompleteTaskInput", "outcome"): ("stage_instance", "outcome"),
 }
-"""Input fields written to a bounded column, with that column (`*`: in any input type)."""
+"""Input fields written to a bounded column, with that (table, column) (`*`: any input type)."""
 
-BOUNDS: Bounds = {key: width(column) for key, column in INPUT_COLUMNS.items()}
+BOUNDS: Bounds = {key: columns.width(*column) for key, column in INPUT_COLUMNS.items()}

@@ -1,36 +1,45 @@
-"""Rows to GraphQL objects, in batches, for loaders and payloads."""
+"""Records to GraphQL objects, in batches, for loaders and payloads.
+
+These builders are what the request's loaders (`resolvers.context`) call, so they are typed
+against `resolvers.reader.Reader` and never import the context.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from decimal import Decimal
+from typing import Any, cast
 
 import strawberry
+from strawberry.scalars import JSON
 
-from database import task_repo
-from database.tables import CaseRow, TaskRow
+from casework import fees as fee_rules
+from database import task_reads
+from database.records import CaseRecord, FeeRecord, TaskRecord
+from database.task_repo import OPEN_TASK_STATUSES
 from resolvers.case_reads import case_object
-from resolvers.context import Context
+from resolvers.reader import Reader
+from schema import fee_types as ft
 from schema.case_types import OrgUnitRef, StageRef
 from schema.task_types import PostRef, Task, TaskStatus, UserRef
 
 
-async def cases(ctx: Context, rows: Sequence[CaseRow]) -> list[Any]:
-    """Generated Case objects for case rows (None for a type the schema does not serve)."""
+async def cases(ctx: Reader, records: Sequence[CaseRecord]) -> list[Any]:
+    """Generated Case objects for cases (None for a type the schema does not serve)."""
     types, _, _ = await ctx.codes()
     built: list[Any] = []
-    for row in rows:
-        generated = ctx.generated.get(types.get(row.business_type_id, ""))
-        built.append(None if generated is None else await case_object(ctx, row, generated))
+    for record in records:
+        generated = ctx.generated.get(types.get(record.business_type_id, ""))
+        built.append(None if generated is None else await case_object(ctx, record, generated))
     return built
 
 
-async def case(ctx: Context, row: CaseRow) -> Any:
+async def case(ctx: Reader, record: CaseRecord) -> Any:
     """One generated Case object."""
-    return (await cases(ctx, [row]))[0]
+    return (await cases(ctx, [record]))[0]
 
 
-async def tasks(ctx: Context, rows: Sequence[TaskRow]) -> list[Task]:
+async def tasks(ctx: Reader, records: Sequence[TaskRecord]) -> list[Task]:
     """Task objects, with names read once for the batch."""
     stage_names = await ctx.stage_names()
     post_names = await ctx.post_names()
@@ -38,16 +47,16 @@ async def tasks(ctx: Context, rows: Sequence[TaskRow]) -> list[Task]:
     caller = ctx.principal
     # The caller's own name is known: a queue of one's own tasks reads no user.
     people = {caller.id: (caller.username, caller.name)} if caller else {}
-    others = sorted({r.assignee_id for r in rows if r.assignee_id is not None} - set(people))
+    others = sorted({r.assignee_id for r in records if r.assignee_id is not None} - set(people))
     if others:
         async with ctx.db.read() as session:
-            people.update(await task_repo.usernames(session, others))
+            people.update(await task_reads.usernames(session, others))
     now = ctx.now()
     built = []
-    for row in rows:
+    for row in records:
         unit_code, unit_name = units.get(row.org_unit_id, ("", ""))
         person = people.get(row.assignee_id) if row.assignee_id is not None else None
-        open_ = row.status in task_repo.OPEN_TASK_STATUSES
+        open_ = row.status in OPEN_TASK_STATUSES
         built.append(
             Task(
                 id=strawberry.ID(str(row.id)),
@@ -68,3 +77,23 @@ async def tasks(ctx: Context, rows: Sequence[TaskRow]) -> list[Task]:
             )
         )
     return built
+
+
+def fee_out(record: FeeRecord, hidden: frozenset[str] | None = frozenset()) -> ft.Fee:
+    """An assessed fee for output, without the working of items hidden from the reader."""
+    inputs, explanation = fee_rules.redacted_working(
+        dict(record.inputs), record.explanation, record.amount, hidden
+    )
+    return ft.Fee(
+        code=record.code,
+        name=record.name,
+        stage=record.stage,
+        amount=Decimal(record.amount),
+        status=ft.FeeStatus(record.status),
+        rule_version=record.rule_version,
+        inputs=cast(JSON, inputs),
+        explanation=explanation,
+        assessed_at=record.assessed_at,
+        settled_at=record.settled_at,
+        waived_reason=record.waived_reason,
+    )

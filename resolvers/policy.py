@@ -30,7 +30,7 @@ from graphql import (
 from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
 
-from database import case_repo, task_repo
+from database import case_reads, task_reads
 from database.user_repo import Principal
 from metamodel.snapshot import PublishedType
 from metamodel.specs import Role
@@ -189,11 +189,11 @@ class Authorize(SchemaExtension):
 # -- rows -------------------------------------------------------------------------------------
 
 
-def task_scope(principal: Principal) -> task_repo.TaskScope:
+def task_scope(principal: Principal) -> task_reads.TaskScope:
     """Tasks the caller may see."""
     if is_admin(principal):
-        return task_repo.TaskScope(everything=True)
-    return task_repo.TaskScope(
+        return task_reads.TaskScope(everything=True)
+    return task_reads.TaskScope(
         posts=principal.posts,
         org_path=principal.org_path,
         user_id=principal.id,
@@ -201,11 +201,11 @@ def task_scope(principal: Principal) -> task_repo.TaskScope:
     )
 
 
-def case_scope(principal: Principal) -> case_repo.CaseScope:
+def case_scope(principal: Principal) -> case_reads.CaseScope:
     """Cases the caller may see."""
     if is_admin(principal):
-        return case_repo.CaseScope(everything=True)
-    return case_repo.CaseScope(
+        return case_reads.CaseScope(everything=True)
+    return case_reads.CaseScope(
         org_path=principal.org_path,
         whole_tree=Role.MANAGER.value in principal.roles,
         posts=principal.posts,

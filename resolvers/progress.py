@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import strawberry
 
 from casework import fees as fee_rules
-from database import case_repo, fee_repo, throttle_repo
+from database import case_reads, fee_reads, throttle_repo
 from metamodel.specs import CaseStatus
 from resolvers import policy
 from resolvers.context import Context
@@ -49,7 +49,8 @@ async def case_progress(
     """Null for an unknown number, a wrong code, or too many wrong codes."""
     ctx = info.context
     async with ctx.db.transaction() as session:
-        row = await case_repo.get_by_number(session, number)
+        found = await case_reads.with_access_code(session, number)
+        row, code_hash = (None, None) if found is None else found
         attempt = await throttle_repo.reserve(
             session,
             PROGRESS,
@@ -60,14 +61,14 @@ async def case_progress(
         )
         if attempt is None:
             return None
-        expected = row.access_code_hash if row and row.access_code_hash else "0" * 64
+        expected = code_hash or "0" * 64
         if row is None or not hmac.compare_digest(
             expected, case_intake.hash_access_code(access_code)
         ):
             return None  # counted as wrong already
         await throttle_repo.forgive(session, attempt)
-        visits = await case_repo.stage_rows(session, row.id)
-        fees = (await fee_repo.fees(session, [row.id]))[row.id]
+        visits = await case_reads.visits(session, row.id)
+        fees = (await fee_reads.fees(session, [row.id]))[row.id]
     types, _, names = await ctx.codes()
     stage_names = await ctx.stage_names()
     served = ctx.generated.get(types.get(row.business_type_id, ""))

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import strawberry
 from graphql import GraphQLError
 
-from database import metadata_repo, statistics_repo, task_repo
+from database import metadata_reads, statistics_repo, task_reads
 from database.statistics_repo import TaskGroupBy as GroupKey
 from metamodel import filters as f
 from resolvers import policy
@@ -20,19 +20,19 @@ Info = strawberry.Info[Context, Any]
 SECONDS_PER_HOUR = 3600.0
 
 
-def statistics_scope(ctx: Context) -> task_repo.TaskScope:
+def statistics_scope(ctx: Context) -> task_reads.TaskScope:
     """ADMIN: every task; MANAGER: every task of their org subtree (whatever its post)."""
     principal = ctx.principal
     assert principal is not None
     if policy.is_admin(principal):
-        return task_repo.TaskScope(everything=True)
-    return task_repo.TaskScope(org_path=principal.org_path, whole_tree=True)
+        return task_reads.TaskScope(everything=True)
+    return task_reads.TaskScope(org_path=principal.org_path, whole_tree=True)
 
 
-async def task_filter(ctx: Context, where: TaskWhere | None) -> task_repo.TaskFilter:
+async def task_filter(ctx: Context, where: TaskWhere | None) -> task_reads.TaskFilter:
     """`TaskWhere` as a repository filter (as `tasks(where)` reads it)."""
     if where is None:
-        return task_repo.TaskFilter()
+        return task_reads.TaskFilter()
     for name in ("status", "post", "stage"):
         if len(given(getattr(where, name), [])) > f.MAX_LIST_VALUES:
             raise GraphQLError(
@@ -43,10 +43,10 @@ async def task_filter(ctx: Context, where: TaskWhere | None) -> task_repo.TaskFi
     unit_code = given(where.org_unit)
     if unit_code:
         async with ctx.db.read() as session:
-            unit = await metadata_repo.get_org_unit(session, unit_code)
+            unit = await metadata_reads.org_unit(session, unit_code)
         org_path = unit.path if unit else "/nowhere/"
     case_pk = given(where.case)
-    return task_repo.TaskFilter(
+    return task_reads.TaskFilter(
         statuses=tuple(s.value for s in given(where.status, [])),
         posts=tuple(given(where.post, [])),
         stages=tuple(given(where.stage, [])),
@@ -77,9 +77,9 @@ async def task_statistics(
 ) -> list[TaskGroupStatistics]:
     """One entry per group, keys in `groupBy` order; without groupBy, one entry for all."""
     ctx = info.context
-    condition = task_repo.and_all(
-        task_repo.scope_condition(statistics_scope(ctx)),
-        task_repo.filter_condition(await task_filter(ctx, where)),
+    condition = task_reads.and_all(
+        task_reads.scope_condition(statistics_scope(ctx)),
+        task_reads.filter_condition(await task_filter(ctx, where)),
     )
     keys = [GroupKey(g.name) for g in group_by or []]  # names are the values
     async with ctx.db.read() as session:

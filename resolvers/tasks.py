@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import strawberry
 
-from database import task_repo
+from database import task_reads, task_repo
 from database.user_repo import Principal
 from metamodel.specs import Problem
 from resolvers import objects, policy, statistics
@@ -34,7 +34,7 @@ from service.case_commands import Outcome
 Info = strawberry.Info[Context, Any]
 
 
-def _scope(ctx: Context) -> task_repo.TaskScope:
+def _scope(ctx: Context) -> task_reads.TaskScope:
     """What the caller may see (see `policy.task_scope`)."""
     principal = ctx.principal
     assert principal is not None
@@ -47,13 +47,13 @@ async def _connection(
     size = page_size(first)
     offset = decode_cursor(after)
     async with ctx.db.read() as session:
-        rows = await task_repo.page(session, condition, offset=offset, limit=size + 1)
+        rows = await task_reads.page(session, condition, offset=offset, limit=size + 1)
     more = len(rows) > size
     nodes = await objects.tasks(ctx, rows[:size])
 
     async def count() -> int:
         async with ctx.db.read() as session:
-            return await task_repo.count(session, condition)
+            return await task_reads.count(session, condition)
 
     # The same cursors `after` accepts: a node's cursor stands for its position in the list.
     edges = [TaskEdge(cursor=encode_cursor(offset + i), node=n) for i, n in enumerate(nodes)]
@@ -86,12 +86,12 @@ async def my_tasks(
     ctx = info.context
     principal = ctx.principal
     assert principal is not None
-    scope = task_repo.TaskScope(
+    scope = task_reads.TaskScope(
         posts=principal.posts, org_path=principal.org_path, user_id=principal.id
     )
-    wanted = task_repo.TaskFilter(statuses=task_repo.OPEN_TASK_STATUSES)
-    condition = task_repo.and_all(
-        task_repo.scope_condition(scope), task_repo.filter_condition(wanted)
+    wanted = task_reads.TaskFilter(statuses=task_repo.OPEN_TASK_STATUSES)
+    condition = task_reads.and_all(
+        task_reads.scope_condition(scope), task_reads.filter_condition(wanted)
     )
     return await _connection(ctx, condition, first, after)
 
@@ -109,8 +109,8 @@ async def tasks(
     """ADMIN: all; MANAGER: their subtree; STAFF: their posts in their subtree and their own."""
     ctx = info.context
     wanted = await statistics.task_filter(ctx, where)
-    condition = task_repo.and_all(
-        task_repo.scope_condition(_scope(ctx)), task_repo.filter_condition(wanted)
+    condition = task_reads.and_all(
+        task_reads.scope_condition(_scope(ctx)), task_reads.filter_condition(wanted)
     )
     return await _connection(ctx, condition, first, after)
 

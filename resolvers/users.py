@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import strawberry
 
-from database import metadata_repo, user_repo
+from database import metadata_reads, metadata_repo, user_reads, user_repo
 from metamodel.specs import Role
 from resolvers import policy
 from resolvers.auth import user_out
@@ -88,8 +88,8 @@ async def upsert_user(
         await ctx.credentials.hash_password(password) if password and not errors else None
     )
     async with ctx.db.transaction() as session:
-        row = await user_repo.get_row(session, input.username)
-        if row is None and password is None:
+        known_user = await user_reads.exists(session, input.username)
+        if not known_user and password is None:
             errors.append(
                 user_error(ErrorCode.REQUIRED, "a new user needs a password", ("input", "password"))
             )
@@ -101,7 +101,7 @@ async def upsert_user(
             if p not in known
         ]
         unit_code = given(input.org_unit)
-        unit = await metadata_repo.get_org_unit(session, unit_code) if unit_code else None
+        unit = await metadata_reads.org_unit(session, unit_code) if unit_code else None
         if unit_code and unit is None:
             errors.append(
                 user_error(ErrorCode.NOT_FOUND, f"no org unit '{unit_code}'", ("input", "orgUnit"))
@@ -133,8 +133,8 @@ async def users(info: Info) -> list[User]:
     assert principal is not None
     subtree = None if policy.is_admin(principal) else principal.org_path or "/nowhere/"
     async with ctx.db.read() as session:
-        rows = await user_repo.list_rows(session, org_path=subtree)
-        return [user_out(await user_repo.principal_of(session, r)) for r in rows]
+        found = await user_reads.principals(session, org_path=subtree)
+    return [user_out(p) for p in found]
 
 
 QUERIES: list[Any] = [users]

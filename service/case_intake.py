@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from casework import archive, lifecycle
 from casework import cases as casework_cases
 from casework.model import Refused
-from database import archive_repo, case_repo, case_store
+from database import archive_reads, case_reads, case_repo, case_store
 from database.case_store import Change, Saved
 from database.session import Session
 from database.user_repo import Principal
@@ -96,7 +96,7 @@ async def open_case(rt: Runtime, actor: Principal, new: NewCase, *, now: dt.date
             if earlier is not None:
                 existing = await _existing(session, int(earlier["case_id"]))
                 return Opened(saved=existing, reference=ref)
-            reachable = number and await archive_repo.reachable_customer(
+            reachable = number and await archive_reads.reachable_customer(
                 session, number, _scope_of(actor)
             )
             if number and not reachable:  # unknown and out of scope answer alike
@@ -210,8 +210,8 @@ async def _existing(session: Session, case_id: int) -> Saved | None:
     return None if loaded is None else Saved(loaded.case, loaded.visits, loaded.tasks)
 
 
-def _scope_of(actor: Principal) -> case_repo.CaseScope:
+def _scope_of(actor: Principal) -> case_reads.CaseScope:
     """Where the caller may reach customers: everywhere (ADMIN) or their org subtree."""
     if access.is_admin(actor):
-        return case_repo.CaseScope(everything=True)
-    return case_repo.CaseScope(org_path=actor.org_path, whole_tree=True)
+        return case_reads.CaseScope(everything=True)
+    return case_reads.CaseScope(org_path=actor.org_path, whole_tree=True)

@@ -244,23 +244,75 @@ def test_orm_rows_stay_in_database() -> None:
     assert not wrong, sorted(wrong)
 
 
-def test_database_functions_hand_out_no_orm_rows() -> None:
-    """Every public function and record of database/ returns plain values, never a mapped row."""
+def _row_handlers() -> dict[str, set[str]]:
+    """Public functions of each database/ module whose return type names a mapped class."""
+    orm = _orm_classes()
+    found: dict[str, set[str]] = {}
+    for path in _modules("database"):
+        name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        module = importlib.import_module(name)
+        for attr, value in vars(module).items():
+            if (
+                not attr.startswith("_")
+                and inspect.isfunction(value)
+                and value.__module__ == name
+                and any(cls in str(value.__annotations__.get("return", "")) for cls in orm)
+            ):
+                found.setdefault(name, set()).add(attr)
+    return found
+
+
+def test_no_orm_row_leaves_database() -> None:
+    """Outside database/, no function is called that hands out a mapped row.
+
+    Inside database/ a repository may pass rows between its functions (that is where the
+    session lives); what crosses the boundary are records (database/records.py).
+    """
+    handlers = _row_handlers()
+    wrong = set()
+    for package in OUTSIDE_DATABASE:
+        for path in _modules(package):
+            tree = ast.parse(path.read_text(), filename=str(path))
+            aliases: dict[str, str] = {}
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    for alias in node.names:
+                        full = f"{node.module}.{alias.name}"
+                        if node.module == "database":
+                            aliases[alias.asname or alias.name] = full
+                        elif alias.name in handlers.get(node.module, set()):
+                            wrong.add(f"{path.relative_to(ROOT)} imports {full}")
+            for node in ast.walk(tree):
+                if (
+                    isinstance(node, ast.Attribute)
+                    and isinstance(node.value, ast.Name)
+                    and node.value.id in aliases
+                    and node.attr in handlers.get(aliases[node.value.id], set())
+                ):
+                    wrong.add(
+                        f"{path.relative_to(ROOT)}:{node.lineno} calls {node.value.id}.{node.attr}"
+                    )
+    assert not wrong, sorted(wrong)
+
+
+def test_records_hold_no_orm_rows() -> None:
+    """The records and results database/ hands out are plain values all the way down."""
     orm = _orm_classes()
     wrong = []
     for path in _modules("database"):
-        module = importlib.import_module(".".join(path.relative_to(ROOT).with_suffix("").parts))
-        for name, value in vars(module).items():
-            if name.startswith("_") or getattr(value, "__module__", None) != module.__name__:
-                continue
-            if inspect.isfunction(value):
-                annotations = [str(value.__annotations__.get("return", ""))]
-            elif inspect.isclass(value) and not hasattr(value, "__table__"):
-                annotations = [str(a) for a in getattr(value, "__annotations__", {}).values()]
-            else:
-                continue
-            if any(cls in text for cls in orm for text in annotations):
-                wrong.append(f"{module.__name__}.{name}")
+        name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        for attr, value in vars(importlib.import_module(name)).items():
+            if (
+                inspect.isclass(value)
+                and value.__module__ == name
+                and not hasattr(value, "__table__")
+                and any(
+                    cls in str(a)
+                    for cls in orm
+                    for a in getattr(value, "__annotations__", {}).values()
+                )
+            ):
+                wrong.append(f"{name}.{attr}")
     assert not wrong, sorted(wrong)
 
 

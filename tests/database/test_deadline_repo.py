@@ -19,7 +19,7 @@ from sqlalchemy import event, select
 
 from casework import history
 from casework.model import Event
-from database import case_repo, deadline_repo
+from database import case_reads, case_repo, deadline_repo
 from database.deadline_repo import SweepResult
 from database.session import Database
 from database.tables import BusinessTypeRow, CaseEventRow, CaseRow, OrgUnitRow, StageInstanceRow
@@ -103,13 +103,13 @@ async def seed(db: Database, cases: list[Deadlines]) -> list[int]:
 
 async def actions(db: Database, case_ids: list[int]) -> dict[int, list[str]]:
     async with db.read() as session:
-        found = await case_repo.events(session, case_ids)
+        found = await case_reads.events(session, case_ids)
     return {i: [e.action for e in found[i]] for i in case_ids}
 
 
 async def chain_intact(db: Database, case_ids: list[int]) -> bool:
     async with db.read() as session:
-        found = await case_repo.events(session, case_ids)
+        found = await case_reads.events(session, case_ids)
     for rows in found.values():
         chained = [
             history.ChainedEvent(
