@@ -16,7 +16,6 @@ from casework.calendar import WorkCalendar
 from database import (
     case_reads,
     fee_reads,
-    metadata_repo,
     task_reads,
     throttle_repo,
 )
@@ -65,35 +64,32 @@ class Credentials(Protocol):
 
 
 class VersionCache:
-    """Published versions by (type, number); they never change, so they are kept for good."""
+    """Published versions for the read path, kept in the process's shared ReferenceCache.
 
-    def __init__(self) -> None:
-        self._versions: dict[tuple[str, int], BusinessTypeVersion] = {}
-        self._definitions: dict[tuple[str, int], lifecycle.Definition] = {}
+    They never change, so a version read once is never read again; a miss opens a read.
+    """
+
+    def __init__(self, shared: ReferenceCache) -> None:
+        self._shared = shared
 
     async def definition(self, db: Database, code: str, number: int) -> lifecycle.Definition:
         """The version prepared for the engine (conditions compiled once per process)."""
-        key = (code, number)
-        found = self._definitions.get(key)
+        found = self._shared.known_definition(code, number)
         if found is None:
-            found = lifecycle.prepare(await self.get(db, code, number))
-            self._definitions[key] = found
+            async with db.read() as session:
+                found = await self._shared.definition(session, code, number)
         return found
 
     def put(self, version: BusinessTypeVersion) -> None:
         """Remember a version already at hand."""
-        self._versions[(version.code, version.version)] = version
+        self._shared.put(version)
 
     async def get(self, db: Database, code: str, number: int) -> BusinessTypeVersion:
         """The version, read once from the database."""
-        key = (code, number)
-        found = self._versions.get(key)
+        found = self._shared.known_version(code, number)
         if found is None:
             async with db.read() as session:
-                found = await metadata_repo.get_version(session, code, number)
-            if found is None:
-                raise LookupError(f"{code} has no published version {number}")
-            self._versions[key] = found
+                found = await self._shared.version(session, code, number)
         return found
 
 
@@ -183,7 +179,6 @@ class Context:
     db: Database
     principal: Principal | None
     credentials: Credentials
-    versions: VersionCache
     build_schema: Callable[[MetamodelSnapshot], Any]
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     source_address: str = "unknown"
@@ -192,11 +187,14 @@ class Context:
     generated: Mapping[str, Any] = field(default_factory=dict)
     reference_cache: ReferenceCache = field(default_factory=ReferenceCache)
     """The process's reference data (the server shares one among all requests)."""
+    versions: VersionCache = field(init=False)
+    """Published versions, from `reference_cache`."""
     loaders: Loaders = field(init=False)
     _cache: dict[str, Any] = field(default_factory=dict)
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.versions = VersionCache(self.reference_cache)
         self.loaders = make_loaders(self)
 
     def _reading(self, key: str) -> asyncio.Lock:

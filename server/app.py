@@ -28,7 +28,7 @@ from database import availability, user_repo
 from database.session import Database
 from resolvers import endpoint
 from resolvers.build import build_schema
-from resolvers.context import Context, VersionCache
+from resolvers.context import Context
 from resolvers.endpoint import GraphQLEndpoint
 from schema.generated import TypeFactory
 from server import body_limit, redaction
@@ -84,7 +84,6 @@ class Services:
                 lock_for=dt.timedelta(minutes=settings.login_lock_minutes),
             ),
         )
-        self.versions = VersionCache()
         self.reference = ReferenceCache()
         self.factory = TypeFactory()
         self.registry = SchemaRegistry(self.db, self.build, poll_seconds=settings.poll_seconds)
@@ -104,7 +103,6 @@ class Services:
             db=self.db,
             principal=await self.principal(request.headers.get("authorization")),
             credentials=self.credentials,
-            versions=self.versions,
             reference_cache=self.reference,
             build_schema=self.build,
             metadata_changed=self.metadata_changed,

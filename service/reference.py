@@ -116,6 +116,14 @@ class ReferenceCache:
             self._versions[key] = found
         return found
 
+    def known_version(self, code: str, number: int) -> BusinessTypeVersion | None:
+        """A published version if this process has read it already (no I/O)."""
+        return self._versions.get((code, number))
+
+    def known_definition(self, code: str, number: int) -> lifecycle.Definition | None:
+        """A prepared version if this process has prepared it already (no I/O)."""
+        return self._definitions.get((code, number))
+
     async def definition(self, session: Session, code: str, number: int) -> lifecycle.Definition:
         """A published version prepared for the engine, once per process."""
         key = (code, number)
