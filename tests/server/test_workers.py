@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -29,7 +31,7 @@ from database.session import Database
 from server.app import PROCESS_HEADER
 from tests.api.conftest import ADMIN_PASSWORD, Api, add_user
 from tests.api.setup_metamodel import DRAFT, PUBLISH, SAVE_DRAFT, define_basics
-from tests.server.processes import STARTUP_SECONDS, ServerProcess, start_server
+from tests.server.processes import ROOT, STARTUP_SECONDS, ServerProcess, start_server
 from tests.server.test_two_processes import CASE_TYPE, POLL_EVERY, SERVED_WITHIN, serves
 from tools.server_process import served_revisions, wait_workers
 
@@ -166,3 +168,17 @@ async def test_two_workers_serve_a_publish_on_sqlite(
     sqlite_url: str, tmp_path: Path, servers: list[ServerProcess]
 ) -> None:
     await serve_with_workers(sqlite_url, tmp_path, servers)
+
+
+@pytest.mark.parametrize("given", ["0", "-1", "many"])
+def test_workers_must_be_a_whole_number_of_at_least_one(given: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "server.cli", "serve", "--workers", given],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert f"argument --workers: must be a whole number of at least 1, not '{given}'" in done.stderr
