@@ -2,7 +2,20 @@
 
 The app runs inside the bench (create_app + httpx.ASGITransport, its lifespan through
 `app.router.lifespan_context`), so a profiler sees the server's code; the workload and the
-tables are the server mode's.
+tables are the server mode's. Printed besides: the SQL statements, transactions and pool
+checkouts per case and mutation, by statement shape, and, under a profiler, self time by layer
+(graphql-core parse/validate/execute, strawberry, our resolvers, engine and repositories,
+SQLAlchemy, asyncpg, JWT/argon2, JSON, ...), the inclusive time of the spans that matter, and
+the top 25 functions by cumulative time.
+
+pyinstrument is used when importable (`.venv/bin/pip install pyinstrument`; the project does
+not depend on it): it samples the real stack, its samples weighed by this thread's CPU time
+(`--profile-clock wall` for wall time), so other processes on the machine do not show up as time
+in whichever frame was running. Its per-call overhead slows the run several times, most in
+call-heavy pure Python, and SQLAlchemy's synchronous work inside greenlets is seen without the
+coroutine awaiting it (the output says how much). `--profiler cprofile` uses cProfile, whose
+call stack goes astray at every greenlet switch (each SQL statement), so it is rough around SQL;
+`--profiler none` runs in-process without a profiler, to compare.
 """
 
 from __future__ import annotations
