@@ -209,9 +209,19 @@ def print_costs(run: CostRun) -> None:
 
 def print_targets(run: CostRun, cpu_ms: float, commands_per_second: float, workers: int) -> None:
     """The measured figures next to the targets."""
-    worst_statements = max(c.per(c.used.statements) for c in run.completions())
-    worst_transactions = max(c.transactions for c in run.completions())
+    completions = run.completions()
+    mean_statements = sum(c.used.statements for c in completions) / sum(
+        c.commands for c in completions
+    )
+    worst_statements = max(c.per(c.used.statements) for c in completions)
+    worst_transactions = max(c.transactions for c in completions)
     rows: Sequence[tuple[str, str, str, bool]] = (
+        (
+            "completeTask SQL statements (mean of stages)",
+            f"{mean_statements:.1f}",
+            f"≤ {TARGET_STATEMENTS:g}",
+            mean_statements <= TARGET_STATEMENTS,
+        ),
         (
             "completeTask SQL statements (worst stage)",
             f"{worst_statements:.1f}",
