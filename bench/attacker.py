@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
-from lifecycle import percentile
+from cpu_accounting import percentile
 
 from schema.limits import MAX_DOCUMENT_LENGTH
 

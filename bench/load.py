@@ -46,28 +46,28 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import httpx  # noqa: E402  (the repository root is put on the path first)
 from attacker import Attacker, print_answers  # noqa: E402
-from lifecycle import (  # noqa: E402
+from bench_support import (  # noqa: E402
+    ADMIN_PASSWORD,
+    FIELDS_OF,
+    LOGIN,
+    bench_database,
+    scratch_folder,
+    start_server,
+    wait_healthy,
+)
+from cpu_accounting import CpuSnapshot, percentile  # noqa: E402
+from lifecycle_workload import (  # noqa: E402
     POSTS,
     STAFF,
     STAFF_PASSWORD,
     STEPS,
     UNIT,
-    CpuSnapshot,
     Driver,
     add_user,
     define,
-    percentile,
-    scratch_folder,
 )
-from schema_build import (  # noqa: E402
-    ADMIN_PASSWORD,
-    FIELDS_OF,
-    LOGIN,
-    Server,
-    bench_database,
-    start_server,
-    wait_healthy,
-)
+
+from tools.server_process import ServerProcess as Server  # noqa: E402
 
 MANAGER, MANAGER_PASSWORD = "bench_manager", "bench-manager-password"
 MIX = {"create": 20, "complete": 40, "list": 20, "statistics": 18, "login": 2}

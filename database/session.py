@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from casework import history
+from database.counters import SqlCounters
 
 _WRITE = "yekuo_write"
 HISTORY_KEYS = "history_keys"
@@ -80,6 +81,9 @@ class Database:
         self.engine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+        self.counters = SqlCounters()
+        """Statements and transactions this engine ran (the server's /metrics reads them)."""
+        self.counters.install(self.engine)
         self._sessions = async_sessionmaker(
             self.engine, expire_on_commit=False, info={HISTORY_KEYS: history_keys}
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -16,6 +17,7 @@ from prometheus_client import (
     Gauge,
     Histogram,
     generate_latest,
+    multiprocess,
 )
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -42,8 +44,20 @@ from service.reference import ReferenceCache
 log = logging.getLogger(__name__)
 
 
+PROCESS_HEADER = "X-Yekuo-Process"
+"""/healthz names the process that answered: with several workers on one port, each has its own."""
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+"""Set by `yekuo serve --workers N` (server/serving.py): prometheus_client's multiprocess mode."""
+
+
 class Metrics:
-    """Prometheus metrics of one application."""
+    """Prometheus metrics of one application.
+
+    In one process they are this registry's. With several workers (prometheus_client's
+    multiprocess mode, chosen by the environment before the library is imported) every worker
+    writes its samples to shared files, and `exposition` reads them all: counters and histograms
+    summed over the workers, gauges listed per live worker with a `pid` label.
+    """
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -54,11 +68,55 @@ class Metrics:
             "yekuo_graphql_seconds", "GraphQL request time", registry=self.registry
         )
         self.revision = Gauge(
-            "yekuo_schema_revision", "Metadata revision served", registry=self.registry
+            "yekuo_schema_revision",
+            "Metadata revision served",
+            registry=self.registry,
+            multiprocess_mode="liveall",
         )
         self.build = Gauge(
-            "yekuo_schema_build_seconds", "Last schema build time", registry=self.registry
+            "yekuo_schema_build_seconds",
+            "Last schema build time",
+            registry=self.registry,
+            multiprocess_mode="liveall",
         )
+        self.statements = Counter(
+            "yekuo_sql_statements",
+            "SQL statements sent (an executemany is one; transaction control is not counted)",
+            registry=self.registry,
+        )
+        self.transactions = Counter(
+            "yekuo_sql_transactions",
+            "SQL transactions ended, by how: commit or rollback",
+            ["end"],
+            registry=self.registry,
+        )
+        self._ended = {end: self.transactions.labels(end=end) for end in ("commit", "rollback")}
+
+    def statement(self) -> None:
+        """One SQL statement was sent (database.counters.SqlWatcher)."""
+        self.statements.inc()
+
+    def transaction(self, end: str) -> None:
+        """One SQL transaction ended (database.counters.SqlWatcher)."""
+        self._ended[end].inc()
+
+    @staticmethod
+    def multiprocess() -> bool:
+        """Whether the samples are shared between worker processes."""
+        return bool(os.environ.get(MULTIPROCESS_DIR))
+
+    def exposition(self) -> bytes:
+        """The text a scrape gets: this process's registry, or every worker's samples."""
+        if not self.multiprocess():
+            return bytes(generate_latest(self.registry))
+        gathered = CollectorRegistry()
+        multiprocess.MultiProcessCollector(gathered)  # type: ignore[no-untyped-call]
+        return bytes(generate_latest(gathered))
+
+    def process_ended(self) -> None:
+        """Drop this worker's gauges (its revision) from the shared samples; counters stay."""
+        if self.multiprocess():
+            multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
 
 class Services:
@@ -88,6 +146,7 @@ class Services:
         self.factory = TypeFactory()
         self.registry = SchemaRegistry(self.db, self.build, poll_seconds=settings.poll_seconds)
         self.metrics = Metrics()
+        self.db.counters.watch(self.metrics)
 
     def build(self, snapshot: Any) -> Any:
         """Build a schema with this process's class cache."""
@@ -171,7 +230,9 @@ def create_app(
                 "status": "ok" if services.registry.last_error is None else "degraded",
                 "revision": services.registry.revision,
                 "lastBuildError": services.registry.last_error,
-            }
+            },
+            # Which worker process answered (`yekuo serve --workers N`): its state is its own.
+            headers={PROCESS_HEADER: str(os.getpid())},
         )
 
     async def readyz(_request: Request) -> Response:
@@ -188,7 +249,7 @@ def create_app(
         return JSONResponse({"status": "ready", "revision": services.registry.revision})
 
     async def metrics(_request: Request) -> Response:
-        return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(services.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -202,6 +263,7 @@ def create_app(
         finally:
             await services.registry.stop()
             await services.db.dispose()
+            services.metrics.process_ended()
 
     # The client's address is the peer's, unless the peer is a proxy the settings trust.
     proxies = [Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))]

@@ -43,18 +43,30 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _at_least_one(text: str) -> int:
+    """`--workers`: a whole number, 1 or more."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return number
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Serve the API with uvicorn."""
-    import uvicorn
+    """Serve the API with uvicorn: one process, or `--workers N` on one port."""
+    # Imported here, as before: the other commands load no GraphQL (and no uvicorn).
+    from server import serving
 
-    from server.app import create_app
-
-    config = settings_module.load()
-    app = create_app(config)
-    print(f"yekuo: GraphiQL on http://{args.host}:{args.port}/graphql", flush=True)
-    # Forwarded headers are believed only from YEKUO_TRUSTED_PROXIES (the app's own middleware),
-    # not from uvicorn's default of localhost.
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, proxy_headers=False)
+    workers = args.workers if args.workers is not None else serving.default_workers()
+    settings_module.load()  # a setting that cannot be used is one line, before anything starts
+    print(
+        f"yekuo: GraphiQL on http://{args.host}:{args.port}/graphql "
+        f"({workers} worker process{'es' if workers > 1 else ''})",
+        flush=True,
+    )
+    serving.serve(host=args.host, port=args.port, workers=workers, log_level=args.log_level)
     return 0
 
 
@@ -490,6 +502,12 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--workers",
+        type=_at_least_one,
+        metavar="N",
+        help="server processes on the one port, each serving every request (default: one per core)",
+    )
     serve.set_defaults(run=cmd_serve)
 
     db = commands.add_parser("db", help="database").add_subparsers(dest="db", required=True)
