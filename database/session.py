@@ -77,7 +77,11 @@ class Database:
         self.history_keys = history_keys
         kwargs: dict[str, Any] = {"echo": echo}
         if not self.url.startswith("sqlite"):
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            # No pre-ping: it cost every checkout three round trips (BEGIN, a ping, ROLLBACK).
+            # A connection the server dropped fails its first statement instead; SQLAlchemy
+            # then invalidates the whole pool, the request is answered 503 with Retry-After
+            # (`database.availability`), and the next one connects afresh.
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size)
         self.engine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
