@@ -117,6 +117,21 @@ class Database:
             yield session
 
     @asynccontextmanager
+    async def one_statement(self) -> AsyncIterator[AsyncSession]:
+        """A session for a single read that needs no transaction around it.
+
+        On PostgreSQL the connection runs in autocommit: the statement is its own transaction,
+        without the BEGIN and ROLLBACK round trips. Every request reads its caller this way.
+        """
+        if self.is_sqlite:  # a local file: BEGIN costs nothing worth saving
+            async with self.read() as session:
+                yield session
+            return
+        async with self._sessions() as session:
+            await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            yield session
+
+    @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[AsyncSession]:
         """A session that reads one consistent snapshot (REPEATABLE READ on PostgreSQL).
 

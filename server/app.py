@@ -177,7 +177,7 @@ class Services:
         claims = self.credentials.read_token(authorization[7:].strip())
         if claims is None:
             return None
-        async with self.db.read() as session:
+        async with self.db.one_statement() as session:
             principal = await user_repo.get_principal(session, claims.user_id)
         if principal is None or principal.disabled or principal.token_epoch != claims.epoch:
             return None
