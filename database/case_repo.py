@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -122,6 +122,48 @@ async def stage_rows(session: AsyncSession, case_id: int) -> list[StageInstanceR
     )
 
 
+def chain_events(
+    keys: history.Keyring,
+    case_id: int,
+    metadata_version: int,
+    anchor: history.Anchor,
+    events: Sequence[Event],
+    *,
+    actor: str,
+    now: dt.datetime,
+) -> tuple[history.Anchor, list[dict[str, Any]]]:
+    """The events' rows, numbered and chained after `anchor`, and the anchor they lead to.
+
+    A seal is only extended when it holds: a case whose history was tampered with stays
+    detectably broken instead of being sealed over.
+    """
+    sealed = history.holds_seal(keys, case_id, anchor)
+    seq, previous = anchor.length, anchor.head
+    rows: list[dict[str, Any]] = []
+    for event in events:
+        seq += 1
+        data = dict(event.data)
+        entry = history.canonical(seq, now, actor, event.action, data, metadata_version)
+        previous = history.chain(previous, entry)
+        rows.append(
+            {
+                "case_id": case_id,
+                "seq": seq,
+                "at": now,
+                "actor": actor,
+                "action": event.action,
+                "data": data,
+                "metadata_version": metadata_version,
+                "hash": previous,
+            }
+        )
+    if not sealed:  # leave the old seal: it no longer matches, and verification says so
+        return history.Anchor(seq, previous, anchor.mac, anchor.key_id), rows
+    return history.Anchor(
+        seq, previous, history.seal(keys.current, case_id, seq, previous), keys.current.id
+    ), rows
+
+
 async def append_events(
     session: AsyncSession,
     row: CaseRow,
@@ -132,11 +174,10 @@ async def append_events(
 ) -> None:
     """Number and chain events after the head the case row records, and seal the new head.
 
-    The row is locked (the same lock every command takes first) and its anchor read fresh, so
-    writers of one case queue. A seal is only extended when it holds: a case whose history was
-    tampered with stays detectably broken instead of being sealed over.
+    For the writers that hold the case as a row (the sweep, a reorganisation); commands go
+    through `case_store`. The anchor is read fresh under the row lock, so writers of one case
+    queue.
     """
-    keys = session_module.history_keys(session)
     length, head, mac, key_id = (
         await session.execute(
             select(
@@ -149,32 +190,19 @@ async def append_events(
             .with_for_update()
         )
     ).one()
-    anchor = history.Anchor(length=length, head=head, mac=mac, key_id=key_id)
-    sealed = history.holds_seal(keys, row.id, anchor)
-    seq, previous = length, head
-    for event in events:
-        seq += 1
-        data = dict(event.data)
-        entry = history.canonical(seq, now, actor, event.action, data, row.business_type_version)
-        previous = history.chain(previous, entry)
-        session.add(
-            CaseEventRow(
-                case_id=row.id,
-                seq=seq,
-                at=now,
-                actor=actor,
-                action=event.action,
-                data=data,
-                metadata_version=row.business_type_version,
-                hash=previous,
-            )
-        )
-    row.history_length, row.history_head = seq, previous
-    if sealed:
-        row.history_mac = history.seal(keys.current, row.id, seq, previous)
-        row.history_key_id = keys.current.id
-    else:  # leave the old seal: it no longer matches, and verification says so
-        row.history_mac, row.history_key_id = mac, key_id
+    anchor, rows = chain_events(
+        session_module.history_keys(session),
+        row.id,
+        row.business_type_version,
+        history.Anchor(length=length, head=head, mac=mac, key_id=key_id),
+        events,
+        actor=actor,
+        now=now,
+    )
+    if rows:
+        await session.execute(insert(CaseEventRow), rows)
+    row.history_length, row.history_head = anchor.length, anchor.head
+    row.history_mac, row.history_key_id = anchor.mac, anchor.key_id
     await session.flush()
 
 

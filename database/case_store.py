@@ -386,7 +386,15 @@ async def save(
             timer=timer_to_json(state.timer),
             customer_number=number,
         )
-    anchor, rows = _chain(session, case, loaded.anchor, events, actor=actor, now=now)
+    anchor, rows = case_repo.chain_events(
+        session_module.history_keys(session),
+        case.id,
+        case.business_type_version,
+        loaded.anchor,
+        events,
+        actor=actor,
+        now=now,
+    )
     values.update(
         history_length=anchor.length,
         history_head=anchor.head,
@@ -562,49 +570,3 @@ async def _save_fees(
     if changed:
         await conn.execute(UPDATE_FEES, changed)
     return events
-
-
-def _chain(
-    session: AsyncSession,
-    case: CaseRecord,
-    anchor: history.Anchor,
-    events: Sequence[Event],
-    *,
-    actor: str,
-    now: dt.datetime,
-) -> tuple[history.Anchor, list[dict[str, Any]]]:
-    """The events' rows, numbered and chained, and the anchor they lead to.
-
-    A seal is only extended when it holds: a case whose history was tampered with stays
-    detectably broken instead of being sealed over.
-    """
-    keys = session_module.history_keys(session)
-    sealed = history.holds_seal(keys, case.id, anchor)
-    seq, previous = anchor.length, anchor.head
-    rows: list[dict[str, Any]] = []
-    for event in events:
-        seq += 1
-        data = dict(event.data)
-        entry = history.canonical(seq, now, actor, event.action, data, case.business_type_version)
-        previous = history.chain(previous, entry)
-        rows.append(
-            {
-                "case_id": case.id,
-                "seq": seq,
-                "at": now,
-                "actor": actor,
-                "action": event.action,
-                "data": data,
-                "metadata_version": case.business_type_version,
-                "hash": previous,
-            }
-        )
-    if not sealed:  # leave the old seal: it no longer matches, and verification says so
-        return history.Anchor(length=seq, head=previous, mac=anchor.mac, key_id=anchor.key_id), rows
-    sealed_anchor = history.Anchor(
-        length=seq,
-        head=previous,
-        mac=history.seal(keys.current, case.id, seq, previous),
-        key_id=keys.current.id,
-    )
-    return sealed_anchor, rows
