@@ -467,7 +467,7 @@ async def test_drafts_in_a_file_are_saved_and_never_published(db: Database) -> N
 MALFORMED = [
     (
         "business_types:\n  - {code: t1, name: T, transitions: [{from: a, to: connect}]}\n",
-        "business_types[0] (t1).transitions[0].to: must be a list, not the text 'connect'",
+        "business_types[0].transitions[0].to: must be a list, not the text 'connect'",
     ),
     ("data_items:\n  - {label: x, type: STRING}\n", "data_items[0]: the field 'code' is missing"),
     ("stages: accept\n", "stages: must be a list, not the text 'accept'"),
@@ -475,7 +475,7 @@ MALFORMED = [
     ("busines_types: []\n", "busines_types: is not a section"),
     (
         "data_items:\n  - {code: x, label: x, type: NUMBER}\n",
-        "data_items[0] (x): 'NUMBER' is not a valid ItemType",
+        "data_items[0].type: 'NUMBER' is not a valid ItemType",
     ),
 ]
 
