@@ -8,32 +8,20 @@ from typing import Annotated, Any
 
 import strawberry
 
-from database import metadata_repo, metamodel_apply
+from database import metadata_repo
 from database.session import Session as AsyncSession
 from database.tables import BusinessTypeRow
-from metamodel import datatypes, diagram, item_changes, naming, serialization, validation
+from metamodel import datatypes, diagram, item_changes, serialization
 from metamodel.snapshot import BusinessTypeStatus
-from metamodel.specs import OrgUnitSpec, PostSpec, StageSpec
-from resolvers import convert, publishing
+from resolvers import convert, library, publishing
 from resolvers.context import Context
 from schema import common
 from schema import metadata_types as mt
 from schema.case_types import BusinessTypeRef
 from schema.common import ErrorCode, user_error
+from service import definitions
 
 Info = strawberry.Info[Context, None]
-
-
-def _code_problem(code: str, path: tuple[str | int, ...]) -> list[common.UserError]:
-    if naming.is_valid_code(code):
-        return []
-    return [
-        user_error(
-            ErrorCode.VALIDATION,
-            f"'{code}' is not a valid code: snake_case, 2-63 characters, starting with a letter",
-            path,
-        )
-    ]
 
 
 async def _changed(info: Info) -> None:
@@ -146,141 +134,6 @@ async def data_items(info: Info) -> list[mt.DataItem]:
     return [convert.data_item_out(i) for i in items.values()]
 
 
-# -- stages, posts, org units -------------------------------------------------------------------
-
-
-@strawberry.mutation(description="Create or replace a stage of the stage library.")
-async def upsert_stage(
-    info: Info,
-    input: Annotated[
-        mt.UpsertStageInput,
-        strawberry.argument(description="The library stage to create or replace."),
-    ],
-) -> mt.UpsertStagePayload:
-    """A library stage; a time limit, when given, is 1..10000."""
-    errors = _code_problem(input.code, ("input", "code"))
-    limit = convert.time_limit_in(input.time_limit)
-    if limit is not None and limit.amount not in validation.TIME_LIMIT_RANGE:
-        errors.append(
-            user_error(
-                ErrorCode.VALIDATION, "a time limit is 1 to 10000", ("input", "timeLimit", "amount")
-            )
-        )
-    if not input.name.strip():
-        errors.append(user_error(ErrorCode.REQUIRED, "a stage needs a name", ("input", "name")))
-    if errors:
-        return mt.UpsertStagePayload(errors=errors)
-    stage = StageSpec(input.code, input.name, limit, convert.given(input.description))
-    async with info.context.db.transaction() as session:
-        await metadata_repo.save_stage(session, stage, now=info.context.now())
-    return mt.UpsertStagePayload(stage=convert.stage_out(stage))
-
-
-@strawberry.field(description="The stage library.")
-async def stages(info: Info) -> list[mt.Stage]:
-    """Every library stage, by code."""
-    async with info.context.db.read() as session:
-        found = await metadata_repo.get_stages(session)
-    return [convert.stage_out(s) for s in found.values()]
-
-
-@strawberry.mutation(description="Create or replace a post.")
-async def upsert_post(
-    info: Info,
-    input: Annotated[
-        mt.UpsertPostInput, strawberry.argument(description="The post to create or replace.")
-    ],
-) -> mt.UpsertPostPayload:
-    """A post (岗位)."""
-    errors = _code_problem(input.code, ("input", "code"))
-    if not input.name.strip():
-        errors.append(user_error(ErrorCode.REQUIRED, "a post needs a name", ("input", "name")))
-    if errors:
-        return mt.UpsertPostPayload(errors=errors)
-    post = PostSpec(input.code, input.name, convert.given(input.description))
-    async with info.context.db.transaction() as session:
-        await metadata_repo.save_post(session, post, now=info.context.now())
-    return mt.UpsertPostPayload(post=convert.post_out(post))
-
-
-@strawberry.field(description="Every post.")
-async def posts(info: Info) -> list[mt.Post]:
-    """Every post, by code."""
-    async with info.context.db.read() as session:
-        found = await metadata_repo.get_posts(session)
-    return [convert.post_out(p) for p in found.values()]
-
-
-@strawberry.mutation(description="Create, rename or move an org unit.")
-async def upsert_org_unit(
-    info: Info,
-    input: Annotated[
-        mt.UpsertOrgUnitInput,
-        strawberry.argument(description="The org unit to create, rename or move."),
-    ],
-) -> mt.UpsertOrgUnitPayload:
-    """The parent must exist and may not be the unit itself or below it."""
-    errors = _code_problem(input.code, ("input", "code"))
-    if not input.name.strip():
-        errors.append(user_error(ErrorCode.REQUIRED, "an org unit needs a name", ("input", "name")))
-    if errors:
-        return mt.UpsertOrgUnitPayload(errors=errors)
-    parent_code = convert.given(input.parent)
-    async with info.context.db.transaction() as session:
-        parent = await metadata_repo.get_org_unit(session, parent_code) if parent_code else None
-        if parent_code and parent is None:
-            return mt.UpsertOrgUnitPayload(
-                errors=[
-                    user_error(
-                        ErrorCode.NOT_FOUND, f"no org unit '{parent_code}'", ("input", "parent")
-                    )
-                ]
-            )
-        if parent is not None and f"/{input.code}/" in parent.path:
-            return mt.UpsertOrgUnitPayload(
-                errors=[
-                    user_error(
-                        ErrorCode.VALIDATION,
-                        f"'{parent_code}' is '{input.code}' or below it; a unit cannot be its own "
-                        "ancestor",
-                        ("input", "parent"),
-                    )
-                ]
-            )
-        unit = OrgUnitSpec(input.code, input.name, parent_code)
-        if (
-            await metadata_repo.path_after_save(session, unit, parent)
-            > metadata_repo.ORG_PATH_WIDTH
-        ):
-            return mt.UpsertOrgUnitPayload(
-                errors=[
-                    user_error(
-                        ErrorCode.VALIDATION,
-                        f"the org tree would be too deep: a unit's path (its codes from the top) "
-                        f"holds at most {metadata_repo.ORG_PATH_WIDTH} characters",
-                        ("input", "parent"),
-                    )
-                ]
-            )
-        row = await metadata_repo.save_org_unit(session, unit, parent, now=info.context.now())
-        out = convert.org_unit_out(row.code, row.name, row.path, parent_code)
-    return mt.UpsertOrgUnitPayload(org_unit=out)
-
-
-@strawberry.field(description="The org tree, parents before children.")
-async def org_units(info: Info) -> list[mt.OrgUnit]:
-    """Every org unit."""
-    async with info.context.db.read() as session:
-        rows = await metadata_repo.get_org_units(session)
-    codes = {r.id: r.code for r in rows}
-    return [
-        convert.org_unit_out(
-            r.code, r.name, r.path, codes.get(r.parent_id) if r.parent_id else None
-        )
-        for r in rows
-    ]
-
-
 # -- business types -----------------------------------------------------------------------------
 
 
@@ -322,16 +175,20 @@ async def save_business_type_draft(
 ) -> mt.SaveBusinessTypeDraftPayload:
     """Drafts may be incomplete: what publishing would refuse comes back as `problems`."""
     spec = convert.draft_in(input)
-    errors = _code_problem(spec.code, ("input", "code"))
+    errors = library.code_problem(spec.code, ("input", "code"))
     if not spec.name.strip():
         errors.append(
             user_error(ErrorCode.REQUIRED, "a business type needs a name", ("input", "name"))
         )
     if errors:
         return mt.SaveBusinessTypeDraftPayload(errors=errors)
-    async with info.context.db.transaction() as session:
-        row = await metadata_repo.save_draft(session, spec, now=info.context.now())
-        found = await publishing.validate(session, spec, now=info.context.now())
+    ctx = info.context
+    found = await definitions.save_draft(
+        ctx.db, spec, now=ctx.now(), reserved_names=publishing.reserved_names(ctx.build_schema)
+    )
+    async with ctx.db.read() as session:
+        row = await metadata_repo.get_business_type(session, spec.code)
+        assert row is not None  # saved above
         out = await business_type_out(session, row)
     return mt.SaveBusinessTypeDraftPayload(business_type=out, problems=common.problems(found))
 
@@ -344,17 +201,14 @@ async def validate_business_type(
     ],
 ) -> list[common.Problem]:
     """All problems at once; an unknown code is itself a problem."""
-    async with info.context.db.read() as session:
-        row = await metadata_repo.get_business_type(session, code)
-        if row is None:
-            return [
-                common.Problem(
-                    code="NOT_FOUND", message=f"no business type '{code}'", path=["code"]
-                )
-            ]
-        found = await publishing.validate(
-            session, serialization.business_type_from_dict(row.draft), now=info.context.now()
-        )
+    ctx = info.context
+    found = await definitions.draft_problems(
+        ctx.db, code, now=ctx.now(), reserved_names=publishing.reserved_names(ctx.build_schema)
+    )
+    if found is None:
+        return [
+            common.Problem(code="NOT_FOUND", message=f"no business type '{code}'", path=["code"])
+        ]
     return common.problems(found)
 
 
@@ -440,15 +294,12 @@ async def business_type(
 )
 async def export_metamodel(info: Info) -> str:
     """What `yekuo metamodel apply` reads back; applying it unchanged changes nothing."""
-    async with info.context.db.read() as session:
-        return await metamodel_apply.export_text(session, now=info.context.now())
+    return await definitions.export_metamodel(info.context.db, now=info.context.now())
 
 
 QUERIES: list[Any] = [
     data_items,
-    stages,
-    posts,
-    org_units,
+    *library.QUERIES,
     business_types,
     business_type,
     validate_business_type,
@@ -456,9 +307,7 @@ QUERIES: list[Any] = [
 ]
 MUTATIONS: list[Any] = [
     upsert_data_item,
-    upsert_stage,
-    upsert_post,
-    upsert_org_unit,
+    *library.MUTATIONS,
     save_business_type_draft,
     publish_business_type,
     retire_business_type,

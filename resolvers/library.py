@@ -1,0 +1,170 @@
+"""Root fields over the library of stages, the posts and the org tree."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import strawberry
+
+from database import metadata_repo
+from metamodel import naming, validation
+from metamodel.specs import OrgUnitSpec, PostSpec, StageSpec
+from resolvers import convert
+from resolvers.context import Context
+from schema import common
+from schema import metadata_types as mt
+from schema.common import ErrorCode, user_error
+
+Info = strawberry.Info[Context, None]
+
+
+def code_problem(code: str, path: tuple[str | int, ...]) -> list[common.UserError]:
+    """A VALIDATION error at `path` when `code` is not snake_case of 2-63 characters."""
+    if naming.is_valid_code(code):
+        return []
+    return [
+        user_error(
+            ErrorCode.VALIDATION,
+            f"'{code}' is not a valid code: snake_case, 2-63 characters, starting with a letter",
+            path,
+        )
+    ]
+
+
+# -- stages, posts, org units -------------------------------------------------------------------
+
+
+@strawberry.mutation(description="Create or replace a stage of the stage library.")
+async def upsert_stage(
+    info: Info,
+    input: Annotated[
+        mt.UpsertStageInput,
+        strawberry.argument(description="The library stage to create or replace."),
+    ],
+) -> mt.UpsertStagePayload:
+    """A library stage; a time limit, when given, is 1..10000."""
+    errors = code_problem(input.code, ("input", "code"))
+    limit = convert.time_limit_in(input.time_limit)
+    if limit is not None and limit.amount not in validation.TIME_LIMIT_RANGE:
+        errors.append(
+            user_error(
+                ErrorCode.VALIDATION, "a time limit is 1 to 10000", ("input", "timeLimit", "amount")
+            )
+        )
+    if not input.name.strip():
+        errors.append(user_error(ErrorCode.REQUIRED, "a stage needs a name", ("input", "name")))
+    if errors:
+        return mt.UpsertStagePayload(errors=errors)
+    stage = StageSpec(input.code, input.name, limit, convert.given(input.description))
+    async with info.context.db.transaction() as session:
+        await metadata_repo.save_stage(session, stage, now=info.context.now())
+    return mt.UpsertStagePayload(stage=convert.stage_out(stage))
+
+
+@strawberry.field(description="The stage library.")
+async def stages(info: Info) -> list[mt.Stage]:
+    """Every library stage, by code."""
+    async with info.context.db.read() as session:
+        found = await metadata_repo.get_stages(session)
+    return [convert.stage_out(s) for s in found.values()]
+
+
+@strawberry.mutation(description="Create or replace a post.")
+async def upsert_post(
+    info: Info,
+    input: Annotated[
+        mt.UpsertPostInput, strawberry.argument(description="The post to create or replace.")
+    ],
+) -> mt.UpsertPostPayload:
+    """A post (岗位)."""
+    errors = code_problem(input.code, ("input", "code"))
+    if not input.name.strip():
+        errors.append(user_error(ErrorCode.REQUIRED, "a post needs a name", ("input", "name")))
+    if errors:
+        return mt.UpsertPostPayload(errors=errors)
+    post = PostSpec(input.code, input.name, convert.given(input.description))
+    async with info.context.db.transaction() as session:
+        await metadata_repo.save_post(session, post, now=info.context.now())
+    return mt.UpsertPostPayload(post=convert.post_out(post))
+
+
+@strawberry.field(description="Every post.")
+async def posts(info: Info) -> list[mt.Post]:
+    """Every post, by code."""
+    async with info.context.db.read() as session:
+        found = await metadata_repo.get_posts(session)
+    return [convert.post_out(p) for p in found.values()]
+
+
+@strawberry.mutation(description="Create, rename or move an org unit.")
+async def upsert_org_unit(
+    info: Info,
+    input: Annotated[
+        mt.UpsertOrgUnitInput,
+        strawberry.argument(description="The org unit to create, rename or move."),
+    ],
+) -> mt.UpsertOrgUnitPayload:
+    """The parent must exist and may not be the unit itself or below it."""
+    errors = code_problem(input.code, ("input", "code"))
+    if not input.name.strip():
+        errors.append(user_error(ErrorCode.REQUIRED, "an org unit needs a name", ("input", "name")))
+    if errors:
+        return mt.UpsertOrgUnitPayload(errors=errors)
+    parent_code = convert.given(input.parent)
+    async with info.context.db.transaction() as session:
+        parent = await metadata_repo.get_org_unit(session, parent_code) if parent_code else None
+        if parent_code and parent is None:
+            return mt.UpsertOrgUnitPayload(
+                errors=[
+                    user_error(
+                        ErrorCode.NOT_FOUND, f"no org unit '{parent_code}'", ("input", "parent")
+                    )
+                ]
+            )
+        if parent is not None and f"/{input.code}/" in parent.path:
+            return mt.UpsertOrgUnitPayload(
+                errors=[
+                    user_error(
+                        ErrorCode.VALIDATION,
+                        f"'{parent_code}' is '{input.code}' or below it; a unit cannot be its own "
+                        "ancestor",
+                        ("input", "parent"),
+                    )
+                ]
+            )
+        unit = OrgUnitSpec(input.code, input.name, parent_code)
+        if (
+            await metadata_repo.path_after_save(session, unit, parent)
+            > metadata_repo.ORG_PATH_WIDTH
+        ):
+            return mt.UpsertOrgUnitPayload(
+                errors=[
+                    user_error(
+                        ErrorCode.VALIDATION,
+                        f"the org tree would be too deep: a unit's path (its codes from the top) "
+                        f"holds at most {metadata_repo.ORG_PATH_WIDTH} characters",
+                        ("input", "parent"),
+                    )
+                ]
+            )
+        row = await metadata_repo.save_org_unit(session, unit, parent, now=info.context.now())
+        out = convert.org_unit_out(row.code, row.name, row.path, parent_code)
+    return mt.UpsertOrgUnitPayload(org_unit=out)
+
+
+@strawberry.field(description="The org tree, parents before children.")
+async def org_units(info: Info) -> list[mt.OrgUnit]:
+    """Every org unit."""
+    async with info.context.db.read() as session:
+        rows = await metadata_repo.get_org_units(session)
+    codes = {r.id: r.code for r in rows}
+    return [
+        convert.org_unit_out(
+            r.code, r.name, r.path, codes.get(r.parent_id) if r.parent_id else None
+        )
+        for r in rows
+    ]
+
+
+QUERIES: list[Any] = [stages, posts, org_units]
+MUTATIONS: list[Any] = [upsert_stage, upsert_post, upsert_org_unit]
