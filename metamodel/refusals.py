@@ -25,6 +25,11 @@ class Malformed(ValueError):
         """The same problem, naming the file it is in."""
         return Malformed(self.path, self.message, where)
 
+    @property
+    def parts(self) -> tuple[str | int, ...]:
+        """The path as names and indexes: `a.b[2].c` -> ("a", "b", 2, "c")."""
+        return tuple(_steps("." + self.path))
+
 
 _ENUMS: dict[str, type[Any]] = {
     "type": ItemType,

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 import strawberry
 
 from database import metadata_repo
-from metamodel import naming, validation
-from metamodel.specs import OrgUnitSpec, PostSpec, StageSpec
-from resolvers import convert
+from metamodel import bundle_checks, decode, validation
+from metamodel.specs import Problem
+from resolvers import convert, input_decode
 from resolvers.context import Context
 from schema import common
 from schema import metadata_types as mt
@@ -18,16 +18,15 @@ from schema.common import ErrorCode, user_error
 Info = strawberry.Info[Context, None]
 
 
-def code_problem(code: str, path: tuple[str | int, ...]) -> list[common.UserError]:
-    """A VALIDATION error at `path` when `code` is not snake_case of 2-63 characters."""
-    if naming.is_valid_code(code):
-        return []
+def input_errors(found: list[Problem]) -> list[common.UserError]:
+    """Problems of an input's definition as errors under `input` (an empty name is REQUIRED)."""
     return [
         user_error(
-            ErrorCode.VALIDATION,
-            f"'{code}' is not a valid code: snake_case, 2-63 characters, starting with a letter",
-            path,
+            ErrorCode.REQUIRED if p.code == validation.EMPTY_NAME else ErrorCode.VALIDATION,
+            p.message,
+            ("input", *p.path),
         )
+        for p in found
     ]
 
 
@@ -43,19 +42,12 @@ async def upsert_stage(
     ],
 ) -> mt.UpsertStagePayload:
     """A library stage; a time limit, when given, is 1..10000."""
-    errors = code_problem(input.code, ("input", "code"))
-    limit = convert.time_limit_in(input.time_limit)
-    if limit is not None and limit.amount not in validation.TIME_LIMIT_RANGE:
-        errors.append(
-            user_error(
-                ErrorCode.VALIDATION, "a time limit is 1 to 10000", ("input", "timeLimit", "amount")
-            )
-        )
-    if not input.name.strip():
-        errors.append(user_error(ErrorCode.REQUIRED, "a stage needs a name", ("input", "name")))
+    stage = input_decode.decoded(decode.stage, input)
+    if isinstance(stage, list):
+        return mt.UpsertStagePayload(errors=stage)
+    errors = input_errors(bundle_checks.stage_problems(stage))
     if errors:
         return mt.UpsertStagePayload(errors=errors)
-    stage = StageSpec(input.code, input.name, limit, convert.given(input.description))
     async with info.context.db.transaction() as session:
         await metadata_repo.save_stage(session, stage, now=info.context.now())
     return mt.UpsertStagePayload(stage=convert.stage_out(stage))
@@ -77,12 +69,12 @@ async def upsert_post(
     ],
 ) -> mt.UpsertPostPayload:
     """A post (岗位)."""
-    errors = code_problem(input.code, ("input", "code"))
-    if not input.name.strip():
-        errors.append(user_error(ErrorCode.REQUIRED, "a post needs a name", ("input", "name")))
+    post = input_decode.decoded(decode.post, input)
+    if isinstance(post, list):
+        return mt.UpsertPostPayload(errors=post)
+    errors = input_errors(bundle_checks.code_problems(post.code, post.name))
     if errors:
         return mt.UpsertPostPayload(errors=errors)
-    post = PostSpec(input.code, input.name, convert.given(input.description))
     async with info.context.db.transaction() as session:
         await metadata_repo.save_post(session, post, now=info.context.now())
     return mt.UpsertPostPayload(post=convert.post_out(post))
@@ -105,12 +97,13 @@ async def upsert_org_unit(
     ],
 ) -> mt.UpsertOrgUnitPayload:
     """The parent must exist and may not be the unit itself or below it."""
-    errors = code_problem(input.code, ("input", "code"))
-    if not input.name.strip():
-        errors.append(user_error(ErrorCode.REQUIRED, "an org unit needs a name", ("input", "name")))
+    unit = input_decode.decoded(decode.org_unit, input)
+    if isinstance(unit, list):
+        return mt.UpsertOrgUnitPayload(errors=unit)
+    errors = input_errors(bundle_checks.code_problems(unit.code, unit.name))
     if errors:
         return mt.UpsertOrgUnitPayload(errors=errors)
-    parent_code = convert.given(input.parent)
+    parent_code = unit.parent
     async with info.context.db.transaction() as session:
         parent = await metadata_repo.get_org_unit(session, parent_code) if parent_code else None
         if parent_code and parent is None:
@@ -132,7 +125,6 @@ async def upsert_org_unit(
                     )
                 ]
             )
-        unit = OrgUnitSpec(input.code, input.name, parent_code)
         if (
             await metadata_repo.path_after_save(session, unit, parent)
             > metadata_repo.ORG_PATH_WIDTH

@@ -11,9 +11,9 @@ import strawberry
 from database import metadata_repo
 from database.session import Session as AsyncSession
 from database.tables import BusinessTypeRow
-from metamodel import datatypes, diagram, item_changes, serialization
+from metamodel import bundle_checks, datatypes, decode, diagram, item_changes, serialization
 from metamodel.snapshot import BusinessTypeStatus
-from resolvers import convert, library, publishing
+from resolvers import convert, input_decode, library, publishing
 from resolvers.context import Context
 from schema import common
 from schema import metadata_types as mt
@@ -174,12 +174,10 @@ async def save_business_type_draft(
     ],
 ) -> mt.SaveBusinessTypeDraftPayload:
     """Drafts may be incomplete: what publishing would refuse comes back as `problems`."""
-    spec = convert.draft_in(input)
-    errors = library.code_problem(spec.code, ("input", "code"))
-    if not spec.name.strip():
-        errors.append(
-            user_error(ErrorCode.REQUIRED, "a business type needs a name", ("input", "name"))
-        )
+    spec = input_decode.decoded(decode.business_type, input)
+    if isinstance(spec, list):
+        return mt.SaveBusinessTypeDraftPayload(errors=spec)
+    errors = library.input_errors(bundle_checks.code_problems(spec.code, spec.name))
     if errors:
         return mt.SaveBusinessTypeDraftPayload(errors=errors)
     ctx = info.context
