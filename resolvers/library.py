@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import strawberry
 
-from database import metadata_repo
+from database import metadata_reads, metadata_repo
 from metamodel import bundle_checks, decode, validation
 from metamodel.specs import Problem
 from resolvers import convert, input_decode
@@ -14,6 +14,7 @@ from resolvers.context import Context
 from schema import common
 from schema import metadata_types as mt
 from schema.common import ErrorCode, user_error
+from service import definitions
 
 Info = strawberry.Info[Context, None]
 
@@ -103,44 +104,12 @@ async def upsert_org_unit(
     errors = input_errors(bundle_checks.code_problems(unit.code, unit.name))
     if errors:
         return mt.UpsertOrgUnitPayload(errors=errors)
-    parent_code = unit.parent
-    async with info.context.db.transaction() as session:
-        parent = await metadata_repo.get_org_unit(session, parent_code) if parent_code else None
-        if parent_code and parent is None:
-            return mt.UpsertOrgUnitPayload(
-                errors=[
-                    user_error(
-                        ErrorCode.NOT_FOUND, f"no org unit '{parent_code}'", ("input", "parent")
-                    )
-                ]
-            )
-        if parent is not None and f"/{input.code}/" in parent.path:
-            return mt.UpsertOrgUnitPayload(
-                errors=[
-                    user_error(
-                        ErrorCode.VALIDATION,
-                        f"'{parent_code}' is '{input.code}' or below it; a unit cannot be its own "
-                        "ancestor",
-                        ("input", "parent"),
-                    )
-                ]
-            )
-        if (
-            await metadata_repo.path_after_save(session, unit, parent)
-            > metadata_repo.ORG_PATH_WIDTH
-        ):
-            return mt.UpsertOrgUnitPayload(
-                errors=[
-                    user_error(
-                        ErrorCode.VALIDATION,
-                        f"the org tree would be too deep: a unit's path (its codes from the top) "
-                        f"holds at most {metadata_repo.ORG_PATH_WIDTH} characters",
-                        ("input", "parent"),
-                    )
-                ]
-            )
-        row = await metadata_repo.save_org_unit(session, unit, parent, now=info.context.now())
-        out = convert.org_unit_out(row.code, row.name, row.path, parent_code)
+    saved = await definitions.save_org_unit(info.context.db, unit, now=info.context.now())
+    if isinstance(saved, Problem):
+        return mt.UpsertOrgUnitPayload(
+            errors=[user_error(saved.code, saved.message, ("input", *saved.path))]
+        )
+    out = convert.org_unit_out(saved.code, saved.name, saved.path, unit.parent)
     return mt.UpsertOrgUnitPayload(org_unit=out)
 
 
@@ -148,7 +117,7 @@ async def upsert_org_unit(
 async def org_units(info: Info) -> list[mt.OrgUnit]:
     """Every org unit."""
     async with info.context.db.read() as session:
-        rows = await metadata_repo.get_org_units(session)
+        rows = await metadata_reads.org_units(session)
     codes = {r.id: r.code for r in rows}
     return [
         convert.org_unit_out(

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 import strawberry
 
-from database import metadata_repo
-from database.session import Session as AsyncSession
-from database.tables import BusinessTypeRow
-from metamodel import bundle_checks, datatypes, decode, diagram, item_changes, serialization
-from metamodel.snapshot import BusinessTypeStatus
+from database import definitions_views, metadata_repo
+from metamodel import bundle_checks, datatypes, decode, diagram, item_changes
+from metamodel.specs import Problem, StageSpec
 from resolvers import convert, input_decode, library, publishing
 from resolvers.context import Context
 from schema import common
@@ -137,32 +136,38 @@ async def data_items(info: Info) -> list[mt.DataItem]:
 # -- business types -----------------------------------------------------------------------------
 
 
-async def business_type_out(session: AsyncSession, row: BusinessTypeRow) -> mt.BusinessType:
-    """A business type row with its versions, for output."""
-    versions = await metadata_repo.get_versions(session, row.id)
-    draft = serialization.business_type_from_dict(row.draft)
-    frozen = [serialization.version_from_dict(v.definition) for v in versions]
-    library = await metadata_repo.get_stages(session)
-    shown = frozen[-1].spec if frozen else draft
+def business_type_out(
+    view: definitions_views.BusinessTypeView, library: Mapping[str, StageSpec]
+) -> mt.BusinessType:
+    """A business type with its versions, for output."""
+    draft = view.draft
+    shown = view.versions[-1].frozen.spec if view.versions else draft
     # Name and group are those served (the latest version's); before a publish, the draft's.
     return mt.BusinessType(
-        code=row.code,
+        code=view.code,
         name=shown.name,
         group=shown.group,
-        status=row.status,
-        latest_version=row.latest_version,
+        status=view.status,
+        latest_version=view.latest_version,
         draft=convert.definition_out(draft),
         versions=[
             mt.BusinessTypeVersion(
-                version=v.version,
+                version=v.frozen.version,
                 published_at=v.published_at,
                 published_by=v.published_by,
-                definition=convert.definition_out(f.spec),
+                definition=convert.definition_out(v.frozen.spec),
             )
-            for v, f in zip(versions, frozen, strict=True)
+            for v in view.versions
         ],
         mermaid=diagram.mermaid(shown, library),
     )
+
+
+async def _business_type(info: Info, code: str) -> mt.BusinessType | None:
+    async with info.context.db.read() as session:
+        view = await definitions_views.business_type(session, code)
+        library = await metadata_repo.get_stages(session)
+    return None if view is None else business_type_out(view, library)
 
 
 @strawberry.mutation(description="Save a business type draft; the live version is untouched.")
@@ -184,10 +189,7 @@ async def save_business_type_draft(
     found = await definitions.save_draft(
         ctx.db, spec, now=ctx.now(), reserved_names=publishing.reserved_names(ctx.build_schema)
     )
-    async with ctx.db.read() as session:
-        row = await metadata_repo.get_business_type(session, spec.code)
-        assert row is not None  # saved above
-        out = await business_type_out(session, row)
+    out = await _business_type(info, spec.code)
     return mt.SaveBusinessTypeDraftPayload(business_type=out, problems=common.problems(found))
 
 
@@ -242,35 +244,24 @@ async def retire_business_type(
     ],
 ) -> mt.RetireBusinessTypePayload:
     """The create mutation leaves the schema; list, read and update stay."""
-    async with info.context.db.transaction() as session:
-        row = await metadata_repo.lock_business_type(session, code)
-        if row is None:
-            return mt.RetireBusinessTypePayload(
-                errors=[user_error(ErrorCode.NOT_FOUND, f"no business type '{code}'", ("code",))]
-            )
-        if row.status != BusinessTypeStatus.PUBLISHED.value:
-            return mt.RetireBusinessTypePayload(
-                errors=[
-                    user_error(
-                        ErrorCode.INVALID_TRANSITION,
-                        f"only a published business type can be retired; '{code}' is {row.status}",
-                        ("code",),
-                    )
-                ]
-            )
-        row.status = BusinessTypeStatus.RETIRED.value
-        await metadata_repo.bump_revision(session, now=info.context.now())
-        out = await business_type_out(session, row)
+    retired = await definitions.retire_business_type(info.context.db, code, now=info.context.now())
+    if isinstance(retired, Problem):
+        return mt.RetireBusinessTypePayload(
+            errors=[user_error(retired.code, retired.message, retired.path)]
+        )
+    async with info.context.db.read() as session:
+        library = await metadata_repo.get_stages(session)
     await _changed(info)
-    return mt.RetireBusinessTypePayload(business_type=out)
+    return mt.RetireBusinessTypePayload(business_type=business_type_out(retired, library))
 
 
 @strawberry.field(description="Every business type.")
 async def business_types(info: Info) -> list[mt.BusinessType]:
     """Every business type with its draft and versions."""
     async with info.context.db.read() as session:
-        rows = await metadata_repo.get_business_types(session)
-        return [await business_type_out(session, r) for r in rows]
+        views = await definitions_views.business_types(session)
+        library = await metadata_repo.get_stages(session)
+    return [business_type_out(v, library) for v in views]
 
 
 @strawberry.field(description="One business type.")
@@ -278,9 +269,7 @@ async def business_type(
     info: Info, code: Annotated[str, strawberry.argument(description="The business type's code.")]
 ) -> mt.BusinessType | None:
     """A business type by code, or null."""
-    async with info.context.db.read() as session:
-        row = await metadata_repo.get_business_type(session, code)
-        return None if row is None else await business_type_out(session, row)
+    return await _business_type(info, code)
 
 
 @strawberry.field(

@@ -15,7 +15,14 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from database import definitions_store, metadata_repo, metamodel_export
+from database import (
+    definitions_store,
+    definitions_views,
+    metadata_reads,
+    metadata_repo,
+    metamodel_export,
+)
+from database.records import OrgUnitRecord
 from database.session import Database
 from metamodel import bundle_plan, fee_rule_checks, freezing, schema_review, validation, yaml_io
 from metamodel.bundle import (
@@ -25,8 +32,8 @@ from metamodel.bundle import (
     Bundle,
     breaking_problems,
 )
-from metamodel.snapshot import MetamodelSnapshot, with_version
-from metamodel.specs import BusinessTypeSpec, BusinessTypeVersion, Problem
+from metamodel.snapshot import BusinessTypeStatus, MetamodelSnapshot, with_version
+from metamodel.specs import BusinessTypeSpec, BusinessTypeVersion, OrgUnitSpec, Problem
 
 Reviewer = Callable[[MetamodelSnapshot, MetamodelSnapshot], Sequence[schema_review.SchemaChange]]
 """What serving the second snapshot instead of the first changes for API clients."""
@@ -150,7 +157,7 @@ async def save_draft(
 ) -> list[Problem]:
     """Save `spec` as its type's draft; what publishing it would refuse (drafts may be so)."""
     async with db.transaction() as session:
-        await metadata_repo.save_draft(session, spec, now=now)
+        await definitions_views.save_draft(session, spec, now=now)
         catalog = await definitions_store.catalog(
             session, spec.code, reserved_names=reserved_names, now=now
         )
@@ -223,4 +230,32 @@ async def publish(
 async def has_business_types(db: Database) -> bool:
     """Whether any business type is defined (published or a draft)."""
     async with db.read() as session:
-        return bool(await metadata_repo.get_business_types(session))
+        return bool(await metadata_reads.business_types(session))
+
+
+async def save_org_unit(
+    db: Database, unit: OrgUnitSpec, *, now: dt.datetime
+) -> OrgUnitRecord | Problem:
+    """Create, rename or move an org unit; the Problem when its parent is unknown or below it."""
+    async with db.transaction() as session:
+        return await definitions_views.save_org_unit(session, unit, now=now)
+
+
+async def retire_business_type(
+    db: Database, code: str, *, now: dt.datetime
+) -> definitions_views.BusinessTypeView | Problem:
+    """Close a published business type to new cases; its cases stay readable and writable."""
+    async with db.transaction() as session:
+        before = await definitions_views.retire(session, code)
+        if before is None:
+            return Problem("NOT_FOUND", f"no business type '{code}'", ("code",))
+        if before != BusinessTypeStatus.PUBLISHED.value:
+            return Problem(
+                "INVALID_TRANSITION",
+                f"only a published business type can be retired; '{code}' is {before}",
+                ("code",),
+            )
+        await metadata_repo.bump_revision(session, now=now)
+        view = await definitions_views.business_type(session, code)
+    assert view is not None  # locked and retired above
+    return view
