@@ -8,24 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
-
-@dataclass(frozen=True, slots=True)
-class Responsibility:
-    """(business type or all, stage, org unit or all) -> post, over a period."""
-
-    stage: str
-    post: str
-    business_type: str | None = None
-    org_unit: str | None = None
-    effective_from: dt.datetime | None = None
-    effective_to: dt.datetime | None = None
-
-    def is_effective(self, now: dt.datetime) -> bool:
-        """Whether the responsibility holds at `now`."""
-        started = self.effective_from is None or self.effective_from <= now
-        return started and (self.effective_to is None or now < self.effective_to)
+from metamodel.responsibilities import Responsibility as Responsibility
+from metamodel.responsibilities import covered_stages as covered_stages
 
 
 def route(
@@ -52,15 +37,3 @@ def route(
             specific = [r for r in here if r.business_type == business_type]
             return (specific or here)[0]
     return None
-
-
-def covered_stages(
-    responsibilities: Iterable[Responsibility], *, business_type: str, now: dt.datetime
-) -> frozenset[str]:
-    """Stages some post is responsible for, somewhere, now or from a later date."""
-    return frozenset(
-        r.stage
-        for r in responsibilities
-        if r.business_type in (None, business_type)
-        and (r.effective_to is None or now < r.effective_to)
-    )

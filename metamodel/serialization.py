@@ -1,35 +1,27 @@
 """Definitions to and from plain JSON-able dicts, the form they are stored and exported in.
 
 Keys are snake_case like the dataclass fields; absent optional values are left out so stored
-definitions stay small and diffs (YAML plans, schema reviews) show only what was set.
+definitions stay small and diffs (YAML plans, schema reviews) show only what was set. Reading
+goes through metamodel.decode, which checks every field against its declared type.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from metamodel import decode
 from metamodel.specs import (
     DEFAULT_OUTCOME,
-    ArchiveField,
-    BusinessGroup,
     BusinessTypeSpec,
     BusinessTypeVersion,
     DataItemSpec,
-    EnumOption,
     FeeRuleSpec,
-    FeeRuleStatus,
-    ItemType,
-    ItemUsage,
     OrgUnitSpec,
     PostSpec,
     ResponsibilitySpec,
     StageSpec,
-    StageUsage,
     TimeLimit,
-    TimeUnit,
-    TransitionSpec,
 )
 
 JsonDict = dict[str, Any]
@@ -49,7 +41,7 @@ def time_limit_to_dict(limit: TimeLimit | None) -> JsonDict | None:
 
 def time_limit_from_dict(raw: Mapping[str, Any] | None) -> TimeLimit | None:
     """The inverse of time_limit_to_dict."""
-    return None if raw is None else TimeLimit(int(raw["amount"]), TimeUnit(raw["unit"]))
+    return decode.time_limit(raw)
 
 
 def data_item_to_dict(item: DataItemSpec) -> JsonDict:
@@ -73,19 +65,7 @@ def data_item_to_dict(item: DataItemSpec) -> JsonDict:
 
 def data_item_from_dict(raw: Mapping[str, Any]) -> DataItemSpec:
     """The inverse of data_item_to_dict."""
-    return DataItemSpec(
-        code=raw["code"],
-        label=raw["label"],
-        type=ItemType(raw["type"]),
-        options=tuple(EnumOption(o["value"], o["label"]) for o in raw.get("options", ())),
-        unit=raw.get("unit"),
-        min=raw.get("min"),
-        max=raw.get("max"),
-        max_length=raw.get("max_length"),
-        pattern=raw.get("pattern"),
-        indexed=bool(raw.get("indexed", False)),
-        description=raw.get("description"),
-    )
+    return decode.data_item(raw)
 
 
 def stage_to_dict(stage: StageSpec) -> JsonDict:
@@ -102,12 +82,7 @@ def stage_to_dict(stage: StageSpec) -> JsonDict:
 
 def stage_from_dict(raw: Mapping[str, Any]) -> StageSpec:
     """The inverse of stage_to_dict."""
-    return StageSpec(
-        code=raw["code"],
-        name=raw["name"],
-        time_limit=time_limit_from_dict(raw.get("time_limit")),
-        description=raw.get("description"),
-    )
+    return decode.stage(raw)
 
 
 def post_to_dict(post: PostSpec) -> JsonDict:
@@ -117,7 +92,7 @@ def post_to_dict(post: PostSpec) -> JsonDict:
 
 def post_from_dict(raw: Mapping[str, Any]) -> PostSpec:
     """The inverse of post_to_dict."""
-    return PostSpec(code=raw["code"], name=raw["name"], description=raw.get("description"))
+    return decode.post(raw)
 
 
 def org_unit_to_dict(unit: OrgUnitSpec) -> JsonDict:
@@ -127,7 +102,7 @@ def org_unit_to_dict(unit: OrgUnitSpec) -> JsonDict:
 
 def org_unit_from_dict(raw: Mapping[str, Any]) -> OrgUnitSpec:
     """The inverse of org_unit_to_dict."""
-    return OrgUnitSpec(code=raw["code"], name=raw["name"], parent=raw.get("parent"))
+    return decode.org_unit(raw)
 
 
 def business_type_to_dict(spec: BusinessTypeSpec) -> JsonDict:
@@ -183,45 +158,7 @@ def business_type_to_dict(spec: BusinessTypeSpec) -> JsonDict:
 
 def business_type_from_dict(raw: Mapping[str, Any]) -> BusinessTypeSpec:
     """The inverse of business_type_to_dict."""
-    return BusinessTypeSpec(
-        code=raw["code"],
-        name=raw["name"],
-        group=BusinessGroup(raw.get("group", BusinessGroup.OTHER.value)),
-        priority=int(raw.get("priority") or 0),
-        description=raw.get("description"),
-        time_limit=time_limit_from_dict(raw.get("time_limit")),
-        items=tuple(
-            ItemUsage(
-                item=u["item"],
-                required_at=tuple(u.get("required_at", ())),
-                editable_at=tuple(u.get("editable_at", ())),
-                visible_to=tuple(u.get("visible_to", ())),
-            )
-            for u in raw.get("items", ())
-        ),
-        stages=tuple(
-            StageUsage(
-                stage=s["stage"],
-                time_limit=time_limit_from_dict(s.get("time_limit")),
-                outcomes=tuple(s.get("outcomes") or (DEFAULT_OUTCOME,)),
-                requires_payment=bool(s.get("requires_payment", False)),
-                waits_for_customer=bool(s.get("waits_for_customer", False)),
-                join=bool(s.get("join", False)),
-            )
-            for s in raw.get("stages", ())
-        ),
-        transitions=tuple(
-            TransitionSpec(
-                from_stage=t["from"],
-                to=tuple(t["to"]),
-                outcome=t.get("outcome") or DEFAULT_OUTCOME,
-                condition=t.get("condition"),
-            )
-            for t in raw.get("transitions", ())
-        ),
-        start=raw.get("start"),
-        archive=tuple(ArchiveField(a["field"], a["item"]) for a in raw.get("archive", ())),
-    )
+    return decode.business_type(raw)
 
 
 def fee_rule_to_dict(rule: FeeRuleSpec) -> JsonDict:
@@ -242,26 +179,9 @@ def fee_rule_to_dict(rule: FeeRuleSpec) -> JsonDict:
     )
 
 
-def _date(value: Any) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value))
-
-
 def fee_rule_from_dict(raw: Mapping[str, Any]) -> FeeRuleSpec:
     """The inverse of fee_rule_to_dict (YAML may give dates as dates)."""
-    return FeeRuleSpec(
-        code=raw["code"],
-        name=raw["name"],
-        stage=raw["stage"],
-        amount=str(raw["amount"]),
-        business_types=tuple(raw.get("business_types") or ()),
-        condition=raw.get("condition"),
-        effective_from=_date(raw.get("effective_from")),
-        effective_to=_date(raw.get("effective_to")),
-        status=FeeRuleStatus(raw.get("status", FeeRuleStatus.ACTIVE.value)),
-        description=raw.get("description"),
-    )
+    return decode.fee_rule(raw)
 
 
 def responsibility_to_dict(spec: ResponsibilitySpec) -> JsonDict:
@@ -278,12 +198,7 @@ def responsibility_to_dict(spec: ResponsibilitySpec) -> JsonDict:
 
 def responsibility_from_dict(raw: Mapping[str, Any]) -> ResponsibilitySpec:
     """The inverse of responsibility_to_dict."""
-    return ResponsibilitySpec(
-        stage=raw["stage"],
-        post=raw["post"],
-        business_type=raw.get("business_type"),
-        org_unit=raw.get("org_unit"),
-    )
+    return decode.responsibility(raw)
 
 
 def version_to_dict(version: BusinessTypeVersion) -> JsonDict:
@@ -298,11 +213,4 @@ def version_to_dict(version: BusinessTypeVersion) -> JsonDict:
 
 def version_from_dict(raw: Mapping[str, Any]) -> BusinessTypeVersion:
     """The inverse of version_to_dict."""
-    items = (data_item_from_dict(i) for i in raw.get("items", ()))
-    stages = (stage_from_dict(s) for s in raw.get("stages", ()))
-    return BusinessTypeVersion(
-        spec=business_type_from_dict(raw["spec"]),
-        version=int(raw["version"]),
-        items={i.code: i for i in items},
-        stages={s.code: s for s in stages},
-    )
+    return decode.version(raw)

@@ -33,6 +33,7 @@ from resolvers import (
     input_bounds,
     metadata,
     progress,
+    publishing,
     reorganize,
     statistics,
     tasks,
@@ -43,6 +44,7 @@ from schema import input_checks, scalars
 from schema import strawberry_compat as compat
 from schema.generated import CaseConnection, CaseEdge, TypeFactory
 from schema.limits import MAX_TOKENS, QueryBounds
+from service import definitions as service_definitions
 
 log = logging.getLogger(__name__)
 
@@ -166,10 +168,12 @@ def build_schema(snapshot: MetamodelSnapshot, factory: TypeFactory) -> strawberr
 @functools.cache
 def static_names() -> frozenset[str]:
     """GraphQL type and root field names of the schema with no business types: reserved."""
-    empty = MetamodelSnapshot(revision=0, types=(), items={})
-    schema = compat.graphql_schema(build_schema(empty, TypeFactory()))
-    names = set(schema.type_map)
-    for root in (schema.query_type, schema.mutation_type):
-        if root is not None:
-            names.update(root.fields)
-    return frozenset(names)
+    return publishing.root_names(
+        compat.graphql_schema(build_schema(publishing.EMPTY, TypeFactory()))
+    )
+
+
+def standalone_reviewer() -> service_definitions.Reviewer:
+    """A reviewer with a type cache of its own, for applies outside a server (CLI, tests)."""
+    factory = TypeFactory()
+    return publishing.reviewer(lambda snapshot: build_schema(snapshot, factory))

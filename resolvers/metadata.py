@@ -4,36 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 import strawberry
 
-from database import metadata_repo, metamodel_apply
-from database.session import Session as AsyncSession
-from database.tables import BusinessTypeRow
-from metamodel import datatypes, diagram, item_changes, naming, serialization, validation
-from metamodel.snapshot import BusinessTypeStatus
-from metamodel.specs import OrgUnitSpec, PostSpec, StageSpec
-from resolvers import convert, publishing
+from database import definitions_views, metadata_repo
+from metamodel import bundle_checks, datatypes, decode, diagram, item_changes
+from metamodel.specs import Problem, StageSpec
+from resolvers import convert, input_decode, library, publishing
 from resolvers.context import Context
 from schema import common
 from schema import metadata_types as mt
 from schema.case_types import BusinessTypeRef
 from schema.common import ErrorCode, user_error
+from service import definitions
 
 Info = strawberry.Info[Context, None]
-
-
-def _code_problem(code: str, path: tuple[str | int, ...]) -> list[common.UserError]:
-    if naming.is_valid_code(code):
-        return []
-    return [
-        user_error(
-            ErrorCode.VALIDATION,
-            f"'{code}' is not a valid code: snake_case, 2-63 characters, starting with a letter",
-            path,
-        )
-    ]
 
 
 async def _changed(info: Info) -> None:
@@ -146,170 +133,41 @@ async def data_items(info: Info) -> list[mt.DataItem]:
     return [convert.data_item_out(i) for i in items.values()]
 
 
-# -- stages, posts, org units -------------------------------------------------------------------
-
-
-@strawberry.mutation(description="Create or replace a stage of the stage library.")
-async def upsert_stage(
-    info: Info,
-    input: Annotated[
-        mt.UpsertStageInput,
-        strawberry.argument(description="The library stage to create or replace."),
-    ],
-) -> mt.UpsertStagePayload:
-    """A library stage; a time limit, when given, is 1..10000."""
-    errors = _code_problem(input.code, ("input", "code"))
-    limit = convert.time_limit_in(input.time_limit)
-    if limit is not None and limit.amount not in validation.TIME_LIMIT_RANGE:
-        errors.append(
-            user_error(
-                ErrorCode.VALIDATION, "a time limit is 1 to 10000", ("input", "timeLimit", "amount")
-            )
-        )
-    if not input.name.strip():
-        errors.append(user_error(ErrorCode.REQUIRED, "a stage needs a name", ("input", "name")))
-    if errors:
-        return mt.UpsertStagePayload(errors=errors)
-    stage = StageSpec(input.code, input.name, limit, convert.given(input.description))
-    async with info.context.db.transaction() as session:
-        await metadata_repo.save_stage(session, stage, now=info.context.now())
-    return mt.UpsertStagePayload(stage=convert.stage_out(stage))
-
-
-@strawberry.field(description="The stage library.")
-async def stages(info: Info) -> list[mt.Stage]:
-    """Every library stage, by code."""
-    async with info.context.db.read() as session:
-        found = await metadata_repo.get_stages(session)
-    return [convert.stage_out(s) for s in found.values()]
-
-
-@strawberry.mutation(description="Create or replace a post.")
-async def upsert_post(
-    info: Info,
-    input: Annotated[
-        mt.UpsertPostInput, strawberry.argument(description="The post to create or replace.")
-    ],
-) -> mt.UpsertPostPayload:
-    """A post (岗位)."""
-    errors = _code_problem(input.code, ("input", "code"))
-    if not input.name.strip():
-        errors.append(user_error(ErrorCode.REQUIRED, "a post needs a name", ("input", "name")))
-    if errors:
-        return mt.UpsertPostPayload(errors=errors)
-    post = PostSpec(input.code, input.name, convert.given(input.description))
-    async with info.context.db.transaction() as session:
-        await metadata_repo.save_post(session, post, now=info.context.now())
-    return mt.UpsertPostPayload(post=convert.post_out(post))
-
-
-@strawberry.field(description="Every post.")
-async def posts(info: Info) -> list[mt.Post]:
-    """Every post, by code."""
-    async with info.context.db.read() as session:
-        found = await metadata_repo.get_posts(session)
-    return [convert.post_out(p) for p in found.values()]
-
-
-@strawberry.mutation(description="Create, rename or move an org unit.")
-async def upsert_org_unit(
-    info: Info,
-    input: Annotated[
-        mt.UpsertOrgUnitInput,
-        strawberry.argument(description="The org unit to create, rename or move."),
-    ],
-) -> mt.UpsertOrgUnitPayload:
-    """The parent must exist and may not be the unit itself or below it."""
-    errors = _code_problem(input.code, ("input", "code"))
-    if not input.name.strip():
-        errors.append(user_error(ErrorCode.REQUIRED, "an org unit needs a name", ("input", "name")))
-    if errors:
-        return mt.UpsertOrgUnitPayload(errors=errors)
-    parent_code = convert.given(input.parent)
-    async with info.context.db.transaction() as session:
-        parent = await metadata_repo.get_org_unit(session, parent_code) if parent_code else None
-        if parent_code and parent is None:
-            return mt.UpsertOrgUnitPayload(
-                errors=[
-                    user_error(
-                        ErrorCode.NOT_FOUND, f"no org unit '{parent_code}'", ("input", "parent")
-                    )
-                ]
-            )
-        if parent is not None and f"/{input.code}/" in parent.path:
-            return mt.UpsertOrgUnitPayload(
-                errors=[
-                    user_error(
-                        ErrorCode.VALIDATION,
-                        f"'{parent_code}' is '{input.code}' or below it; a unit cannot be its own "
-                        "ancestor",
-                        ("input", "parent"),
-                    )
-                ]
-            )
-        unit = OrgUnitSpec(input.code, input.name, parent_code)
-        if (
-            await metadata_repo.path_after_save(session, unit, parent)
-            > metadata_repo.ORG_PATH_WIDTH
-        ):
-            return mt.UpsertOrgUnitPayload(
-                errors=[
-                    user_error(
-                        ErrorCode.VALIDATION,
-                        f"the org tree would be too deep: a unit's path (its codes from the top) "
-                        f"holds at most {metadata_repo.ORG_PATH_WIDTH} characters",
-                        ("input", "parent"),
-                    )
-                ]
-            )
-        row = await metadata_repo.save_org_unit(session, unit, parent, now=info.context.now())
-        out = convert.org_unit_out(row.code, row.name, row.path, parent_code)
-    return mt.UpsertOrgUnitPayload(org_unit=out)
-
-
-@strawberry.field(description="The org tree, parents before children.")
-async def org_units(info: Info) -> list[mt.OrgUnit]:
-    """Every org unit."""
-    async with info.context.db.read() as session:
-        rows = await metadata_repo.get_org_units(session)
-    codes = {r.id: r.code for r in rows}
-    return [
-        convert.org_unit_out(
-            r.code, r.name, r.path, codes.get(r.parent_id) if r.parent_id else None
-        )
-        for r in rows
-    ]
-
-
 # -- business types -----------------------------------------------------------------------------
 
 
-async def business_type_out(session: AsyncSession, row: BusinessTypeRow) -> mt.BusinessType:
-    """A business type row with its versions, for output."""
-    versions = await metadata_repo.get_versions(session, row.id)
-    draft = serialization.business_type_from_dict(row.draft)
-    frozen = [serialization.version_from_dict(v.definition) for v in versions]
-    library = await metadata_repo.get_stages(session)
-    shown = frozen[-1].spec if frozen else draft
+def business_type_out(
+    view: definitions_views.BusinessTypeView, library: Mapping[str, StageSpec]
+) -> mt.BusinessType:
+    """A business type with its versions, for output."""
+    draft = view.draft
+    shown = view.versions[-1].frozen.spec if view.versions else draft
     # Name and group are those served (the latest version's); before a publish, the draft's.
     return mt.BusinessType(
-        code=row.code,
+        code=view.code,
         name=shown.name,
         group=shown.group,
-        status=row.status,
-        latest_version=row.latest_version,
+        status=view.status,
+        latest_version=view.latest_version,
         draft=convert.definition_out(draft),
         versions=[
             mt.BusinessTypeVersion(
-                version=v.version,
+                version=v.frozen.version,
                 published_at=v.published_at,
                 published_by=v.published_by,
-                definition=convert.definition_out(f.spec),
+                definition=convert.definition_out(v.frozen.spec),
             )
-            for v, f in zip(versions, frozen, strict=True)
+            for v in view.versions
         ],
         mermaid=diagram.mermaid(shown, library),
     )
+
+
+async def _business_type(info: Info, code: str) -> mt.BusinessType | None:
+    async with info.context.db.read() as session:
+        view = await definitions_views.business_type(session, code)
+        library = await metadata_repo.get_stages(session)
+    return None if view is None else business_type_out(view, library)
 
 
 @strawberry.mutation(description="Save a business type draft; the live version is untouched.")
@@ -321,18 +179,17 @@ async def save_business_type_draft(
     ],
 ) -> mt.SaveBusinessTypeDraftPayload:
     """Drafts may be incomplete: what publishing would refuse comes back as `problems`."""
-    spec = convert.draft_in(input)
-    errors = _code_problem(spec.code, ("input", "code"))
-    if not spec.name.strip():
-        errors.append(
-            user_error(ErrorCode.REQUIRED, "a business type needs a name", ("input", "name"))
-        )
+    spec = input_decode.decoded(decode.business_type, input)
+    if isinstance(spec, list):
+        return mt.SaveBusinessTypeDraftPayload(errors=spec)
+    errors = library.input_errors(bundle_checks.code_problems(spec.code, spec.name))
     if errors:
         return mt.SaveBusinessTypeDraftPayload(errors=errors)
-    async with info.context.db.transaction() as session:
-        row = await metadata_repo.save_draft(session, spec, now=info.context.now())
-        found = await publishing.validate(session, spec, now=info.context.now())
-        out = await business_type_out(session, row)
+    ctx = info.context
+    found = await definitions.save_draft(
+        ctx.db, spec, now=ctx.now(), reserved_names=publishing.reserved_names(ctx.build_schema)
+    )
+    out = await _business_type(info, spec.code)
     return mt.SaveBusinessTypeDraftPayload(business_type=out, problems=common.problems(found))
 
 
@@ -344,17 +201,14 @@ async def validate_business_type(
     ],
 ) -> list[common.Problem]:
     """All problems at once; an unknown code is itself a problem."""
-    async with info.context.db.read() as session:
-        row = await metadata_repo.get_business_type(session, code)
-        if row is None:
-            return [
-                common.Problem(
-                    code="NOT_FOUND", message=f"no business type '{code}'", path=["code"]
-                )
-            ]
-        found = await publishing.validate(
-            session, serialization.business_type_from_dict(row.draft), now=info.context.now()
-        )
+    ctx = info.context
+    found = await definitions.draft_problems(
+        ctx.db, code, now=ctx.now(), reserved_names=publishing.reserved_names(ctx.build_schema)
+    )
+    if found is None:
+        return [
+            common.Problem(code="NOT_FOUND", message=f"no business type '{code}'", path=["code"])
+        ]
     return common.problems(found)
 
 
@@ -390,35 +244,24 @@ async def retire_business_type(
     ],
 ) -> mt.RetireBusinessTypePayload:
     """The create mutation leaves the schema; list, read and update stay."""
-    async with info.context.db.transaction() as session:
-        row = await metadata_repo.lock_business_type(session, code)
-        if row is None:
-            return mt.RetireBusinessTypePayload(
-                errors=[user_error(ErrorCode.NOT_FOUND, f"no business type '{code}'", ("code",))]
-            )
-        if row.status != BusinessTypeStatus.PUBLISHED.value:
-            return mt.RetireBusinessTypePayload(
-                errors=[
-                    user_error(
-                        ErrorCode.INVALID_TRANSITION,
-                        f"only a published business type can be retired; '{code}' is {row.status}",
-                        ("code",),
-                    )
-                ]
-            )
-        row.status = BusinessTypeStatus.RETIRED.value
-        await metadata_repo.bump_revision(session, now=info.context.now())
-        out = await business_type_out(session, row)
+    retired = await definitions.retire_business_type(info.context.db, code, now=info.context.now())
+    if isinstance(retired, Problem):
+        return mt.RetireBusinessTypePayload(
+            errors=[user_error(retired.code, retired.message, retired.path)]
+        )
+    async with info.context.db.read() as session:
+        library = await metadata_repo.get_stages(session)
     await _changed(info)
-    return mt.RetireBusinessTypePayload(business_type=out)
+    return mt.RetireBusinessTypePayload(business_type=business_type_out(retired, library))
 
 
 @strawberry.field(description="Every business type.")
 async def business_types(info: Info) -> list[mt.BusinessType]:
     """Every business type with its draft and versions."""
     async with info.context.db.read() as session:
-        rows = await metadata_repo.get_business_types(session)
-        return [await business_type_out(session, r) for r in rows]
+        views = await definitions_views.business_types(session)
+        library = await metadata_repo.get_stages(session)
+    return [business_type_out(v, library) for v in views]
 
 
 @strawberry.field(description="One business type.")
@@ -426,9 +269,7 @@ async def business_type(
     info: Info, code: Annotated[str, strawberry.argument(description="The business type's code.")]
 ) -> mt.BusinessType | None:
     """A business type by code, or null."""
-    async with info.context.db.read() as session:
-        row = await metadata_repo.get_business_type(session, code)
-        return None if row is None else await business_type_out(session, row)
+    return await _business_type(info, code)
 
 
 @strawberry.field(
@@ -440,15 +281,12 @@ async def business_type(
 )
 async def export_metamodel(info: Info) -> str:
     """What `yekuo metamodel apply` reads back; applying it unchanged changes nothing."""
-    async with info.context.db.read() as session:
-        return await metamodel_apply.export_text(session, now=info.context.now())
+    return await definitions.export_metamodel(info.context.db, now=info.context.now())
 
 
 QUERIES: list[Any] = [
     data_items,
-    stages,
-    posts,
-    org_units,
+    *library.QUERIES,
     business_types,
     business_type,
     validate_business_type,
@@ -456,9 +294,7 @@ QUERIES: list[Any] = [
 ]
 MUTATIONS: list[Any] = [
     upsert_data_item,
-    upsert_stage,
-    upsert_post,
-    upsert_org_unit,
+    *library.MUTATIONS,
     save_business_type_draft,
     publish_business_type,
     retire_business_type,

@@ -10,24 +10,12 @@ import importlib.metadata
 import logging
 import secrets
 import sys
-from collections import Counter
-from collections.abc import AsyncIterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
-import yaml
-
-from database import (
-    history_repo,
-    metadata_repo,
-    metamodel_apply,
-    migrate,
-    readiness,
-    user_repo,
-)
+from database import metadata_repo, migrate, readiness, user_repo
 from database.session import Database
-from metamodel import yaml_io
 from metamodel.specs import Role
-from server import cli_errors
+from server import cli_errors, cli_history, cli_metamodel
 from server import settings as settings_module
 from server.cli_errors import EXIT_USAGE, CommandFailed
 from server.security import Credentials
@@ -248,240 +236,12 @@ def cmd_sweep(_args: argparse.Namespace) -> int:
     return 0
 
 
-def _history_database() -> Database:
-    """The database, with the keys that seal case histories (from YEKUO_SECRET…)."""
-    config = settings_module.load()
-    return Database(config.database_url, history_keys=config.history_keys())
-
-
-def _broken_line(found: history_repo.Finding) -> str:
-    """One line about a case whose history does not hold: number, where, why."""
-    verdict = found.verdict
-    where = "" if verdict.broken_at_seq is None else f" at event {verdict.broken_at_seq}"
-    return f"{found.number} broken{where}: {'; '.join(verdict.reasons)}"
-
-
-async def _verify_histories(number: str | None) -> tuple[int, int]:
-    """Print a line per broken case as it is found; (cases checked, broken)."""
-    db = _history_database()
-    try:
-        if number is not None:
-            case_id = await history_repo.case_id_of(db, number)
-            found = await history_repo.verify_case(db, case_id) if case_id is not None else None
-            if found is None:
-                raise CommandFailed(f"no case '{number}'")
-            findings: AsyncIterator[history_repo.Finding] = _one(found)
-        else:
-            findings = history_repo.verify_all(db)
-        checked = broken = 0
-        async for found in findings:
-            checked += 1
-            if not found.verdict.valid:
-                broken += 1
-                print(_broken_line(found), flush=True)
-        return checked, broken
-    finally:
-        await db.dispose()
-
-
-async def _one(found: history_repo.Finding) -> AsyncIterator[history_repo.Finding]:
-    yield found
-
-
-def cmd_history_verify(args: argparse.Namespace) -> int:
-    """Check every case's history (or one); exit 1 when any does not hold."""
-    checked, broken = asyncio.run(_verify_histories(args.case))
-    cases = "1 case" if checked == 1 else f"{checked} cases"
-    if broken:
-        print(f"yekuo: {cases} checked: {broken} broken, {checked - broken} hold")
-        return 1
-    print(f"yekuo: {cases} checked: every history holds")
-    return 0
-
-
-async def _rekey(seal_unsealed: bool) -> tuple[str, Counter[history_repo.Rekeyed]]:
-    db = _history_database()
-    counts: Counter[history_repo.Rekeyed] = Counter()
-    try:
-        assert db.history_keys is not None
-        async for done in history_repo.rekey(db, seal_unsealed=seal_unsealed):
-            counts[done.outcome] += 1
-            if done.outcome is not history_repo.Rekeyed.RESEALED:
-                print(_broken_line(done.finding), flush=True)
-        return db.history_keys.current.id, counts
-    finally:
-        await db.dispose()
-
-
-def cmd_history_rekey(args: argparse.Namespace) -> int:
-    """Seal every case with the current key (batched; run again to go on after a stop)."""
-    key_id, counts = asyncio.run(_rekey(args.seal_unsealed))
-    resealed = counts[history_repo.Rekeyed.RESEALED]
-    broken = counts[history_repo.Rekeyed.BROKEN]
-    unsealed = counts[history_repo.Rekeyed.UNSEALED]
-    print(f"yekuo: {resealed} case(s) sealed with key {key_id}")
-    if broken or unsealed:
-        hint = "; --seal-unsealed seals those that otherwise hold" if unsealed else ""
-        print(f"yekuo: left as they are: {broken} broken, {unsealed} unsealed{hint}")
-        return 1
-    return 0
-
-
-async def _apply(
-    bundle: yaml_io.Bundle, *, by: str, allow_breaking: bool
-) -> metamodel_apply.ApplyReport:
-    """Apply a bundle in one transaction; ApplyRefused (nothing written) on any problem.
-
-    The schema changes are computed inside that transaction, before anything is written, so
-    a refusal (breaking changes without `allow_breaking`) leaves the database as it was.
-    """
-    # Build the static schema and the schemas to compare: only when applying.
-    from resolvers.build import static_names
-    from resolvers.publishing import standalone_reviewer
-
-    reserved = static_names()
-    config = settings_module.load()
-    db = Database(config.database_url)
-    try:
-        async with db.transaction() as session:
-            return await metamodel_apply.apply(
-                session,
-                bundle,
-                reserved_names=reserved,
-                by=by,
-                now=_now(),
-                review=standalone_reviewer(),
-                allow_breaking=allow_breaking,
-            )
-    finally:
-        await db.dispose()
-
-
-def _run_apply(bundle: yaml_io.Bundle, *, by: str, what: str, allow_breaking: bool) -> int:
-    try:
-        report = asyncio.run(_apply(bundle, by=by, allow_breaking=allow_breaking))
-    except metamodel_apply.ApplyRefused as refused:
-        print(f"yekuo: {refused}", file=sys.stderr)
-        for line in refused.lines():
-            print(f"    {line}", file=sys.stderr)
-        return 1
-    print(f"yekuo: {what} applied" if not report.empty else f"yekuo: {what} already up to date")
-    for line in report.lines() if not report.empty else []:
-        print(f"    {line}")
-    return 0
-
-
-async def _has_business_types() -> bool:
-    config = settings_module.load()
-    db = Database(config.database_url)
-    try:
-        async with db.read() as session:
-            return bool(await metadata_repo.get_business_types(session))
-    finally:
-        await db.dispose()
-
-
-def cmd_catalogue_load(args: argparse.Namespace) -> int:
-    """Load the standard catalogue: upsert it and publish what changed (idempotent).
-
-    The same gate as `metamodel apply`: on an empty database nothing can break, and reloading
-    an unchanged catalogue changes nothing; reloading it over what administrators changed may
-    break things for API clients, and then needs --allow-breaking.
-    """
-    if args.if_empty and asyncio.run(_has_business_types()):
-        # `make run` on an existing database must not undo what administrators changed.
-        print("yekuo: business types exist; the standard catalogue was not loaded again")
-        return 0
-    bundle = metamodel_apply.load_catalogue()
-    return _run_apply(
-        bundle, by="catalogue", what="standard catalogue", allow_breaking=args.allow_breaking
-    )
-
-
-def _read_bundle(name: str) -> yaml_io.Bundle | None:
-    path = Path(name)
-    if not path.exists():
-        print(f"yekuo: no file or directory '{name}'", file=sys.stderr)
-        return None
-    try:
-        return metamodel_apply.load_files(metamodel_apply.yaml_files(path))
-    except yaml_io.MalformedBundle as malformed:
-        print(f"yekuo: not a metamodel file: {malformed}", file=sys.stderr)
-        return None
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
-        print(f"yekuo: '{name}' is not YAML text: {error}", file=sys.stderr)
-        return None
-
-
-def cmd_metamodel_apply(args: argparse.Namespace) -> int:
-    """Apply a YAML file (or a directory of them) in one transaction."""
-    bundle = _read_bundle(args.file)
-    if bundle is None:
-        return 2
-    return _run_apply(
-        bundle, by="metamodel-apply", what=args.file, allow_breaking=args.allow_breaking
-    )
-
-
-async def _plan(bundle: yaml_io.Bundle, *, allow_breaking: bool) -> metamodel_apply.ApplyPlan:
-    from resolvers.build import static_names
-    from resolvers.publishing import standalone_reviewer
-
-    reserved = static_names()
-    config = settings_module.load()
-    db = Database(config.database_url)
-    try:
-        async with db.read() as session:
-            return await metamodel_apply.plan(
-                session,
-                bundle,
-                now=_now(),
-                review=standalone_reviewer(),
-                reserved_names=reserved,
-                allow_breaking=allow_breaking,
-            )
-    finally:
-        await db.dispose()
-
-
-def cmd_metamodel_plan(args: argparse.Namespace) -> int:
-    """Print what applying a file would change and break; exit 1 where the apply would refuse."""
-    bundle = _read_bundle(args.file)
-    if bundle is None:
-        return 2
-    planned = asyncio.run(_plan(bundle, allow_breaking=args.allow_breaking))
-    for line in planned.lines():
-        print(line)
-    return 1 if planned.refused else 0
-
-
-async def _export() -> str:
-    config = settings_module.load()
-    db = Database(config.database_url)
-    try:
-        async with db.read() as session:
-            return await metamodel_apply.export_text(session, now=_now())
-    finally:
-        await db.dispose()
-
-
-def cmd_metamodel_export(_args: argparse.Namespace) -> int:
-    """Print the database's metamodel as YAML (what `metamodel apply` reads back)."""
-    print(asyncio.run(_export()), end="")
-    return 0
-
-
 def version() -> str:
     """The installed version of yekuo."""
     try:
         return importlib.metadata.version("yekuo")
     except importlib.metadata.PackageNotFoundError:  # run from a checkout never installed
         return "unknown (not installed)"
-
-
-ALLOW_BREAKING_HELP = (
-    "accept changes that break API clients or tighten data items that published versions use"
-)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -543,60 +303,9 @@ def parser() -> argparse.ArgumentParser:
     sweep = commands.add_parser("sweep", help="record deadline warnings and breaches")
     sweep.set_defaults(run=cmd_sweep)
 
-    catalogue = commands.add_parser("catalogue", help="the standard catalogue").add_subparsers(
-        dest="catalogue", required=True
-    )
-    load = catalogue.add_parser("load", help="load and publish the standard catalogue (idempotent)")
-    load.add_argument(
-        "--if-empty", action="store_true", help="only on a database with no business type yet"
-    )
-    load.add_argument("--allow-breaking", action="store_true", help=ALLOW_BREAKING_HELP)
-    load.set_defaults(run=cmd_catalogue_load)
+    cli_metamodel.add_commands(commands)
 
-    meta = commands.add_parser("metamodel", help="metamodel files").add_subparsers(
-        dest="metamodel", required=True
-    )
-    meta.add_parser(
-        "export", help="print the metamodel as YAML: published definitions, then drafts"
-    ).set_defaults(run=cmd_metamodel_export)
-    for name, run, text in (
-        (
-            "plan",
-            cmd_metamodel_plan,
-            "show what applying FILE would change and the schema changes for API clients",
-        ),
-        ("apply", cmd_metamodel_apply, "apply FILE in one transaction and publish what changed"),
-    ):
-        sub = meta.add_parser(name, help=text)
-        sub.add_argument("file", metavar="FILE", help="a YAML file or a directory of them")
-        sub.add_argument("--allow-breaking", action="store_true", help=ALLOW_BREAKING_HELP)
-        sub.set_defaults(run=run)
-
-    histories = commands.add_parser("history", help="case histories").add_subparsers(
-        dest="history", required=True
-    )
-    check = histories.add_parser(
-        "verify",
-        help="check every case's history; exit 1 when any does not hold",
-        description="Check each case's history: its hash chain, the length and head the case "
-        "records, the seal made with the key from YEKUO_SECRET (or YEKUO_SECRET_PREVIOUS), and "
-        "that the case is what its history says. Prints a line per broken case, then a summary.",
-    )
-    check.add_argument("--case", metavar="NUMBER", help="check only the case with this number")
-    check.set_defaults(run=cmd_history_verify)
-    rekey = histories.add_parser(
-        "rekey",
-        help="seal every case with the current key (after changing YEKUO_SECRET)",
-        description="Seal every case not yet sealed with the current key (YEKUO_SECRET) with "
-        "it, if its history holds under the keys configured; a broken case is left as it is. "
-        "Batched; run it again to go on after a stop.",
-    )
-    rekey.add_argument(
-        "--seal-unsealed",
-        action="store_true",
-        help="also seal cases that have no seal (migrated without the key), if they hold",
-    )
-    rekey.set_defaults(run=cmd_history_rekey)
+    cli_history.add_commands(commands)
 
     schema = commands.add_parser("schema", help="schema").add_subparsers(
         dest="schema", required=True

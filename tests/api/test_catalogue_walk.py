@@ -1,7 +1,7 @@
 """Every business type of the standard catalogue, walked through the API from submission to
 COMPLETED as the responsible posts would do it, filling each stage's required items.
 
-The catalogue is applied once for the module (database.metamodel_apply), with one STAFF user per
+The catalogue is applied once for the module (service.definitions), with one STAFF user per
 post at the root org unit and an existing customer for the 增容 and 变更用电 cases. Values are
 generated from the item definitions: booleans are true (so conditional stages such as 设计文件审查
 and 中间检查 are walked), ENUMs take their first option, and two power sources make the
@@ -22,16 +22,18 @@ import httpx
 import pytest
 from sqlalchemy import delete, text
 
-from database import metadata_repo, metamodel_apply, tables
+from database import metadata_repo, tables
 from database.session import Database
 from database.tables import CustomerRow
 from metamodel import datatypes, naming
 from metamodel.specs import BusinessGroup, BusinessTypeSpec, DataItemSpec, ItemType
+from resolvers.build import standalone_reviewer, static_names
 from server.app import create_app
 from server.settings import Settings
+from service import bundle_files, definitions
 from tests.api.conftest import ADMIN_PASSWORD, CHEAP_CREDENTIALS, SECRET, Api, Clock, add_user
 
-BUNDLE = metamodel_apply.load_catalogue()
+BUNDLE = bundle_files.load_catalogue()
 TYPES = {t.code: t for t in BUNDLE.business_types}
 ITEMS = {i.code: i for i in BUNDLE.items}
 RESPONSIBLE = {r.stage: r.post for r in BUNDLE.responsibilities}
@@ -159,20 +161,17 @@ async def catalogue_app(
     database: Database, database_url: str, data_dir: Path
 ) -> AsyncIterator[Walk]:
     """The app on the standard catalogue, a STAFF user per post at the root, an old customer."""
-    from resolvers.build import static_names
-    from resolvers.publishing import standalone_reviewer
-
     now = dt.datetime.now(dt.UTC)
     try:
+        await definitions.apply_bundle(
+            database,
+            BUNDLE,
+            reserved_names=static_names(),
+            by="walk",
+            now=now,
+            review=standalone_reviewer(),
+        )
         async with database.transaction() as session:
-            await metamodel_apply.apply(
-                session,
-                BUNDLE,
-                reserved_names=static_names(),
-                by="walk",
-                now=now,
-                review=standalone_reviewer(),
-            )
             root = await metadata_repo.get_org_unit(session, ROOT)
             assert root is not None
             root_id = root.id

@@ -6,9 +6,11 @@ import datetime as dt
 from functools import cache
 from typing import Any
 
-from database import metadata_repo, metamodel_apply
+from database import metadata_repo
 from database.session import Database
 from metamodel import yaml_io
+from resolvers.build import standalone_reviewer, static_names
+from service import bundle_files, definitions
 from tests.api.conftest import Api
 
 UPSERT = """mutation($input: UpsertDataItemInput!, $dry: Boolean! = false,
@@ -31,24 +33,19 @@ USING_CAPACITY = {"hv_new_single", "hv_new_double", "estate_new"}
 
 
 @cache
-def review() -> metamodel_apply.Reviewer:
-    from resolvers.publishing import standalone_reviewer
-
+def review() -> definitions.Reviewer:
     return standalone_reviewer()
 
 
 async def load_catalogue(db: Database) -> None:
-    from resolvers.build import static_names
-
-    async with db.transaction() as session:
-        await metamodel_apply.apply(
-            session,
-            metamodel_apply.load_catalogue(),
-            reserved_names=static_names(),
-            by="test",
-            now=dt.datetime.now(dt.UTC),
-            review=review(),
-        )
+    await definitions.apply_bundle(
+        db,
+        bundle_files.load_catalogue(),
+        reserved_names=static_names(),
+        by="test",
+        now=dt.datetime.now(dt.UTC),
+        review=review(),
+    )
 
 
 async def items(api: Api) -> dict[str, dict[str, Any]]:
@@ -240,8 +237,7 @@ async def test_an_option_in_a_published_version_stays_and_the_type_stays(
 async def test_the_api_and_the_command_line_export_the_same_text(db: Database, api: Api) -> None:
     await load_catalogue(db)
     exported = (await api.data("{ exportMetamodel }"))["exportMetamodel"]
-    async with db.read() as session:
-        text = await metamodel_apply.export_text(session, now=dt.datetime.now(dt.UTC))
+    text = await definitions.export_metamodel(db, now=dt.datetime.now(dt.UTC))
     assert exported == text
     bundle = yaml_io.load(text)
     assert bundle.responsibilities and bundle.fee_rules and bundle.business_types

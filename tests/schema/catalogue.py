@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from graphql import print_schema
 
-from database import metamodel_apply
 from metamodel.snapshot import BusinessTypeStatus, MetamodelSnapshot, PublishedType
 from metamodel.specs import BusinessTypeVersion
 from resolvers.build import build_schema
 from schema import strawberry_compat as compat
 from schema.generated import TypeFactory
+from service import bundle_files
 
 
 def catalogue_snapshot() -> MetamodelSnapshot:
     """Every business type of the standard catalogue, published as version 1."""
-    bundle = metamodel_apply.load_catalogue()
+    bundle = bundle_files.load_catalogue()
     items = {i.code: i for i in bundle.items}
     stages = {s.code: s for s in bundle.stages}
     types = tuple(

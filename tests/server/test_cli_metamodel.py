@@ -106,6 +106,6 @@ async def test_a_malformed_file_is_named_with_the_field_and_changes_nothing(
     for command in ("plan", "apply"):
         done = await yekuo(database_url, tmp_path, "metamodel", command, str(bad))
         assert done.returncode == 2
-        assert f"{bad}: business_types[0] (t1).transitions[0].to: must be a list" in done.stderr
+        assert f"{bad}: business_types[0].transitions[0].to: must be a list" in done.stderr
         assert "Traceback" not in done.stderr
     assert await _versions_and_revision(db) == before

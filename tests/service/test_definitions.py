@@ -1,4 +1,5 @@
-"""Applying metamodel bundles: the catalogue to an empty database, idempotence, refusal, plans."""
+"""Applying metamodel bundles (service/definitions): the catalogue to an empty database,
+idempotence, refusal, plans."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from database import fee_repo, metadata_repo, metamodel_apply, responsibility_repo
+from database import fee_repo, metadata_repo, metamodel_export, responsibility_repo
 from database.session import Database, Session
 from database.tables import (
     BusinessTypeRow,
@@ -20,6 +21,7 @@ from database.tables import (
     ResponsibilityRow,
 )
 from metamodel import yaml_io
+from metamodel.bundle import ApplyPlan, ApplyRefused, ApplyReport
 from metamodel.specs import (
     BusinessTypeSpec,
     FeeRuleSpec,
@@ -32,6 +34,8 @@ from metamodel.specs import (
     TimeUnit,
     TransitionSpec,
 )
+from resolvers.build import standalone_reviewer, static_names
+from service import bundle_files, definitions
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(days=1)
@@ -39,50 +43,44 @@ LATER = NOW + dt.timedelta(days=1)
 
 @cache
 def reserved() -> frozenset[str]:
-    from resolvers.build import static_names
-
     return static_names()
 
 
 @cache
-def review() -> metamodel_apply.Reviewer:
-    from resolvers.publishing import standalone_reviewer
-
+def review() -> definitions.Reviewer:
     return standalone_reviewer()
 
 
 @cache
 def catalogue() -> yaml_io.Bundle:
-    return metamodel_apply.load_catalogue()
+    return bundle_files.load_catalogue()
 
 
 async def _apply(
-    db: Database, bundle: yaml_io.Bundle, now: dt.datetime = NOW, *, allow_breaking: bool = False
-) -> metamodel_apply.ApplyReport:
-    async with db.transaction() as session:
-        return await metamodel_apply.apply(
-            session,
-            bundle,
-            reserved_names=reserved(),
-            by="test",
-            now=now,
-            review=review(),
-            allow_breaking=allow_breaking,
-        )
+    db: Database, found: yaml_io.Bundle, now: dt.datetime = NOW, *, allow_breaking: bool = False
+) -> ApplyReport:
+    return await definitions.apply_bundle(
+        db,
+        found,
+        reserved_names=reserved(),
+        by="test",
+        now=now,
+        review=review(),
+        allow_breaking=allow_breaking,
+    )
 
 
 async def _plan(
-    db: Database, bundle: yaml_io.Bundle, now: dt.datetime = NOW, *, allow_breaking: bool = False
-) -> metamodel_apply.ApplyPlan:
-    async with db.read() as session:
-        return await metamodel_apply.plan(
-            session,
-            bundle,
-            now=now,
-            review=review(),
-            reserved_names=reserved(),
-            allow_breaking=allow_breaking,
-        )
+    db: Database, found: yaml_io.Bundle, now: dt.datetime = NOW, *, allow_breaking: bool = False
+) -> ApplyPlan:
+    return await definitions.plan_bundle(
+        db,
+        found,
+        now=now,
+        review=review(),
+        reserved_names=reserved(),
+        allow_breaking=allow_breaking,
+    )
 
 
 async def _count(db: Database, table: type) -> int:
@@ -190,7 +188,7 @@ async def test_a_bundle_with_a_broken_type_changes_nothing_and_reports_every_pro
     )
     revision = await _revision(db)
     planned = await _plan(db, broken)
-    with pytest.raises(metamodel_apply.ApplyRefused) as refused:
+    with pytest.raises(ApplyRefused) as refused:
         await _apply(db, broken)
     problems = refused.value.problems
     assert problems == planned.problems
@@ -278,7 +276,7 @@ async def test_the_plan_lists_what_would_change(db: Database) -> None:
 async def test_an_export_applies_back_as_a_no_op(db: Database) -> None:
     await _apply(db, catalogue())
     async with db.read() as session:
-        exported = await metamodel_apply.export_bundle(session, now=LATER)
+        exported = await metamodel_export.export_bundle(session, now=LATER)
     text = yaml_io.dump(exported)
     assert (await _plan(db, yaml_io.load(text), LATER)).empty
     assert len(exported.responsibilities) == len(catalogue().responsibilities)
@@ -301,7 +299,7 @@ async def test_org_units_are_saved_parents_first_and_bad_trees_refused(db: Datab
     loop = yaml_io.Bundle(
         org_units=(OrgUnitSpec("city", "市公司", "station"), OrgUnitSpec("orphan", "孤儿", "none"))
     )
-    with pytest.raises(metamodel_apply.ApplyRefused) as refused:
+    with pytest.raises(ApplyRefused) as refused:
         await _apply(db, loop)
     assert {
         code: [p.code for p in ps] for code, ps in refused.value.problems["org_units"].items()
@@ -320,7 +318,7 @@ async def test_items_used_by_a_published_type_keep_their_type(db: Database) -> N
         else i
         for i in bundle.items
     )
-    with pytest.raises(metamodel_apply.ApplyRefused) as refused:
+    with pytest.raises(ApplyRefused) as refused:
         await _apply(db, dataclasses.replace(bundle, items=retyped))
     assert [p.code for p in refused.value.problems["data_items"]["customer_name"]] == ["CONFLICT"]
 
@@ -357,7 +355,7 @@ async def test_removing_an_item_from_a_published_type_needs_allow_breaking(db: D
     served = {t.code: t for t in candidate.types}["hv_new_single"]
     assert served.latest.version == 2 and "equipment_list" in served.retired_items
 
-    with pytest.raises(metamodel_apply.ApplyRefused) as refused:
+    with pytest.raises(ApplyRefused) as refused:
         await _apply(db, edited, LATER)
     assert [p.code for p in refused.value.problems["business_types"]["hv_new_single"]] == [
         "BREAKING_CHANGE"
@@ -381,7 +379,7 @@ async def test_tightening_a_used_item_in_a_file_needs_allow_breaking(db: Databas
         for i in catalogue().items
     )
     tightened = dataclasses.replace(catalogue(), items=items)
-    with pytest.raises(metamodel_apply.ApplyRefused) as refused:
+    with pytest.raises(ApplyRefused) as refused:
         await _apply(db, tightened, LATER)
     found = refused.value.problems["data_items"]["customer_name"]
     assert [(p.code, p.path) for p in found] == [
@@ -418,7 +416,7 @@ async def test_an_export_with_a_leftover_draft_applies_back_as_a_no_op(db: Datab
     async with db.transaction() as session:
         await metadata_repo.save_draft(session, only_draft, now=NOW)
     async with db.read() as session:
-        exported = await metamodel_apply.export_bundle(session, now=LATER)
+        exported = await metamodel_export.export_bundle(session, now=LATER)
     text = yaml_io.dump(exported)
     assert text.startswith("# The yekuo metamodel.")
     assert exported.drafts == (draft, only_draft)
@@ -467,7 +465,7 @@ async def test_drafts_in_a_file_are_saved_and_never_published(db: Database) -> N
 MALFORMED = [
     (
         "business_types:\n  - {code: t1, name: T, transitions: [{from: a, to: connect}]}\n",
-        "business_types[0] (t1).transitions[0].to: must be a list, not the text 'connect'",
+        "business_types[0].transitions[0].to: must be a list, not the text 'connect'",
     ),
     ("data_items:\n  - {label: x, type: STRING}\n", "data_items[0]: the field 'code' is missing"),
     ("stages: accept\n", "stages: must be a list, not the text 'accept'"),
@@ -475,7 +473,7 @@ MALFORMED = [
     ("busines_types: []\n", "busines_types: is not a section"),
     (
         "data_items:\n  - {code: x, label: x, type: NUMBER}\n",
-        "data_items[0] (x): 'NUMBER' is not a valid ItemType",
+        "data_items[0].type: 'NUMBER' is not a valid ItemType",
     ),
 ]
 
@@ -487,5 +485,5 @@ def test_a_malformed_file_is_refused_with_the_path_of_the_field(
     path = tmp_path / "bad.yaml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(yaml_io.MalformedBundle) as malformed:
-        metamodel_apply.load_files([path])
+        bundle_files.load_files([path])
     assert str(malformed.value).startswith(f"{path}: {message}")
