@@ -61,7 +61,7 @@ async def get_row(session: AsyncSession, username: str) -> UserRow | None:
 async def principal_by_username(session: AsyncSession, username: str) -> Principal | None:
     """The principal of a username, or None."""
     row = await get_row(session, username)
-    return None if row is None else await principal_of(session, row)
+    return None if row is None else await _principal_of(session, row)
 
 
 _POSTS = (
@@ -107,7 +107,7 @@ async def get_principal(session: AsyncSession, user_id: int) -> Principal | None
     )
 
 
-async def principal_of(session: AsyncSession, row: UserRow) -> Principal:
+async def _principal_of(session: AsyncSession, row: UserRow) -> Principal:
     """The principal of a user row."""
     posts = (
         await session.scalars(
@@ -140,11 +140,13 @@ async def save(
     org_unit_id: int | None,
     post_codes: Sequence[str],
     now: dt.datetime,
-) -> UserRow:
+    disabled: bool | None = None,
+) -> Principal:
     """Create or update a user; a new password ends every token issued before it.
 
     A password set by an administrator also lifts a failed-login lock-out (and clears guesses
-    counted against a username before it existed).
+    counted against a username before it existed). `disabled`, when given, disables or
+    enables the user (disabling also ends their tokens).
     """
     row = await get_row(session, username)
     if row is None:
@@ -178,12 +180,14 @@ async def save(
     for post_id in post_ids:
         session.add(UserPostRow(user_id=row.id, post_id=post_id))
     await session.flush()
-    return row
+    if disabled is not None:
+        await _set_disabled(session, row, disabled)
+    return await _principal_of(session, row)
 
 
 async def set_password(
     session: AsyncSession, username: str, *, password_hash: str
-) -> UserRow | None:
+) -> Principal | None:
     """Give a user a new password: ends every token issued before and lifts a lock-out.
 
     None when there is no such user. Roles, posts and `disabled` are left as they are.
@@ -197,10 +201,10 @@ async def set_password(
     row.token_epoch += 1
     await throttle_repo.clear_target(session, SIGN_IN, username)
     await session.flush()
-    return row
+    return await _principal_of(session, row)
 
 
-async def set_disabled(session: AsyncSession, row: UserRow, disabled: bool) -> None:
+async def _set_disabled(session: AsyncSession, row: UserRow, disabled: bool) -> None:
     """Disable or enable a user; disabling ends every token issued before."""
     if row.disabled != disabled:
         row.disabled = disabled

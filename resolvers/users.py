@@ -117,12 +117,9 @@ async def upsert_user(
             org_unit_id=unit.id if unit else None,
             post_codes=posts,
             now=ctx.now(),
+            disabled=None if given(input.disabled) is None else bool(input.disabled),
         )
-        disabled = given(input.disabled)
-        if disabled is not None:
-            await user_repo.set_disabled(session, saved, bool(disabled))
-        principal = await user_repo.principal_of(session, saved)
-    return UpsertUserPayload(user=user_out(principal))
+    return UpsertUserPayload(user=user_out(saved))
 
 
 @strawberry.field(description="Users (ADMIN: all; MANAGER: those of their org subtree).")

@@ -12,7 +12,7 @@ import secrets
 import sys
 from collections.abc import Sequence
 
-from database import metadata_repo, migrate, readiness, user_repo
+from database import metadata_reads, metadata_repo, migrate, readiness, user_repo
 from database.session import Database
 from metamodel.specs import Role
 from server import cli_errors, cli_history, cli_metamodel
@@ -87,7 +87,7 @@ async def _add_user(
     db = Database(config.database_url)
     try:
         async with db.transaction() as session:
-            unit = await metadata_repo.get_org_unit(session, org) if org else None
+            unit = await metadata_reads.org_unit(session, org) if org else None
             if org and unit is None:
                 return f"no org unit '{org}'"
             known = await metadata_repo.get_posts(session)
@@ -150,8 +150,7 @@ async def _set_password(username: str, password: str) -> user_repo.Principal | N
     db = Database(config.database_url)
     try:
         async with db.transaction() as session:
-            row = await user_repo.set_password(session, username, password_hash=password_hash)
-            return None if row is None else await user_repo.principal_of(session, row)
+            return await user_repo.set_password(session, username, password_hash=password_hash)
     finally:
         await db.dispose()
 

@@ -53,9 +53,9 @@ def error_codes(body: dict[str, Any]) -> list[str]:
 
 async def principal_of(db: Database, username: str) -> user_repo.Principal:
     async with db.read() as session:
-        row = await user_repo.get_row(session, username)
-        assert row is not None
-        return await user_repo.principal_of(session, row)
+        principal = await user_repo.principal_by_username(session, username)
+        assert principal is not None
+        return principal
 
 
 async def call_with(api: Api, token: str | None, query: str) -> dict[str, Any]:
