@@ -66,7 +66,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Select
 
 from casework.model import StageStatus
-from database.tables import BusinessTypeRow, CaseRow, OrgUnitRow, StageInstanceRow
+from database.case_tables import CaseRow, StageInstanceRow
+from database.metadata_tables import BusinessTypeRow, OrgUnitRow
 from metamodel import naming
 from metamodel.filters import (
     MAX_FILTER_NODES,

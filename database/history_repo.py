@@ -15,16 +15,10 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework import history, replay
+from database.case_tables import CaseEventRow, CaseRow, StageInstanceRow, TaskRow
+from database.fee_tables import FeeItemRow, PaymentRow
+from database.security_tables import UserRow
 from database.session import Database
-from database.tables import (
-    CaseEventRow,
-    CaseRow,
-    FeeItemRow,
-    PaymentRow,
-    StageInstanceRow,
-    TaskRow,
-    UserRow,
-)
 
 BATCH = 200
 

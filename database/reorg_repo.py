@@ -39,17 +39,11 @@ from casework.model import Event
 from casework.reorganization import Catalog, Move, OpenTask, Plan, TaskMove
 from casework.routing import Responsibility
 from database import case_repo, metadata_repo, responsibility_repo, task_reads, task_repo
+from database.case_tables import CaseRow, TaskRow
+from database.metadata_tables import OrgUnitRow, PostRow, ReorganizationRow, StageRow
 from database.records import TaskRecord
+from database.security_tables import UserPostRow
 from database.session import Database
-from database.tables import (
-    CaseRow,
-    OrgUnitRow,
-    PostRow,
-    ReorganizationRow,
-    StageRow,
-    TaskRow,
-    UserPostRow,
-)
 from database.task_reads import task_record
 from metamodel.snapshot import BusinessTypeStatus
 

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from database import reorg_repo
+from database.case_tables import CaseEventRow
 from database.reorg_repo import Applied
 from database.session import Database
-from database.tables import CaseEventRow
 from service import sweep as sweeping
 from tests.api.conftest import Api, Clock, add_user
 from tests.api.setup_metamodel import ASSIGN, UPSERT_POST
