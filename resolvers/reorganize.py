@@ -16,7 +16,7 @@ from resolvers.convert import given
 from schema import engine_types as et
 from schema import reorg_types as rt
 from schema.common import user_errors
-from schema.metadata_types import Post, Stage
+from schema.library_types import Post, Stage
 from service import reorganize as reorganizing
 
 Info = strawberry.Info[Context, Any]
