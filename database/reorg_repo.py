@@ -36,7 +36,8 @@ from sqlalchemy.orm import aliased
 
 from casework import reorganization
 from casework.model import Event
-from casework.reorganization import Catalog, Move, OpenTask, Plan, TaskMove
+from casework.moves import Catalog, Move
+from casework.reorganization import OpenTask, Plan, TaskMove
 from casework.routing import Responsibility
 from database import case_repo, metadata_repo, responsibility_repo, task_reads, task_repo
 from database.case_tables import CaseRow, TaskRow

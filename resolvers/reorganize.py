@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 import strawberry
 
-from casework.reorganization import Handover, Move
+from casework.handovers import Handover
+from casework.moves import Move
 from database.reorg_repo import ReorganizationView
 from resolvers import objects
 from resolvers.context import Context

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from casework.reorganization import Move
+from casework.moves import Move
 from database import reorg_repo
 from database.reorg_repo import Outcome, State
 from database.session import Database
