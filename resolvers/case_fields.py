@@ -18,8 +18,8 @@ from resolvers.case_reads import case_object, page
 from resolvers.context import Context
 from resolvers.convert import given, row_id
 from schema.case_types import Case
-from schema.common import AFTER, FIRST, user_errors
 from schema.class_maker import attr_name
+from schema.common import AFTER, FIRST, user_errors
 from schema.type_classes import DictionaryTypes, GeneratedTypes
 from service import case_intake
 

@@ -10,7 +10,7 @@ import strawberry
 
 from casework.handovers import Handover
 from casework.moves import Move
-from database.reorg_repo import ReorganizationView
+from database.reorg_records import ReorganizationView
 from resolvers import objects
 from resolvers.context import Context
 from resolvers.convert import given
