@@ -2,8 +2,8 @@
 
 The shapes live in their own modules (`schema.dictionary_types`, `schema.library_types`,
 `schema.business_type_types`, `schema.publish_types`, `schema.user_types`); this module only
-names the ones `resolvers.metadata` and `resolvers.publishing` read as `mt.…`. New code imports
-from the defining module.
+names the ones `resolvers.metadata`, `resolvers.publishing` and `resolvers.library` read as
+`mt.…`. New code imports from the defining module.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from schema.business_type_types import (
     BusinessTypeVersion,
     SaveBusinessTypeDraftInput,
     SaveBusinessTypeDraftPayload,
+    TransitionInput,
 )
 from schema.dictionary_types import DataItem, ItemImpact, UpsertDataItemInput, UpsertDataItemPayload
 from schema.library_types import (
@@ -47,6 +48,7 @@ __all__ = [
     "SchemaChange",
     "SchemaChanges",
     "Stage",
+    "TransitionInput",
     "UpsertDataItemInput",
     "UpsertDataItemPayload",
     "UpsertOrgUnitInput",
