@@ -30,8 +30,9 @@ from sqlalchemy import insert
 
 from casework import history
 from database import history_repo, migrate
+from database.case_tables import CaseEventRow, CaseRow
+from database.metadata_tables import BusinessTypeRow, OrgUnitRow
 from database.session import Database
-from database.tables import BusinessTypeRow, CaseEventRow, CaseRow, OrgUnitRow
 
 KEYS = history.keyring("bench-secret")
 T0 = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from casework import replay
+from casework import case_facts, replay
 
 GENESIS = "0" * 64
 """The head of an empty history: the hash the first entry chains to."""
@@ -172,7 +172,7 @@ def verify(
     events: Sequence[ChainedEvent],
     anchor: Anchor,
     keys: Keyring,
-    stored: replay.CaseFacts,
+    stored: case_facts.CaseFacts,
 ) -> Verdict:
     """Check the chain, the anchor, the seal and that the stored case is its history's replay."""
     reasons: list[str] = []
@@ -219,7 +219,7 @@ def verify(
         reasons.append(f"event {seq} cannot be replayed: {message}")
         breaks.append(seq)
     else:
-        reasons.extend(replay.differences(replayed.facts, stored))
+        reasons.extend(case_facts.differences(replayed.facts, stored))
     return Verdict(
         valid=not reasons,
         broken_at_seq=min(breaks) if breaks else None,

@@ -16,6 +16,9 @@ Semantics (DESIGN §7):
   source in the stage graph (every path from the start stage to the source passes through the
   target), so a second pass through a loop, or a branch arriving at a join that another branch
   reached first, still moves forward.
+
+The commands are here; how a case moves between stages once a transition is chosen is
+`casework.stage_flow`.
 """
 
 from __future__ import annotations
@@ -24,14 +27,13 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from casework import cases, timers
+from casework import cases, stage_flow, timers
 from casework.model import (
     CURRENT,
     LIVE,
     CaseState,
     Event,
     Refused,
-    StageState,
     StageStatus,
 )
 from casework.timers import BusinessClock
@@ -104,7 +106,7 @@ def _returns(spec: BusinessTypeSpec) -> frozenset[TransitionSpec]:
     )
 
 
-# -- commands -----------------------------------------------------------------------------------
+# -- commands --------------------------------------------------------------------------------------
 
 
 def submit(
@@ -123,9 +125,9 @@ def submit(
         timer=timers.stopped(definition.version.spec.time_limit),
     )
     events = [Event("SUBMITTED", {})]
-    state, entered = _enter(state, definition, start, (), now=now, clock=clock)
+    state, entered = stage_flow.enter(state, definition, start, (), now=now, clock=clock)
     events.extend(entered)
-    return _settle(state, definition, events, now=now, clock=clock)
+    return stage_flow.settle(state, definition, events, now=now, clock=clock)
 
 
 def complete(
@@ -175,9 +177,9 @@ def complete(
         Event("STAGE_COMPLETED", {"stage": current.stage, "visit": visit, "outcome": outcome})
     )
     if transition is not None:
-        state, moved = _follow(state, definition, visit, transition, now=now, clock=clock)
+        state, moved = stage_flow.follow(state, definition, visit, transition, now=now, clock=clock)
         events.extend(moved)
-    return _settle(state, definition, events, now=now, clock=clock)
+    return stage_flow.settle(state, definition, events, now=now, clock=clock)
 
 
 def suspend(
@@ -207,7 +209,7 @@ def resume(
         for s in state.stages
     )
     state = replace(state, status=CaseStatus.IN_PROGRESS, stages=stages)
-    return _settle(state, definition, [Event("RESUMED", {})], now=now, clock=clock)
+    return stage_flow.settle(state, definition, [Event("RESUMED", {})], now=now, clock=clock)
 
 
 def cancel(
@@ -234,7 +236,7 @@ def cancel(
     return state, [Event("CANCELLED", {"reason": reason})]
 
 
-# -- moving between stages ----------------------------------------------------------------------
+# -- what completing a stage needs -----------------------------------------------------------------
 
 
 def _choose(
@@ -257,168 +259,6 @@ def _choose(
                 f"condition '{types.excerpt(transition.condition or '')}' failed: {error.message}",
             ) from error
     raise _refuse("INVALID_TRANSITION", f"no transition leaves {stage} with {outcome}")
-
-
-def _follow(
-    state: CaseState,
-    definition: Definition,
-    origin: int,
-    transition: TransitionSpec,
-    *,
-    now: dt.datetime,
-    clock: BusinessClock,
-) -> tuple[CaseState, list[Event]]:
-    """Enter the transition's targets from visit `origin` (a split when there are several)."""
-    source = state.stages[origin]
-    splits = (*source.splits, origin) if len(transition.to) > 1 else source.splits
-    events = [
-        Event(
-            "TRANSITION",
-            {"from": source.stage, "outcome": transition.outcome, "to": list(transition.to)},
-        )
-    ]
-    for target in transition.to:
-        if definition.usage(target).join and splits:
-            state, more = _arrive(state, target, splits, now=now)
-        else:
-            state, more = _enter_or_leave(state, definition, target, splits, now=now, clock=clock)
-        events.extend(more)
-    return state, events
-
-
-def _enter_or_leave(
-    state: CaseState,
-    definition: Definition,
-    target: str,
-    splits: tuple[int, ...],
-    *,
-    now: dt.datetime,
-    clock: BusinessClock,
-) -> tuple[CaseState, list[Event]]:
-    """Enter `target`; going back to a stage visited outside the region closes the region."""
-    earlier = next((s for s in reversed(state.stages) if s.stage == target), None)
-    events: list[Event] = []
-    if (
-        earlier is not None
-        and len(earlier.splits) < len(splits)
-        and splits[: len(earlier.splits)] == earlier.splits
-    ):
-        left = set(splits[len(earlier.splits) :])
-        stages = list(state.stages)
-        for index, visit in enumerate(stages):
-            if visit.status in LIVE and left.intersection(visit.splits):
-                stages[index] = replace(
-                    visit,
-                    status=StageStatus.CANCELLED,
-                    completed_at=now,
-                    timer=timers.pause(visit.timer, now, clock) if visit.timer else None,
-                )
-                events.append(Event("BRANCH_CANCELLED", {"stage": visit.stage, "visit": index}))
-        state = replace(state, stages=tuple(stages))
-        splits = earlier.splits
-    state, entered = _enter(state, definition, target, splits, now=now, clock=clock)
-    return state, events + entered
-
-
-def _enter(
-    state: CaseState,
-    definition: Definition,
-    stage: str,
-    splits: tuple[int, ...],
-    *,
-    now: dt.datetime,
-    clock: BusinessClock,
-) -> tuple[CaseState, list[Event]]:
-    """A new visit of `stage`: ACTIVE with its limit running, or WAITING for the customer."""
-    usage = definition.usage(stage)
-    limit = definition.limit(stage)
-    waiting = usage.waits_for_customer
-    visit = StageState(
-        stage=stage,
-        status=StageStatus.WAITING if waiting else StageStatus.ACTIVE,
-        entered_at=now,
-        timer=timers.stopped(limit) if waiting else timers.start(limit, now, clock),
-        splits=splits,
-    )
-    state = replace(state, stages=(*state.stages, visit))
-    entered = {"stage": stage, "visit": len(state.stages) - 1, "status": visit.status.value}
-    return state, [Event("STAGE_ENTERED", entered)]
-
-
-def _arrive(
-    state: CaseState, stage: str, splits: tuple[int, ...], *, now: dt.datetime
-) -> tuple[CaseState, list[Event]]:
-    """A branch reaches a join: record the arrival on the (possibly new) JOINING visit."""
-    for index, visit in enumerate(state.stages):
-        if visit.stage == stage and visit.status is StageStatus.JOINING and visit.splits == splits:
-            state = state.with_stage(index, replace(visit, arrivals=visit.arrivals + 1))
-            return state, [Event("JOIN_ARRIVED", {"stage": stage, "visit": index})]
-    joining = StageState(
-        stage=stage, status=StageStatus.JOINING, entered_at=now, splits=splits, arrivals=1
-    )
-    state = replace(state, stages=(*state.stages, joining))
-    return state, [Event("JOIN_WAITING", {"stage": stage, "visit": len(state.stages) - 1})]
-
-
-def _settle(
-    state: CaseState,
-    definition: Definition,
-    events: list[Event],
-    *,
-    now: dt.datetime,
-    clock: BusinessClock,
-) -> tuple[CaseState, list[Event]]:
-    """Start joins nobody else is coming to, complete a case with nothing live, fix its timer."""
-    changed = True
-    while changed:
-        changed = False
-        for index, visit in enumerate(state.stages):
-            if visit.status is not StageStatus.JOINING:
-                continue
-            split = visit.splits[-1]
-            others = any(
-                s.status in LIVE and split in s.splits
-                for i, s in enumerate(state.stages)
-                if i != index
-            )
-            if not others:
-                usage = definition.usage(visit.stage)
-                limit = definition.limit(visit.stage)
-                started = replace(
-                    visit,
-                    status=StageStatus.WAITING if usage.waits_for_customer else StageStatus.ACTIVE,
-                    entered_at=now,
-                    splits=visit.splits[:-1],
-                    timer=timers.stopped(limit)
-                    if usage.waits_for_customer
-                    else timers.start(limit, now, clock),
-                )
-                state = state.with_stage(index, started)
-                events.append(
-                    Event(
-                        "STAGE_ENTERED",
-                        {
-                            "stage": visit.stage,
-                            "visit": index,
-                            "joined": visit.arrivals,
-                            "status": started.status.value,
-                        },
-                    )
-                )
-                changed = True
-    if state.status is CaseStatus.IN_PROGRESS and not any(s.status in LIVE for s in state.stages):
-        timer = timers.pause(state.timer, now, clock) if state.timer else None
-        state = replace(state, status=CaseStatus.COMPLETED, completed_at=now, timer=timer)
-        events.append(Event("CASE_COMPLETED", {}))
-        return state, events
-    timer = state.timer
-    if timer is not None and state.status is CaseStatus.IN_PROGRESS:
-        working = any(s.status is StageStatus.ACTIVE for s in state.stages)
-        if working and not timer.running:
-            state = replace(state, timer=timers.run(timer, now, clock))
-        elif not working and timer.running:
-            state = replace(state, timer=timers.pause(timer, now, clock))
-    return state, events
 
 
 def _missing_required(state: CaseState, definition: Definition, stage: str) -> list[Problem]:

@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from database.archive_tables import ContractRow, CustomerRow, MeterRow
 from database.case_reads import CaseScope, in_subtree, scope_condition
+from database.case_tables import CaseRow
 from database.records import ContractRecord, CustomerArchive, CustomerRecord, MeterRecord
-from database.tables import CaseRow, ContractRow, CustomerRow, MeterRow
 
 
 def customer_record(row: CustomerRow) -> CustomerRecord:

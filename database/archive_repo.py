@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework import archive as archive_rules
 from casework.model import CaseState, Event
-from database.tables import ContractRow, CustomerRow, MeterRow, SequenceRow
+from database.archive_tables import ContractRow, CustomerRow, MeterRow, SequenceRow
 from metamodel.specs import BusinessTypeVersion
 
 

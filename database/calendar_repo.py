@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from database.tables import CalendarDayRow
+from database.metadata_tables import CalendarDayRow
 
 NOTE_MAX_LENGTH = 200
 """The longest note a date can carry (the column's width)."""

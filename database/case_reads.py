@@ -19,8 +19,9 @@ from sqlalchemy.orm import QueryableAttribute
 from casework.model import CaseState, StageState, StageStatus
 from database import case_repo
 from database import filters as sql_filters
+from database.case_tables import CaseEventRow, CaseRow, StageInstanceRow, TaskRow
+from database.metadata_tables import OrgUnitRow
 from database.records import CaseRecord, EventRecord, VisitRecord
-from database.tables import CaseEventRow, CaseRow, OrgUnitRow, StageInstanceRow, TaskRow
 from metamodel import filters as filters_ast
 from metamodel.specs import BusinessTypeVersion, CaseStatus
 

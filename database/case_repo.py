@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from casework import history
 from casework.model import Event, Timer
 from database import session as session_module
-from database.tables import (
+from database.case_tables import (
     CaseEventRow,
     CaseNumberCounterRow,
     CaseRow,

@@ -26,16 +26,11 @@ from database import case_repo
 from database import session as session_module
 from database.case_reads import case_record, visit_record
 from database.case_repo import from_json_data, timer_from_json, timer_to_json, to_json_data
+from database.case_tables import CaseEventRow, CaseRow, StageInstanceRow, TaskRow
 from database.fee_reads import fee_record
+from database.fee_tables import FeeItemRow
+from database.metadata_tables import OrgUnitRow
 from database.records import CaseRecord, FeeRecord, TaskRecord, VisitRecord
-from database.tables import (
-    CaseEventRow,
-    CaseRow,
-    FeeItemRow,
-    OrgUnitRow,
-    StageInstanceRow,
-    TaskRow,
-)
 from database.task_reads import task_record
 from metamodel.specs import BusinessTypeVersion, CaseStatus
 

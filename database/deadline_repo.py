@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework.model import Event, StageStatus
 from database import case_repo
-from database.tables import CaseRow, StageInstanceRow
+from database.case_tables import CaseRow, StageInstanceRow
 from metamodel.specs import CaseStatus
 
 ACTOR = "sweep"

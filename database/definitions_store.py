@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from database import fee_repo, metadata_repo, responsibility_repo, task_repo
-from database.tables import BusinessTypeRow
+from database.metadata_tables import BusinessTypeRow
 from metamodel import bundle_plan, freezing, serialization, validation
 from metamodel.specs import BusinessTypeSpec, BusinessTypeVersion, FeeRuleSpec
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from database import metadata_reads, metadata_repo
+from database.metadata_tables import BusinessTypeRow
 from database.records import OrgUnitRecord
-from database.tables import BusinessTypeRow
 from metamodel import serialization
 from metamodel.snapshot import BusinessTypeStatus
 from metamodel.specs import BusinessTypeSpec, BusinessTypeVersion, OrgUnitSpec, Problem

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from database.fee_tables import FeeItemRow, PaymentRow
 from database.records import FeeRecord, PaymentRecord
-from database.tables import FeeItemRow, PaymentRow
 
 
 def fee_record(row: FeeItemRow | Any) -> FeeRecord:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from database.tables import FeeItemRow, FeeRuleRow, FeeRuleVersionRow, PaymentRow
+from database.fee_tables import FeeItemRow, FeeRuleRow, FeeRuleVersionRow, PaymentRow
 from metamodel import serialization
 from metamodel.specs import FeeRuleSpec
 

@@ -1,12 +1,7 @@
 """Compile case filters and orderings (`metamodel.filters`) into SQLAlchemy expressions.
 
-Why the JSON keys are literals: a data item's key is written into the SQL as a literal
-(`"case".data ->> 'capacity_kva'`, `json_extract("case".data, '$.capacity_kva')`), after it has
-been checked against `naming.CODE_PATTERN`, and never sent as a bound parameter. An expression
-index on an item is only used when the query holds the very same expression, and a bound key
-turns it into `data ->> $1`, which no index matches (measured on SQLite: a range filter went
-from 3.5 ms to 338 ms). `index_expression` renders the index from the same builder, so the two
-cannot drift apart. Values are always bound parameters.
+Data items are read through `case_expressions` (keys as literals, so expression indexes
+match); values are always bound parameters.
 
 Semantics, identical on both databases:
 
@@ -31,43 +26,28 @@ The functions are pure: they build expressions and never touch a session.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Sequence
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Boolean,
-    Integer,
-    Numeric,
-    Text,
     and_,
-    cast,
-    column,
     exists,
     false,
     func,
-    inspect,
-    literal_column,
     not_,
     or_,
     select,
     true,
-    type_coerce,
 )
-from sqlalchemy.dialects.postgresql.base import PGDialect
-from sqlalchemy.dialects.sqlite.base import SQLiteDialect
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Select
 
-from casework.model import StageStatus
-from database.tables import BusinessTypeRow, CaseRow, OrgUnitRow, StageInstanceRow
-from metamodel import naming
+from database import case_expressions
+from database.case_tables import CaseRow, StageInstanceRow
+from database.metadata_tables import BusinessTypeRow, OrgUnitRow
 from metamodel.filters import (
     MAX_FILTER_NODES,
     SYSTEM_FIELD_TYPES,
@@ -83,120 +63,36 @@ from metamodel.filters import (
 )
 from metamodel.specs import ItemType
 
-__all__ = ["compile_filter", "compile_order", "data_expression", "index_expression", "index_name"]
+__all__ = ["compile_filter", "compile_order"]
 
-DIALECTS: frozenset[str] = frozenset({"sqlite", "postgresql"})
-"""The dialects the compiler emits SQL for."""
 
 ORDERED_TYPES: frozenset[ItemType] = frozenset(
     {ItemType.INTEGER, ItemType.DECIMAL, ItemType.MONEY, ItemType.DATE, ItemType.DATETIME}
 )
 """Types that take gt/gte/lt/lte (the same set as `metamodel.datatypes.ORDERED_TYPES`)."""
 
+
 TEXTUAL_TYPES: frozenset[ItemType] = frozenset(
     {ItemType.STRING, ItemType.TEXT, ItemType.ID_NUMBER, ItemType.PHONE}
 )
 """Types that take contains/startsWith (the same set as `metamodel.datatypes.TEXTUAL_TYPES`)."""
 
-CURRENT_STAGE_STATUSES: tuple[str, ...] = (StageStatus.ACTIVE.value, StageStatus.WAITING.value)
-"""Stage instance statuses that make a stage one of the case's current stages."""
 
 _RANGE_OPS = frozenset({Op.GT, Op.GTE, Op.LT, Op.LTE})
+
+
 _TEXT_OPS = frozenset({Op.CONTAINS, Op.STARTS_WITH})
+
+
 _MEMBERSHIP_OPS = frozenset({Op.EQ, Op.NE, Op.IN, Op.NOT_IN, Op.IS_NULL})
+
+
 _COMPLEMENT = {Op.NE: Op.EQ, Op.NOT_IN: Op.IN}
 
-_COMPILER_DIALECTS: dict[str, type[Dialect]] = {"postgresql": PGDialect, "sqlite": SQLiteDialect}
-_MAX_IDENTIFIER = 63
-_INDEX_PREFIX = "ix_case_data_"
 
-_CASE_COLUMNS = inspect(CaseRow).columns
-_SYSTEM_COLUMNS: dict[SystemField, str] = {
-    SystemField.ID: "id",
-    SystemField.NUMBER: "number",
-    SystemField.STATUS: "status",
-    SystemField.PRIORITY: "priority",
-    SystemField.CUSTOMER_NUMBER: "customer_number",
-    SystemField.BUSINESS_TYPE_VERSION: "business_type_version",
-    SystemField.CREATED_AT: "created_at",
-    SystemField.SUBMITTED_AT: "submitted_at",
-    SystemField.COMPLETED_AT: "completed_at",
-    SystemField.DUE_AT: "due_at",
-}
 _RELATED_FIELDS = frozenset(
     {SystemField.BUSINESS_TYPE, SystemField.ORG_UNIT, SystemField.CURRENT_STAGE}
 )
-
-
-def _check_dialect(dialect: str) -> str:
-    if dialect not in DIALECTS:
-        raise ValueError(f"unsupported dialect {dialect!r}: expected one of {sorted(DIALECTS)}")
-    return dialect
-
-
-def _check_code(code: str) -> str:
-    # fullmatch: `$` in CODE_PATTERN would also accept a trailing newline.
-    if not isinstance(code, str) or not naming.CODE_PATTERN.fullmatch(code):
-        raise ValueError(f"invalid data item code {code!r}")
-    return code
-
-
-def _item_expression(
-    data: ColumnElement[Any], code: str, item_type: ItemType, dialect: str
-) -> ColumnElement[Any]:
-    """Build the typed expression of item `code` over the JSON column `data` (code checked)."""
-    if dialect == "postgresql":
-        text = data.op("->>", return_type=Text)(literal_column(f"'{code}'", Text)).self_group()
-        if item_type in (ItemType.DECIMAL, ItemType.MONEY):
-            return cast(text, Numeric())
-        if item_type is ItemType.INTEGER:
-            return cast(text, BigInteger())
-        if item_type is ItemType.BOOLEAN:
-            return cast(text, Boolean())
-        return text
-    raw = func.json_extract(data, literal_column(f"'$.{code}'", Text))
-    if item_type in (ItemType.DECIMAL, ItemType.MONEY):
-        return cast(raw, Numeric())  # stored as strings: compare as numbers
-    if item_type is ItemType.INTEGER:
-        return type_coerce(raw, Integer())  # json_extract already returns an integer
-    if item_type is ItemType.BOOLEAN:
-        return type_coerce(raw, Boolean())  # JSON true/false come out as 1/0
-    return type_coerce(raw, Text())
-
-
-def data_expression(code: str, item_type: ItemType, dialect: str) -> ColumnElement[Any]:
-    """Return the typed SQL expression of one data item of `"case".data`, keyed by a literal."""
-    return _item_expression(
-        _CASE_COLUMNS["data"], _check_code(code), ItemType(item_type), _check_dialect(dialect)
-    )
-
-
-def index_name(code: str) -> str:
-    """Name the expression index of item `code` (hashed when it would pass 63 characters)."""
-    name = _INDEX_PREFIX + _check_code(code)
-    if len(name) <= _MAX_IDENTIFIER:
-        return name
-    # PostgreSQL truncates longer names, so two long codes would share one index name.
-    digest = hashlib.sha256(code.encode()).hexdigest()[:8]
-    return f"{name[: _MAX_IDENTIFIER - 9]}_{digest}"
-
-
-def index_expression(code: str, item_type: ItemType, dialect: str) -> str:
-    """Render the DDL of the expression index of an `indexed` item, on what filters emit."""
-    _check_dialect(dialect)
-    expression = _item_expression(
-        column("data", JSON), _check_code(code), ItemType(item_type), dialect
-    )
-    compiler_dialect = _COMPILER_DIALECTS[dialect]()
-    rendered = str(
-        expression.compile(dialect=compiler_dialect, compile_kwargs={"literal_binds": True})
-    )
-    if dialect == "postgresql":
-        # PostgreSQL wants an expression other than a function call in its own parentheses.
-        if not rendered.startswith("("):
-            rendered = f"({rendered})"
-        return f'CREATE INDEX CONCURRENTLY IF NOT EXISTS {index_name(code)} ON "case" ({rendered})'
-    return f'CREATE INDEX IF NOT EXISTS {index_name(code)} ON "case" ({rendered})'
 
 
 def _plain(value: object) -> object:
@@ -316,7 +212,7 @@ def _current_stages() -> Select[Any]:
     """Select the stage instances the case (correlated) is in now."""
     return select(StageInstanceRow.id).where(
         StageInstanceRow.case_id == CaseRow.id,
-        StageInstanceRow.status.in_(CURRENT_STAGE_STATUSES),
+        StageInstanceRow.status.in_(case_expressions.CURRENT_STAGE_STATUSES),
     )
 
 
@@ -331,7 +227,7 @@ def _related(field: SystemField, op: Op, value: object, *, negate: bool) -> Colu
             in_a_stage = exists(_current_stages())
             return not_(in_a_stage) if value != negate else in_a_stage
         column_name = "business_type_id" if field is SystemField.BUSINESS_TYPE else "org_unit_id"
-        return _is_null(_CASE_COLUMNS[column_name], value, negate=negate)
+        return _is_null(case_expressions.CASE_COLUMNS[column_name], value, negate=negate)
     if op in _COMPLEMENT:
         op, negate = _COMPLEMENT[op], not negate
     codes = _codes(op, value)
@@ -369,7 +265,7 @@ def _compare(node: Compare, dialect: str, *, negate: bool) -> ColumnElement[bool
         item_type = ItemType(field.type)
         _check_op(node.op, item_type, f"item {field.code!r}")
         return _holds(
-            data_expression(field.code, item_type, dialect),
+            case_expressions.data_expression(field.code, item_type, dialect),
             node.op,
             node.value,
             item_type,
@@ -384,7 +280,7 @@ def _compare(node: Compare, dialect: str, *, negate: bool) -> ColumnElement[bool
         return _related(field, node.op, node.value, negate=negate)
     item_type = SYSTEM_FIELD_TYPES[field]
     _check_op(node.op, item_type, field.value)
-    column_ = _CASE_COLUMNS[_SYSTEM_COLUMNS[field]]
+    column_ = case_expressions.CASE_COLUMNS[case_expressions.SYSTEM_COLUMNS[field]]
     return _holds(
         column_,
         node.op,
@@ -427,7 +323,7 @@ def _check_size(node: Filter) -> None:
 
 def compile_filter(node: Filter, *, dialect: str) -> ColumnElement[bool]:
     """Compile a filter to a WHERE condition over `"case"` (ValueError when it does not fit)."""
-    _check_dialect(dialect)
+    case_expressions.check_dialect(dialect)
     _check_size(node)
     return _compile(node, dialect, negate=False)
 
@@ -435,7 +331,7 @@ def compile_filter(node: Filter, *, dialect: str) -> ColumnElement[bool]:
 def _order_expression(order: Order, dialect: str) -> ColumnElement[Any]:
     field = order.field
     if isinstance(field, DataField):
-        return data_expression(field.code, field.type, dialect)
+        return case_expressions.data_expression(field.code, field.type, dialect)
     if field is SystemField.BUSINESS_TYPE:
         return (
             select(BusinessTypeRow.code)
@@ -450,24 +346,24 @@ def _order_expression(order: Order, dialect: str) -> ColumnElement[Any]:
             select(func.min(StageInstanceRow.stage))
             .where(
                 StageInstanceRow.case_id == CaseRow.id,
-                StageInstanceRow.status.in_(CURRENT_STAGE_STATUSES),
+                StageInstanceRow.status.in_(case_expressions.CURRENT_STAGE_STATUSES),
             )
             .scalar_subquery()
         )
     if isinstance(field, SystemField):
-        return _CASE_COLUMNS[_SYSTEM_COLUMNS[field]]
+        return case_expressions.CASE_COLUMNS[case_expressions.SYSTEM_COLUMNS[field]]
     raise ValueError(f"unknown field {field!r}")
 
 
 def compile_order(orders: Sequence[Order], *, dialect: str) -> list[ColumnElement[Any]]:
     """Compile ORDER BY keys, nulls last either way, ending with the id so pages are stable."""
-    _check_dialect(dialect)
+    case_expressions.check_dialect(dialect)
     keys: list[ColumnElement[Any]] = []
     for order in orders:
         expression = _order_expression(order, dialect)
         keys.append((expression.desc() if order.descending else expression.asc()).nulls_last())
     if not any(order.field is SystemField.ID for order in orders):
         descending = orders[-1].descending if orders else True
-        case_id = _CASE_COLUMNS["id"]
+        case_id = case_expressions.CASE_COLUMNS["id"]
         keys.append(case_id.desc() if descending else case_id.asc())
     return keys

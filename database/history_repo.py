@@ -14,17 +14,11 @@ from enum import StrEnum
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from casework import history, replay
+from casework import case_facts, history
+from database.case_tables import CaseEventRow, CaseRow, StageInstanceRow, TaskRow
+from database.fee_tables import FeeItemRow, PaymentRow
+from database.security_tables import UserRow
 from database.session import Database
-from database.tables import (
-    CaseEventRow,
-    CaseRow,
-    FeeItemRow,
-    PaymentRow,
-    StageInstanceRow,
-    TaskRow,
-    UserRow,
-)
 
 BATCH = 200
 
@@ -45,7 +39,7 @@ class _Loaded:
     number: str
     anchor: history.Anchor
     events: list[history.ChainedEvent]
-    stored: replay.CaseFacts
+    stored: case_facts.CaseFacts
 
 
 def _keys(db: Database) -> history.Keyring:
@@ -77,14 +71,14 @@ async def _load(session: AsyncSession, case_ids: Sequence[int]) -> dict[int, _Lo
         .order_by(CaseEventRow.case_id, CaseEventRow.seq)
     ):
         events[case_id].append(history.ChainedEvent(*entry))
-    visits: dict[int, list[replay.Visit]] = {i: [] for i in ids}
+    visits: dict[int, list[case_facts.Visit]] = {i: [] for i in ids}
     for v in await session.scalars(
         select(StageInstanceRow)
         .where(StageInstanceRow.case_id.in_(ids))
         .order_by(StageInstanceRow.case_id, StageInstanceRow.id)
     ):
         visits[v.case_id].append(
-            replay.Visit(
+            case_facts.Visit(
                 stage=v.stage,
                 status=v.status,
                 outcome=v.outcome,
@@ -95,20 +89,20 @@ async def _load(session: AsyncSession, case_ids: Sequence[int]) -> dict[int, _Lo
                 breached_at=v.breached_at,
             )
         )
-    tasks: dict[int, dict[int, replay.Task]] = {i: {} for i in ids}
+    tasks: dict[int, dict[int, case_facts.Task]] = {i: {} for i in ids}
     for task, username in await session.execute(
         select(TaskRow, UserRow.username)
         .outerjoin(UserRow, UserRow.id == TaskRow.assignee_id)
         .where(TaskRow.case_id.in_(ids))
     ):
-        tasks[task.case_id][task.id] = replay.Task(
+        tasks[task.case_id][task.id] = case_facts.Task(
             stage=task.stage,
             post=task.post,
             assignee=username,
             status=task.status,
             outcome=task.outcome,
         )
-    payments: dict[int, list[replay.Payment]] = {}
+    payments: dict[int, list[case_facts.Payment]] = {}
     for payment in await session.scalars(
         select(PaymentRow)
         .join(FeeItemRow, FeeItemRow.id == PaymentRow.fee_item_id)
@@ -116,13 +110,13 @@ async def _load(session: AsyncSession, case_ids: Sequence[int]) -> dict[int, _Lo
         .order_by(PaymentRow.id)
     ):
         payments.setdefault(payment.fee_item_id, []).append(
-            replay.Payment(
+            case_facts.Payment(
                 amount=payment.amount, method=payment.method, reference=payment.reference
             )
         )
-    fees: dict[int, dict[str, replay.Fee]] = {i: {} for i in ids}
+    fees: dict[int, dict[str, case_facts.Fee]] = {i: {} for i in ids}
     for fee in await session.scalars(select(FeeItemRow).where(FeeItemRow.case_id.in_(ids))):
-        fees[fee.case_id][fee.code] = replay.Fee(
+        fees[fee.case_id][fee.code] = case_facts.Fee(
             amount=fee.amount,
             rule_version=fee.rule_version,
             status=fee.status,
@@ -138,7 +132,7 @@ async def _load(session: AsyncSession, case_ids: Sequence[int]) -> dict[int, _Lo
                 key_id=row.history_key_id,
             ),
             events=events[i],
-            stored=replay.CaseFacts(
+            stored=case_facts.CaseFacts(
                 data=row.data,
                 status=row.status,
                 version=row.version,

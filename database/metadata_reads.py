@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from database.metadata_tables import BusinessTypeRow, OrgUnitRow
 from database.records import BusinessTypeRecord, OrgUnitRecord
-from database.tables import BusinessTypeRow, OrgUnitRow
 
 
 def org_unit_record(row: OrgUnitRow) -> OrgUnitRecord:

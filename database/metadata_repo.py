@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from database.tables import (
+from database.metadata_tables import (
     BusinessTypeRow,
     BusinessTypeVersionRow,
     DataItemRow,

@@ -17,7 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework import routing
 from database import calendar_repo, fee_repo, task_repo
-from database.tables import BusinessTypeRow, MetadataRevisionRow, OrgUnitRow, PostRow, StageRow
+from database.metadata_tables import (
+    BusinessTypeRow,
+    MetadataRevisionRow,
+    OrgUnitRow,
+    PostRow,
+    StageRow,
+)
 from metamodel.specs import FeeRuleSpec
 
 Stamp = tuple[int, int]

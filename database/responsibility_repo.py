@@ -9,7 +9,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from database.tables import BusinessTypeRow, OrgUnitRow, PostRow, ResponsibilityRow, StageRow
+from database.metadata_tables import (
+    BusinessTypeRow,
+    OrgUnitRow,
+    PostRow,
+    ResponsibilityRow,
+    StageRow,
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from database import task_repo
-from database.tables import OrgUnitRow, TaskRow, UserRow
+from database.case_tables import TaskRow
+from database.metadata_tables import OrgUnitRow
+from database.security_tables import UserRow
 
 
 class TaskGroupBy(StrEnum):

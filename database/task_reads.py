@@ -15,8 +15,9 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from database.case_reads import in_subtree
+from database.case_tables import TaskRow
 from database.records import TaskRecord
-from database.tables import TaskRow, UserRow
+from database.security_tables import UserRow
 from database.task_repo import OPEN_TASK_STATUSES
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework import routing
-from database.tables import (
+from database.metadata_tables import (
     BusinessTypeRow,
     OrgUnitRow,
     PostRow,

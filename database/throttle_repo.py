@@ -33,7 +33,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from database.tables import AccessThrottleRow
+from database.security_tables import AccessThrottleRow
 
 PURGE_BATCH = 64
 """Expired rows deleted per counted guess: bounded work, more than any guess adds (three)."""

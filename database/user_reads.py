@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from database.case_reads import in_subtree
-from database.tables import OrgUnitRow, PostRow, UserPostRow, UserRow
+from database.metadata_tables import OrgUnitRow, PostRow
+from database.security_tables import UserPostRow, UserRow
 from database.user_repo import Principal
 
 

@@ -10,7 +10,8 @@ from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from database import throttle_repo
-from database.tables import OrgUnitRow, PostRow, UserPostRow, UserRow
+from database.metadata_tables import OrgUnitRow, PostRow
+from database.security_tables import UserPostRow, UserRow
 
 SIGN_IN = "signin"
 """The throttle scope of passwords; its targets are usernames, known or not."""

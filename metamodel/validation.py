@@ -2,16 +2,16 @@
 
 Paths name the offending field in the terms of the `saveBusinessTypeDraft` input (camelCase
 field names, list indexes), so a client can put each message next to the field it is about.
+The flow graph (`graph`, `regions`), the generated GraphQL names (`graphql_names`) and
+transition conditions (`conditions`) are checked by their own modules.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from metamodel import graph, naming, regions
-from metamodel.expressions import checker, types
+from metamodel import conditions, graph, graphql_names, naming, regions
 from metamodel.specs import (
     ARCHIVE_FIELDS,
     BusinessTypeSpec,
@@ -39,15 +39,13 @@ NO_TARGETS = "NO_TARGETS"
 UNKNOWN_OUTCOME = "UNKNOWN_OUTCOME"
 BAD_EXPRESSION = "BAD_EXPRESSION"
 UNKNOWN_ARCHIVE_FIELD = "UNKNOWN_ARCHIVE_FIELD"
-RESERVED_NAME = "RESERVED_NAME"
-NAME_CLASH = "NAME_CLASH"
-INVALID_GRAPHQL_NAME = "INVALID_GRAPHQL_NAME"
 NO_RESPONSIBLE_POST = "NO_RESPONSIBLE_POST"
 NO_ITEMS = "NO_ITEMS"
 
 PROBLEM_CODES: frozenset[str] = (
     graph.PROBLEM_CODES
     | regions.PROBLEM_CODES
+    | graphql_names.PROBLEM_CODES
     | {
         INVALID_CODE,
         EMPTY_NAME,
@@ -65,9 +63,6 @@ PROBLEM_CODES: frozenset[str] = (
         UNKNOWN_OUTCOME,
         BAD_EXPRESSION,
         UNKNOWN_ARCHIVE_FIELD,
-        RESERVED_NAME,
-        NAME_CLASH,
-        INVALID_GRAPHQL_NAME,
         NO_RESPONSIBLE_POST,
         NO_ITEMS,
     }
@@ -76,9 +71,6 @@ PROBLEM_CODES: frozenset[str] = (
 
 PRIORITY_RANGE = range(0, 101)
 TIME_LIMIT_RANGE = range(1, 10_001)
-MAX_GRAPHQL_NAME_LENGTH = 100
-
-_GRAPHQL_NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")
 
 Path = tuple[str | int, ...]
 
@@ -97,11 +89,11 @@ class Catalog:
 
 def generated_names(spec: BusinessTypeSpec, items: Mapping[str, DataItemSpec]) -> frozenset[str]:
     """Every GraphQL type and root field name the type generates, its ENUM items' names included."""
-    names = set(_own_names(spec.code))
+    names = set(graphql_names.own_names(spec.code))
     for usage in spec.items:
         item = items.get(usage.item)
         if item is not None and item.type is ItemType.ENUM:
-            names |= _enum_names(item.code)
+            names |= graphql_names.enum_names(item.code)
     return frozenset(names)
 
 
@@ -131,7 +123,12 @@ def validate_business_type(spec: BusinessTypeSpec, catalog: Catalog) -> list[Pro
         *_check_transitions(spec, catalog),
         *_check_graph(spec),
         *_check_archive(spec),
-        *_check_names(spec, catalog),
+        *graphql_names.check(
+            spec,
+            catalog.items,
+            reserved=catalog.reserved_names,
+            other_types=catalog.other_types,
+        ),
         *_check_responsibility(spec, catalog),
     ]
 
@@ -277,7 +274,7 @@ def _check_start(spec: BusinessTypeSpec) -> Iterator[Problem]:
 
 def _check_transitions(spec: BusinessTypeSpec, catalog: Catalog) -> Iterator[Problem]:
     used = graph.stage_indexes(spec)
-    variables, enum_values = _expression_scope(spec, catalog)
+    in_scope = conditions.scope(spec, catalog.items)
     for k, t in enumerate(spec.transitions):
         path: Path = ("transitions", k)
         if t.from_stage not in used:
@@ -294,42 +291,8 @@ def _check_transitions(spec: BusinessTypeSpec, catalog: Catalog) -> Iterator[Pro
             yield Problem(NO_TARGETS, "a transition must lead to at least one stage", (*path, "to"))
         yield from _check_stage_refs(t.to, used, catalog, (*path, "to"))
         if t.condition is not None:
-            yield from _check_condition(t.condition, variables, enum_values, (*path, "condition"))
-
-
-def _expression_scope(
-    spec: BusinessTypeSpec, catalog: Catalog
-) -> tuple[dict[str, ItemType], dict[str, frozenset[str]]]:
-    # Only the items this type uses are in scope: a condition on an item the type never
-    # collects could never be true on its cases.
-    items = [catalog.items[u.item] for u in spec.items if u.item in catalog.items]
-    variables = {item.code: item.type for item in items}
-    enum_values = {
-        item.code: frozenset(option.value for option in item.options)
-        for item in items
-        if item.type is ItemType.ENUM
-    }
-    return variables, enum_values
-
-
-def _check_condition(
-    condition: str,
-    variables: Mapping[str, ItemType],
-    enum_values: Mapping[str, frozenset[str]],
-    path: Path,
-) -> Iterator[Problem]:
-    if not condition.strip():
-        yield Problem(
-            BAD_EXPRESSION,
-            "condition is empty; leave it out for a transition that always applies",
-            path,
-        )
-        return
-    messages = checker.check(
-        condition, variables, expected=types.ExprType.BOOLEAN, enum_values=enum_values
-    )
-    for message in messages:
-        yield Problem(BAD_EXPRESSION, f"condition '{types.excerpt(condition)}': {message}", path)
+            for fault in conditions.faults(t.condition, in_scope):
+                yield Problem(BAD_EXPRESSION, fault, (*path, "condition"))
 
 
 def _check_graph(spec: BusinessTypeSpec) -> list[Problem]:
@@ -360,91 +323,6 @@ def _check_archive(spec: BusinessTypeSpec) -> Iterator[Problem]:
                 UNKNOWN_ITEM,
                 f"item '{mapping.item}' is not one of the items this business type uses",
                 (*path, "item"),
-            )
-
-
-# --- GraphQL names --------------------------------------------------------------------------
-
-
-def _own_names(code: str) -> frozenset[str]:
-    return frozenset(naming.type_names(code).values()) | frozenset(
-        naming.field_names(code).values()
-    )
-
-
-def _enum_names(item_code: str) -> frozenset[str]:
-    return frozenset({naming.enum_type_name(item_code), naming.enum_filter_name(item_code)})
-
-
-def _enum_items(spec: BusinessTypeSpec, catalog: Catalog) -> list[tuple[Path, frozenset[str]]]:
-    """Return the path and generated names of each ENUM item the type uses, once each."""
-    found: dict[str, tuple[Path, frozenset[str]]] = {}
-    for i, usage in enumerate(spec.items):
-        item = catalog.items.get(usage.item)
-        if item is not None and item.type is ItemType.ENUM and item.code not in found:
-            found[item.code] = (("items", i, "item"), _enum_names(item.code))
-    return list(found.values())
-
-
-def _check_names(spec: BusinessTypeSpec, catalog: Catalog) -> Iterator[Problem]:
-    # Names derived from an invalid code are noise: INVALID_CODE already says what to fix.
-    own = _own_names(spec.code) if naming.is_valid_code(spec.code) else frozenset()
-    groups = [(("code",), own), *_enum_items(spec, catalog)]
-    for path, names in groups:
-        yield from _check_syntax(names, path)
-        if hits := names & catalog.reserved_names:
-            yield Problem(
-                RESERVED_NAME,
-                f"{_graphql_names(hits)} reserved by the static schema",
-                path,
-            )
-    yield from _check_own_clashes(groups)
-    for other in sorted(catalog.other_types):
-        if other != spec.code:
-            yield from _check_other_type(other, catalog.other_types[other], groups)
-
-
-def _check_syntax(names: Iterable[str], path: Path) -> Iterator[Problem]:
-    for name in sorted(names):
-        if (
-            len(name) > MAX_GRAPHQL_NAME_LENGTH
-            or name.startswith("__")
-            or not _GRAPHQL_NAME.match(name)
-        ):
-            yield Problem(
-                INVALID_GRAPHQL_NAME,
-                f"generated GraphQL name '{name}' is not allowed: it must be at most "
-                f"{MAX_GRAPHQL_NAME_LENGTH} letters, digits or underscores, not starting "
-                "with '__'",
-                path,
-            )
-
-
-def _check_own_clashes(groups: Sequence[tuple[Path, frozenset[str]]]) -> Iterator[Problem]:
-    claimed: set[str] = set()
-    for path, names in groups:
-        if hits := names & claimed:
-            yield Problem(
-                NAME_CLASH,
-                f"{_graphql_names(hits)} generated twice within this business type",
-                path,
-            )
-        claimed |= names
-
-
-def _check_other_type(
-    other: str, theirs: frozenset[str], groups: Sequence[tuple[Path, frozenset[str]]]
-) -> Iterator[Problem]:
-    # ENUM items generate one shared enum for every type that uses them, so an enum name of
-    # ours only clashes with the other type's own (code-derived) names, not with its enums.
-    their_own = _own_names(other) & theirs
-    for n, (path, names) in enumerate(groups):
-        hits = names & (theirs if n == 0 else their_own)
-        if hits:
-            yield Problem(
-                NAME_CLASH,
-                f"{_graphql_names(hits)} already generated by business type '{other}'",
-                path,
             )
 
 
@@ -485,9 +363,3 @@ def _duplicate_indexes(values: Sequence[str]) -> list[int]:
 
 def _quoted(values: Iterable[str]) -> str:
     return ", ".join(f"'{v}'" for v in sorted(values))
-
-
-def _graphql_names(names: Collection[str]) -> str:
-    if len(names) == 1:
-        return f"GraphQL name {_quoted(names)} is"
-    return f"GraphQL names {_quoted(names)} are"

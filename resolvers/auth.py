@@ -11,7 +11,7 @@ from database import throttle_repo, user_repo
 from database.user_repo import Principal
 from resolvers.context import Context
 from schema.common import ErrorCode, user_error
-from schema.metadata_types import LoginPayload, User
+from schema.user_types import LoginPayload, User
 
 Info = strawberry.Info[Context, Any]
 

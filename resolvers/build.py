@@ -42,7 +42,8 @@ from resolvers import (
 from resolvers.policy import STATIC_RULES, Access, Authorize
 from schema import input_checks, scalars
 from schema import strawberry_compat as compat
-from schema.generated import CaseConnection, CaseEdge, TypeFactory
+from schema.connections import CaseConnection, CaseEdge
+from schema.generated import TypeFactory
 from schema.limits import MAX_TOKENS, QueryBounds
 from service import definitions as service_definitions
 

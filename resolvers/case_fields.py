@@ -18,8 +18,9 @@ from resolvers.case_reads import case_object, page
 from resolvers.context import Context
 from resolvers.convert import given, row_id
 from schema.case_types import Case
+from schema.class_maker import attr_name
 from schema.common import AFTER, FIRST, user_errors
-from schema.generated import DictionaryTypes, GeneratedTypes, attr_name
+from schema.type_classes import DictionaryTypes, GeneratedTypes
 from service import case_intake
 
 

@@ -19,7 +19,7 @@ from resolvers import case_filters, policy
 from resolvers.reader import Reader
 from schema.case_types import BusinessTypeRef, OrgUnitRef
 from schema.common import PageInfo
-from schema.generated import GeneratedTypes
+from schema.type_classes import GeneratedTypes
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 200

@@ -9,7 +9,16 @@ import strawberry
 
 from metamodel import item_changes, naming, specs
 from schema import common
-from schema import metadata_types as mt
+from schema.business_type_types import (
+    ArchiveMapping,
+    BusinessTypeDefinition,
+    ItemUsage,
+    SaveBusinessTypeDraftInput,
+    StageUsage,
+    Transition,
+)
+from schema.dictionary_types import DataItem, EnumOption, ItemPropertyChange, UpsertDataItemInput
+from schema.library_types import OrgUnit, Post, Stage
 
 LARGEST_ID = 2**63 - 1
 """Rows are numbered by 64-bit integers on both databases."""
@@ -46,13 +55,13 @@ def time_limit_in(value: Any) -> specs.TimeLimit | None:
     return None if value is None else specs.TimeLimit(value.amount, specs.TimeUnit(value.unit))
 
 
-def data_item_out(item: specs.DataItemSpec) -> mt.DataItem:
+def data_item_out(item: specs.DataItemSpec) -> DataItem:
     """A data item for output."""
-    return mt.DataItem(
+    return DataItem(
         code=item.code,
         label=item.label,
         type=item.type,
-        options=[mt.EnumOption(value=o.value, label=o.label) for o in item.options],
+        options=[EnumOption(value=o.value, label=o.label) for o in item.options],
         unit=item.unit,
         min=item.min,
         max=item.max,
@@ -71,7 +80,7 @@ def _kept(value: Any, stored: Any, cleared: Any = None) -> Any:
 
 
 def data_item_in(
-    value: mt.UpsertDataItemInput, before: specs.DataItemSpec | None
+    value: UpsertDataItemInput, before: specs.DataItemSpec | None
 ) -> specs.DataItemSpec | list[common.UserError]:
     """The item an upsert asks for: `before` with what the input names; REQUIRED errors else.
 
@@ -116,17 +125,17 @@ def item_property(name: str) -> str:
 
 def item_changes_out(
     found: Sequence[item_changes.PropertyChange],
-) -> list[mt.ItemPropertyChange]:
+) -> list[ItemPropertyChange]:
     """Property changes of a data item for output."""
     return [
-        mt.ItemPropertyChange(property=item_property(c.property), before=c.before, after=c.after)
+        ItemPropertyChange(property=item_property(c.property), before=c.before, after=c.after)
         for c in found
     ]
 
 
-def stage_out(stage: specs.StageSpec) -> mt.Stage:
+def stage_out(stage: specs.StageSpec) -> Stage:
     """A library stage for output."""
-    return mt.Stage(
+    return Stage(
         code=stage.code,
         name=stage.name,
         time_limit=time_limit_out(stage.time_limit),
@@ -134,19 +143,19 @@ def stage_out(stage: specs.StageSpec) -> mt.Stage:
     )
 
 
-def post_out(post: specs.PostSpec) -> mt.Post:
+def post_out(post: specs.PostSpec) -> Post:
     """A post for output."""
-    return mt.Post(code=post.code, name=post.name, description=post.description)
+    return Post(code=post.code, name=post.name, description=post.description)
 
 
-def org_unit_out(code: str, name: str, path: str, parent: str | None) -> mt.OrgUnit:
+def org_unit_out(code: str, name: str, path: str, parent: str | None) -> OrgUnit:
     """An org unit for output."""
-    return mt.OrgUnit(code=code, name=name, parent=parent, path=[p for p in path.split("/") if p])
+    return OrgUnit(code=code, name=name, parent=parent, path=[p for p in path.split("/") if p])
 
 
-def definition_out(spec: specs.BusinessTypeSpec) -> mt.BusinessTypeDefinition:
+def definition_out(spec: specs.BusinessTypeSpec) -> BusinessTypeDefinition:
     """A business type definition for output."""
-    return mt.BusinessTypeDefinition(
+    return BusinessTypeDefinition(
         code=spec.code,
         name=spec.name,
         group=spec.group,
@@ -154,7 +163,7 @@ def definition_out(spec: specs.BusinessTypeSpec) -> mt.BusinessTypeDefinition:
         description=spec.description,
         time_limit=time_limit_out(spec.time_limit),
         items=[
-            mt.ItemUsage(
+            ItemUsage(
                 item=u.item,
                 required_at=list(u.required_at),
                 editable_at=list(u.editable_at),
@@ -163,7 +172,7 @@ def definition_out(spec: specs.BusinessTypeSpec) -> mt.BusinessTypeDefinition:
             for u in spec.items
         ],
         stages=[
-            mt.StageUsage(
+            StageUsage(
                 stage=s.stage,
                 time_limit=time_limit_out(s.time_limit),
                 outcomes=list(s.outcomes),
@@ -174,17 +183,15 @@ def definition_out(spec: specs.BusinessTypeSpec) -> mt.BusinessTypeDefinition:
             for s in spec.stages
         ],
         transitions=[
-            mt.Transition(
-                from_=t.from_stage, outcome=t.outcome, to=list(t.to), condition=t.condition
-            )
+            Transition(from_=t.from_stage, outcome=t.outcome, to=list(t.to), condition=t.condition)
             for t in spec.transitions
         ],
         start=spec.start,
-        archive=[mt.ArchiveMapping(field=a.field, item=a.item) for a in spec.archive],
+        archive=[ArchiveMapping(field=a.field, item=a.item) for a in spec.archive],
     )
 
 
-def draft_in(value: mt.SaveBusinessTypeDraftInput) -> specs.BusinessTypeSpec:
+def draft_in(value: SaveBusinessTypeDraftInput) -> specs.BusinessTypeSpec:
     """A business type spec from the draft input, with the documented defaults applied."""
     return specs.BusinessTypeSpec(
         code=value.code,

@@ -21,7 +21,7 @@ from resolvers.context import Context
 from resolvers.convert import given, row_id
 from schema import engine_types as et
 from schema.common import ErrorCode, user_error
-from schema.metadata_types import Post, Stage
+from schema.library_types import Post, Stage
 
 Info = strawberry.Info[Context, Any]
 

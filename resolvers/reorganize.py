@@ -8,15 +8,16 @@ from typing import Annotated, Any
 
 import strawberry
 
-from casework.reorganization import Handover, Move
-from database.reorg_repo import ReorganizationView
+from casework.handovers import Handover
+from casework.moves import Move
+from database.reorg_records import ReorganizationView
 from resolvers import objects
 from resolvers.context import Context
 from resolvers.convert import given
 from schema import engine_types as et
 from schema import reorg_types as rt
 from schema.common import user_errors
-from schema.metadata_types import Post, Stage
+from schema.library_types import Post, Stage
 from service import reorganize as reorganizing
 
 Info = strawberry.Info[Context, Any]

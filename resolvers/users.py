@@ -13,7 +13,7 @@ from resolvers.auth import user_out
 from resolvers.context import Context
 from resolvers.convert import given
 from schema.common import ErrorCode, UserError, user_error
-from schema.metadata_types import RoleEnum, User
+from schema.user_types import RoleEnum, User
 
 Info = strawberry.Info[Context, Any]
 MIN_PASSWORD = 8

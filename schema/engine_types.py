@@ -7,7 +7,7 @@ import datetime as dt
 import strawberry
 
 from schema.common import UserError
-from schema.metadata_types import Post, Stage
+from schema.library_types import Post, Stage
 
 U = strawberry.UNSET
 

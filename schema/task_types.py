@@ -11,7 +11,7 @@ from strawberry.scalars import JSON
 
 from schema.case_types import Case, OrgUnitRef, StageRef
 from schema.common import PageInfo, UserError
-from schema.generated import ConnectionBase
+from schema.connections import ConnectionBase
 
 U = strawberry.UNSET
 

@@ -12,9 +12,10 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from casework.reorganization import Move
-from database import reorg_repo
-from database.reorg_repo import Outcome, State
+from casework.moves import Move
+from database import reorg_repo, reorg_state
+from database.reorg_repo import Outcome
+from database.reorg_state import State
 from database.session import Database
 from database.user_repo import Principal
 from metamodel.specs import Problem
@@ -55,7 +56,7 @@ async def reorganize(
     async with db.read() if dry_run else db.transaction() as session:
         if not dry_run:
             await reorg_repo.serialise(session)
-        state = await reorg_repo.load(session)
+        state = await reorg_state.load(session)
         refused = forbidden(actor, moves, state)
         if refused:
             return Reorganized(problems=refused)

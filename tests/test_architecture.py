@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from database import tables
 from database.tables import Base
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -199,6 +200,10 @@ def test_only_the_compat_module_touches_strawberry_internals() -> None:
 
 
 OUTSIDE_DATABASE = tuple(p for p in PACKAGES if p != "database")
+TABLE_MODULES = frozenset(
+    {tables.__name__, "database.table_base", *(m.__name__ for m in tables.TABLE_MODULES)}
+)
+"""The modules that define the tables (importing `database.tables` imports them all)."""
 SESSION_METHODS = frozenset(
     {
         "add",
@@ -232,12 +237,12 @@ def test_orm_rows_stay_in_database() -> None:
             tree = ast.parse(path.read_text(), filename=str(path))
             for node in ast.walk(tree):
                 if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                    if node.module.startswith("database.tables"):
+                    if node.module in TABLE_MODULES:
                         wrong.add(f"{path.relative_to(ROOT)} imports {node.module}")
                     wrong.update(
                         f"{path.relative_to(ROOT)} imports {alias.name}"
                         for alias in node.names
-                        if alias.name in orm
+                        if alias.name in orm or f"{node.module}.{alias.name}" in TABLE_MODULES
                     )
                 elif isinstance(node, ast.Attribute) and node.attr in orm:
                     wrong.add(f"{path.relative_to(ROOT)} uses {node.attr}")
@@ -330,3 +335,54 @@ def test_sessions_are_only_handed_on_outside_database() -> None:
                 ):
                     wrong.add(f"{path.relative_to(ROOT)}:{node.lineno} session.{node.attr}")
     assert not wrong, sorted(wrong)
+
+
+MAX_MODULE_LINES = 400
+"""Past this a module does more than one thing (STYLE habit 1): split it along its seams."""
+
+
+def test_no_module_over_400_lines() -> None:
+    """Small single-purpose modules: a newcomer should find one reason to exist in each."""
+    too_long = {
+        f"{path.relative_to(ROOT)}: {lines} lines"
+        for folder in (*PACKAGES, "bench")
+        for path in _modules(folder)
+        if (lines := len(path.read_text().splitlines())) > MAX_MODULE_LINES
+    }
+    assert not too_long, sorted(too_long)
+
+
+def _function_level_imports(path: Path) -> list[tuple[int, str]]:
+    """(line, module) of each project import inside a function or method body.
+
+    Module-level `if TYPE_CHECKING:` blocks are not inside a function, so they pass.
+    """
+
+    def walk(node: ast.AST, in_function: bool) -> list[tuple[int, str]]:
+        found: list[tuple[int, str]] = []
+        for child in ast.iter_child_nodes(node):
+            inside = in_function or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef)
+            names: list[str] = []
+            if isinstance(child, ast.Import):
+                names = [alias.name for alias in child.names]
+            elif isinstance(child, ast.ImportFrom) and child.module and child.level == 0:
+                names = [child.module]
+            if in_function and isinstance(child, ast.Import | ast.ImportFrom):
+                found.extend(
+                    (child.lineno, name) for name in names if name.split(".")[0] in PACKAGES
+                )
+            found.extend(walk(child, inside))
+        return found
+
+    return walk(ast.parse(path.read_text(), filename=str(path)), in_function=False)
+
+
+def test_no_function_level_imports_of_project_packages() -> None:
+    """An import inside a function hides an import circle: move what both need instead."""
+    hidden = {
+        f"{path.relative_to(ROOT)}:{line} imports {module}"
+        for package in PACKAGES
+        for path in _modules(package)
+        for line, module in _function_level_imports(path)
+    }
+    assert not hidden, sorted(hidden)

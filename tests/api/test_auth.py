@@ -9,8 +9,8 @@ import jwt
 from sqlalchemy import update
 
 from database import metadata_repo, user_repo
+from database.security_tables import UserRow
 from database.session import Database
-from database.tables import UserRow
 from resolvers.auth import BAD_LOGIN
 from server.security import Credentials
 from tests.api.conftest import ADMIN_PASSWORD, SECRET, Api, add_user

@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from database.security_tables import AccessThrottleRow
 from database.session import Database
-from database.tables import AccessThrottleRow
 from tests.api.conftest import Api, Clock, client_at
 from tests.api.test_engine_flow import complete, only_task
 from tests.api.test_fees import CST, define_with_rules, open_case

@@ -23,8 +23,8 @@ import pytest
 from sqlalchemy import delete, text
 
 from database import metadata_repo, tables
+from database.archive_tables import CustomerRow
 from database.session import Database
-from database.tables import CustomerRow
 from metamodel import datatypes, naming
 from metamodel.specs import BusinessGroup, BusinessTypeSpec, DataItemSpec, ItemType
 from resolvers.build import standalone_reviewer, static_names

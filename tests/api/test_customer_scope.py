@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import select, update
 
 from database import migrate
+from database.archive_tables import CustomerRow
+from database.case_tables import CaseRow
 from database.session import Database
-from database.tables import CaseRow, CustomerRow
 from tests.api.conftest import ADMIN_PASSWORD, Api, Clock, add_user, serve
 from tests.api.test_engine_flow import complete, only_task
 from tests.api.test_scope_visibility import CREATE, VALID_ID, setup, unit_id

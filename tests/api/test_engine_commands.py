@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import func, select, update
 
 from database import metadata_repo
+from database.archive_tables import CustomerRow
+from database.case_tables import CaseEventRow
 from database.session import Database
-from database.tables import CaseEventRow, CustomerRow
 from tests.api.conftest import Api, Clock, add_user
 from tests.api.setup_metamodel import PUBLISH, SAVE_DRAFT
 from tests.api.test_engine_flow import CREATE, VALID_ID, complete, define, my_tasks, only_task

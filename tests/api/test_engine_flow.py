@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 
+from database.metadata_tables import ResponsibilityRow
 from database.session import Database
-from database.tables import ResponsibilityRow
 from tests.api.conftest import Api, Clock, add_user
 from tests.api.setup_metamodel import (
     ASSIGN,

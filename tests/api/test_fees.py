@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from database import metadata_repo
+from database.fee_tables import PaymentRow
 from database.session import Database
-from database.tables import PaymentRow
 from tests.api.conftest import Api, Clock, add_user
 from tests.api.setup_metamodel import (
     ASSIGN,

@@ -16,16 +16,10 @@ from sqlalchemy import delete, func, select, update
 from casework import history
 from casework.model import Event
 from database import case_repo, history_repo, migrate
+from database.case_tables import CaseEventRow, CaseRow, StageInstanceRow, TaskRow
+from database.fee_tables import FeeItemRow, PaymentRow
+from database.security_tables import UserRow
 from database.session import Database, Session
-from database.tables import (
-    CaseEventRow,
-    CaseRow,
-    FeeItemRow,
-    PaymentRow,
-    StageInstanceRow,
-    TaskRow,
-    UserRow,
-)
 from tests.api.conftest import ADMIN_PASSWORD, Api, Clock, add_user, serve
 from tests.api.test_engine_commands import CLAIM
 from tests.api.test_engine_flow import only_task

@@ -268,7 +268,7 @@ async def db_clear_throttles(db: Database) -> None:
     """Forget every counted guess (between two apps in one test)."""
     from sqlalchemy import delete
 
-    from database.tables import AccessThrottleRow
+    from database.security_tables import AccessThrottleRow
 
     async with db.transaction() as session:
         await session.execute(delete(AccessThrottleRow))

@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from database import reorg_repo
+from database import reorg_records
+from database.case_tables import CaseEventRow
 from database.reorg_repo import Applied
 from database.session import Database
-from database.tables import CaseEventRow
 from service import sweep as sweeping
 from tests.api.conftest import Api, Clock, add_user
 from tests.api.setup_metamodel import ASSIGN, UPSERT_POST
@@ -124,7 +124,7 @@ async def snapshot(api: Api, db: Database) -> tuple[Any, ...]:
     )["tasks"]["nodes"]
     async with db.read() as session:
         events = await session.scalar(select(func.count()).select_from(CaseEventRow))
-        records = await reorg_repo.records(session)
+        records = await reorg_records.records(session)
     return responsibilities, tasks, events, records
 
 
@@ -342,7 +342,7 @@ async def test_a_later_reorganisation_is_applied_by_the_sweep(
         "customer_manager",
     )
     async with db.read() as session:
-        [row] = await reorg_repo.records(session)
+        [row] = await reorg_records.records(session)
     assert (row.status, row.reassigned_tasks, row.applied_at) == ("APPLIED", 2, clock())
 
 

@@ -121,7 +121,7 @@ def test_a_value_wider_than_its_archive_column_refuses_the_archiving(
 
 
 def test_archive_widths_are_the_columns_widths() -> None:
-    from database.tables import CustomerRow, MeterRow
+    from database.archive_tables import CustomerRow, MeterRow
 
     for row, widths in ((CustomerRow, archive.CUSTOMER_WIDTHS), (MeterRow, archive.METER_WIDTHS)):
         for name, (_, width) in widths.items():

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from casework import history, replay
+from casework import case_facts, history
 
 T0 = dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC)
 KEYS = history.keyring("secret-now")
@@ -51,20 +51,20 @@ def seal(events: list[Any], key: history.HistoryKey = KEYS.current) -> history.A
     return history.Anchor(len(events), head, history.seal(key, CASE_ID, len(events), head), key.id)
 
 
-STORED = replay.CaseFacts(
+STORED = case_facts.CaseFacts(
     data={"capacity_kva": "100"},
     status="IN_PROGRESS",
     version=2,
     submitted_at=T0 + dt.timedelta(minutes=2),
     visits=(
-        replay.Visit("accept", "DONE", "APPROVE", T0 + dt.timedelta(minutes=3), EVENTS[6].at),
-        replay.Visit("survey", "ACTIVE", None, EVENTS[8].at),
+        case_facts.Visit("accept", "DONE", "APPROVE", T0 + dt.timedelta(minutes=3), EVENTS[6].at),
+        case_facts.Visit("survey", "ACTIVE", None, EVENTS[8].at),
     ),
     tasks={
-        7: replay.Task("accept", "acceptor", "alice", "DONE", "APPROVE"),
-        8: replay.Task("survey", "surveyor", "bob", "CLAIMED"),
+        7: case_facts.Task("accept", "acceptor", "alice", "DONE", "APPROVE"),
+        8: case_facts.Task("survey", "surveyor", "bob", "CLAIMED"),
     },
-    fees={"high_reliability": replay.Fee("170100.00", 1, "DUE")},
+    fees={"high_reliability": case_facts.Fee("170100.00", 1, "DUE")},
 )
 """What the rows of that case hold."""
 
@@ -72,7 +72,7 @@ STORED = replay.CaseFacts(
 def check(
     events: list[Any] = EVENTS,
     anchor: history.Anchor | None = None,
-    stored: replay.CaseFacts = STORED,
+    stored: case_facts.CaseFacts = STORED,
     keys: history.Keyring = KEYS,
 ) -> history.Verdict:
     return history.verify(CASE_ID, events, anchor or seal(EVENTS), keys, stored)
@@ -146,7 +146,7 @@ TAMPERS = [
     Tamper(
         "a stage visit added",
         lambda: check(
-            stored=replace(STORED, visits=(*STORED.visits, replay.Visit("connect", "ACTIVE")))
+            stored=replace(STORED, visits=(*STORED.visits, case_facts.Visit("connect", "ACTIVE")))
         ),
         None,
         "the case has 3 stage visits; its history has 2",
@@ -164,7 +164,7 @@ TAMPERS = [
     Tamper(
         "a fee made cheaper",
         lambda: check(
-            stored=replace(STORED, fees={"high_reliability": replay.Fee("1.00", 1, "DUE")})
+            stored=replace(STORED, fees={"high_reliability": case_facts.Fee("1.00", 1, "DUE")})
         ),
         None,
         "fee high_reliability differs from its history: amount",
@@ -175,8 +175,8 @@ TAMPERS = [
             stored=replace(
                 STORED,
                 fees={
-                    "high_reliability": replay.Fee(
-                        "170100.00", 1, "PAID", (replay.Payment("170100.00", "CASH"),)
+                    "high_reliability": case_facts.Fee(
+                        "170100.00", 1, "PAID", (case_facts.Payment("170100.00", "CASH"),)
                     )
                 },
             )

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from casework import cases, lifecycle, replay
+from casework import case_facts, cases, lifecycle, replay
 from casework.model import CURRENT, LIVE, CaseState, Event, Refused, StageStatus, Timer
 from metamodel import datatypes
 from metamodel.specs import (
@@ -411,7 +411,7 @@ class CaseMachine(RuleBasedStateMachine):
         state = self.state
         data = {c: datatypes.to_json(VERSION.item(c), v) for c, v in state.data.items()}
         visits = tuple(
-            replay.Visit(
+            case_facts.Visit(
                 stage=s.stage,
                 status=s.status.value,
                 outcome=s.outcome,
@@ -421,7 +421,7 @@ class CaseMachine(RuleBasedStateMachine):
             )
             for s in state.stages
         )
-        stored = replay.CaseFacts(
+        stored = case_facts.CaseFacts(
             data=data,
             status=state.status.value,
             version=None,
@@ -429,7 +429,7 @@ class CaseMachine(RuleBasedStateMachine):
             completed_at=state.completed_at,
             visits=visits,
         )
-        assert replay.differences(replayed.facts, stored) == []
+        assert case_facts.differences(replayed.facts, stored) == []
         assert replayed.facts.visits == visits  # every ACTIVE or WAITING is recorded as such
 
     def statuses_agree(self) -> None:

@@ -11,9 +11,13 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from casework import handovers as ho
+from casework import moves as mv
 from casework import reorganization as rz
 from casework import routing
-from casework.reorganization import Catalog, Handover, Move, OpenTask
+from casework.handovers import Handover
+from casework.moves import Catalog, Move
+from casework.reorganization import OpenTask
 from casework.routing import Responsibility
 from metamodel.specs import Problem
 
@@ -208,7 +212,7 @@ def _owner(move: Move, bt: str, stage: str, unit: str | None) -> bool:
 def assert_routing_moves_exactly(
     before: list[Responsibility], moves: list[Move], handovers: list[Handover]
 ) -> None:
-    state = rz.after(before, handovers, at=AT)
+    state = ho.after(before, handovers, at=AT)
     for bt in sorted(CATALOG.business_types):
         for stage in sorted(CATALOG.stages):
             for unit in UNITS:
@@ -234,8 +238,8 @@ def assert_routing_moves_exactly(
 
 @pytest.mark.parametrize("case", HANDOVER_CASES, ids=lambda c: c.name)
 def test_handovers(case: Case) -> None:
-    assert rz.check_moves(case.moves, CATALOG) == []
-    handovers, problems = rz.plan_handovers(case.responsibilities, case.moves, CATALOG, at=AT)
+    assert mv.check_moves(case.moves, CATALOG) == []
+    handovers, problems = ho.plan_handovers(case.responsibilities, case.moves, CATALOG, at=AT)
     assert problems == []
     assert summary(handovers) == case.expected
     assert_routing_moves_exactly(case.responsibilities, case.moves, handovers)
@@ -246,14 +250,14 @@ def test_moves_writing_the_same_responsibility_collide() -> None:
         Move("surveyor", "manager", org_unit="county_a"),
         Move("surveyor", "engineer", org_unit="county_a"),
     ]
-    _, problems = rz.plan_handovers([r("survey", "surveyor")], moves, CATALOG, at=AT)
+    _, problems = ho.plan_handovers([r("survey", "surveyor")], moves, CATALOG, at=AT)
     assert [(p.code, p.path) for p in problems] == [("VALIDATION", ("input", "moves", 1))]
 
 
 def test_replaced_responsibilities_end_and_are_kept() -> None:
     before = [r("survey", "surveyor", unit="county_a")]
-    handovers, _ = rz.plan_handovers(before, [Move("surveyor", "manager")], CATALOG, at=AT)
-    state = rz.after(before, handovers, at=AT)
+    handovers, _ = ho.plan_handovers(before, [Move("surveyor", "manager")], CATALOG, at=AT)
+    state = ho.after(before, handovers, at=AT)
     assert state == [
         r("survey", "surveyor", unit="county_a", end=AT),
         r("survey", "manager", unit="county_a", start=AT),
@@ -273,7 +277,7 @@ def test_assigned_follows_the_repository_rule(
     existing: Responsibility, expected_end: dt.datetime | None
 ) -> None:
     new = r("survey", "manager", start=AT)
-    ended, added = rz.assigned([existing], new)
+    ended, added = ho.assigned([existing], new)
     assert ended.effective_to == expected_end
     assert added == new
 
@@ -336,12 +340,12 @@ CHECK_CASES: list[tuple[str, list[Move], list[tuple[str, tuple[str | int, ...]]]
 def test_check_moves(
     name: str, moves: list[Move], expected: list[tuple[str, tuple[str | int, ...]]]
 ) -> None:
-    assert [(p.code, p.path) for p in rz.check_moves(moves, CATALOG)] == expected
+    assert [(p.code, p.path) for p in mv.check_moves(moves, CATALOG)] == expected
 
 
 def test_a_stage_left_without_anybody_is_refused_and_blamed_on_its_move() -> None:
     before = [r("survey", "surveyor"), r("accept", "acceptor")]
-    handovers, _ = rz.plan_handovers(
+    handovers, _ = ho.plan_handovers(
         before, [Move("acceptor", "manager"), Move("surveyor", "manager")], CATALOG, at=AT
     )
     broken = [  # as if the new survey responsibility had not been written
@@ -349,13 +353,13 @@ def test_a_stage_left_without_anybody_is_refused_and_blamed_on_its_move() -> Non
         r("accept", "acceptor", end=AT),
         r("accept", "manager", start=AT),
     ]
-    problems = rz.lost_coverage(before, broken, handovers, CATALOG, at=AT)
+    problems = ho.lost_coverage(before, broken, handovers, CATALOG, at=AT)
     assert [(p.code, p.path) for p in problems] == [
         ("VALIDATION", ("input", "moves", 1, "toPost")),  # hv's survey
         ("VALIDATION", ("input", "moves", 1, "toPost")),  # lv's survey
     ]
-    good = rz.after(before, handovers, at=AT)
-    assert rz.lost_coverage(before, good, handovers, CATALOG, at=AT) == []
+    good = ho.after(before, handovers, at=AT)
+    assert ho.lost_coverage(before, good, handovers, CATALOG, at=AT) == []
 
 
 # -- tasks ---------------------------------------------------------------------------------------

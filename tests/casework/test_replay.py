@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from casework import replay
+from casework import case_facts, replay
 
 T0 = dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC)
 
@@ -35,7 +35,7 @@ def events(*entries: tuple[str, dict[str, Any]] | tuple[str, dict[str, Any], str
     ]
 
 
-def facts(*entries: Any) -> replay.CaseFacts:
+def facts(*entries: Any) -> case_facts.CaseFacts:
     replayed = replay.replay(events(*entries))
     assert replayed.error is None, replayed.error
     return replayed.facts
@@ -63,22 +63,24 @@ def test_old_shapes_replay_with_what_they_do_not_record_left_unknown() -> None:
     )
     assert found.version is None  # saves before sealing did not say which version they made
     assert found.visits == (
-        replay.Visit("accept", "DONE", "APPROVE", at(3), at(6)),
-        replay.Visit("sign", None, None, at(7)),  # ACTIVE or WAITING: not recorded then
+        case_facts.Visit("accept", "DONE", "APPROVE", at(3), at(6)),
+        case_facts.Visit("sign", None, None, at(7)),  # ACTIVE or WAITING: not recorded then
     )
     assert found.tasks == {
-        3: replay.Task("accept", "acceptor", "amy", "DONE", "APPROVE"),
-        4: replay.Task("sign", "acceptor", None, "OPEN"),
+        3: case_facts.Task("accept", "acceptor", "amy", "DONE", "APPROVE"),
+        4: case_facts.Task("sign", "acceptor", None, "OPEN"),
     }
-    payment = replay.Payment("10.00", "CASH", None, reference_known=False)
-    assert found.fees == {"f": replay.Fee("10.00", 2, "PAID", (payment,))}
+    payment = case_facts.Payment("10.00", "CASH", None, reference_known=False)
+    assert found.fees == {"f": case_facts.Fee("10.00", 2, "PAID", (payment,))}
     stored = replace(
         found,
         version=7,
         visits=(found.visits[0], replace(found.visits[1], status="WAITING")),
-        fees={"f": replay.Fee("10.00", 2, "PAID", (replay.Payment("10.00", "CASH", "NO.1"),))},
+        fees={
+            "f": case_facts.Fee("10.00", 2, "PAID", (case_facts.Payment("10.00", "CASH", "NO.1"),))
+        },
     )
-    assert replay.differences(found, stored) == []  # the unknowns are not held against it
+    assert case_facts.differences(found, stored) == []  # the unknowns are not held against it
 
 
 def test_an_old_task_finds_the_visit_its_creation_found() -> None:
@@ -108,10 +110,10 @@ def test_the_newest_shapes_record_everything_compared() -> None:
         ("PAYMENT_RECORDED", {"fee": "f", "amount": "10.00", "method": "CASH", "reference": None}),
     )
     assert found.version == 2
-    assert found.visits == (replay.Visit("sign", "WAITING", None, at(3)),)
-    assert found.fees["f"].payments == (replay.Payment("10.00", "CASH", None),)
+    assert found.visits == (case_facts.Visit("sign", "WAITING", None, at(3)),)
+    assert found.fees["f"].payments == (case_facts.Payment("10.00", "CASH", None),)
     changed = replace(found, visits=(replace(found.visits[0], status="ACTIVE"),))
-    assert replay.differences(found, changed) == [
+    assert case_facts.differences(found, changed) == [
         "stage visit 0 (sign) differs from its history: status"
     ]
 
@@ -140,7 +142,7 @@ CASES: list[tuple[str, list[Any], dict[str, Any]]] = [
             "status": "CANCELLED",
             "submitted_at": at(2),
             "completed_at": at(6),
-            "visits": (replay.Visit("a", "CANCELLED", None, at(3), at(6)),),
+            "visits": (case_facts.Visit("a", "CANCELLED", None, at(3), at(6)),),
         },
     ),
     (
@@ -166,10 +168,10 @@ CASES: list[tuple[str, list[Any], dict[str, Any]]] = [
             "completed_at": at(13),
             "customer_number": "0000000001",
             "visits": (
-                replay.Visit("s", "DONE", "APPROVE", at(3), at(4)),
-                replay.Visit("x", "DONE", "APPROVE", at(5), at(7)),
-                replay.Visit("y", "DONE", "APPROVE", at(6), at(9)),
-                replay.Visit("j", "DONE", "APPROVE", at(11), at(12), arrivals=2),
+                case_facts.Visit("s", "DONE", "APPROVE", at(3), at(4)),
+                case_facts.Visit("x", "DONE", "APPROVE", at(5), at(7)),
+                case_facts.Visit("y", "DONE", "APPROVE", at(6), at(9)),
+                case_facts.Visit("j", "DONE", "APPROVE", at(11), at(12), arrivals=2),
             ),
         },
     ),
@@ -187,7 +189,7 @@ CASES: list[tuple[str, list[Any], dict[str, Any]]] = [
             ("TASK_RELEASED", {"task": 5}),
             ("TASK_ASSIGNED", {"task": 5, "assignee": "dee", "previous": None}),
         ],
-        {"tasks": {5: replay.Task("a", "q", "dee", "CLAIMED")}},
+        {"tasks": {5: case_facts.Task("a", "q", "dee", "CLAIMED")}},
     ),
     (
         "deadlines warned and breached",
@@ -204,7 +206,7 @@ CASES: list[tuple[str, list[Any], dict[str, Any]]] = [
             "warned_at": at(6),
             "breached_at": at(7),
             "visits": (
-                replay.Visit("a", "ACTIVE", None, at(3), warned_at=at(4), breached_at=at(5)),
+                case_facts.Visit("a", "ACTIVE", None, at(3), warned_at=at(4), breached_at=at(5)),
             ),
         },
     ),
@@ -216,7 +218,7 @@ CASES: list[tuple[str, list[Any], dict[str, Any]]] = [
             ("FEE_ASSESSED", {"fee": "f", "amount": "12.00", "ruleVersion": 2}),
             ("FEE_WAIVED", {"fee": "f", "amount": "12.00", "reason": "r"}),
         ],
-        {"fees": {"f": replay.Fee("12.00", 2, "WAIVED")}},
+        {"fees": {"f": case_facts.Fee("12.00", 2, "WAIVED")}},
     ),
 ]
 

@@ -12,8 +12,8 @@ from sqlalchemy.engine import Connection
 
 from casework.calendar import CalendarDay, WorkCalendar
 from database.calendar_repo import NOTE_MAX_LENGTH, delete_days, get_overrides, set_days
+from database.metadata_tables import CalendarDayRow
 from database.session import Database
-from database.tables import CalendarDayRow
 
 NOW = dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC)
 LATER = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)

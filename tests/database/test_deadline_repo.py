@@ -20,9 +20,10 @@ from sqlalchemy import event, select
 from casework import history
 from casework.model import Event
 from database import case_reads, case_repo, deadline_repo
+from database.case_tables import CaseEventRow, CaseRow, StageInstanceRow
 from database.deadline_repo import SweepResult
+from database.metadata_tables import BusinessTypeRow, OrgUnitRow
 from database.session import Database
-from database.tables import BusinessTypeRow, CaseEventRow, CaseRow, OrgUnitRow, StageInstanceRow
 from service.sweep import sweep
 from tests.conftest import backend
 

@@ -17,15 +17,11 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.dialects.sqlite.base import SQLiteDialect
 
-from database.filters import (
-    compile_filter,
-    compile_order,
-    data_expression,
-    index_expression,
-    index_name,
-)
+from database.case_expressions import data_expression, index_expression, index_name
+from database.case_tables import CaseRow, StageInstanceRow
+from database.filters import compile_filter, compile_order
+from database.metadata_tables import BusinessTypeRow, OrgUnitRow
 from database.session import Database
-from database.tables import BusinessTypeRow, CaseRow, OrgUnitRow, StageInstanceRow
 from metamodel.filters import (
     MAX_FILTER_NODES,
     AllOf,

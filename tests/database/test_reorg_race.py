@@ -15,8 +15,9 @@ import pytest
 from sqlalchemy import select
 
 from casework.model import CURRENT
+from database.case_tables import StageInstanceRow, TaskRow
+from database.metadata_tables import OrgUnitRow
 from database.session import Database
-from database.tables import OrgUnitRow, StageInstanceRow, TaskRow
 from tests.api import conftest as api_fixtures
 from tests.api.conftest import Api, Clock
 from tests.api.test_engine_flow import complete

@@ -9,8 +9,8 @@ import datetime as dt
 from sqlalchemy import func, select
 
 from database import throttle_repo
+from database.security_tables import AccessThrottleRow
 from database.session import Database
-from database.tables import AccessThrottleRow
 
 T0 = dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC)
 LIMITS = throttle_repo.Limits(

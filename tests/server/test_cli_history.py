@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from casework import history
+from database.case_tables import CaseRow
 from database.session import Database
-from database.tables import CaseRow
 from tests.api.conftest import Api, Clock
 from tests.api.test_fees import to_collection
 from tests.api.test_history import delete_last, edit_data, worked_case

@@ -11,8 +11,8 @@ import yaml
 from sqlalchemy import func, select
 
 from database import metadata_repo
+from database.metadata_tables import BusinessTypeVersionRow
 from database.session import Database
-from database.tables import BusinessTypeVersionRow
 from tests.server.test_cli import yekuo
 
 

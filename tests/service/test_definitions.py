@@ -12,14 +12,14 @@ import pytest
 from sqlalchemy import func, select
 
 from database import fee_repo, metadata_repo, metamodel_export, responsibility_repo
-from database.session import Database, Session
-from database.tables import (
+from database.fee_tables import FeeRuleVersionRow
+from database.metadata_tables import (
     BusinessTypeRow,
     BusinessTypeVersionRow,
     DataItemRow,
-    FeeRuleVersionRow,
     ResponsibilityRow,
 )
+from database.session import Database, Session
 from metamodel import yaml_io
 from metamodel.bundle import ApplyPlan, ApplyRefused, ApplyReport
 from metamodel.specs import (

@@ -1,0 +1,202 @@
+"""GraphQL shapes of the data dictionary: its items, their options, what a change does."""
+
+from __future__ import annotations
+
+import strawberry
+
+from schema.case_types import BusinessTypeRef
+from schema.common import (
+    ItemTypeEnum,
+    UserError,
+)
+from schema.publish_types import SchemaChanges
+
+U = strawberry.UNSET
+
+
+@strawberry.type(description="One value of an ENUM item.")
+class EnumOption:
+    """An option of an ENUM item."""
+
+    value: str = strawberry.field(description="The value stored and sent (UPPER_SNAKE).")
+    label: str = strawberry.field(description="What people see.")
+
+
+@strawberry.input(description="One value of an ENUM item.")
+class EnumOptionInput:
+    """An option of an ENUM item; `value` is UPPER_SNAKE."""
+
+    value: str = strawberry.field(
+        description="The value stored and sent (UPPER_SNAKE); fixed once cases may hold it."
+    )
+    label: str = strawberry.field(description="What people see.")
+
+
+@strawberry.type(description="An entry of the data dictionary.")
+class DataItem:
+    """A typed field that business types use."""
+
+    code: str = strawberry.field(
+        description="The item's code (snake_case); generated fields are named after it."
+    )
+    label: str = strawberry.field(
+        description="What people see the item called; the generated fields' description."
+    )
+    type: ItemTypeEnum = strawberry.field(description="The kind of value the item holds.")  # type: ignore[valid-type]
+    options: list[EnumOption] = strawberry.field(
+        description="The values of an ENUM item, in display order; empty for others."
+    )
+    unit: str | None = strawberry.field(
+        description="The unit values are in, such as kVA; null when none."
+    )
+    min: str | None = strawberry.field(
+        description="The smallest value accepted, in the item's literal form."
+    )
+    max: str | None = strawberry.field(
+        description="The largest value accepted, in the item's literal form."
+    )
+    max_length: int | None = strawberry.field(
+        description="The longest STRING or TEXT value accepted."
+    )
+    pattern: str | None = strawberry.field(
+        description="A regular expression every STRING or TEXT value must match."
+    )
+    indexed: bool = strawberry.field(
+        description="Whether filters on this item are served by a database index."
+    )
+    description: str | None = strawberry.field(
+        description="What the item means, for administrators."
+    )
+
+
+KEPT = " Omitted: an existing item keeps its value; null: cleared."
+
+
+@strawberry.input(
+    description=(
+        "A data item to create or change. On an existing item, a field left out keeps its "
+        "stored value and an explicit null clears it, so a partial upsert changes only what it "
+        "names; a new item needs label and type."
+    )
+)
+class UpsertDataItemInput:
+    """min and max are strings in the item's own literal form, checked by its codec."""
+
+    code: str = strawberry.field(
+        description="The item's code (snake_case); it names the item everywhere and never changes."
+    )
+    label: str | None = strawberry.field(
+        default=U,
+        description=(
+            "What people see the item called (the generated fields' description). Required for "
+            "a new item; omitted or null, an existing item keeps its label."
+        ),
+    )
+    type: ItemTypeEnum | None = strawberry.field(  # type: ignore[valid-type]
+        default=U,
+        description=(
+            "The kind of value. Required for a new item; omitted or null, an existing item "
+            "keeps its type. Fixed once a published version uses the item."
+        ),
+    )
+    options: list[EnumOptionInput] | None = strawberry.field(
+        default=U,
+        description="The values of an ENUM item, in display order." + KEPT,
+    )
+    unit: str | None = strawberry.field(
+        default=U, description="The unit values are in, such as kVA." + KEPT
+    )
+    min: str | None = strawberry.field(
+        default=U, description="The smallest value accepted, in the item's literal form." + KEPT
+    )
+    max: str | None = strawberry.field(
+        default=U, description="The largest value accepted, in the item's literal form." + KEPT
+    )
+    max_length: int | None = strawberry.field(
+        default=U, description="The longest STRING or TEXT value accepted." + KEPT
+    )
+    pattern: str | None = strawberry.field(
+        default=U,
+        description="A regular expression every STRING or TEXT value must match." + KEPT,
+    )
+    indexed: bool | None = strawberry.field(
+        default=U,
+        description="Whether filters on this item are served by a database index." + KEPT,
+    )
+    description: str | None = strawberry.field(
+        default=U, description="What the item means, for administrators." + KEPT
+    )
+
+
+@strawberry.type(description="One property of a data item, before and after a change.")
+class ItemPropertyChange:
+    """A changed property; ENUM options appear one by one as `options.VALUE` (their label)."""
+
+    property: str = strawberry.field(
+        description=(
+            "The property as named in UpsertDataItemInput (label, maxLength, …), or "
+            "options.VALUE for one ENUM option."
+        )
+    )
+    before: str | None = strawberry.field(
+        description="The value before, as text; null where it was not set or did not exist."
+    )
+    after: str | None = strawberry.field(
+        description="The value after, as text; null where it is cleared or removed."
+    )
+
+
+@strawberry.type(
+    description="A business type whose published versions use a data item, and what changes for it."
+)
+class ItemImpact:
+    """The effect of a data item change on one business type."""
+
+    business_type: BusinessTypeRef = strawberry.field(
+        description="The business type whose published versions use the item."
+    )
+    versions: list[int] = strawberry.field(
+        description="The numbers of its published versions that use the item."
+    )
+    changes: list[ItemPropertyChange] = strawberry.field(
+        description=(
+            "How the item its latest such version froze differs from the item after the change: "
+            "what the type takes up when it is next published."
+        )
+    )
+
+
+@strawberry.type(
+    description=(
+        "The result of upsertDataItem: the dictionary entry, what changed in it, and which "
+        "business types it affects."
+    )
+)
+class UpsertDataItemPayload:
+    """The result of upsertDataItem."""
+
+    data_item: DataItem | None = strawberry.field(
+        default=None, description="The dictionary entry as saved; null when refused."
+    )
+    errors: list[UserError] = strawberry.field(
+        default_factory=list,
+        description="What was wrong with the input; not empty means nothing was changed.",
+    )
+    changes: list[ItemPropertyChange] = strawberry.field(
+        default_factory=list,
+        description="What the upsert changes in the dictionary entry (all set properties if new).",
+    )
+    impact: list[ItemImpact] = strawberry.field(
+        default_factory=list,
+        description=(
+            "Every business type whose published versions use the item, with what changes for it; "
+            "reported on a dry run and on a refusal too."
+        ),
+    )
+    schema_changes: SchemaChanges | None = strawberry.field(
+        default=None,
+        description=(
+            "What the change does to API clients at once (the dictionary-wide filters and the "
+            "shared ENUM types), found as publishBusinessType finds them."
+        ),
+    )
