@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import strawberry
 
 from casework.model import CURRENT, StageStatus
-from database.case_store import Saved
+from database.case_save import Saved
 from resolvers import convert, objects
 from resolvers.case_reads import case_object
 from resolvers.context import Context

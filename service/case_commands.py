@@ -15,8 +15,9 @@ from casework import fees, lifecycle
 from casework import tasks as casework_tasks
 from casework.calendar import WorkCalendar
 from casework.model import CURRENT, CaseState, Event, Refused
-from database import archive_repo, case_store
-from database.case_store import Change, Loaded, Saved
+from database import archive_repo, case_save, case_store
+from database.case_save import Change, Saved
+from database.case_store import Loaded
 from database.records import TaskRecord
 from database.session import Database, Session
 from database.user_repo import Principal
@@ -212,7 +213,7 @@ async def settle(
         customer_number=number,
     )
     name = actor if isinstance(actor, str) else actor.username
-    return await case_store.save(session, loaded, change, definition.version, actor=name, now=now)
+    return await case_save.save(session, loaded, change, definition.version, actor=name, now=now)
 
 
 def _assess(

@@ -16,8 +16,8 @@ from dataclasses import dataclass, replace
 from casework import archive, lifecycle
 from casework import cases as casework_cases
 from casework.model import Refused
-from database import archive_reads, case_reads, case_repo, case_store
-from database.case_store import Change, Saved
+from database import archive_reads, case_reads, case_repo, case_save, case_store
+from database.case_save import Change, Saved
 from database.session import Session
 from database.user_repo import Principal
 from metamodel import datatypes
@@ -192,7 +192,7 @@ async def update_data(
             if not events:  # the values are already there: nothing changes, not even the version
                 unchanged = Saved(loaded.case, loaded.visits, loaded.tasks)
                 return Outcome(saved=unchanged, reference=ref)
-            saved = await case_store.save(
+            saved = await case_save.save(
                 session,
                 loaded,
                 Change(events=events, tasks={}, state=after),

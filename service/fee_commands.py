@@ -11,8 +11,9 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from casework.model import Event
-from database import case_repo, case_store, fee_repo
-from database.case_store import Change, Loaded
+from database import case_repo, case_save, case_store, fee_repo
+from database.case_save import Change
+from database.case_store import Loaded
 from database.records import FeeRecord
 from database.session import Session
 from database.user_repo import Principal
@@ -148,4 +149,4 @@ async def _record(
 ) -> None:
     """The event on the case's history, moving its version."""
     change = Change(events=[event], tasks={}, bump=True)
-    await case_store.save(session, loaded, change, None, actor=actor.username, now=now)
+    await case_save.save(session, loaded, change, None, actor=actor.username, now=now)

@@ -13,8 +13,9 @@ from typing import Protocol
 
 from casework import tasks as casework_tasks
 from casework.model import Event, Refused
-from database import case_store, user_repo
-from database.case_store import Change, Loaded
+from database import case_save, case_store, user_repo
+from database.case_save import Change
+from database.case_store import Loaded
 from database.records import TaskRecord
 from database.session import Session
 from database.user_repo import Principal
@@ -120,7 +121,7 @@ async def _on_task(
                 task, event = await act(session, ref, loaded, record, unit.path)
             except Refused as refused:
                 raise Rollback(refused.problems) from refused
-            saved = await case_store.save(
+            saved = await case_save.save(
                 session,
                 loaded,
                 Change(events=[event], tasks={task.visit: task}),
