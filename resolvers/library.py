@@ -11,8 +11,7 @@ from metamodel import bundle_checks, decode, validation
 from metamodel.specs import Problem
 from resolvers import convert, input_decode
 from resolvers.context import Context
-from schema import common
-from schema import metadata_types as mt
+from schema import common, library_types
 from schema.common import ErrorCode, user_error
 from service import definitions
 
@@ -38,24 +37,24 @@ def input_errors(found: list[Problem]) -> list[common.UserError]:
 async def upsert_stage(
     info: Info,
     input: Annotated[
-        mt.UpsertStageInput,
+        library_types.UpsertStageInput,
         strawberry.argument(description="The library stage to create or replace."),
     ],
-) -> mt.UpsertStagePayload:
+) -> library_types.UpsertStagePayload:
     """A library stage; a time limit, when given, is 1..10000."""
     stage = input_decode.decoded(decode.stage, input)
     if isinstance(stage, list):
-        return mt.UpsertStagePayload(errors=stage)
+        return library_types.UpsertStagePayload(errors=stage)
     errors = input_errors(bundle_checks.stage_problems(stage))
     if errors:
-        return mt.UpsertStagePayload(errors=errors)
+        return library_types.UpsertStagePayload(errors=errors)
     async with info.context.db.transaction() as session:
         await metadata_repo.save_stage(session, stage, now=info.context.now())
-    return mt.UpsertStagePayload(stage=convert.stage_out(stage))
+    return library_types.UpsertStagePayload(stage=convert.stage_out(stage))
 
 
 @strawberry.field(description="The stage library.")
-async def stages(info: Info) -> list[mt.Stage]:
+async def stages(info: Info) -> list[library_types.Stage]:
     """Every library stage, by code."""
     async with info.context.db.read() as session:
         found = await metadata_repo.get_stages(session)
@@ -66,23 +65,24 @@ async def stages(info: Info) -> list[mt.Stage]:
 async def upsert_post(
     info: Info,
     input: Annotated[
-        mt.UpsertPostInput, strawberry.argument(description="The post to create or replace.")
+        library_types.UpsertPostInput,
+        strawberry.argument(description="The post to create or replace."),
     ],
-) -> mt.UpsertPostPayload:
+) -> library_types.UpsertPostPayload:
     """A post (岗位)."""
     post = input_decode.decoded(decode.post, input)
     if isinstance(post, list):
-        return mt.UpsertPostPayload(errors=post)
+        return library_types.UpsertPostPayload(errors=post)
     errors = input_errors(bundle_checks.code_problems(post.code, post.name))
     if errors:
-        return mt.UpsertPostPayload(errors=errors)
+        return library_types.UpsertPostPayload(errors=errors)
     async with info.context.db.transaction() as session:
         await metadata_repo.save_post(session, post, now=info.context.now())
-    return mt.UpsertPostPayload(post=convert.post_out(post))
+    return library_types.UpsertPostPayload(post=convert.post_out(post))
 
 
 @strawberry.field(description="Every post.")
-async def posts(info: Info) -> list[mt.Post]:
+async def posts(info: Info) -> list[library_types.Post]:
     """Every post, by code."""
     async with info.context.db.read() as session:
         found = await metadata_repo.get_posts(session)
@@ -93,28 +93,28 @@ async def posts(info: Info) -> list[mt.Post]:
 async def upsert_org_unit(
     info: Info,
     input: Annotated[
-        mt.UpsertOrgUnitInput,
+        library_types.UpsertOrgUnitInput,
         strawberry.argument(description="The org unit to create, rename or move."),
     ],
-) -> mt.UpsertOrgUnitPayload:
+) -> library_types.UpsertOrgUnitPayload:
     """The parent must exist and may not be the unit itself or below it."""
     unit = input_decode.decoded(decode.org_unit, input)
     if isinstance(unit, list):
-        return mt.UpsertOrgUnitPayload(errors=unit)
+        return library_types.UpsertOrgUnitPayload(errors=unit)
     errors = input_errors(bundle_checks.code_problems(unit.code, unit.name))
     if errors:
-        return mt.UpsertOrgUnitPayload(errors=errors)
+        return library_types.UpsertOrgUnitPayload(errors=errors)
     saved = await definitions.save_org_unit(info.context.db, unit, now=info.context.now())
     if isinstance(saved, Problem):
-        return mt.UpsertOrgUnitPayload(
+        return library_types.UpsertOrgUnitPayload(
             errors=[user_error(saved.code, saved.message, ("input", *saved.path))]
         )
     out = convert.org_unit_out(saved.code, saved.name, saved.path, unit.parent)
-    return mt.UpsertOrgUnitPayload(org_unit=out)
+    return library_types.UpsertOrgUnitPayload(org_unit=out)
 
 
 @strawberry.field(description="The org tree, parents before children.")
-async def org_units(info: Info) -> list[mt.OrgUnit]:
+async def org_units(info: Info) -> list[library_types.OrgUnit]:
     """Every org unit."""
     async with info.context.db.read() as session:
         rows = await metadata_reads.org_units(session)

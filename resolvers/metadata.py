@@ -14,8 +14,7 @@ from metamodel import bundle_checks, datatypes, decode, diagram, item_changes
 from metamodel.specs import Problem, StageSpec
 from resolvers import convert, input_decode, library, publishing
 from resolvers.context import Context
-from schema import common
-from schema import metadata_types as mt
+from schema import business_type_types, common, dictionary_types, publish_types
 from schema.case_types import BusinessTypeRef
 from schema.common import ErrorCode, user_error
 from service import definitions
@@ -45,7 +44,7 @@ async def _changed(info: Info) -> None:
 async def upsert_data_item(
     info: Info,
     input: Annotated[
-        mt.UpsertDataItemInput,
+        dictionary_types.UpsertDataItemInput,
         strawberry.argument(description="The data item and the properties to set."),
     ],
     dry_run: Annotated[
@@ -63,33 +62,33 @@ async def upsert_data_item(
             )
         ),
     ] = False,
-) -> mt.UpsertDataItemPayload:
+) -> dictionary_types.UpsertDataItemPayload:
     """The item's change judged by metamodel.item_changes; one transaction, nothing on refusal."""
     ctx = info.context
     async with ctx.db.transaction() as session:
         before = await metadata_repo.get_data_item(session, input.code)
         item = convert.data_item_in(input, before)
         if isinstance(item, list):
-            return mt.UpsertDataItemPayload(errors=item)
+            return dictionary_types.UpsertDataItemPayload(errors=item)
         errors = [
             user_error(ErrorCode.VALIDATION, p.message, ("input", *_input_path(p.path)))
             for p in datatypes.validate_item(item)
         ]
         if errors:
-            return mt.UpsertDataItemPayload(errors=errors)
+            return dictionary_types.UpsertDataItemPayload(errors=errors)
         uses = (await metadata_repo.item_uses(session)).get(item.code, [])
         judged = item_changes.judge(before, item, uses)
         stored = await metadata_repo.load_snapshot(session)
-        changes = mt.SchemaChanges(breaking=[], dangerous=[])
+        changes = publish_types.SchemaChanges(breaking=[], dangerous=[])
         if before != item:
             candidate = dataclasses.replace(stored, items={**stored.items, item.code: item})
             changes = await asyncio.to_thread(
                 publishing.changes_between, ctx.build_schema, stored, candidate
             )
-        report = mt.UpsertDataItemPayload(
+        report = dictionary_types.UpsertDataItemPayload(
             changes=convert.item_changes_out(judged.changes),
             impact=[
-                mt.ItemImpact(
+                dictionary_types.ItemImpact(
                     business_type=BusinessTypeRef(code=u.business_type, name=u.name),
                     versions=list(u.versions),
                     changes=convert.item_changes_out(judged.changes_for(u)),
@@ -126,7 +125,7 @@ def _input_path(path: tuple[str | int, ...]) -> tuple[str | int, ...]:
 
 
 @strawberry.field(description="The data dictionary.")
-async def data_items(info: Info) -> list[mt.DataItem]:
+async def data_items(info: Info) -> list[dictionary_types.DataItem]:
     """Every data item, by code."""
     async with info.context.db.read() as session:
         items = await metadata_repo.get_data_items(session)
@@ -138,12 +137,12 @@ async def data_items(info: Info) -> list[mt.DataItem]:
 
 def business_type_out(
     view: definitions_views.BusinessTypeView, library: Mapping[str, StageSpec]
-) -> mt.BusinessType:
+) -> business_type_types.BusinessType:
     """A business type with its versions, for output."""
     draft = view.draft
     shown = view.versions[-1].frozen.spec if view.versions else draft
     # Name and group are those served (the latest version's); before a publish, the draft's.
-    return mt.BusinessType(
+    return business_type_types.BusinessType(
         code=view.code,
         name=shown.name,
         group=shown.group,
@@ -151,7 +150,7 @@ def business_type_out(
         latest_version=view.latest_version,
         draft=convert.definition_out(draft),
         versions=[
-            mt.BusinessTypeVersion(
+            business_type_types.BusinessTypeVersion(
                 version=v.frozen.version,
                 published_at=v.published_at,
                 published_by=v.published_by,
@@ -163,7 +162,7 @@ def business_type_out(
     )
 
 
-async def _business_type(info: Info, code: str) -> mt.BusinessType | None:
+async def _business_type(info: Info, code: str) -> business_type_types.BusinessType | None:
     async with info.context.db.read() as session:
         view = await definitions_views.business_type(session, code)
         library = await metadata_repo.get_stages(session)
@@ -174,23 +173,25 @@ async def _business_type(info: Info, code: str) -> mt.BusinessType | None:
 async def save_business_type_draft(
     info: Info,
     input: Annotated[
-        mt.SaveBusinessTypeDraftInput,
+        business_type_types.SaveBusinessTypeDraftInput,
         strawberry.argument(description="The whole draft; it replaces the previous one."),
     ],
-) -> mt.SaveBusinessTypeDraftPayload:
+) -> business_type_types.SaveBusinessTypeDraftPayload:
     """Drafts may be incomplete: what publishing would refuse comes back as `problems`."""
     spec = input_decode.decoded(decode.business_type, input)
     if isinstance(spec, list):
-        return mt.SaveBusinessTypeDraftPayload(errors=spec)
+        return business_type_types.SaveBusinessTypeDraftPayload(errors=spec)
     errors = library.input_errors(bundle_checks.code_problems(spec.code, spec.name))
     if errors:
-        return mt.SaveBusinessTypeDraftPayload(errors=errors)
+        return business_type_types.SaveBusinessTypeDraftPayload(errors=errors)
     ctx = info.context
     found = await definitions.save_draft(
         ctx.db, spec, now=ctx.now(), reserved_names=publishing.reserved_names(ctx.build_schema)
     )
     out = await _business_type(info, spec.code)
-    return mt.SaveBusinessTypeDraftPayload(business_type=out, problems=common.problems(found))
+    return business_type_types.SaveBusinessTypeDraftPayload(
+        business_type=out, problems=common.problems(found)
+    )
 
 
 @strawberry.field(description="Every problem that would stop the draft from being published.")
@@ -231,7 +232,7 @@ async def publish_business_type(
             description="Publish even if the schema changes would break existing API clients."
         ),
     ] = False,
-) -> mt.PublishBusinessTypePayload:
+) -> publish_types.PublishBusinessTypePayload:
     """Refused (nothing changes) on problems, or on breaking schema changes unless allowed."""
     return await publishing.publish(info, code, dry_run=dry_run, allow_breaking=allow_breaking)
 
@@ -242,21 +243,23 @@ async def retire_business_type(
     code: Annotated[
         str, strawberry.argument(description="The code of the business type to retire.")
     ],
-) -> mt.RetireBusinessTypePayload:
+) -> publish_types.RetireBusinessTypePayload:
     """The create mutation leaves the schema; list, read and update stay."""
     retired = await definitions.retire_business_type(info.context.db, code, now=info.context.now())
     if isinstance(retired, Problem):
-        return mt.RetireBusinessTypePayload(
+        return publish_types.RetireBusinessTypePayload(
             errors=[user_error(retired.code, retired.message, retired.path)]
         )
     async with info.context.db.read() as session:
         library = await metadata_repo.get_stages(session)
     await _changed(info)
-    return mt.RetireBusinessTypePayload(business_type=business_type_out(retired, library))
+    return publish_types.RetireBusinessTypePayload(
+        business_type=business_type_out(retired, library)
+    )
 
 
 @strawberry.field(description="Every business type.")
-async def business_types(info: Info) -> list[mt.BusinessType]:
+async def business_types(info: Info) -> list[business_type_types.BusinessType]:
     """Every business type with its draft and versions."""
     async with info.context.db.read() as session:
         views = await definitions_views.business_types(session)
@@ -267,7 +270,7 @@ async def business_types(info: Info) -> list[mt.BusinessType]:
 @strawberry.field(description="One business type.")
 async def business_type(
     info: Info, code: Annotated[str, strawberry.argument(description="The business type's code.")]
-) -> mt.BusinessType | None:
+) -> business_type_types.BusinessType | None:
     """A business type by code, or null."""
     return await _business_type(info, code)
 

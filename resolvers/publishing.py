@@ -24,8 +24,7 @@ from graphql import GraphQLSchema, find_breaking_changes, find_dangerous_changes
 from metamodel import schema_review
 from metamodel.snapshot import MetamodelSnapshot
 from resolvers.context import Context
-from schema import common
-from schema import metadata_types as mt
+from schema import common, publish_types
 from schema import strawberry_compat as compat
 from schema.common import ErrorCode, user_error
 from service import definitions
@@ -69,23 +68,23 @@ def found_changes(old: GraphQLSchema, new: GraphQLSchema) -> list[schema_review.
     ]
 
 
-def schema_changes_out(found: Sequence[schema_review.SchemaChange]) -> mt.SchemaChanges:
+def schema_changes_out(found: Sequence[schema_review.SchemaChange]) -> publish_types.SchemaChanges:
     """Found changes in their GraphQL shape."""
-    return mt.SchemaChanges(
+    return publish_types.SchemaChanges(
         breaking=[
-            mt.SchemaChange(type=c.type, description=c.description)
+            publish_types.SchemaChange(type=c.type, description=c.description)
             for c in found
             if c.kind is schema_review.ChangeKind.BREAKING
         ],
         dangerous=[
-            mt.SchemaChange(type=c.type, description=c.description)
+            publish_types.SchemaChange(type=c.type, description=c.description)
             for c in found
             if c.kind is schema_review.ChangeKind.DANGEROUS
         ],
     )
 
 
-def schema_changes(old: GraphQLSchema, new: GraphQLSchema) -> mt.SchemaChanges:
+def schema_changes(old: GraphQLSchema, new: GraphQLSchema) -> publish_types.SchemaChanges:
     """Breaking and dangerous changes from one schema to another."""
     return schema_changes_out(found_changes(old, new))
 
@@ -103,14 +102,14 @@ def reviewer(
 
 def changes_between(
     build: Callable[[MetamodelSnapshot], Any], old: MetamodelSnapshot, new: MetamodelSnapshot
-) -> mt.SchemaChanges:
+) -> publish_types.SchemaChanges:
     """What serving `new` instead of `old` changes for API clients (builds both; cached classes)."""
     return schema_changes_out(reviewer(build)(old, new))
 
 
 async def publish(
     info: strawberry.Info[Context, Any], code: str, *, dry_run: bool, allow_breaking: bool
-) -> mt.PublishBusinessTypePayload:
+) -> publish_types.PublishBusinessTypePayload:
     """The publish use case in its GraphQL shape; nothing is written on a refusal or a dry run."""
     ctx = info.context
     done = await definitions.publish(
@@ -124,11 +123,11 @@ async def publish(
         allow_breaking=allow_breaking,
     )
     if not done.found:
-        return mt.PublishBusinessTypePayload(
+        return publish_types.PublishBusinessTypePayload(
             errors=[user_error(ErrorCode.NOT_FOUND, f"no business type '{code}'", ("code",))]
         )
     if done.problems:
-        return mt.PublishBusinessTypePayload(
+        return publish_types.PublishBusinessTypePayload(
             problems=common.problems(list(done.problems)),
             errors=[
                 user_error(
@@ -140,7 +139,7 @@ async def publish(
         )
     changes = schema_changes_out(done.changes)
     if done.version is None:
-        return mt.PublishBusinessTypePayload(
+        return publish_types.PublishBusinessTypePayload(
             schema_changes=changes,
             errors=[
                 user_error(
@@ -153,9 +152,11 @@ async def publish(
         )
     version = done.version
     if dry_run:
-        return mt.PublishBusinessTypePayload(version=version.version, schema_changes=changes)
+        return publish_types.PublishBusinessTypePayload(
+            version=version.version, schema_changes=changes
+        )
     ctx.versions.put(version)
     log.info("published %s version %d", code, version.version)
     if ctx.metadata_changed is not None:
         await ctx.metadata_changed()
-    return mt.PublishBusinessTypePayload(version=version.version, schema_changes=changes)
+    return publish_types.PublishBusinessTypePayload(version=version.version, schema_changes=changes)

@@ -7,17 +7,16 @@ from typing import Any
 from metamodel import decode
 from metamodel.specs import BusinessGroup, TimeLimit, TimeUnit
 from resolvers import input_decode
-from schema import common
-from schema import metadata_types as mt
+from schema import business_type_types, common, library_types
 
 
 def test_a_draft_input_decodes_to_the_spec_a_file_gives() -> None:
-    value = mt.SaveBusinessTypeDraftInput(
+    value = business_type_types.SaveBusinessTypeDraftInput(
         code="t1",
         name="T",
         group=BusinessGroup.NEW,
         time_limit=common.TimeLimitInput(amount=5, unit=TimeUnit.WORKING_DAYS),
-        transitions=[mt.TransitionInput(from_="accept", to=["survey", "plan"])],
+        transitions=[business_type_types.TransitionInput(from_="accept", to=["survey", "plan"])],
     )
     spec = input_decode.decoded(decode.business_type, value)
     assert not isinstance(spec, list)
@@ -35,13 +34,13 @@ def test_a_draft_input_decodes_to_the_spec_a_file_gives() -> None:
 
 def test_a_malformed_input_is_refused_with_the_path_under_input() -> None:
     wrong: Any = "connect"  # what GraphQL's coercion never lets through, made by hand
-    value = mt.SaveBusinessTypeDraftInput(
+    value = business_type_types.SaveBusinessTypeDraftInput(
         code="t1",
         name="T",
         transitions=[
-            mt.TransitionInput(from_="accept", to=["survey"]),
-            mt.TransitionInput(from_="survey", to=["plan"]),
-            mt.TransitionInput(from_="plan", to=wrong),
+            business_type_types.TransitionInput(from_="accept", to=["survey"]),
+            business_type_types.TransitionInput(from_="survey", to=["plan"]),
+            business_type_types.TransitionInput(from_="plan", to=wrong),
         ],
     )
     errors = input_decode.decoded(decode.business_type, value)
@@ -54,7 +53,7 @@ def test_a_malformed_input_is_refused_with_the_path_under_input() -> None:
 
 def test_a_stage_input_with_a_wrong_limit_type_names_the_field() -> None:
     wrong: Any = "five"
-    value = mt.UpsertStageInput(
+    value = library_types.UpsertStageInput(
         code="survey",
         name="勘查",
         time_limit=common.TimeLimitInput(amount=wrong, unit=TimeUnit.WORKING_DAYS),
