@@ -19,7 +19,6 @@ import yaml
 
 from database.session import Database
 from metamodel import bundle, yaml_io
-from resolvers import build
 from server import settings as settings_module
 from service import bundle_files, definitions
 
@@ -45,6 +44,8 @@ async def _on_database(use: Callable[[Database], Awaitable[T]]) -> T:
 
 def _run_apply(found: bundle.Bundle, *, by: str, what: str, allow_breaking: bool) -> int:
     """Apply `found` in one transaction and print what changed, or every problem."""
+    from resolvers import build  # the GraphQL stack, for the commands that check names
+
     try:
         report = asyncio.run(
             _on_database(
@@ -116,6 +117,8 @@ def cmd_metamodel_apply(args: argparse.Namespace) -> int:
 
 def cmd_metamodel_plan(args: argparse.Namespace) -> int:
     """Print what applying a file would change and break; exit 1 where the apply would refuse."""
+    from resolvers import build  # the GraphQL stack, for the commands that check names
+
     found = _read_bundle(args.file)
     if found is None:
         return 2
