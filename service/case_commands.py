@@ -120,8 +120,8 @@ async def _whole_case(
 ) -> Outcome:
     try:
         async with rt.db.transaction() as session:
-            ref = await rt.reference.get(session)
             loaded = await case_store.load(session, case_id=case_id)
+            ref = await rt.reference.get(session)  # read after the lock (see `reference`)
             if loaded is None or not (
                 needs_manager
                 or access.sees_case(
@@ -278,8 +278,8 @@ async def complete_task(
     path = ("input", "taskId")
     try:
         async with rt.db.transaction() as session:
-            ref = await rt.reference.get(session)
             loaded = await case_store.load(session, task_id=task_id)
+            ref = await rt.reference.get(session)  # read after the lock (see `reference`)
             record = loaded.task(task_id) if loaded else None
             if loaded is None or record is None:
                 raise refuse("NOT_FOUND", f"no task '{task_id}'", path)

@@ -159,8 +159,8 @@ async def update_data(
     """Write data items under optimistic concurrency; one transaction with the row locked."""
     try:
         async with rt.db.transaction() as session:
-            ref = await rt.reference.get(session)
             loaded = await case_store.load(session, case_id=case_id)
+            ref = await rt.reference.get(session)  # read after the lock (see `reference`)
             if (
                 loaded is None
                 or ref.type_code(loaded.case.business_type_id) != business_type

@@ -51,8 +51,8 @@ async def pay(
     """Record the payment of a fee (实收); the amount must equal the amount due."""
     try:
         async with rt.db.transaction() as session:
-            ref = await rt.reference.get(session)
             loaded, fee = await _fee_in_scope(rt, session, actor, case_id, code)
+            ref = await rt.reference.get(session)
             # By row id and rule code, both bounded: the scope fits its column however the id
             # is written ("7" and "007" name one case).
             scope = f"payment:{loaded.case.id}:{fee.code}"
@@ -97,8 +97,8 @@ async def waive(
     """Waive a fee (MANAGER of the case's org unit, or ADMIN); the reason is kept."""
     try:
         async with rt.db.transaction() as session:
-            ref = await rt.reference.get(session)
             loaded = await case_store.load(session, case_id=case_id)
+            ref = await rt.reference.get(session)  # read after the lock (see `reference`)
             fee = loaded.fees.get(code) if loaded else None
             if loaded is None or fee is None:
                 raise _no_fee(case_id, code)

@@ -1,5 +1,9 @@
 """Reference data per revision, shared by every request of a process, never copied per request.
 
+A command asks for it after it has locked its case: a reorganisation holds the locks of the
+cases whose tasks it moves until its new responsibilities are committed, so a command that read
+the stamp before waiting for the lock would route its new tasks by the old ones.
+
 One statement per unit of work (`reference_repo.stamp`) tells whether the copy is current;
 only a change to names, the org tree, the calendar, responsibilities or fee rules makes the
 next request load them again. Published versions never change: they are kept for good, with

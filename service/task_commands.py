@@ -111,8 +111,8 @@ async def _on_task(
 ) -> Outcome:
     try:
         async with rt.db.transaction() as session:
-            ref = await rt.reference.get(session)
             loaded = await case_store.load(session, task_id=task_id)
+            ref = await rt.reference.get(session)  # read after the lock (see `reference`)
             record = loaded.task(task_id) if loaded else None
             unit = ref.unit(record.org_unit_id) if record else None
             if loaded is None or record is None or unit is None:
