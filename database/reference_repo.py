@@ -16,28 +16,18 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework import routing
-from database import calendar_repo, fee_repo, task_repo
+from database import calendar_repo, fee_repo, metadata_reads, task_repo
 from database.metadata_tables import (
     BusinessTypeRow,
     MetadataRevisionRow,
-    OrgUnitRow,
     PostRow,
     StageRow,
 )
+from database.records import OrgUnitRecord
 from metamodel.specs import FeeRuleSpec
 
 Stamp = tuple[int, int]
 """(metadata revision, reference revision): equal stamps mean equal reference data."""
-
-
-@dataclass(frozen=True, slots=True)
-class OrgUnit:
-    """An org unit: its code, name and materialised path (`/root/child/`)."""
-
-    id: int
-    code: str
-    name: str
-    path: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +37,7 @@ class ReferenceData:
     stamp: Stamp
     business_types: Mapping[int, tuple[str, str]]
     """Business type id -> (code, name)."""
-    org_units: Mapping[int, OrgUnit]
+    org_units: Mapping[int, OrgUnitRecord]
     stage_names: Mapping[str, str]
     post_names: Mapping[str, str]
     calendar_overrides: Mapping[dt.date, tuple[bool, str | None]]
@@ -72,15 +62,12 @@ async def load(session: AsyncSession, current: Stamp) -> ReferenceData:
     types = await session.execute(
         select(BusinessTypeRow.id, BusinessTypeRow.code, BusinessTypeRow.name)
     )
-    units = await session.execute(
-        select(OrgUnitRow.id, OrgUnitRow.code, OrgUnitRow.name, OrgUnitRow.path)
-    )
     stages = await session.execute(select(StageRow.code, StageRow.name))
     posts = await session.execute(select(PostRow.code, PostRow.name))
     return ReferenceData(
         stamp=current,
         business_types={i: (code, name) for i, code, name in types},
-        org_units={i: OrgUnit(i, code, name, path) for i, code, name, path in units},
+        org_units={u.id: u for u in await metadata_reads.org_units(session)},
         stage_names=dict(stages.all()),
         post_names=dict(posts.all()),
         calendar_overrides=await calendar_repo.get_overrides(session),

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from casework import lifecycle, routing
 from casework.calendar import WorkCalendar
 from database import metadata_repo, reference_repo, task_repo
-from database.reference_repo import OrgUnit, ReferenceData
+from database.records import OrgUnitRecord
+from database.reference_repo import ReferenceData
 from database.session import Session
 from metamodel.specs import BusinessTypeVersion
 
@@ -59,11 +60,11 @@ class Reference:
         found = self.data.business_types.get(type_id)
         return found[0] if found else ""
 
-    def unit(self, unit_id: int) -> OrgUnit | None:
+    def unit(self, unit_id: int) -> OrgUnitRecord | None:
         """An org unit by id."""
         return self.data.org_units.get(unit_id)
 
-    def unit_by_code(self, code: str) -> OrgUnit | None:
+    def unit_by_code(self, code: str) -> OrgUnitRecord | None:
         """An org unit by code."""
         found = self.unit_ids.get(code)
         return None if found is None else self.data.org_units[found]
