@@ -229,6 +229,23 @@ def scope_condition(scope: CaseScope) -> ColumnElement[bool]:
     return and_(in_tree, or_(*mine)) if mine else false()
 
 
+async def find_visible(
+    session: AsyncSession,
+    scope: CaseScope,
+    *,
+    case_id: int | None = None,
+    number: str | None = None,
+) -> CaseRecord | None:
+    """A case by id or number if it is within a scope: one statement, the scope inside it."""
+    statement = select(CaseRow).where(scope_condition(scope))
+    if case_id is not None:
+        statement = statement.where(CaseRow.id == case_id)
+    else:
+        statement = statement.where(CaseRow.number == number)
+    row = await session.scalar(statement)
+    return None if row is None else case_record(row)
+
+
 async def visible(session: AsyncSession, case_id: int, scope: CaseScope) -> bool:
     """Whether a case is within a scope."""
     found = await session.scalar(

@@ -27,9 +27,10 @@ class CaseRow(Base):
 
     __tablename__ = "case"
     __table_args__ = (
-        Index("ix_case_business_type_created", "business_type_id", "created_at"),
-        Index("ix_case_status_created", "status", "created_at"),
-        Index("ix_case_created_at", "created_at"),
+        # Each ends with the id: pages are ordered by their keys, then the id (keyset pages).
+        Index("ix_case_business_type_created", "business_type_id", "created_at", "id"),
+        Index("ix_case_status_created", "status", "created_at", "id"),
+        Index("ix_case_created_at", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)

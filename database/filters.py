@@ -208,6 +208,22 @@ def _codes(op: Op, value: object) -> list[str]:
     return [str(_scalar(ItemType.STRING, value, datetime_as_text=False))]
 
 
+def _are_ids(value: object) -> bool:
+    """Whether business types are given by id (ints), as a caller that knows them does."""
+    values = value if isinstance(value, list | tuple) else [value]
+    return bool(values) and all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+
+
+def _type_ids(op: Op, value: object, *, negate: bool) -> ColumnElement[bool]:
+    """Business types by id: a literal the (business type, created) index can be used with."""
+    ids = sorted(set(value)) if isinstance(value, list | tuple) else [value]
+    if op not in (Op.EQ, Op.IN):
+        raise ValueError(f"{op.value} does not apply to businessType ids")
+    column_ = CaseRow.business_type_id
+    positive = column_ == ids[0] if len(ids) == 1 else column_.in_(ids)
+    return not_(positive) if negate else positive
+
+
 def _current_stages() -> Select[Any]:
     """Select the stage instances the case (correlated) is in now."""
     return select(StageInstanceRow.id).where(
@@ -230,6 +246,8 @@ def _related(field: SystemField, op: Op, value: object, *, negate: bool) -> Colu
         return _is_null(case_expressions.CASE_COLUMNS[column_name], value, negate=negate)
     if op in _COMPLEMENT:
         op, negate = _COMPLEMENT[op], not negate
+    if field is SystemField.BUSINESS_TYPE and _are_ids(value):
+        return _type_ids(op, value, negate=negate)
     codes = _codes(op, value)
     if not codes:
         return true() if negate else false()

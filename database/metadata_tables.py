@@ -36,6 +36,8 @@ class MetadataRevisionRow(Base):
     changed_at: Mapped[dt.datetime]
     reference_revision: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     """Moved by a trigger on every write to the reference tables (names, calendar, routing)."""
+    security_revision: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """Moved by a trigger on every write to `app_user` and `user_post` (who may do what)."""
 
 
 class DataItemRow(Base):

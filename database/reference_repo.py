@@ -45,16 +45,27 @@ class ReferenceData:
     fee_rules: tuple[tuple[FeeRuleSpec, int], ...]
 
 
-STAMP = select(MetadataRevisionRow.revision, MetadataRevisionRow.reference_revision).where(
-    MetadataRevisionRow.id == 1
-)
+STAMP = select(
+    MetadataRevisionRow.revision,
+    MetadataRevisionRow.reference_revision,
+    MetadataRevisionRow.security_revision,
+).where(MetadataRevisionRow.id == 1)
 """Built once: every request runs it."""
 
 
 async def stamp(session: AsyncSession) -> Stamp:
     """The current stamp: one indexed read of one row."""
-    revision, reference = (await (await session.connection()).execute(STAMP)).one()
-    return int(revision), int(reference)
+    return (await stamps(session))[0]
+
+
+async def stamps(session: AsyncSession) -> tuple[Stamp, int]:
+    """The stamp and the security revision (who may do what), in the same one statement.
+
+    A request with a token asks both at once: its caller and the reference data are then
+    known current without a statement of their own.
+    """
+    revision, reference, security = (await (await session.connection()).execute(STAMP)).one()
+    return (int(revision), int(reference)), int(security)
 
 
 async def load(session: AsyncSession, current: Stamp) -> ReferenceData:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -54,8 +55,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        write = connection.get_execution_options().get(_WRITE, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        options = connection.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return  # a request's reads: each statement on its own, as on PostgreSQL
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_WRITE, False) else "BEGIN")
 
 
 class Database:
@@ -147,6 +150,97 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+
+    def for_request(self) -> RequestDatabase:
+        """The database as one request sees it: all its reads share one session."""
+        return RequestDatabase(self)
+
+
+class RequestDatabase(Database):
+    """One request's view of a Database: its reads share one session, opened at the first.
+
+    A request's loaders, resolvers and caller check each read something; each opening its own
+    session cost a pool checkout and, on PostgreSQL, a BEGIN and a ROLLBACK round trip around
+    every statement. Here the first read opens one session in autocommit (each statement is its
+    own transaction and sees what was committed before it, as the separate sessions did) and
+    every later read of the request reuses it, one at a time; `close` returns it at the end.
+
+    Write transactions still get a session of their own. Before one begins, the read session
+    is handed back to the pool, so a request never holds two connections and a busy pool
+    cannot deadlock on requests that each hold one and wait for another.
+    """
+
+    def __init__(self, parent: Database) -> None:  # shares the parent's engine and pool
+        self.url = parent.url
+        self.history_keys = parent.history_keys
+        self.engine = parent.engine
+        self.counters = parent.counters
+        self._sessions = parent._sessions
+        self._shared: AsyncSession | None = None
+        self._lock = asyncio.Lock()
+        self._holder: asyncio.Task[Any] | None = None
+        self.began_transaction = False
+        """Whether the request began a write transaction (then it is not safe to run again)."""
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """The request's read session, one reader at a time (re-entered by the reader itself)."""
+        task = asyncio.current_task()
+        if self._holder is not None and self._holder is task:
+            assert self._shared is not None
+            yield self._shared  # a read nested in a read of the same task
+            return
+        async with self._lock:
+            self._holder = task
+            try:
+                session = await self._open()
+                try:
+                    yield session
+                except BaseException:
+                    await self._release()  # a failed read may have lost its connection
+                    raise
+                # Rows loaded now must not stand for what a later read of the request (after a
+                # command's own transaction) finds: forget them.
+                session.expunge_all()
+            finally:
+                self._holder = None
+
+    async def _open(self) -> AsyncSession:
+        if self._shared is None:
+            session = self._sessions()
+            await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            self._shared = session
+        return self._shared
+
+    @asynccontextmanager
+    async def one_statement(self) -> AsyncIterator[AsyncSession]:
+        """The request's read session (it runs each statement on its own already)."""
+        async with self.read() as session:
+            yield session
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A write transaction of its own, after handing the read session back."""
+        self.began_transaction = True
+        if self._holder is not asyncio.current_task():  # not from inside one of its reads
+            async with self._lock:
+                await self._release()
+        async with super().transaction() as session:
+            yield session
+
+    async def _release(self) -> None:
+        shared, self._shared = self._shared, None
+        if shared is not None:
+            await shared.close()
+
+    async def close(self) -> None:
+        """Hand the read session back to the pool (the request is over)."""
+        async with self._lock:
+            await self._release()
+
+    def for_request(self) -> RequestDatabase:
+        """Already one request's."""
+        return self
 
 
 Session = AsyncSession

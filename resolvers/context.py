@@ -187,6 +187,8 @@ class Context:
     generated: Mapping[str, Any] = field(default_factory=dict)
     reference_cache: ReferenceCache = field(default_factory=ReferenceCache)
     """The process's reference data (the server shares one among all requests)."""
+    stamp: tuple[int, int] | None = None
+    """The reference stamp the request read already with its caller (None: not yet read)."""
     versions: VersionCache = field(init=False)
     """Published versions, from `reference_cache`."""
     loaders: Loaders = field(init=False)
@@ -206,7 +208,7 @@ class Context:
         async with self._reading("reference"):
             if "reference" not in self._cache:
                 async with self.db.read() as session:
-                    self._cache["reference"] = await self.reference_cache.get(session)
+                    self._cache["reference"] = await self.reference_cache.get(session, self.stamp)
         reference: Reference = self._cache["reference"]
         return reference
 

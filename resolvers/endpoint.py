@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import msgspec
 import strawberry
 from strawberry.asgi import GraphQL
 
@@ -15,6 +16,8 @@ from schema import strawberry_compat as compat
 ContextFactory = Callable[[Any], Awaitable[Context]]
 IdePage = Callable[[Any], Awaitable[Any]]
 """Renders the IDE page for a request (the server's, which ships its assets itself)."""
+
+_ENCODER = msgspec.json.Encoder()
 
 OUTCOME_KEY = "yekuo.graphql.outcome"
 """Where the endpoint leaves, in the ASGI scope, what kind of result it answered (for HTTP)."""
@@ -35,6 +38,14 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=False)
         self._context_factory = context_factory
         self._ide_page = ide_page
+
+    def encode_json(self, data: object) -> bytes:
+        """The response as compact UTF-8 JSON, encoded once.
+
+        Chinese text goes out as its UTF-8 bytes (3 a character), not as escaped code points (6);
+        msgspec writes the whole result in one pass, several times faster than `json.dumps`.
+        """
+        return _ENCODER.encode(data)
 
     async def render_graphql_ide(self, request: Any) -> Any:
         """The server's GraphiQL page, never strawberry's (which loads its assets from a CDN)."""

@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from database import availability, user_repo
+from database import availability
 from database.session import Database
 from resolvers import endpoint
 from resolvers.build import build_schema
@@ -35,10 +35,11 @@ from resolvers.endpoint import GraphQLEndpoint
 from schema.generated import TypeFactory
 from server import body_limit, redaction
 from server.graphiql import GraphiQLSite
-from server.graphql_http import GraphQLHTTP, retry_after
+from server.graphql_http import REQUEST_DB_KEY, GraphQLHTTP, retry_after
 from server.registry import SchemaRegistry
 from server.security import Credentials, Lockout, guess_source
 from server.settings import Settings
+from service import callers
 from service.reference import ReferenceCache
 
 log = logging.getLogger(__name__)
@@ -143,6 +144,7 @@ class Services:
             ),
         )
         self.reference = ReferenceCache()
+        self.callers = callers.CallerCache()
         self.factory = TypeFactory()
         self.registry = SchemaRegistry(self.db, self.build, poll_seconds=settings.poll_seconds)
         self.metrics = Metrics()
@@ -157,10 +159,14 @@ class Services:
         await self.registry.refresh()
 
     async def context(self, request: Any) -> Context:
-        """The context of one GraphQL request."""
+        """The context of one GraphQL request: its reads share one session (closed by `end`)."""
+        db = self.db.for_request()
+        request.scope[REQUEST_DB_KEY] = db
+        checked = await self.caller(db, request.headers.get("authorization"))
         return Context(
-            db=self.db,
-            principal=await self.principal(request.headers.get("authorization")),
+            db=db,
+            principal=None if checked is None else checked.principal,
+            stamp=None if checked is None else checked.stamp,
             credentials=self.credentials,
             reference_cache=self.reference,
             build_schema=self.build,
@@ -170,18 +176,19 @@ class Services:
             source_address=guess_source(request.client.host if request.client else None),
         )
 
-    async def principal(self, authorization: str | None) -> user_repo.Principal | None:
-        """The user a Bearer token names, if the token is valid and still current."""
+    async def caller(self, db: Database, authorization: str | None) -> callers.Checked | None:
+        """The stamps and the user a Bearer token names, if valid and current (None: no token).
+
+        One statement reads the stamps; the caller comes from the process's cache unless users,
+        posts or units changed since it was read.
+        """
         if not authorization or not authorization.lower().startswith("bearer "):
             return None
         claims = self.credentials.read_token(authorization[7:].strip())
-        if claims is None:
-            return None
-        async with self.db.one_statement() as session:
-            principal = await user_repo.get_principal(session, claims.user_id)
-        if principal is None or principal.disabled or principal.token_epoch != claims.epoch:
-            return None
-        return principal
+        async with db.read() as session:
+            if claims is None:  # a bad token: no caller, but the stamps are read all the same
+                return await self.callers.check(session, None, 0)
+            return await self.callers.check(session, claims.user_id, claims.epoch)
 
 
 def create_app(

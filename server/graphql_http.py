@@ -21,6 +21,7 @@ from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from database import availability
+from database.session import RequestDatabase
 from resolvers.endpoint import (
     OMIT_DATA_KEY,
     OUTCOME_KEY,
@@ -33,6 +34,8 @@ from server.body_limit import Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
 
+REQUEST_DB_KEY = "yekuo.request_db"
+"""Where the request's context leaves its database (`RequestDatabase`) in the ASGI scope."""
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 MAX_JSON_DEPTH = 64
@@ -152,7 +155,9 @@ def _no_constant(name: str) -> Any:
 def error_body(message: str, code: str, *, data: bool = False) -> bytes:
     """A GraphQL response holding one request error (`data: null` too, for application/json)."""
     errors = [{"message": message, "extensions": {"code": code}}]
-    return json.dumps({"data": None, "errors": errors} if data else {"errors": errors}).encode()
+    return json.dumps(
+        {"data": None, "errors": errors} if data else {"errors": errors}, ensure_ascii=False
+    ).encode()
 
 
 async def answer(
@@ -205,6 +210,7 @@ class GraphQLHTTP:
             await self._endpoint()(scope, receive, send)
             return
         media = negotiate(_header(scope, b"accept"))
+        body: bytes | None = None
         if scope["method"] == "POST":
             try:
                 body = await _read(receive)
@@ -234,9 +240,26 @@ class GraphQLHTTP:
                 else:
                     await answer(send, 400, error_body(message, code), media)
                 return
-            receive = _replay(body, receive)
         scope[OMIT_DATA_KEY] = media == GRAPHQL_RESPONSE
-        await self._run(scope, receive, send, media or JSON)
+        if body is None:
+            await self._run(scope, receive, send, media or JSON)
+            return
+        # A connection the database dropped (a restart, a failover) fails the first statement
+        # that uses it, and SQLAlchemy then renews the pool: a request that wrote nothing is
+        # run once more on a fresh connection instead of answering 503.
+        held = _Held(send)
+        await self._run(scope, _replay(body, receive), held.send, media or JSON)
+        request_db = scope.get(REQUEST_DB_KEY)
+        if (
+            scope.get(OUTCOME_KEY) == UNAVAILABLE_OUTCOME
+            and isinstance(request_db, RequestDatabase)
+            and not request_db.began_transaction
+        ):
+            log.warning("the database connection was lost; running the request once more")
+            scope.pop(OUTCOME_KEY, None)
+            await self._run(scope, _replay(body, receive), send, media or JSON)
+            return
+        await held.release()
 
     async def _run(self, scope: Scope, receive: Receive, send: Send, media: str) -> None:
         shaped = _Shaper(scope, send, media)
@@ -246,6 +269,7 @@ class GraphQLHTTP:
             if shaped.started:
                 raise
             if availability.is_unavailable(error):
+                scope[OUTCOME_KEY] = UNAVAILABLE_OUTCOME
                 log.warning("the database is unavailable: %s", type(error).__name__)
                 await answer(
                     send,
@@ -259,6 +283,27 @@ class GraphQLHTTP:
             await answer(
                 send, 500, error_body("Unexpected error; it has been logged.", "INTERNAL"), media
             )
+        finally:
+            request_db = scope.get(REQUEST_DB_KEY)
+            if isinstance(request_db, RequestDatabase):
+                await request_db.close()  # the request's read session goes back to the pool
+
+
+class _Held:
+    """Holds a response back until it is known whether the request runs again."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self._messages: list[Message] = []
+
+    async def send(self, message: Message) -> None:
+        """Keep a message."""
+        self._messages.append(message)
+
+    async def release(self) -> None:
+        """Send what was kept."""
+        for message in self._messages:
+            await self._send(message)
 
 
 class _Shaper:

@@ -92,9 +92,13 @@ class ReferenceCache:
         self._versions: dict[tuple[str, int], BusinessTypeVersion] = {}
         self._definitions: dict[tuple[str, int], lifecycle.Definition] = {}
 
-    async def get(self, session: Session) -> Reference:
-        """The reference data as of `session`'s transaction: reloaded only when it moved."""
-        stamp = await reference_repo.stamp(session)
+    async def get(self, session: Session, stamp: reference_repo.Stamp | None = None) -> Reference:
+        """The reference data as of `session`'s transaction: reloaded only when it moved.
+
+        `stamp`: the stamp the caller read already (in the same request), to save reading it.
+        """
+        if stamp is None:
+            stamp = await reference_repo.stamp(session)
         current = self._current
         if current is not None and current.data.stamp == stamp:
             return current
