@@ -68,6 +68,9 @@ async def test_a_page_and_a_case_cost_two_statements_for_every_role(api: Api, db
         assert "metadata_revision" in page[0] and '"case"' in page[1]
         one = await cost(api, ONE, {"id": case["id"]}, user)
         assert len(one) == 2, (user, one)
+    # The total is counted only when asked for.
+    counted_too = await cost(api, LIST.replace("{ nodes", "{ totalCount nodes"), {}, "mgr_a")
+    assert len(counted_too) == 3 and "count(" in counted_too[2].lower(), counted_too
     # One more statement per nested list selected, whatever the case has.
     nested = await cost(api, ONE_WITH_LISTS, {"id": case["id"]}, "acc_a1")
     assert len(nested) == 4, nested
