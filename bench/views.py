@@ -24,11 +24,13 @@ measured, default 20) at each connection count (default 1 and 16):
   (introspection; otherwise the row is left out with a note).
 
 Printed per row: requests/s, p50 and p99 (wrk's latency distribution), the server's CPU and
-the CPU of this database's PostgreSQL backends per request (psutil, cpu_accounting.py), and the
-SQL statements per request (deltas of /metrics' `yekuo_sql_statements_total` over
-`yekuo_graphql_requests_total`); then a verdict per target and the server's peak RSS. wrk, the
-server and PostgreSQL share this machine's CPUs, so requests/s and latency move with whatever
-else runs; CPU and statements per request do much less.
+the CPU of this database's PostgreSQL backends per request (psutil; the backends are sampled
+while wrk runs, so one the pool closes still counts: cpu_accounting.BackendWatch, whose
+started/ended count is the last column), and the SQL statements per request (deltas of
+/metrics' `yekuo_sql_statements_total` over `yekuo_graphql_requests_total`); then a verdict per
+target and the server's peak RSS. wrk, the server and PostgreSQL share this machine's CPUs, so
+requests/s and latency move with whatever else runs; CPU and statements per request do much
+less.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ from bench_support import (  # noqa: E402
     start_server,
     wait_healthy,
 )
-from cpu_accounting import CpuSnapshot  # noqa: E402
+from cpu_accounting import BackendWatch, CpuSnapshot  # noqa: E402
 from lifecycle_workload import Driver, add_user  # noqa: E402
 from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
 from views_workload import ITEMS, LIST_FIELD, Q1, Q2, STATISTICS, UNIT, define, load  # noqa: E402
@@ -121,6 +123,8 @@ class Row:
     statements: float
     errors: int
     busy: float
+    churn: tuple[int, int]
+    """PostgreSQL backends of the database that started and that ended during the run."""
 
 
 def body(query: str, variables: dict[str, Any] | None = None) -> str:
@@ -172,14 +176,14 @@ def measure(
     pid = server.process.pid
     with httpx.Client(base_url=server.url, timeout=30.0) as client:
         statements, requests = counters(client)
-        before = CpuSnapshot.take(pid, database)
-        done, micros, broken, refused, p50, p99 = run_wrk(
-            server.url, script, connections, args.seconds
-        )
-        after = CpuSnapshot.take(pid, database)
+        before = CpuSnapshot.take(pid, None)
+        with BackendWatch(database) as backends:
+            done, micros, broken, refused, p50, p99 = run_wrk(
+                server.url, script, connections, args.seconds
+            )
+        after = CpuSnapshot.take(pid, None)
         statements_after, requests_after = counters(client)
     served = max(requests_after - requests, 1.0)
-    backends = sum(s - before.backends.get(p, 0.0) for p, s in after.backends.items())
     return Row(
         query=query.name,
         connections=connections,
@@ -187,10 +191,11 @@ def measure(
         p50_ms=p50 / 1000,
         p99_ms=p99 / 1000,
         server_ms=(after.server - before.server) / served * 1000,
-        postgres_ms=backends / served * 1000 if after.backends else None,
+        postgres_ms=backends.used / served * 1000 if backends.last else None,
         statements=(statements_after - statements) / served,
         errors=int(broken + refused),
         busy=(after.busy - before.busy) / max(after.total - before.total, 1e-9),
+        churn=backends.churn,
     )
 
 
@@ -254,7 +259,7 @@ def print_rows(rows: Sequence[Row]) -> None:
     header = (
         f"{'query':<13} {'conns':>5} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
         f"{'server CPU ms/req':>18} {'PG CPU ms/req':>14} {'statements/req':>15} "
-        f"{'errors':>7} {'machine busy':>13}"
+        f"{'errors':>7} {'machine busy':>13} {'PG backends +/-':>16}"
     )
     print(f"\n{header}\n{'-' * len(header)}")
     for r in rows:
@@ -262,7 +267,7 @@ def print_rows(rows: Sequence[Row]) -> None:
         print(
             f"{r.query:<13} {r.connections:>5} {r.per_second:>8.1f} {r.p50_ms:>8.2f} "
             f"{r.p99_ms:>8.2f} {r.server_ms:>18.2f} {postgres:>14} {r.statements:>15.2f} "
-            f"{r.errors:>7} {r.busy * 100:>12.0f}%"
+            f"{r.errors:>7} {r.busy * 100:>12.0f}% {f'+{r.churn[0]}/-{r.churn[1]}':>16}"
         )
 
 
