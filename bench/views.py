@@ -116,8 +116,9 @@ class Row:
     query: str
     connections: int
     per_second: float
-    p50_ms: float
-    p99_ms: float
+    p50_ms: float | None
+    p99_ms: float | None
+    """None when no request completed within the run (wrk has no latencies then)."""
     server_ms: float
     postgres_ms: float | None
     statements: float
@@ -188,8 +189,8 @@ def measure(
         query=query.name,
         connections=connections,
         per_second=done / (micros / 1e6),
-        p50_ms=p50 / 1000,
-        p99_ms=p99 / 1000,
+        p50_ms=p50 / 1000 if done else None,
+        p99_ms=p99 / 1000 if done else None,
         server_ms=(after.server - before.server) / served * 1000,
         postgres_ms=backends.used / served * 1000 if backends.last else None,
         statements=(statements_after - statements) / served,
@@ -263,10 +264,13 @@ def print_rows(rows: Sequence[Row]) -> None:
     )
     print(f"\n{header}\n{'-' * len(header)}")
     for r in rows:
-        postgres = "n/a" if r.postgres_ms is None else f"{r.postgres_ms:.2f}"
+        postgres, p50, p99 = (
+            "n/a" if value is None else f"{value:.2f}"
+            for value in (r.postgres_ms, r.p50_ms, r.p99_ms)
+        )
         print(
-            f"{r.query:<13} {r.connections:>5} {r.per_second:>8.1f} {r.p50_ms:>8.2f} "
-            f"{r.p99_ms:>8.2f} {r.server_ms:>18.2f} {postgres:>14} {r.statements:>15.2f} "
+            f"{r.query:<13} {r.connections:>5} {r.per_second:>8.1f} {p50:>8} "
+            f"{p99:>8} {r.server_ms:>18.2f} {postgres:>14} {r.statements:>15.2f} "
             f"{r.errors:>7} {r.busy * 100:>12.0f}% {f'+{r.churn[0]}/-{r.churn[1]}':>16}"
         )
 

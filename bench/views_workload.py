@@ -24,6 +24,7 @@ import csv
 import datetime as dt
 import io
 import json
+import os
 import subprocess
 import sys
 import time
@@ -64,7 +65,8 @@ GEN_DATA_CANDIDATES = (
     ROOT.parent / "shared" / "bench" / "gen_data.py",
     ROOT.parent.parent / "shared" / "bench" / "gen_data.py",
 )
-"""Where gen_data.py is: ../shared/bench from the main checkout, ../../shared from a worktree."""
+"""Where gen_data.py is: ../shared/bench from the main checkout, ../../shared from a worktree
+(YEKUO_BENCH_GEN_DATA names it anywhere else)."""
 
 ITEMS: list[tuple[str, ItemType, str]] = [
     ("applicant_name", ItemType.STRING, "申请人"),
@@ -184,8 +186,9 @@ async def define(driver: Driver) -> None:
 
 
 def gen_data_path() -> Path:
-    """gen_data.py of the shared bench folder (FileNotFoundError if neither place has it)."""
-    for candidate in GEN_DATA_CANDIDATES:
+    """gen_data.py: YEKUO_BENCH_GEN_DATA, else the shared bench folder's (FileNotFoundError)."""
+    given = os.environ.get("YEKUO_BENCH_GEN_DATA")
+    for candidate in (Path(given),) if given else GEN_DATA_CANDIDATES:
         if candidate.is_file():
             return candidate
     raise FileNotFoundError(f"gen_data.py is in none of {[str(c) for c in GEN_DATA_CANDIDATES]}")
