@@ -49,8 +49,8 @@ async def _pg_admin(sql: str) -> None:
 
 
 @contextlib.contextmanager
-def bench_database(use_sqlite: bool, folder: Path) -> Iterator[str]:
-    """A fresh, migrated database URL; a PostgreSQL one is dropped afterwards."""
+def bench_database(use_sqlite: bool, folder: Path, *, keep: bool = False) -> Iterator[str]:
+    """A fresh, migrated database URL; a PostgreSQL one is dropped afterwards unless `keep`."""
 
     if use_sqlite:
         url = f"sqlite+aiosqlite:///{folder / 'bench.db'}"
@@ -65,7 +65,10 @@ def bench_database(use_sqlite: bool, folder: Path) -> Iterator[str]:
         migrate.upgrade(url)
         yield url
     finally:
-        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if keep:
+            print(f"kept the database {name}")
+        else:
+            asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @contextlib.contextmanager

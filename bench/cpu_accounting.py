@@ -2,6 +2,8 @@
 
 A server's CPU is its process's plus its live descendants' (the workers of `--workers N`); the
 PostgreSQL figures are the backends serving the bench's database and all postgres processes.
+A snapshot misses the CPU of backends that exit between two snapshots (a pool's overflow
+connections, closed when returned): `BackendWatch` samples them while a phase runs instead.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import contextlib
 import math
 import os
 import statistics
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -46,6 +49,74 @@ def postgres_cpu(database: str | None) -> tuple[dict[int, float], dict[int, floa
 def _grown(before: Mapping[int, float], after: Mapping[int, float]) -> float:
     """CPU used between two snapshots (processes that exited in between are not counted)."""
     return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
+class BackendWatch:
+    """CPU of one database's backends over a phase, sampled so that exited backends count.
+
+    A backend's last sample stands for it once it is gone, so one that exits loses at most
+    its last `interval`; one born and gone between two samples is missed. Each sample lists
+    /proc and reads only the processes it has not classified yet, plus the backends (a fresh
+    backend wears the postmaster's command line until it names its database: it is looked at
+    again until it does).
+    """
+
+    def __init__(self, database: str, interval: float = 0.05) -> None:
+        self.database = database
+        self.interval = interval
+        self.start: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self._backends: dict[int, psutil.Process] = {}
+        self._others: set[int] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="backend-watch", daemon=True)
+
+    def _sample(self) -> None:
+        for pid in psutil.pids():
+            if pid in self._others or pid in self._backends:
+                continue
+            try:
+                process = psutil.Process(pid)
+                title = " ".join(process.cmdline()) if process.name() == "postgres" else ""
+            except psutil.Error:
+                continue
+            if self.database in title:
+                self._backends[pid] = process
+            elif title.startswith("postgres: ") or not title:
+                self._others.add(pid)
+            # else: a postgres process not yet retitled (a fresh backend): look again next time
+        for pid, process in list(self._backends.items()):
+            try:
+                times = process.cpu_times()
+            except psutil.Error:
+                del self._backends[pid]  # gone: its last sample stands
+                continue
+            self.last[pid] = float(times.user + times.system)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._sample()
+
+    def __enter__(self) -> BackendWatch:
+        self._sample()
+        self.start = dict(self.last)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+
+    @property
+    def used(self) -> float:
+        """CPU seconds of the database's backends between entering and leaving."""
+        return sum(seconds - self.start.get(pid, 0.0) for pid, seconds in self.last.items())
+
+    @property
+    def churn(self) -> tuple[int, int]:
+        """Backends that started, and that ended, during the phase."""
+        return len(set(self.last) - set(self.start)), len(set(self.last) - set(self._backends))
 
 
 def machine_busy() -> tuple[float, float]:
