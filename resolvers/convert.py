@@ -7,7 +7,7 @@ from typing import Any
 
 import strawberry
 
-from metamodel import item_changes, naming, specs
+from metamodel import datatypes, item_changes, naming, specs
 from schema import common
 from schema.business_type_types import (
     ArchiveMapping,
@@ -69,6 +69,7 @@ def data_item_out(item: specs.DataItemSpec) -> DataItem:
         pattern=item.pattern,
         indexed=item.indexed,
         description=item.description,
+        scale=datatypes.scale_of(item),
     )
 
 
@@ -114,6 +115,7 @@ def data_item_in(
         pattern=_kept(value.pattern, stored.pattern),
         indexed=bool(_kept(value.indexed, stored.indexed, False)),
         description=_kept(value.description, stored.description),
+        scale=_kept(value.scale, stored.scale),
     )
 
 
