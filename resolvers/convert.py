@@ -86,7 +86,8 @@ def data_item_in(
     """The item an upsert asks for: `before` with what the input names; REQUIRED errors else.
 
     A new item (no `before`) needs a label and a type; an existing one keeps them when they are
-    omitted or null, and keeps every other property the input leaves out.
+    omitted or null, and keeps every other property the input leaves out (its scale only while
+    its type stays).
     """
     label = given(value.label, before.label if before else None)
     item_type = given(value.type, before.type if before else None)
@@ -115,7 +116,10 @@ def data_item_in(
         pattern=_kept(value.pattern, stored.pattern),
         indexed=bool(_kept(value.indexed, stored.indexed, False)),
         description=_kept(value.description, stored.description),
-        scale=_kept(value.scale, stored.scale),
+        # Places belong to one type's values: a new type starts without the old one's scale.
+        scale=_kept(
+            value.scale, stored.scale if stored.type == specs.ItemType(item_type) else None
+        ),
     )
 
 

@@ -138,7 +138,8 @@ class UpsertDataItemInput:
         description=(
             "DECIMAL only: the digits after the point (0 to 10) values are given with; input "
             "with more is refused. MONEY is always 2 and takes no other; other types none. "
-            "Fewer places on an item published versions use need allowBreaking." + KEPT
+            "Fewer places on an item published versions use need allowBreaking. Omitted: an "
+            "existing item keeps its scale while its type stays; null: cleared."
         ),
     )
 

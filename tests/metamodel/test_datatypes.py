@@ -16,7 +16,9 @@ from metamodel.datatypes import (
     InvalidValue,
     coerce,
     from_json,
+    most_places,
     parse_literal,
+    scale_of,
     to_json,
     validate_data,
 )
@@ -758,6 +760,156 @@ def test_equal_decimals_share_one_storage_form(a: Decimal, b: Decimal) -> None:
     item = spec(T.DECIMAL)
     assert (to_json(item, a) == to_json(item, b)) == (a == b)
     assert "E" not in str(to_json(item, a))
+
+
+# --- declared scale ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("scale", "given_value", "stored"),
+    [
+        (2, "630", "630.00"),
+        (2, "1219.1", "1219.10"),
+        (2, "1219.10", "1219.10"),
+        (2, "1219.100", "1219.10"),
+        (2, Decimal("1E+3"), "1000.00"),
+        (2, 5, "5.00"),
+        (2, "-0.0", "0.00"),
+        (2, "-1.5", "-1.50"),
+        (3, "0.5", "0.500"),
+        (0, "630", "630"),
+        (0, "630.000", "630"),
+        (10, "0.0000001", "0.0000001000"),
+        (10, "999999999999999999.1", "999999999999999999.1000000000"),
+    ],
+)
+def test_a_declared_scale_gives_every_value_exactly_that_many_places(
+    scale: int, given_value: object, stored: str
+) -> None:
+    item = spec(T.DECIMAL, scale=scale)
+    value = coerce(item, given_value)
+    assert isinstance(value, Decimal)
+    assert value.as_tuple().exponent == -scale
+    assert value == Decimal(str(given_value))
+    assert to_json(item, value) == stored
+    assert format(from_json(item, stored), "f") == stored
+    assert coerce(item, stored) == value
+
+
+@pytest.mark.parametrize(
+    ("scale", "given_value", "message"),
+    [
+        (2, "1.234", "must have at most 2 decimal places"),
+        (2, Decimal("0.001"), "must have at most 2 decimal places"),
+        (2, "1219.105", "must have at most 2 decimal places"),
+        (1, "0.05", "must have at most 1 decimal places"),
+        (0, "630.5", "must be a whole number, without decimal places"),
+    ],
+)
+def test_a_declared_scale_refuses_more_places(
+    scale: int, given_value: object, message: str
+) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        coerce(spec(T.DECIMAL, scale=scale), given_value)
+    assert (caught.value.code, caught.value.message) == ("VALIDATION", message)
+
+
+def test_a_scaled_item_still_checks_its_limits() -> None:
+    item = spec(T.DECIMAL, scale=2, min="0.1", max="100")
+    assert str(coerce(item, "0.1")) == "0.10"
+    with pytest.raises(InvalidValue, match=r"must be at least 0\.1"):
+        coerce(item, "0.05")
+    with pytest.raises(InvalidValue, match="must be at most 100"):
+        coerce(item, "100.01")
+
+
+def test_without_a_scale_decimals_keep_no_trailing_zeros() -> None:
+    item = spec(T.DECIMAL)
+    assert to_json(item, coerce(item, "1219.10")) == "1219.1"
+    assert to_json(item, coerce(item, "0.1234567891")) == "0.1234567891"
+
+
+def test_values_stored_before_a_scale_are_padded_and_never_rounded() -> None:
+    item = spec(T.DECIMAL, scale=2)
+    assert str(from_json(item, "630")) == "630.00"
+    assert str(from_json(item, "1219.1")) == "1219.10"
+    # A value with more places than a scale declared later is given back whole.
+    kept = from_json(item, "1.234")
+    assert kept == Decimal("1.234") and str(kept) == "1.234"
+    assert to_json(item, kept) == "1.234"
+    # New input is held to the scale all the same.
+    with pytest.raises(InvalidValue):
+        coerce(item, "1.234")
+
+
+def test_money_has_two_places_whether_or_not_it_says_so() -> None:
+    for item in (spec(T.MONEY), spec(T.MONEY, scale=2)):
+        assert to_json(item, coerce(item, "100")) == "100.00"
+        assert str(from_json(item, "100.50")) == "100.50"
+        with pytest.raises(InvalidValue, match="at most 2 decimal places"):
+            coerce(item, "0.001")
+
+
+@pytest.mark.parametrize("scale", [-1, 11, True, "2"])
+def test_a_broken_scale_is_the_definitions_fault(scale: object) -> None:
+    item = spec(T.DECIMAL, scale=scale)
+    with pytest.raises(ValueError, match="invalid scale"):
+        coerce(item, "1")
+    with pytest.raises(ValueError, match="invalid scale"):
+        from_json(item, "1")
+
+
+@pytest.mark.parametrize(
+    ("item", "scale", "places"),
+    [
+        (spec(T.DECIMAL), None, 10),
+        (spec(T.DECIMAL, scale=0), 0, 0),
+        (spec(T.DECIMAL, scale=3), 3, 3),
+        (spec(T.MONEY), 2, 2),
+        (spec(T.INTEGER), None, None),
+        (spec(T.STRING), None, None),
+    ],
+)
+def test_scale_of_and_most_places(
+    item: DataItemSpec, scale: int | None, places: int | None
+) -> None:
+    assert (scale_of(item), most_places(item)) == (scale, places)
+
+
+scaled_decimals = st.integers(0, 10).flatmap(
+    lambda scale: st.tuples(
+        st.just(scale),
+        st.decimals(
+            min_value=Decimal("-999999999999999999"),
+            max_value=Decimal("999999999999999999"),
+            places=scale,
+        ),
+        st.decimals(
+            min_value=Decimal("-999999999999999999"),
+            max_value=Decimal("999999999999999999"),
+            places=scale,
+        ),
+    )
+)
+
+
+@PROPERTY
+@given(scaled_decimals)
+def test_scaled_values_keep_their_value_order_and_equality(
+    case: tuple[int, Decimal, Decimal],
+) -> None:
+    scale, a, b = case
+    item = spec(T.DECIMAL, scale=scale)
+    value_a, value_b = coerce(item, a), coerce(item, b)
+    assert value_a == a and value_b == b
+    stored_a, stored_b = to_json(item, value_a), to_json(item, value_b)
+    assert isinstance(stored_a, str) and "E" not in stored_a
+    assert len(stored_a.partition(".")[2]) == scale
+    assert (stored_a == stored_b) == (a == b)
+    back_a, back_b = from_json(item, stored_a), from_json(item, stored_b)
+    assert isinstance(back_a, Decimal) and isinstance(back_b, Decimal)
+    assert (back_a < back_b) == (a < b)
+    assert format(back_a, "f") == stored_a
 
 
 # --- literals ---------------------------------------------------------------------------

@@ -224,3 +224,65 @@ def test_validate_item_reports(
 ) -> None:
     assert problems_of(item) == expected
     assert all(problem.message for problem in validate_item(item))
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        spec(T.DECIMAL, scale=0, min="1", max="10000000"),
+        spec(T.DECIMAL, scale=2, min="0.1", max="10000000", unit="kVA"),
+        spec(T.DECIMAL, scale=2, min="0.10"),
+        spec(T.DECIMAL, scale=10, min="0.0000000001"),
+        spec(T.MONEY, scale=2, min="0"),
+    ],
+)
+def test_a_scale_is_accepted_on_decimals_and_money_at_two(item: DataItemSpec) -> None:
+    assert validate_item(item) == []
+
+
+@pytest.mark.parametrize(
+    ("item", "expected"),
+    [
+        pytest.param(
+            spec(T.STRING, scale=2), [("NOT_ALLOWED_FOR_TYPE", ("scale",))], id="on-a-string"
+        ),
+        pytest.param(
+            spec(T.INTEGER, scale=0), [("NOT_ALLOWED_FOR_TYPE", ("scale",))], id="on-an-integer"
+        ),
+        pytest.param(spec(T.DATE, scale=2), [("NOT_ALLOWED_FOR_TYPE", ("scale",))], id="on-a-date"),
+        pytest.param(
+            spec(T.MONEY, scale=3), [("NOT_ALLOWED_FOR_TYPE", ("scale",))], id="money-at-three"
+        ),
+        pytest.param(
+            spec(T.MONEY, scale=0), [("NOT_ALLOWED_FOR_TYPE", ("scale",))], id="money-at-zero"
+        ),
+        pytest.param(spec(T.DECIMAL, scale=11), [("INVALID_LIMIT", ("scale",))], id="eleven"),
+        pytest.param(spec(T.DECIMAL, scale=-1), [("INVALID_LIMIT", ("scale",))], id="negative"),
+        pytest.param(spec(T.DECIMAL, scale=True), [("INVALID_LIMIT", ("scale",))], id="bool"),
+        pytest.param(
+            spec(T.DECIMAL, scale=1, min="0.05", max="9.99"),
+            [("INVALID_LIMIT", ("min",)), ("INVALID_LIMIT", ("max",))],
+            id="limits-finer-than-the-scale",
+        ),
+        pytest.param(
+            spec(T.DECIMAL, scale=0, max="9.5"), [("INVALID_LIMIT", ("max",))], id="whole-numbers"
+        ),
+        pytest.param(
+            spec(T.DECIMAL, scale=12, min="0.001"),
+            [("INVALID_LIMIT", ("scale",))],
+            id="a-broken-scale-is-reported-once",
+        ),
+    ],
+)
+def test_a_scale_is_refused_where_it_cannot_hold(
+    item: DataItemSpec, expected: list[tuple[str, tuple[str | int, ...]]]
+) -> None:
+    assert problems_of(item) == expected
+    assert all(problem.message for problem in validate_item(item))
+
+
+def test_the_scale_problem_says_what_is_allowed() -> None:
+    [money] = validate_item(spec(T.MONEY, scale=4))
+    assert "always have 2 decimal places" in money.message
+    [limit] = validate_item(spec(T.DECIMAL, scale=1, min="0.05"))
+    assert limit.message == "min 0.05 has more decimal places than the item's scale 1"
