@@ -101,6 +101,9 @@ class ArchiveRecord:
 
 
 def _text(value: object) -> str | None:
+    if isinstance(value, Decimal):
+        # str() would write a small value of a large scale as 1.000E-7; the archive reads digits.
+        return format(value, "f")
     return None if value is None else str(value)
 
 

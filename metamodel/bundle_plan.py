@@ -16,10 +16,10 @@ from typing import Any
 
 from metamodel import (
     bundle_checks,
-    datatypes,
     fee_rule_checks,
     freezing,
     item_changes,
+    item_checks,
     responsibilities,
     serialization,
     validation,
@@ -135,7 +135,7 @@ def _dictionary(work: Work) -> None:
     work.duplicates(DATA_ITEMS, [i.code for i in bundle.items])
     for item in bundle.items:
         before = stored.items.get(item.code)
-        found = datatypes.validate_item(item)
+        found = item_checks.validate_item(item)
         if not found:
             judged = item_changes.judge(before, item, stored.item_uses.get(item.code, ()))
             found = bundle_checks.item_change_problems(judged, allow_breaking=work.allow_breaking)

@@ -3,7 +3,8 @@
 A value lives in three forms: what GraphQL hands over (str, int, Decimal, bool, date, aware
 datetime, enum member), the canonical Python value `coerce` returns, and the JSON storage
 form `to_json` produces and `from_json` reads back. `coerce` accepts the storage form too, so
-stored data can be fed back through it.
+stored data can be fed back through it (all but a DECIMAL kept with more places than the scale
+its item declared later, which only the storage readers take).
 
 Canonical values and storage forms by type:
 
@@ -13,7 +14,9 @@ type        canonical Python value                     storage form
 STRING      str, one line, at most 200 chars default   str
 TEXT        str, may hold line breaks and tabs         str
 INTEGER     int within signed 32 bits (GraphQL Int)    int
-DECIMAL     Decimal, no trailing fraction zeros        str such as "630.5", never an exponent
+DECIMAL     Decimal with the item's scale of places,   str such as "630.50", never an
+            or without trailing fraction zeros when    exponent ("630.5" without a scale)
+            the item declares no scale
 MONEY       Decimal with exactly 2 places              str such as "630.00"
 BOOLEAN     bool                                       bool
 DATE        datetime.date                              "YYYY-MM-DD"
@@ -24,11 +27,13 @@ PHONE       str, see `coerce` for the canonical form   str
 ==========  =========================================  =====================================
 
 DECIMAL and MONEY values have at most 18 digits before the point (DECIMAL at most 10 after,
-MONEY at most 2), so every value fits the default 28-digit decimal context exactly.
+or its scale, MONEY at most 2), so every value fits the default 28-digit decimal context
+exactly. A DECIMAL value stored with more places than its item's scale (declared smaller
+later) is read back whole, never rounded; shorter ones are padded to the scale when read.
 
-This module is the codec: the registry of each type's form check, the item's limits, the
-storage form and the checks of item definitions. The form checks themselves live in
-`value_forms`, and those of identity and phone numbers in `identifiers`.
+This module is the codec: the registry of each type's form check, the item's limits and the
+storage form. The form checks themselves live in `value_forms`, those of identity and phone
+numbers in `identifiers`, and the checks of item definitions in `item_checks`.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 
-from metamodel import identifiers, naming, value_forms
+from metamodel import identifiers, value_forms
 from metamodel.specs import DataItemSpec, ItemType, Problem
 
 # The codec's errors and text forms, offered here to the codec's callers.
@@ -51,18 +56,22 @@ from metamodel.value_forms import (
 )
 
 __all__ = [
+    "CODEC_TYPES",
+    "LENGTH_TYPES",
     "ORDERED_TYPES",
     "TEXTUAL_TYPES",
     "InvalidValue",
     "coerce",
     "from_json",
+    "longest",
+    "most_places",
     "parse_date",
     "parse_datetime",
     "parse_literal",
     "parse_number",
+    "scale_of",
     "to_json",
     "validate_data",
-    "validate_item",
 ]
 
 ORDERED_TYPES: frozenset[ItemType] = frozenset(
@@ -75,9 +84,9 @@ TEXTUAL_TYPES: frozenset[ItemType] = frozenset(
 )
 """Types held as free text: contains/startsWith filters apply to them."""
 
-_LENGTH_TYPES = frozenset({ItemType.STRING, ItemType.TEXT})
+LENGTH_TYPES: frozenset[ItemType] = frozenset({ItemType.STRING, ItemType.TEXT})
+"""Types whose text length is limited: `max_length` and `pattern` apply to them."""
 _DEFAULT_MAX_LENGTH = {ItemType.STRING: 200, ItemType.TEXT: 10000}
-_LARGEST_MAX_LENGTH = {ItemType.STRING: 2000, ItemType.TEXT: 10000}
 
 
 _PARSERS: dict[ItemType, Callable[[DataItemSpec, object], object]] = {
@@ -109,9 +118,18 @@ _STORAGE_TYPES: dict[ItemType, type] = {
 }
 
 
-def _parser(spec: DataItemSpec) -> Callable[[DataItemSpec, object], object]:
+CODEC_TYPES: frozenset[ItemType] = frozenset(_PARSERS)
+"""Every type the codec knows."""
+
+# Stored values are read without the scale's limit, so one kept from before it stays readable.
+_STORED_PARSERS = {**_PARSERS, ItemType.DECIMAL: value_forms.read_stored_decimal}
+
+
+def _parser(
+    spec: DataItemSpec, parsers: Mapping[ItemType, Callable[[DataItemSpec, object], object]]
+) -> Callable[[DataItemSpec, object], object]:
     try:
-        return _PARSERS[spec.type]
+        return parsers[spec.type]
     except KeyError:
         raise ValueError(f"item {spec.code!r} has unknown type {spec.type!r}") from None
 
@@ -121,9 +139,26 @@ def _parser(spec: DataItemSpec) -> Callable[[DataItemSpec, object], object]:
 
 def longest(spec: DataItemSpec) -> int | None:
     """The longest text a STRING or TEXT item accepts (its max_length, else the default)."""
-    if spec.type not in _LENGTH_TYPES:
+    if spec.type not in LENGTH_TYPES:
         return None
     return spec.max_length or _DEFAULT_MAX_LENGTH[spec.type]
+
+
+def scale_of(spec: DataItemSpec) -> int | None:
+    """The places every value of `spec` is given with: 2 for MONEY, a DECIMAL's scale, or None."""
+    if spec.type == ItemType.MONEY:
+        return value_forms.MONEY_SCALE
+    if spec.type == ItemType.DECIMAL:
+        return value_forms.declared_scale(spec)
+    return None
+
+
+def most_places(spec: DataItemSpec) -> int | None:
+    """The most digits after the point a DECIMAL or MONEY item accepts (None for other types)."""
+    if spec.type == ItemType.DECIMAL:
+        scale = value_forms.declared_scale(spec)
+        return value_forms.MAX_SCALE if scale is None else scale
+    return scale_of(spec)
 
 
 def _limit(spec: DataItemSpec, name: str, text: str) -> object:
@@ -141,7 +176,7 @@ def _check_limits(spec: DataItemSpec, value: object) -> None:
             raise InvalidValue(f"must be at least {spec.min}")
         if spec.max is not None and value > _limit(spec, "max", spec.max):  # type: ignore[operator]
             raise InvalidValue(f"must be at most {spec.max}")
-    elif spec.type in _LENGTH_TYPES:
+    elif spec.type in LENGTH_TYPES:
         assert isinstance(value, str)
         longest = spec.max_length or _DEFAULT_MAX_LENGTH[spec.type]
         if len(value) > longest:
@@ -173,7 +208,7 @@ def coerce(spec: DataItemSpec, value: object) -> object:
     """
     if value is None:
         raise InvalidValue("a value is required", code="REQUIRED")
-    canonical = _parser(spec)(spec, value)
+    canonical = _parser(spec, _PARSERS)(spec, value)
     _check_limits(spec, canonical)
     return canonical
 
@@ -181,7 +216,7 @@ def coerce(spec: DataItemSpec, value: object) -> object:
 def to_json(spec: DataItemSpec, value: object) -> str | int | bool:
     """Return the canonical storage form of a value that `coerce` has accepted."""
     try:
-        canonical = _parser(spec)(spec, value)
+        canonical = _parser(spec, _STORED_PARSERS)(spec, value)
     except InvalidValue as exc:
         raise TypeError(f"item {spec.code!r} cannot store this value: {exc.message}") from None
     if isinstance(canonical, bool | int | str):
@@ -210,150 +245,7 @@ def from_json(spec: DataItemSpec, raw: object) -> object:
         raise ValueError(f"item {spec.code!r} has unknown type {spec.type!r}")
     if not isinstance(raw, expected) or (expected is int and isinstance(raw, bool)):
         raise InvalidValue(f"stored value should be a JSON {expected.__name__}")
-    return _parser(spec)(spec, raw)
-
-
-# --- definitions ------------------------------------------------------------------------
-
-
-def _is_valid_code(code: object) -> bool:
-    # naming.is_valid_code uses re.match with "$", which also accepts a trailing newline.
-    return (
-        isinstance(code, str)
-        and naming.is_valid_code(code)
-        and naming.CODE_PATTERN.fullmatch(code) is not None
-    )
-
-
-def _option_problems(spec: DataItemSpec) -> list[Problem]:
-    if spec.type != ItemType.ENUM:
-        if spec.options:
-            return [Problem("NOT_ALLOWED_FOR_TYPE", "only ENUM items have options", ("options",))]
-        return []
-    if not spec.options:
-        return [Problem("REQUIRED", "an ENUM item needs at least one option", ("options",))]
-    problems: list[Problem] = []
-    seen: set[str] = set()
-    for index, option in enumerate(spec.options):
-        if not (
-            isinstance(option.value, str) and naming.ENUM_VALUE_PATTERN.fullmatch(option.value)
-        ):
-            problems.append(
-                Problem(
-                    "INVALID_CODE",
-                    "option values must be UPPER_SNAKE_CASE, starting with a letter",
-                    ("options", index, "value"),
-                )
-            )
-        elif option.value in seen:
-            problems.append(
-                Problem(
-                    "DUPLICATE_OPTION",
-                    f"option value {option.value} is used more than once",
-                    ("options", index, "value"),
-                )
-            )
-        else:
-            seen.add(option.value)
-        if not (isinstance(option.label, str) and option.label.strip()):
-            problems.append(
-                Problem("REQUIRED", "option label must not be empty", ("options", index, "label"))
-            )
-    return problems
-
-
-def _range_problems(spec: DataItemSpec) -> list[Problem]:
-    problems: list[Problem] = []
-    bounds: dict[str, object] = {}
-    for name, text in (("min", spec.min), ("max", spec.max)):
-        if text is None:
-            continue
-        if spec.type not in ORDERED_TYPES:
-            problems.append(
-                Problem("NOT_ALLOWED_FOR_TYPE", f"{spec.type} items take no {name}", (name,))
-            )
-            continue
-        try:
-            bounds[name] = parse_literal(spec.type, text)
-        except InvalidValue as exc:
-            problems.append(Problem("INVALID_LIMIT", f"{name} {exc.message}", (name,)))
-    if len(bounds) == 2 and bounds["min"] > bounds["max"]:  # type: ignore[operator]
-        problems.append(Problem("INVALID_LIMIT", "min must not be greater than max", ("min",)))
-    return problems
-
-
-def _text_problems(spec: DataItemSpec) -> list[Problem]:
-    problems: list[Problem] = []
-    if spec.max_length is not None:
-        if spec.type not in _LENGTH_TYPES:
-            problems.append(
-                Problem(
-                    "NOT_ALLOWED_FOR_TYPE",
-                    "only STRING and TEXT items take a max_length",
-                    ("max_length",),
-                )
-            )
-        else:
-            largest = _LARGEST_MAX_LENGTH[spec.type]
-            if (
-                isinstance(spec.max_length, bool)
-                or not isinstance(spec.max_length, int)
-                or not 1 <= spec.max_length <= largest
-            ):
-                problems.append(
-                    Problem(
-                        "INVALID_LIMIT",
-                        f"max_length must be between 1 and {largest} for {spec.type} items",
-                        ("max_length",),
-                    )
-                )
-    if spec.pattern is not None:
-        if spec.type not in _LENGTH_TYPES:
-            problems.append(
-                Problem(
-                    "NOT_ALLOWED_FOR_TYPE",
-                    "only STRING and TEXT items take a pattern",
-                    ("pattern",),
-                )
-            )
-        elif not spec.pattern:
-            problems.append(Problem("INVALID_PATTERN", "pattern must not be empty", ("pattern",)))
-        else:
-            try:
-                re.compile(spec.pattern)
-            except re.error as exc:
-                problems.append(
-                    Problem("INVALID_PATTERN", f"pattern is not a valid regex: {exc}", ("pattern",))
-                )
-    return problems
-
-
-def validate_item(spec: DataItemSpec) -> list[Problem]:
-    """Every problem with a data item definition at once; paths name the field."""
-    problems: list[Problem] = []
-    if not _is_valid_code(spec.code):
-        problems.append(
-            Problem(
-                "INVALID_CODE",
-                "code must be snake_case: a lower-case letter, then 1 to 62 lower-case letters,"
-                " digits or single underscores, not ending in an underscore",
-                ("code",),
-            )
-        )
-    if not (isinstance(spec.label, str) and spec.label.strip()):
-        problems.append(Problem("REQUIRED", "label must not be empty", ("label",)))
-    if spec.type not in _PARSERS:
-        # Every other rule depends on the type, so checking them would only add noise.
-        problems.append(Problem("INVALID_TYPE", f"unknown item type {spec.type!r}", ("type",)))
-        return problems
-    problems.extend(_option_problems(spec))
-    problems.extend(_range_problems(spec))
-    problems.extend(_text_problems(spec))
-    if spec.indexed and spec.type == ItemType.TEXT:
-        problems.append(
-            Problem("NOT_ALLOWED_FOR_TYPE", "TEXT items cannot be indexed", ("indexed",))
-        )
-    return problems
+    return _parser(spec, _STORED_PARSERS)(spec, raw)
 
 
 def validate_data(

@@ -71,6 +71,7 @@ class _DataItemIn(_In):
     pattern: str | None = None
     indexed: bool | None = None
     description: str | None = None
+    scale: int | None = None
 
 
 class _StageIn(_In):
@@ -207,6 +208,7 @@ def _data_item(raw: _DataItemIn) -> DataItemSpec:
         pattern=raw.pattern,
         indexed=bool(raw.indexed),
         description=raw.description,
+        scale=raw.scale,
     )
 
 

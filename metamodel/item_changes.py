@@ -6,9 +6,13 @@ types). Whether a change may be made is decided here, for the API and the YAML a
 
 - ALLOWED: nothing a published version relies on is taken away (a new label, description or
   unit, a looser limit, a new ENUM option, a new index).
-- NEEDS_ALLOW_BREAKING: a limit removed or tightened (min, max, maxLength, pattern), `indexed`
-  dropped, or an ENUM option dropped that only the dictionary has; values the versions accept
-  may be refused next, or filters slow down, so the administrator must say they mean it.
+- NEEDS_ALLOW_BREAKING: a limit removed or tightened (min, max, maxLength, pattern), fewer
+  decimal places (a smaller `scale`, or one declared where up to 10 places were accepted),
+  `indexed` dropped, or an ENUM option dropped that only the dictionary has; values the
+  versions accept may be refused next, or filters slow down, so the administrator must say
+  they mean it. Values stored with more places than a smaller scale are still read back whole,
+  never rounded. A larger scale, or none, only adds trailing zeros (or drops them) when values
+  are read, so it is allowed.
 - REFUSED: the type changed, or an ENUM option dropped that a published version uses; cases
   opened under those versions hold such values, and no flag makes them wrong.
 
@@ -107,6 +111,7 @@ _PROPERTIES = (
     "pattern",
     "indexed",
     "description",
+    "scale",
 )
 
 
@@ -121,6 +126,7 @@ def _properties(item: DataItemSpec) -> dict[str, str | None]:
         "pattern": item.pattern,
         "indexed": "true" if item.indexed else None,
         "description": item.description,
+        "scale": None if item.scale is None else str(item.scale),
     }
 
 
@@ -175,6 +181,16 @@ def _length(before: DataItemSpec, after: DataItemSpec) -> str | None:
     return f"lowers the longest accepted text from {longest} to {new} characters"
 
 
+def _places(before: DataItemSpec, after: DataItemSpec) -> str | None:
+    """How a DECIMAL's accepted places shrink, or None when they are kept or grow."""
+    old, new = datatypes.most_places(before), datatypes.most_places(after)
+    if old is None or new is None or new >= old:
+        return None
+    if before.scale is None:
+        return f"sets scale {new} where up to {old} decimal places were accepted"
+    return f"lowers scale from {old} to {new} decimal places"
+
+
 def _tightening(before: DataItemSpec, after: DataItemSpec) -> Iterable[tuple[str, str]]:
     """(property, how) for every limit removed or tightened, `indexed` or an option dropped."""
     for kind, old, new in (("min", before.min, after.min), ("max", before.max, after.max)):
@@ -184,6 +200,9 @@ def _tightening(before: DataItemSpec, after: DataItemSpec) -> Iterable[tuple[str
     how = _length(before, after)
     if how:
         yield "max_length", how
+    how = _places(before, after)
+    if how:
+        yield "scale", how
     if before.pattern != after.pattern:
         if after.pattern is None:
             yield "pattern", f"removes pattern {before.pattern}"

@@ -59,6 +59,7 @@ def data_item_to_dict(item: DataItemSpec) -> JsonDict:
             "pattern": item.pattern,
             "indexed": item.indexed,
             "description": item.description,
+            "scale": item.scale,
         }
     )
 

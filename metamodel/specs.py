@@ -89,7 +89,9 @@ class DataItemSpec:
     """An entry of the data dictionary, shared by every business type that uses it.
 
     `min` and `max` are kept in the item's own literal form ("0.1", "2026-01-01") and are
-    interpreted by the item's codec.
+    interpreted by the item's codec. `scale` is how many digits after the point a DECIMAL's
+    values carry (documents read "1219.10 kVA"); None keeps values without trailing zeros.
+    MONEY always has two places.
     """
 
     code: str
@@ -103,6 +105,7 @@ class DataItemSpec:
     pattern: str | None = None
     indexed: bool = False
     description: str | None = None
+    scale: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,11 @@ _INT32_MIN = -(2**31)
 _INT32_MAX = 2**31 - 1
 
 _MAX_INTEGER_DIGITS = 18
-_MAX_PLACES = {ItemType.DECIMAL: 10, ItemType.MONEY: 2}
+MAX_SCALE = 10
+"""The most digits after the point a DECIMAL holds, and so the largest scale it may declare."""
+MONEY_SCALE = 2
+"""The digits after the point of every MONEY amount."""
+_MAX_PLACES = {ItemType.DECIMAL: MAX_SCALE, ItemType.MONEY: MONEY_SCALE}
 _CENTS = Decimal("0.01")
 # Explicit so results never depend on whatever thread-local context a caller has set.
 _DECIMAL_CONTEXT = Context(prec=40)
@@ -135,6 +139,8 @@ def _exact_decimal(value: Decimal, places: int) -> Decimal:
         length -= 1
         exponent += 1
     if -exponent > places:
+        if places == 0:
+            raise InvalidValue("must be a whole number, without decimal places")
         raise InvalidValue(f"must have at most {places} decimal places")
     if length + exponent > _MAX_INTEGER_DIGITS:
         raise InvalidValue(f"must have at most {_MAX_INTEGER_DIGITS} digits before the point")
@@ -165,8 +171,8 @@ def parse_number(text: str) -> Decimal:
     return _exact_decimal(Decimal(text), _MAX_PLACES[ItemType.DECIMAL])
 
 
-def _to_decimal(item_type: ItemType, value: object) -> Decimal:
-    places = _MAX_PLACES[item_type]
+def _to_decimal(item_type: ItemType, value: object, places: int | None = None) -> Decimal:
+    places = _MAX_PLACES[item_type] if places is None else places
     if isinstance(value, bool):
         raise InvalidValue("must be a number, not true or false")
     if isinstance(value, Decimal):
@@ -185,9 +191,45 @@ def _to_decimal(item_type: ItemType, value: object) -> Decimal:
     return number
 
 
+def declared_scale(spec: DataItemSpec) -> int | None:
+    """The scale a DECIMAL item declares, or None; ValueError when the definition is broken."""
+    scale = spec.scale
+    if scale is None:
+        return None
+    if isinstance(scale, bool) or not isinstance(scale, int) or not 0 <= scale <= MAX_SCALE:
+        # A broken definition is the administrator's fault, never the person entering data.
+        raise ValueError(f"item {spec.code!r} has an invalid scale {scale!r}")
+    return scale
+
+
+def _padded(number: Decimal, scale: int | None) -> Decimal:
+    """`number` written with `scale` places when it has no more; a longer fraction is kept.
+
+    Only zeros are ever added, so the value never changes: a value stored before its item
+    declared a smaller scale is given back whole rather than silently rounded.
+    """
+    if scale is None:
+        return number
+    exponent = number.as_tuple().exponent
+    assert isinstance(exponent, int)  # _exact_decimal only returns finite numbers
+    if -exponent > scale:
+        return number
+    return number.quantize(Decimal(1).scaleb(-scale), context=_DECIMAL_CONTEXT)
+
+
 def read_decimal(spec: DataItemSpec, value: object) -> Decimal:
-    """A DECIMAL: at most 18 digits before the point and 10 after."""
-    return _to_decimal(ItemType.DECIMAL, value)
+    """A DECIMAL: at most 18 digits before the point and 10 after, or its scale exactly.
+
+    With a declared scale, input with more significant places is refused and the value carries
+    exactly `scale` places ("630" -> 630.00); without one, trailing fraction zeros are dropped.
+    """
+    scale = declared_scale(spec)
+    return _padded(_to_decimal(ItemType.DECIMAL, value, scale), scale)
+
+
+def read_stored_decimal(spec: DataItemSpec, value: object) -> Decimal:
+    """A stored DECIMAL, padded to the item's scale but never rounded to it (see `_padded`)."""
+    return _padded(_to_decimal(ItemType.DECIMAL, value), declared_scale(spec))
 
 
 def read_money(spec: DataItemSpec, value: object) -> Decimal:

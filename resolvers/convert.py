@@ -7,7 +7,7 @@ from typing import Any
 
 import strawberry
 
-from metamodel import item_changes, naming, specs
+from metamodel import datatypes, item_changes, naming, specs
 from schema import common
 from schema.business_type_types import (
     ArchiveMapping,
@@ -69,6 +69,7 @@ def data_item_out(item: specs.DataItemSpec) -> DataItem:
         pattern=item.pattern,
         indexed=item.indexed,
         description=item.description,
+        scale=datatypes.scale_of(item),
     )
 
 
@@ -85,7 +86,8 @@ def data_item_in(
     """The item an upsert asks for: `before` with what the input names; REQUIRED errors else.
 
     A new item (no `before`) needs a label and a type; an existing one keeps them when they are
-    omitted or null, and keeps every other property the input leaves out.
+    omitted or null, and keeps every other property the input leaves out (its scale only while
+    its type stays).
     """
     label = given(value.label, before.label if before else None)
     item_type = given(value.type, before.type if before else None)
@@ -114,6 +116,10 @@ def data_item_in(
         pattern=_kept(value.pattern, stored.pattern),
         indexed=bool(_kept(value.indexed, stored.indexed, False)),
         description=_kept(value.description, stored.description),
+        # Places belong to one type's values: a new type starts without the old one's scale.
+        scale=_kept(
+            value.scale, stored.scale if stored.type == specs.ItemType(item_type) else None
+        ),
     )
 
 

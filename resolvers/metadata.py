@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import strawberry
 
 from database import definitions_views, metadata_repo
-from metamodel import bundle_checks, datatypes, decode, diagram, item_changes
+from metamodel import bundle_checks, decode, diagram, item_changes, item_checks
 from metamodel.specs import Problem, StageSpec
 from resolvers import convert, input_decode, library, publishing
 from resolvers.context import Context
@@ -36,8 +36,9 @@ async def _changed(info: Info) -> None:
         "Create or change an entry of the data dictionary. On an existing item, fields the "
         "input leaves out keep their stored values (null clears one). The payload reports what "
         "changes, for every business type whose published versions use the item, and for API "
-        "clients. Removing or tightening a limit, dropping indexed or an ENUM option of an item "
-        "such versions use is refused (CONFLICT) unless allowBreaking; changing its type or "
+        "clients. Removing or tightening a limit (fewer decimal places included), dropping "
+        "indexed or an ENUM option of an item such versions use is refused (CONFLICT) unless "
+        "allowBreaking; changing its type or "
         "dropping an ENUM option they use is always refused."
     )
 )
@@ -57,7 +58,8 @@ async def upsert_data_item(
         bool,
         strawberry.argument(
             description=(
-                "Accept removing or tightening a limit, dropping indexed or an ENUM option no "
+                "Accept removing or tightening a limit (fewer decimal places included), dropping "
+                "indexed or an ENUM option no "
                 "published version uses, on an item published versions use."
             )
         ),
@@ -72,7 +74,7 @@ async def upsert_data_item(
             return dictionary_types.UpsertDataItemPayload(errors=item)
         errors = [
             user_error(ErrorCode.VALIDATION, p.message, ("input", *_input_path(p.path)))
-            for p in datatypes.validate_item(item)
+            for p in item_checks.validate_item(item)
         ]
         if errors:
             return dictionary_types.UpsertDataItemPayload(errors=errors)

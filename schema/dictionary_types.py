@@ -67,6 +67,13 @@ class DataItem:
     description: str | None = strawberry.field(
         description="What the item means, for administrators."
     )
+    scale: int | None = strawberry.field(
+        description=(
+            "The digits after the point every value is given with: a DECIMAL's declared scale "
+            "(630 reads 630.00 at scale 2), always 2 for MONEY; null for a DECIMAL without one "
+            "(values then carry no trailing zeros) and for every other type."
+        )
+    )
 
 
 KEPT = " Omitted: an existing item keeps its value; null: cleared."
@@ -125,6 +132,15 @@ class UpsertDataItemInput:
     )
     description: str | None = strawberry.field(
         default=U, description="What the item means, for administrators." + KEPT
+    )
+    scale: int | None = strawberry.field(
+        default=U,
+        description=(
+            "DECIMAL only: the digits after the point (0 to 10) values are given with; input "
+            "with more is refused. MONEY is always 2 and takes no other; other types none. "
+            "Fewer places on an item published versions use need allowBreaking. Omitted: an "
+            "existing item keeps its scale while its type stays; null: cleared."
+        ),
     )
 
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
 from casework import fees
+from metamodel import datatypes
 from metamodel.specs import (
     BusinessGroup,
     BusinessTypeSpec,
@@ -169,6 +171,55 @@ def test_amounts_are_decimals_rounded_half_up_to_two_places(
     [fee] = assess(rule(amount=amount, condition=None), data)
     assert isinstance(fee.amount, Decimal)
     assert str(fee.amount) == expected
+
+
+@pytest.mark.parametrize(
+    ("amount", "given", "scale"),
+    [
+        ("contract_capacity * 270.00", "630", 2),
+        ("contract_capacity * 270.005", "315", 2),
+        ("contract_capacity * 2.675", "1", 3),
+        ("contract_capacity / 3", "1", 4),
+        ("contract_capacity * 0.005", "1", 0),
+        ("round(contract_capacity * 1.25, 1) + 0.125", "0.1", 10),
+        ("max(contract_capacity, 630) * 1.005", "630.5", 1),
+    ],
+)
+def test_a_declared_scale_changes_no_amount(amount: str, given: str, scale: int) -> None:
+    # Padding a value with zeros changes its written form only: every amount stays exact.
+    scaled = {**ITEMS, "contract_capacity": replace(ITEMS["contract_capacity"], scale=scale)}
+    plain_value = datatypes.coerce(ITEMS["contract_capacity"], given)
+    scaled_value = datatypes.coerce(scaled["contract_capacity"], given)
+    assert isinstance(scaled_value, Decimal) and scaled_value.as_tuple().exponent == -scale
+    charged = [
+        fees.assess(
+            [(rule(amount=amount, condition="contract_capacity == " + given), 1)],
+            business_type=BUSINESS_TYPE,
+            stage=STAGE,
+            items=items,
+            data={**CASE, "contract_capacity": value},
+            day=DAY,
+        )
+        for items, value in ((ITEMS, plain_value), (scaled, scaled_value))
+    ]
+    [plain], [with_scale] = charged
+    assert str(with_scale.amount) == str(plain.amount)
+
+
+def test_the_working_shows_the_places_the_item_declares() -> None:
+    scaled = {**ITEMS, "contract_capacity": replace(ITEMS["contract_capacity"], scale=2)}
+    value = datatypes.coerce(scaled["contract_capacity"], "630")
+    [fee] = fees.assess(
+        [(rule(), 1)],
+        business_type=BUSINESS_TYPE,
+        stage=STAGE,
+        items=scaled,
+        data={**CASE, "contract_capacity": value},
+        day=DAY,
+    )
+    assert fee.amount == Decimal("170100.00")
+    assert fee.explanation == "630.00 kVA × 270.00 = 170100.00"
+    assert fee.inputs["contract_capacity"] == "630.00"
 
 
 # -- which rules apply --------------------------------------------------------------------------

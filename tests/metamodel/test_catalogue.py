@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import metamodel
-from metamodel import datatypes, graph, naming, validation, yaml_io
+from metamodel import graph, item_checks, naming, validation, yaml_io
 from metamodel.expressions import checker, types
 from metamodel.specs import (
     ARCHIVE_FIELDS,
@@ -132,7 +132,7 @@ def test_stages_list_approve_first(code: str) -> None:
 
 def test_the_dictionary_is_valid_and_holds_the_archive_fields() -> None:
     for item in ITEMS.values():
-        assert datatypes.validate_item(item) == [], item.code
+        assert item_checks.validate_item(item) == [], item.code
         assert item.label.strip()
     assert set(ARCHIVE_FIELDS) <= set(ITEMS)
     enums = {

@@ -16,10 +16,11 @@ from metamodel.datatypes import (
     InvalidValue,
     coerce,
     from_json,
+    most_places,
     parse_literal,
+    scale_of,
     to_json,
     validate_data,
-    validate_item,
 )
 from metamodel.identifiers import is_valid_credit_code, is_valid_resident_id
 from metamodel.specs import DataItemSpec, EnumOption, ItemType, Problem
@@ -761,6 +762,156 @@ def test_equal_decimals_share_one_storage_form(a: Decimal, b: Decimal) -> None:
     assert "E" not in str(to_json(item, a))
 
 
+# --- declared scale ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("scale", "given_value", "stored"),
+    [
+        (2, "630", "630.00"),
+        (2, "1219.1", "1219.10"),
+        (2, "1219.10", "1219.10"),
+        (2, "1219.100", "1219.10"),
+        (2, Decimal("1E+3"), "1000.00"),
+        (2, 5, "5.00"),
+        (2, "-0.0", "0.00"),
+        (2, "-1.5", "-1.50"),
+        (3, "0.5", "0.500"),
+        (0, "630", "630"),
+        (0, "630.000", "630"),
+        (10, "0.0000001", "0.0000001000"),
+        (10, "999999999999999999.1", "999999999999999999.1000000000"),
+    ],
+)
+def test_a_declared_scale_gives_every_value_exactly_that_many_places(
+    scale: int, given_value: object, stored: str
+) -> None:
+    item = spec(T.DECIMAL, scale=scale)
+    value = coerce(item, given_value)
+    assert isinstance(value, Decimal)
+    assert value.as_tuple().exponent == -scale
+    assert value == Decimal(str(given_value))
+    assert to_json(item, value) == stored
+    assert format(from_json(item, stored), "f") == stored
+    assert coerce(item, stored) == value
+
+
+@pytest.mark.parametrize(
+    ("scale", "given_value", "message"),
+    [
+        (2, "1.234", "must have at most 2 decimal places"),
+        (2, Decimal("0.001"), "must have at most 2 decimal places"),
+        (2, "1219.105", "must have at most 2 decimal places"),
+        (1, "0.05", "must have at most 1 decimal places"),
+        (0, "630.5", "must be a whole number, without decimal places"),
+    ],
+)
+def test_a_declared_scale_refuses_more_places(
+    scale: int, given_value: object, message: str
+) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        coerce(spec(T.DECIMAL, scale=scale), given_value)
+    assert (caught.value.code, caught.value.message) == ("VALIDATION", message)
+
+
+def test_a_scaled_item_still_checks_its_limits() -> None:
+    item = spec(T.DECIMAL, scale=2, min="0.1", max="100")
+    assert str(coerce(item, "0.1")) == "0.10"
+    with pytest.raises(InvalidValue, match=r"must be at least 0\.1"):
+        coerce(item, "0.05")
+    with pytest.raises(InvalidValue, match="must be at most 100"):
+        coerce(item, "100.01")
+
+
+def test_without_a_scale_decimals_keep_no_trailing_zeros() -> None:
+    item = spec(T.DECIMAL)
+    assert to_json(item, coerce(item, "1219.10")) == "1219.1"
+    assert to_json(item, coerce(item, "0.1234567891")) == "0.1234567891"
+
+
+def test_values_stored_before_a_scale_are_padded_and_never_rounded() -> None:
+    item = spec(T.DECIMAL, scale=2)
+    assert str(from_json(item, "630")) == "630.00"
+    assert str(from_json(item, "1219.1")) == "1219.10"
+    # A value with more places than a scale declared later is given back whole.
+    kept = from_json(item, "1.234")
+    assert kept == Decimal("1.234") and str(kept) == "1.234"
+    assert to_json(item, kept) == "1.234"
+    # New input is held to the scale all the same.
+    with pytest.raises(InvalidValue):
+        coerce(item, "1.234")
+
+
+def test_money_has_two_places_whether_or_not_it_says_so() -> None:
+    for item in (spec(T.MONEY), spec(T.MONEY, scale=2)):
+        assert to_json(item, coerce(item, "100")) == "100.00"
+        assert str(from_json(item, "100.50")) == "100.50"
+        with pytest.raises(InvalidValue, match="at most 2 decimal places"):
+            coerce(item, "0.001")
+
+
+@pytest.mark.parametrize("scale", [-1, 11, True, "2"])
+def test_a_broken_scale_is_the_definitions_fault(scale: object) -> None:
+    item = spec(T.DECIMAL, scale=scale)
+    with pytest.raises(ValueError, match="invalid scale"):
+        coerce(item, "1")
+    with pytest.raises(ValueError, match="invalid scale"):
+        from_json(item, "1")
+
+
+@pytest.mark.parametrize(
+    ("item", "scale", "places"),
+    [
+        (spec(T.DECIMAL), None, 10),
+        (spec(T.DECIMAL, scale=0), 0, 0),
+        (spec(T.DECIMAL, scale=3), 3, 3),
+        (spec(T.MONEY), 2, 2),
+        (spec(T.INTEGER), None, None),
+        (spec(T.STRING), None, None),
+    ],
+)
+def test_scale_of_and_most_places(
+    item: DataItemSpec, scale: int | None, places: int | None
+) -> None:
+    assert (scale_of(item), most_places(item)) == (scale, places)
+
+
+scaled_decimals = st.integers(0, 10).flatmap(
+    lambda scale: st.tuples(
+        st.just(scale),
+        st.decimals(
+            min_value=Decimal("-999999999999999999"),
+            max_value=Decimal("999999999999999999"),
+            places=scale,
+        ),
+        st.decimals(
+            min_value=Decimal("-999999999999999999"),
+            max_value=Decimal("999999999999999999"),
+            places=scale,
+        ),
+    )
+)
+
+
+@PROPERTY
+@given(scaled_decimals)
+def test_scaled_values_keep_their_value_order_and_equality(
+    case: tuple[int, Decimal, Decimal],
+) -> None:
+    scale, a, b = case
+    item = spec(T.DECIMAL, scale=scale)
+    value_a, value_b = coerce(item, a), coerce(item, b)
+    assert value_a == a and value_b == b
+    stored_a, stored_b = to_json(item, value_a), to_json(item, value_b)
+    assert isinstance(stored_a, str) and "E" not in stored_a
+    assert len(stored_a.partition(".")[2]) == scale
+    assert (stored_a == stored_b) == (a == b)
+    back_a, back_b = from_json(item, stored_a), from_json(item, stored_b)
+    assert isinstance(back_a, Decimal) and isinstance(back_b, Decimal)
+    assert (back_a < back_b) == (a < b)
+    assert format(back_a, "f") == stored_a
+
+
 # --- literals ---------------------------------------------------------------------------
 
 
@@ -811,209 +962,6 @@ def test_parse_literal_refuses(item_type: ItemType, text: str) -> None:
     with pytest.raises(InvalidValue) as caught:
         parse_literal(item_type, text)
     assert caught.value.code == "VALIDATION"
-
-
-# --- validate_item ----------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "item",
-    [
-        spec(T.STRING),
-        spec(T.STRING, max_length=1, pattern=r"[A-Z]", indexed=True, unit="", description="x"),
-        spec(T.STRING, max_length=2000),
-        spec(T.TEXT, max_length=10000, pattern=r"(?s).*"),
-        spec(T.INTEGER, min="0", max="0", unit="户", indexed=True),
-        spec(T.DECIMAL, min="0.1", max="99999.5", unit="kVA"),
-        spec(T.MONEY, min="0", max="1000000.00", unit="元"),
-        spec(T.DATE, min="2026-01-01", max="2026-12-31"),
-        spec(T.DATETIME, min="2026-01-01T00:00:00+08:00", max="2025-12-31T16:00:00Z"),
-        spec(T.ENUM, options=(EnumOption("A", "甲"),)),
-        spec(T.ENUM, options=(EnumOption("LOW_VOLTAGE_220", "220V"),), indexed=True),
-        spec(T.BOOLEAN, indexed=True),
-        spec(T.ID_NUMBER, indexed=True),
-        spec(T.PHONE),
-        DataItemSpec(code="ab", label="x", type=T.STRING),
-    ],
-)
-def test_validate_item_accepts(item: DataItemSpec) -> None:
-    assert validate_item(item) == []
-
-
-def problems_of(item: DataItemSpec) -> list[tuple[str, tuple[str | int, ...]]]:
-    return [(problem.code, problem.path) for problem in validate_item(item)]
-
-
-@pytest.mark.parametrize(
-    ("item", "expected"),
-    [
-        pytest.param(
-            DataItemSpec(code="Capacity", label="容量", type=T.INTEGER),
-            [("INVALID_CODE", ("code",))],
-            id="upper-case-code",
-        ),
-        pytest.param(
-            DataItemSpec(code="capacity\n", label="容量", type=T.INTEGER),
-            [("INVALID_CODE", ("code",))],
-            id="code-trailing-newline",
-        ),
-        pytest.param(
-            DataItemSpec(code="a", label="容量", type=T.INTEGER),
-            [("INVALID_CODE", ("code",))],
-            id="code-too-short",
-        ),
-        pytest.param(
-            DataItemSpec(code="cap__kva", label="容量", type=T.INTEGER),
-            [("INVALID_CODE", ("code",))],
-            id="code-double-underscore",
-        ),
-        pytest.param(spec(T.INTEGER, label=""), [("REQUIRED", ("label",))], id="empty-label"),
-        pytest.param(spec(T.INTEGER, label="  "), [("REQUIRED", ("label",))], id="blank-label"),
-        pytest.param(
-            DataItemSpec(code="x_y", label="x", type="FLOAT"),  # type: ignore[arg-type]
-            [("INVALID_TYPE", ("type",))],
-            id="unknown-type",
-        ),
-        pytest.param(
-            spec(T.STRING, options=CATEGORY_OPTIONS),
-            [("NOT_ALLOWED_FOR_TYPE", ("options",))],
-            id="options-on-string",
-        ),
-        pytest.param(spec(T.ENUM, options=()), [("REQUIRED", ("options",))], id="enum-no-options"),
-        pytest.param(
-            spec(
-                T.ENUM,
-                options=(
-                    EnumOption("A", "甲"),
-                    EnumOption("b", "乙"),
-                    EnumOption("A", "丙"),
-                    EnumOption("D", ""),
-                    EnumOption("1X", "戊"),
-                ),
-            ),
-            [
-                ("INVALID_CODE", ("options", 1, "value")),
-                ("DUPLICATE_OPTION", ("options", 2, "value")),
-                ("REQUIRED", ("options", 3, "label")),
-                ("INVALID_CODE", ("options", 4, "value")),
-            ],
-            id="bad-options",
-        ),
-        pytest.param(
-            spec(T.ENUM, options=(EnumOption("A\n", "甲"),)),
-            [("INVALID_CODE", ("options", 0, "value"))],
-            id="option-trailing-newline",
-        ),
-        pytest.param(
-            spec(T.STRING, min="1", max="9"),
-            [("NOT_ALLOWED_FOR_TYPE", ("min",)), ("NOT_ALLOWED_FOR_TYPE", ("max",))],
-            id="range-on-string",
-        ),
-        pytest.param(
-            spec(T.BOOLEAN, max="1"), [("NOT_ALLOWED_FOR_TYPE", ("max",))], id="max-on-boolean"
-        ),
-        pytest.param(
-            spec(T.INTEGER, min="0.5", max="ten"),
-            [("INVALID_LIMIT", ("min",)), ("INVALID_LIMIT", ("max",))],
-            id="unparsable-integer-limits",
-        ),
-        pytest.param(
-            spec(T.INTEGER, max="3000000000"), [("INVALID_LIMIT", ("max",))], id="beyond-int32"
-        ),
-        pytest.param(
-            spec(T.MONEY, min="0.001"), [("INVALID_LIMIT", ("min",))], id="money-three-places"
-        ),
-        pytest.param(
-            spec(T.DATE, min="2026-02-30"), [("INVALID_LIMIT", ("min",))], id="unreal-date-limit"
-        ),
-        pytest.param(
-            spec(T.DATETIME, max="2026-01-01T00:00:00"),
-            [("INVALID_LIMIT", ("max",))],
-            id="naive-datetime-limit",
-        ),
-        pytest.param(
-            spec(T.DECIMAL, min="10", max="9.99"),
-            [("INVALID_LIMIT", ("min",))],
-            id="min-above-max",
-        ),
-        pytest.param(
-            spec(T.DATETIME, min="2026-01-01T00:00:00Z", max="2026-01-01T07:00:00+08:00"),
-            [("INVALID_LIMIT", ("min",))],
-            id="min-above-max-across-zones",
-        ),
-        pytest.param(
-            spec(T.INTEGER, max_length=10),
-            [("NOT_ALLOWED_FOR_TYPE", ("max_length",))],
-            id="max-length-on-integer",
-        ),
-        pytest.param(
-            spec(T.ID_NUMBER, max_length=18),
-            [("NOT_ALLOWED_FOR_TYPE", ("max_length",))],
-            id="max-length-on-id-number",
-        ),
-        pytest.param(
-            spec(T.STRING, max_length=0), [("INVALID_LIMIT", ("max_length",))], id="max-length-0"
-        ),
-        pytest.param(
-            spec(T.STRING, max_length=2001),
-            [("INVALID_LIMIT", ("max_length",))],
-            id="string-max-length-2001",
-        ),
-        pytest.param(
-            spec(T.TEXT, max_length=10001),
-            [("INVALID_LIMIT", ("max_length",))],
-            id="text-max-length-10001",
-        ),
-        pytest.param(
-            spec(T.STRING, max_length=True),
-            [("INVALID_LIMIT", ("max_length",))],
-            id="max-length-bool",
-        ),
-        pytest.param(
-            spec(T.PHONE, pattern=r"\d+"),
-            [("NOT_ALLOWED_FOR_TYPE", ("pattern",))],
-            id="pattern-on-phone",
-        ),
-        pytest.param(
-            spec(T.STRING, pattern="[a-"), [("INVALID_PATTERN", ("pattern",))], id="bad-regex"
-        ),
-        pytest.param(
-            spec(T.TEXT, pattern=""), [("INVALID_PATTERN", ("pattern",))], id="empty-pattern"
-        ),
-        pytest.param(
-            spec(T.TEXT, indexed=True), [("NOT_ALLOWED_FOR_TYPE", ("indexed",))], id="indexed-text"
-        ),
-        pytest.param(
-            DataItemSpec(
-                code="Bad-Code",
-                label="",
-                type=T.TEXT,
-                options=(EnumOption("A", "甲"),),
-                min="1",
-                max="2",
-                max_length=0,
-                pattern="(",
-                indexed=True,
-            ),
-            [
-                ("INVALID_CODE", ("code",)),
-                ("REQUIRED", ("label",)),
-                ("NOT_ALLOWED_FOR_TYPE", ("options",)),
-                ("NOT_ALLOWED_FOR_TYPE", ("min",)),
-                ("NOT_ALLOWED_FOR_TYPE", ("max",)),
-                ("INVALID_LIMIT", ("max_length",)),
-                ("INVALID_PATTERN", ("pattern",)),
-                ("NOT_ALLOWED_FOR_TYPE", ("indexed",)),
-            ],
-            id="everything-at-once",
-        ),
-    ],
-)
-def test_validate_item_reports(
-    item: DataItemSpec, expected: list[tuple[str, tuple[str | int, ...]]]
-) -> None:
-    assert problems_of(item) == expected
-    assert all(problem.message for problem in validate_item(item))
 
 
 # --- validate_data ----------------------------------------------------------------------

@@ -108,3 +108,27 @@ def test_stored_forms_round_trip() -> None:
     assert spec.group is BusinessGroup.NEW and spec.time_limit is not None
     assert spec.time_limit.unit is TimeUnit.WORKING_DAYS
     assert serialization.business_type_from_dict(serialization.business_type_to_dict(spec)) == spec
+
+
+@pytest.mark.parametrize("scale", [0, 2, None])
+def test_a_data_items_scale_round_trips_and_zero_is_kept(scale: int | None) -> None:
+    raw = {"code": "x_y", "label": "X", "type": "DECIMAL", "scale": scale}
+    item = decode.data_item({k: v for k, v in raw.items() if v is not None})
+    assert item.scale == scale
+    stored = serialization.data_item_to_dict(item)
+    assert stored.get("scale") == scale and ("scale" in stored) == (scale is not None)
+    assert serialization.data_item_from_dict(stored) == item
+
+
+@pytest.mark.parametrize(
+    ("scale", "message"),
+    [
+        ("2", "must be a whole number, not the text '2'"),
+        (True, "must be a whole number, not bool True"),
+        (2.5, "must be a whole number, not float 2.5"),
+    ],
+)
+def test_a_scale_that_is_no_whole_number_is_refused(scale: object, message: str) -> None:
+    with pytest.raises(decode.Malformed) as malformed:
+        decode.data_item({"code": "x_y", "label": "X", "type": "DECIMAL", "scale": scale})
+    assert (malformed.value.path, malformed.value.message) == ("scale", message)

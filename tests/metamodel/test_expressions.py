@@ -784,3 +784,23 @@ def test_a_long_string_literal_is_quoted_in_an_excerpt() -> None:
     message = refused(f'apply_date > "{literal}"').message
     assert len(message) < EXCERPT_LENGTH + 100
     assert "…" in message
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("contract_capacity == 1219.1", True),
+        ("contract_capacity != 1219.1", False),
+        ("contract_capacity in [1219.1, 630]", True),
+        ("contract_capacity >= 1219.1 and contract_capacity <= 1219.1", True),
+        ("contract_capacity > 1219.09", True),
+        ("contract_capacity * 2 == 2438.2", True),
+        ("max(contract_capacity, 1219.1) == 1219.1", True),
+        ("fee_paid == 100", True),
+    ],
+)
+def test_values_padded_to_their_scale_compare_as_the_same_numbers(
+    source: str, expected: bool
+) -> None:
+    scaled = {**VALUES, "contract_capacity": Decimal("1219.10"), "fee_paid": Decimal("100.00")}
+    assert evaluate(source, scaled) is expected
