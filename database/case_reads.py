@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
 from casework.model import CaseState, StageState, StageStatus
-from database import case_repo
+from database import case_expressions, case_repo, keyset, ordering
 from database import filters as sql_filters
 from database.case_tables import CaseEventRow, CaseRow, StageInstanceRow, TaskRow
 from database.metadata_tables import OrgUnitRow
@@ -254,26 +254,45 @@ async def visible(session: AsyncSession, case_id: int, scope: CaseScope) -> bool
     return found is not None
 
 
+@dataclass(frozen=True, slots=True)
+class CasePage:
+    """One page of cases in list order, each with its position, and whether more lie beyond.
+
+    `more` looks in the reading direction: past the page's end reading forwards, before its
+    start reading backwards (`keyset.Window.backwards`).
+    """
+
+    cases: list[CaseRecord]
+    positions: list[tuple[object, ...]]
+    more: bool
+
+
 async def page_rows(
     session: AsyncSession,
     node: filters_ast.Filter,
     orders: Sequence[filters_ast.Order],
+    window: keyset.Window,
     *,
-    offset: int,
-    limit: int,
     scope: CaseScope | None = None,
-) -> list[CaseRecord]:
-    """Cases matching a filter within a scope, ordered (the id breaks ties), one page."""
+) -> CasePage:
+    """Cases matching a filter within a scope, ordered (the id breaks ties), one keyset page.
+
+    LookupError when the window names a case by id (`keyset.RowPosition`) that is gone.
+    """
     dialect = _dialect(session)
     statement = (
         select(CaseRow)
         .where(sql_filters.compile_filter(node, dialect=dialect))
         .where(scope_condition(scope) if scope is not None else true())
-        .order_by(*sql_filters.compile_order(list(orders), dialect=dialect))
-        .offset(offset)
-        .limit(limit)
     )
-    return [case_record(r) for r in await session.scalars(statement)]
+    keys = ordering.sort_keys(orders, dialect=dialect)
+    case_id = case_expressions.CASE_COLUMNS["id"]
+    rows, more = await keyset.fetch(session, statement, keys, window, id_column=case_id)
+    return CasePage(
+        cases=[case_record(row[0]) for row in rows],
+        positions=[tuple(row[1:]) for row in rows],
+        more=more,
+    )
 
 
 async def count_matching(

@@ -1,4 +1,6 @@
-"""Compile case filters and orderings (`metamodel.filters`) into SQLAlchemy expressions.
+"""Compile case filters (`metamodel.filters`) into SQLAlchemy WHERE conditions.
+
+Orderings are compiled by `database.ordering`.
 
 Data items are read through `case_expressions` (keys as literals, so expression indexes
 match); values are always bound parameters.
@@ -58,12 +60,11 @@ from metamodel.filters import (
     Filter,
     Not,
     Op,
-    Order,
     SystemField,
 )
 from metamodel.specs import ItemType
 
-__all__ = ["compile_filter", "compile_order"]
+__all__ = ["compile_filter"]
 
 
 ORDERED_TYPES: frozenset[ItemType] = frozenset(
@@ -344,44 +345,3 @@ def compile_filter(node: Filter, *, dialect: str) -> ColumnElement[bool]:
     case_expressions.check_dialect(dialect)
     _check_size(node)
     return _compile(node, dialect, negate=False)
-
-
-def _order_expression(order: Order, dialect: str) -> ColumnElement[Any]:
-    field = order.field
-    if isinstance(field, DataField):
-        return case_expressions.data_expression(field.code, field.type, dialect)
-    if field is SystemField.BUSINESS_TYPE:
-        return (
-            select(BusinessTypeRow.code)
-            .where(BusinessTypeRow.id == CaseRow.business_type_id)
-            .scalar_subquery()
-        )
-    if field is SystemField.ORG_UNIT:
-        return select(OrgUnitRow.code).where(OrgUnitRow.id == CaseRow.org_unit_id).scalar_subquery()
-    if field is SystemField.CURRENT_STAGE:
-        # A case may be in several stages at once (a parallel split): sort by the first code.
-        return (
-            select(func.min(StageInstanceRow.stage))
-            .where(
-                StageInstanceRow.case_id == CaseRow.id,
-                StageInstanceRow.status.in_(case_expressions.CURRENT_STAGE_STATUSES),
-            )
-            .scalar_subquery()
-        )
-    if isinstance(field, SystemField):
-        return case_expressions.CASE_COLUMNS[case_expressions.SYSTEM_COLUMNS[field]]
-    raise ValueError(f"unknown field {field!r}")
-
-
-def compile_order(orders: Sequence[Order], *, dialect: str) -> list[ColumnElement[Any]]:
-    """Compile ORDER BY keys, nulls last either way, ending with the id so pages are stable."""
-    case_expressions.check_dialect(dialect)
-    keys: list[ColumnElement[Any]] = []
-    for order in orders:
-        expression = _order_expression(order, dialect)
-        keys.append((expression.desc() if order.descending else expression.asc()).nulls_last())
-    if not any(order.field is SystemField.ID for order in orders):
-        descending = orders[-1].descending if orders else True
-        case_id = case_expressions.CASE_COLUMNS["id"]
-        keys.append(case_id.desc() if descending else case_id.asc())
-    return keys

@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, func, inspect, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from database import keyset
 from database.case_reads import in_subtree
 from database.case_tables import TaskRow
 from database.records import TaskRecord
@@ -116,22 +117,36 @@ def filter_condition(wanted: TaskFilter) -> ColumnElement[bool]:
     return and_(true(), *parts)
 
 
+_TASK_COLUMNS = inspect(TaskRow).columns
+
+TASK_KEYS: tuple[keyset.SortKey, ...] = (
+    keyset.SortKey(_TASK_COLUMNS["created_at"], nullable=False),
+    keyset.SortKey(_TASK_COLUMNS["id"], nullable=False),
+)
+"""Task lists read oldest first, the id breaking ties: both keys are never null."""
+
+
+@dataclass(frozen=True, slots=True)
+class TaskPage:
+    """One page of tasks in list order, each with its position, and whether more lie beyond."""
+
+    tasks: list[TaskRecord]
+    positions: list[tuple[object, ...]]
+    more: bool
+
+
 async def page(
-    session: AsyncSession,
-    condition: ColumnElement[bool],
-    *,
-    offset: int,
-    limit: int,
-) -> list[TaskRecord]:
-    """Tasks matching a condition, oldest first, one page."""
-    statement = (
-        select(TaskRow)
-        .where(condition)
-        .order_by(TaskRow.created_at, TaskRow.id)
-        .offset(offset)
-        .limit(limit)
+    session: AsyncSession, condition: ColumnElement[bool], window: keyset.Window
+) -> TaskPage:
+    """Tasks matching a condition, oldest first, one keyset page (see `keyset.fetch`)."""
+    rows, more = await keyset.fetch(
+        session, select(TaskRow).where(condition), TASK_KEYS, window, id_column=_TASK_COLUMNS["id"]
     )
-    return [task_record(r) for r in await session.scalars(statement)]
+    return TaskPage(
+        tasks=[task_record(row[0]) for row in rows],
+        positions=[tuple(row[1:]) for row in rows],
+        more=more,
+    )
 
 
 async def count(session: AsyncSession, condition: ColumnElement[bool]) -> int:

@@ -19,7 +19,7 @@ from resolvers.context import Context
 from resolvers.convert import given, row_id
 from schema.case_types import Case
 from schema.class_maker import attr_name
-from schema.common import AFTER, FIRST, user_errors
+from schema.common import AFTER, BEFORE, FIRST, LAST, user_errors
 from schema.type_classes import DictionaryTypes, GeneratedTypes
 from service import case_intake
 
@@ -37,7 +37,11 @@ def _values(data_input: Any, generated: GeneratedTypes) -> dict[str, object]:
     return out
 
 
-ORDER_BY = "Ordering keys, most significant first, each setting one field; omitted: newest first."
+ORDER_BY = (
+    "Ordering keys, most significant first, each setting one field; omitted: newest first. "
+    "Equal keys are ordered by id, in the last key's direction; an empty value sorts as if "
+    "larger than every value (see SortDirection)."
+)
 """The description of every case list's `orderBy` argument."""
 
 
@@ -64,6 +68,8 @@ def type_fields(generated: GeneratedTypes) -> tuple[list[StrawberryField], list[
         order_by: Any = None,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Any:
         ctx = info.context
         types, _, _ = await ctx.codes()
@@ -75,10 +81,13 @@ def type_fields(generated: GeneratedTypes) -> tuple[list[StrawberryField], list[
         orders = case_filters.to_orders(order_by, items, generated.attrs)
         return await page(
             ctx,
+            list_name=names["list"],
             where=condition,
             orders=orders,
             first=first,
             after=after,
+            last=last,
+            before=before,
             generated_by_type={i: generated for i, c in types.items() if c == code},
             connection=generated.connection,
             edge=generated.edge,
@@ -107,9 +116,11 @@ def type_fields(generated: GeneratedTypes) -> tuple[list[StrawberryField], list[
                 ],
                 "first": Annotated[int | None, strawberry.argument(description=FIRST)],
                 "after": Annotated[str | None, strawberry.argument(description=AFTER)],
+                "last": Annotated[int | None, strawberry.argument(description=LAST)],
+                "before": Annotated[str | None, strawberry.argument(description=BEFORE)],
                 "return": generated.connection,
             },
-            f"{published.name} cases; first is at most 200 (default 50).",
+            f"{published.name} cases; first (or last) is at most 200 (default: first 50).",
         )
     ]
     query[0].graphql_name = names["list"]
@@ -237,6 +248,8 @@ def generic_fields(
         order_by: Any = None,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Any:
         ctx = info.context
         mapping = await by_type_id(ctx)
@@ -246,10 +259,13 @@ def generic_fields(
             condition = f.AllOf((served, case_filters.to_filter(where, items, attrs)))
         return await page(
             ctx,
+            list_name="cases",
             where=condition,
             orders=case_filters.to_orders(order_by, items, attrs),
             first=first,
             after=after,
+            last=last,
+            before=before,
             generated_by_type=mapping,
             connection=connection,
             edge=edge,
@@ -287,8 +303,10 @@ def generic_fields(
             ],
             "first": Annotated[int | None, strawberry.argument(description=FIRST)],
             "after": Annotated[str | None, strawberry.argument(description=AFTER)],
+            "last": Annotated[int | None, strawberry.argument(description=LAST)],
+            "before": Annotated[str | None, strawberry.argument(description=BEFORE)],
             "return": connection,
         },
-        "Cases of every business type; first is at most 200 (default 50).",
+        "Cases of every business type; first (or last) is at most 200 (default: first 50).",
     )
     return [one, many]

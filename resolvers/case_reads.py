@@ -2,70 +2,24 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 
 from casework import archive
 from database import case_reads as stored
+from database import keyset
 from database.records import CaseRecord
 from metamodel import datatypes
 from metamodel import filters as f
 from metamodel.specs import CaseStatus
-from resolvers import case_filters, policy
+from resolvers import case_filters, paging, policy
 from resolvers.reader import Reader
 from schema.case_types import BusinessTypeRef, OrgUnitRef
-from schema.common import PageInfo
 from schema.type_classes import GeneratedTypes
 
-DEFAULT_PAGE = 50
-MAX_PAGE = 200
 OPEN = frozenset({CaseStatus.DRAFT.value, CaseStatus.IN_PROGRESS.value, CaseStatus.SUSPENDED.value})
-
-
-def encode_cursor(offset: int) -> str:
-    """An opaque cursor for a position in a list."""
-    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
-
-
-_LONGEST_CURSOR = 32
-_MOST_POSITION_DIGITS = 9
-"""Positions up to 999,999,999: far past any list, and within every database's integers."""
-
-
-def decode_cursor(cursor: str | None) -> int:
-    """The position a cursor stands for (after it); VALIDATION for anything we did not make."""
-    if not cursor:
-        return 0
-    try:
-        if len(cursor) > _LONGEST_CURSOR:
-            raise ValueError("too long")
-        kind, _, value = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        if (
-            kind != "o"
-            or not (value.isascii() and value.isdigit())
-            or len(value) > _MOST_POSITION_DIGITS
-        ):
-            raise ValueError(kind)
-        return int(value) + 1
-    except (ValueError, UnicodeDecodeError) as error:
-        raise GraphQLError(
-            "'after' is not a cursor of this list: pass a cursor the list returned",
-            extensions={"code": "VALIDATION", "path": ["after"]},
-        ) from error
-
-
-def page_size(first: int | None) -> int:
-    """`first`, checked against the page size limit."""
-    size = DEFAULT_PAGE if first is None else first
-    if not 0 <= size <= MAX_PAGE:
-        raise GraphQLError(
-            f"first must be between 0 and {MAX_PAGE}", extensions={"code": "VALIDATION"}
-        )
-    return size
 
 
 async def hidden_by_type(ctx: Reader) -> dict[int, frozenset[str]]:
@@ -136,15 +90,21 @@ async def case_object(ctx: Reader, row: CaseRecord, generated: GeneratedTypes) -
 async def page(
     ctx: Reader,
     *,
+    list_name: str,
     where: f.Filter,
     orders: Sequence[f.Order],
     first: int | None,
     after: str | None,
+    last: int | None = None,
+    before: str | None = None,
     generated_by_type: Mapping[int, GeneratedTypes],
     connection: type,
     edge: type,
 ) -> Any:
-    """One page of cases as a connection; `totalCount` runs its query only when selected."""
+    """One keyset page of cases as a connection; `totalCount` runs its query only when selected.
+
+    Cursors are bound to `list_name` and the ordering (see `resolvers.paging`).
+    """
     principal = ctx.principal
     assert principal is not None
     scope = policy.case_scope(principal)
@@ -155,16 +115,20 @@ async def page(
         policy.forbid_hidden(
             used, policy.hidden_items(principal, generated.published), "the filter"
         )
-    size = page_size(first)
-    offset = decode_cursor(after)
-    async with ctx.db.read() as session:
-        rows = await stored.page_rows(
-            session, where, orders, offset=offset, limit=size + 1, scope=scope
-        )
-    more = len(rows) > size
-    rows = rows[:size]
-    nodes = [await case_object(ctx, r, generated_by_type[r.business_type_id]) for r in rows]
-    edges = [edge(cursor=encode_cursor(offset + i), node=n) for i, n in enumerate(nodes)]
+    bound_to, width = paging.case_ordering(list_name, orders)
+    chosen = paging.window(
+        ctx.cursor_key, bound_to, width, first=first, after=after, last=last, before=before
+    )
+    try:
+        async with ctx.db.read() as session:
+            found = await stored.page_rows(session, where, orders, chosen, scope=scope)
+    except LookupError as error:
+        raise paging.gone(
+            "after" if isinstance(chosen.after, keyset.RowPosition) else "before"
+        ) from error
+    nodes = [await case_object(ctx, r, generated_by_type[r.business_type_id]) for r in found.cases]
+    cursors = paging.edge_cursors(ctx.cursor_key, bound_to, found.positions)
+    edges = [edge(cursor=c, node=n) for c, n in zip(cursors, nodes, strict=True)]
 
     async def count() -> int:
         async with ctx.db.read() as session:
@@ -173,11 +137,6 @@ async def page(
     return connection(
         edges=edges,
         nodes=nodes,
-        page_info=PageInfo(
-            has_next_page=more,
-            has_previous_page=offset > 0,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
+        page_info=paging.page_info(chosen, cursors, found.more),
         count=count,
     )

@@ -180,6 +180,8 @@ class Context:
     principal: Principal | None
     credentials: Credentials
     build_schema: Callable[[MetamodelSnapshot], Any]
+    cursor_key: bytes = field(repr=False)
+    """Signs page cursors (`resolvers.cursors`); the server derives it from its secret."""
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     source_address: str = "unknown"
     """The caller's address as wrong guesses are counted against it (an IPv6 caller's /64)."""

@@ -8,17 +8,17 @@ import strawberry
 
 from casework import fees as fee_rules
 from database import case_reads as stored_cases
-from database import case_repo, fee_repo, metadata_reads, metadata_repo
+from database import case_repo, fee_repo, keyset, metadata_reads, metadata_repo
 from database.session import Session
 from metamodel import filters as f
 from metamodel import naming
 from metamodel.specs import CaseStatus, DataItemSpec, FeeRuleSpec, FeeRuleStatus
 from resolvers import case_reads
 from resolvers.case_commands import runtime
-from resolvers.case_reads import page_size
 from resolvers.context import Context
 from resolvers.convert import given, row_id
 from resolvers.objects import fee_out
+from resolvers.paging import page_size
 from schema import fee_types as ft
 from schema.common import ErrorCode, UserError, user_error, user_errors
 from service import fee_commands
@@ -249,13 +249,14 @@ async def fee_rule_problems(
     in_progress = f.Compare(f.SystemField.STATUS, f.Op.EQ, CaseStatus.IN_PROGRESS.value)
     found: list[ft.FeeRuleProblem] = []
     async with ctx.db.read() as session:
-        rows = await stored_cases.page_rows(
-            session,
-            in_progress,
-            [f.Order(f.SystemField.ID, descending=True)],
-            offset=0,
-            limit=PROBLEM_SCAN,
-        )
+        rows = (
+            await stored_cases.page_rows(
+                session,
+                in_progress,
+                [f.Order(f.SystemField.ID, descending=True)],
+                keyset.Window(size=PROBLEM_SCAN),
+            )
+        ).cases
         current = await stored_cases.current_stages(session, [r.id for r in rows])
         for row in rows:
             code_of_type = types.get(row.business_type_id)

@@ -36,6 +36,10 @@ class Reader(Protocol):
         """The caller."""
 
     @property
+    def cursor_key(self) -> bytes:
+        """The key that signs page cursors (derived from the server's secret)."""
+
+    @property
     def versions(self) -> Versions:
         """Published versions."""
 

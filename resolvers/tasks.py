@@ -10,15 +10,14 @@ from typing import Annotated, Any
 
 import strawberry
 
-from database import task_reads, task_repo
+from database import keyset, task_reads, task_repo
 from database.user_repo import Principal
 from metamodel.specs import Problem
-from resolvers import objects, policy, statistics
+from resolvers import objects, paging, policy, statistics
 from resolvers.case_commands import prime, runtime
-from resolvers.case_reads import decode_cursor, encode_cursor, page_size
 from resolvers.context import Context
 from resolvers.convert import given, row_id
-from schema.common import AFTER, FIRST, PageInfo, user_errors
+from schema.common import AFTER, BEFORE, FIRST, LAST, user_errors
 from schema.task_types import (
     CompleteTaskInput,
     CompleteTaskPayload,
@@ -41,37 +40,51 @@ def _scope(ctx: Context) -> task_reads.TaskScope:
     return policy.task_scope(principal)
 
 
+TASK_ORDERING = "tasks|createdAt:ASC|id:ASC"
+"""What task cursors are bound to: `tasks` and `myTasks` are one ordering of one table seen
+through two filters, so a position in one is the same position in the other."""
+
+
 async def _connection(
-    ctx: Context, condition: Any, first: int | None, after: str | None
+    ctx: Context,
+    condition: Any,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
 ) -> TaskConnection:
-    size = page_size(first)
-    offset = decode_cursor(after)
-    async with ctx.db.read() as session:
-        rows = await task_reads.page(session, condition, offset=offset, limit=size + 1)
-    more = len(rows) > size
-    nodes = await objects.tasks(ctx, rows[:size])
+    """One keyset page of tasks, oldest first."""
+    width = len(task_reads.TASK_KEYS)
+    chosen = paging.window(
+        ctx.cursor_key, TASK_ORDERING, width, first=first, after=after, last=last, before=before
+    )
+    try:
+        async with ctx.db.read() as session:
+            found = await task_reads.page(session, condition, chosen)
+    except LookupError as error:
+        raise paging.gone(
+            "after" if isinstance(chosen.after, keyset.RowPosition) else "before"
+        ) from error
+    nodes = await objects.tasks(ctx, found.tasks)
 
     async def count() -> int:
         async with ctx.db.read() as session:
             return await task_reads.count(session, condition)
 
-    # The same cursors `after` accepts: a node's cursor stands for its position in the list.
-    edges = [TaskEdge(cursor=encode_cursor(offset + i), node=n) for i, n in enumerate(nodes)]
+    cursors = paging.edge_cursors(ctx.cursor_key, TASK_ORDERING, found.positions)
+    edges = [TaskEdge(cursor=c, node=n) for c, n in zip(cursors, nodes, strict=True)]
     return TaskConnection(
         edges=edges,
         nodes=nodes,
-        page_info=PageInfo(
-            has_next_page=more,
-            has_previous_page=offset > 0,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
+        page_info=paging.page_info(chosen, cursors, found.more),
         count=count,
     )
 
 
 First = Annotated[int | None, strawberry.argument(description=FIRST)]
 After = Annotated[str | None, strawberry.argument(description=AFTER)]
+Last = Annotated[int | None, strawberry.argument(description=LAST)]
+Before = Annotated[str | None, strawberry.argument(description=BEFORE)]
 
 
 @strawberry.field(
@@ -81,6 +94,8 @@ async def my_tasks(
     info: Info,
     first: First = None,
     after: After = None,
+    last: Last = None,
+    before: Before = None,
 ) -> TaskConnection:
     """The caller's work queue, oldest first."""
     ctx = info.context
@@ -93,7 +108,7 @@ async def my_tasks(
     condition = task_reads.and_all(
         task_reads.scope_condition(scope), task_reads.filter_condition(wanted)
     )
-    return await _connection(ctx, condition, first, after)
+    return await _connection(ctx, condition, first, after, last, before)
 
 
 @strawberry.field(description="Tasks within the caller's scope.")
@@ -105,6 +120,8 @@ async def tasks(
     ] = None,
     first: First = None,
     after: After = None,
+    last: Last = None,
+    before: Before = None,
 ) -> TaskConnection:
     """ADMIN: all; MANAGER: their subtree; STAFF: their posts in their subtree and their own."""
     ctx = info.context
@@ -112,7 +129,7 @@ async def tasks(
     condition = task_reads.and_all(
         task_reads.scope_condition(_scope(ctx)), task_reads.filter_condition(wanted)
     )
-    return await _connection(ctx, condition, first, after)
+    return await _connection(ctx, condition, first, after, last, before)
 
 
 # -- commands -----------------------------------------------------------------------------------

@@ -91,7 +91,14 @@ def problems(found: list[ProblemSpec]) -> list[Problem]:
     return [Problem(code=p.code, message=p.message, path=api_path(p.path)) for p in found]
 
 
-@strawberry.enum(description="Which way an ordering key sorts; empty values come last either way.")
+@strawberry.enum(
+    description=(
+        "Which way an ordering key sorts. An empty (null) value sorts as if larger than every "
+        "value: last ascending, first descending, as a database index reads it either way; "
+        "the same on every database. Keys that are never empty (id, number, status, createdAt, "
+        "priority, businessType, businessTypeVersion, orgUnit) have no empty values to place."
+    )
+)
 class SortDirection(Enum):
     """Ascending or descending."""
 
@@ -99,7 +106,7 @@ class SortDirection(Enum):
         "ASC", description="Smallest, earliest or A first; empty values last."
     )
     DESC = strawberry.enum_value(
-        "DESC", description="Largest, latest or Z first; empty values last."
+        "DESC", description="Largest, latest or Z first; empty values first."
     )
 
 
@@ -109,8 +116,18 @@ class SortDirection(Enum):
 class PageInfo:
     """Where a page stands in the whole list."""
 
-    has_next_page: bool = strawberry.field(description="Whether more items follow this page.")
-    has_previous_page: bool = strawberry.field(description="Whether items come before this page.")
+    has_next_page: bool = strawberry.field(
+        description=(
+            "Whether more items follow this page: exact with first; with last, true when "
+            "`before` was given (as the Relay spec allows, without a second query)."
+        )
+    )
+    has_previous_page: bool = strawberry.field(
+        description=(
+            "Whether items come before this page: exact with last; with first, true when "
+            "`after` was given (as the Relay spec allows, without a second query)."
+        )
+    )
     start_cursor: str | None = strawberry.field(
         description="The cursor of the first item of the page; null for an empty page."
     )
@@ -127,8 +144,22 @@ E = TypeVar("E")
 
 FIRST = "How many to return, at most 200 (default 50)."
 """The description of every paged list's `first` argument."""
-AFTER = "Start after this cursor (an edge's cursor or pageInfo.endCursor from the same list)."
+AFTER = (
+    "Start after this cursor (an edge's cursor or pageInfo.endCursor from the same list and "
+    "orderBy). Cursors are positions, not counts: rows added or removed elsewhere in the list "
+    "do not shift the next page."
+)
 """The description of every paged list's `after` argument."""
+LAST = (
+    "Instead of first: how many of the items just before `before` (or at the end of the list) "
+    "to return, in list order; at most 200."
+)
+"""The description of every paged list's `last` argument."""
+BEFORE = (
+    "End before this cursor (an edge's cursor or pageInfo.startCursor from the same list and "
+    "orderBy); with last, reads the page before it."
+)
+"""The description of every paged list's `before` argument."""
 
 
 def describe_values(enum: E, descriptions: Mapping[str, str]) -> E:

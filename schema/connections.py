@@ -33,16 +33,28 @@ U = strawberry.UNSET
 SORTABLE_SYSTEM_FIELDS: dict[str, str] = {
     "created_at": "Order by when the case was opened.",
     "number": "Order by case number.",
-    "due_at": "Order by when the whole case is due (cases without a limit last).",
+    "due_at": (
+        "Order by when the whole case is due (cases without a limit count as latest: last "
+        "ascending, first descending)."
+    ),
     "priority": "Order by priority.",
-    "submitted_at": "Order by when the case was submitted (drafts last).",
-    "completed_at": "Order by when the case reached an end (open cases last).",
+    "submitted_at": (
+        "Order by when the case was submitted (drafts count as latest: last ascending, first "
+        "descending)."
+    ),
+    "completed_at": (
+        "Order by when the case reached an end (open cases count as latest: last ascending, "
+        "first descending)."
+    ),
     "status": "Order by status.",
 }
 """System fields a list can be ordered by, with their descriptions (python names; GraphQL names
 are camelCase)."""
 
-CURSOR = "Pass it as `after` to the same list to read the cases after this one."
+CURSOR = (
+    "Pass it as `after` to the same list and orderBy to read the cases after this one, or as "
+    "`before` to read those before it."
+)
 EDGES = "The cases of this page with their cursors, in list order."
 NODES = "The cases of this page (the edges' nodes, without cursors)."
 
@@ -161,7 +173,10 @@ def order_by_input(name: str, data_order_by: type | None, *, annotations: Annota
         name,
         fields,
         is_input=True,
-        description="One ordering key; set exactly one field.",
+        description=(
+            "One ordering key; set exactly one field. An empty value sorts as if larger than "
+            "every value: last ascending, first descending."
+        ),
         annotations=annotations,
     )
 
@@ -186,9 +201,7 @@ def _status_filter() -> type:
 class CaseEdge:
     """An edge of the cross-type case list."""
 
-    cursor: str = strawberry.field(
-        description="Pass it as `after` to the same list to read the cases after this one."
-    )
+    cursor: str = strawberry.field(description=CURSOR)
     node: Case = strawberry.field(description="The case.")
 
 

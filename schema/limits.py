@@ -104,11 +104,13 @@ def _multiplier(
     node: FieldNode, field: GraphQLField | None, parent: GraphQLNamedType | None
 ) -> int:
     """How many times a field's selection may repeat: its page size, a list factor, or once."""
-    for argument in node.arguments or ():
-        if argument.name.value == "first":
-            if isinstance(argument.value, IntValueNode):
-                return max(1, min(int(argument.value.value), MAX_PAGE))
-            return MAX_PAGE  # a variable: assume the largest page
+    sizes = [
+        max(1, min(int(a.value.value), MAX_PAGE)) if isinstance(a.value, IntValueNode) else MAX_PAGE
+        for a in node.arguments or ()
+        if a.name.value in ("first", "last")  # a variable: assume the largest page
+    ]
+    if sizes:
+        return max(sizes)
     if field is not None and field.args.get("first") is not None:
         return DEFAULT_PAGE
     if field is None or not _is_list(field.type):

@@ -84,7 +84,10 @@ class TaskEdge:
     """One task and its position in the list."""
 
     cursor: str = strawberry.field(
-        description="Pass it as `after` to the same list to read the tasks after this one."
+        description=(
+            "Pass it as `after` to tasks or myTasks to read the tasks after this one, or as "
+            "`before` to read those before it."
+        )
     )
     node: Task = strawberry.field(description="The task.")
 

@@ -122,7 +122,10 @@ def build_type(
         names["DataOrderBy"],
         {attrs[i.code]: field_of(i, SortDirection, U) for i in ordered},
         is_input=True,
-        description=f"A data item to order {published.name} cases by.",
+        description=(
+            f"A data item to order {published.name} cases by; cases without it sort as if "
+            "its largest value."
+        ),
     )
     where = connections.where_input(
         names["Where"], data_where, with_business_type=False, annotations=shared
@@ -304,7 +307,9 @@ def build_dictionary(items: Iterable[DataItemSpec], classes: ItemClasses) -> Dic
                 for i in listed
             },
             is_input=True,
-            description="A data item to order cases by.",
+            description=(
+                "A data item to order cases by; cases without it sort as if its largest value."
+            ),
             annotations=shared,
         )
     where = connections.where_input(

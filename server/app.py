@@ -133,6 +133,7 @@ class Services:
         self.settings = settings
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.db = Database(settings.database_url, history_keys=settings.history_keys())
+        self.cursor_key = settings.cursor_key()
         self.credentials = credentials or Credentials(
             settings.secret,
             token_hours=settings.token_hours,
@@ -170,6 +171,7 @@ class Services:
             credentials=self.credentials,
             reference_cache=self.reference,
             build_schema=self.build,
+            cursor_key=self.cursor_key,
             metadata_changed=self.metadata_changed,
             generated=getattr(self.registry.schema, "generated_types", {}),
             clock=self.clock,

@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from casework import history
 from database import readiness
+from resolvers import cursors
 
 DEFAULT_DATA_DIR = Path("data")
 N = TypeVar("N", int, float)
@@ -50,6 +51,10 @@ class Settings:
     def history_keys(self) -> history.Keyring:
         """The keys that seal case histories: derived from the secret, then the previous ones."""
         return history.keyring(self.secret, self.previous_secrets)
+
+    def cursor_key(self) -> bytes:
+        """The key that signs page cursors: derived from the current secret only."""
+        return cursors.derive_key(self.secret)
 
 
 def _secret(data_dir: Path) -> str:

@@ -133,6 +133,22 @@ async def test_a_query_costlier_than_the_limit_is_refused(api: Api) -> None:
     assert priced["data"] is None and "at most 50000" in messages(priced)[0]
 
 
+async def test_a_page_read_from_the_end_costs_what_one_read_from_the_start_does(api: Api) -> None:
+    three = " ".join(
+        CASE_PAGE.format(name=f"page{i}").replace("first: 200", "last: 200") for i in range(3)
+    )
+    body = await api.post(f"{{ {three} }}")
+    assert body["data"] is None
+    assert messages(body)[0].startswith("the query may resolve about 51003 fields; at most 50000")
+    variable = CASE_PAGE.format(name="page").replace("first: 200", "first: 1, last: $n")
+    priced = await api.post(
+        f"query($n: Int) {{ {variable} {CASE_PAGE.format(name='more')}"
+        f" {CASE_PAGE.format(name='most')} }}",
+        {"n": 1},
+    )
+    assert priced["data"] is None and "at most 50000" in messages(priced)[0]
+
+
 @pytest.mark.parametrize("first", [201, 1000, -1])
 async def test_a_page_outside_0_to_200_is_refused(api: Api, first: int) -> None:
     await define_basics(api)

@@ -19,8 +19,9 @@ from sqlalchemy.dialects.sqlite.base import SQLiteDialect
 
 from database.case_expressions import data_expression, index_expression, index_name
 from database.case_tables import CaseRow, StageInstanceRow
-from database.filters import compile_filter, compile_order
+from database.filters import compile_filter
 from database.metadata_tables import BusinessTypeRow, OrgUnitRow
+from database.ordering import compile_order
 from database.session import Database
 from metamodel.filters import (
     MAX_FILTER_NODES,
@@ -481,7 +482,9 @@ async def test_not_equals_ne_and_de_morgan(db: Database) -> None:
 # --------------------------------------------------------------------------- ordering
 
 
-async def test_order_nulls_last_and_ties_by_id(db: Database) -> None:
+async def test_order_nulls_largest_and_ties_by_id(db: Database) -> None:
+    """Nulls sort as if larger than every value: last ascending, first descending (as an index
+    reads either way), the same on both databases; ties follow the id in the key's direction."""
     ids = await _seed(
         db,
         {
@@ -497,7 +500,7 @@ async def test_order_nulls_last_and_ties_by_id(db: Database) -> None:
     ascending = await _ids(db, everything, [Order(KVA)])
     assert ascending == [ids[k] for k in ("low", "mid1", "mid2", "high", "null", "missing")]
     descending = await _ids(db, everything, [Order(KVA, descending=True)])
-    assert descending == [ids[k] for k in ("high", "mid2", "mid1", "low", "missing", "null")]
+    assert descending == [ids[k] for k in ("missing", "null", "high", "mid2", "mid1", "low")]
 
 
 async def test_order_by_several_keys_and_default(db: Database) -> None:
@@ -517,10 +520,10 @@ async def test_order_by_several_keys_and_default(db: Database) -> None:
     assert await _ids(db, everything, by_priority_then_name) == [
         ids[k] for k in ("p2_a", "p2_none", "p1_a", "p1_a2", "p1_b")
     ]
-    # The last key is descending, so equal names come newest first.
+    # The last key is descending, so equal names come newest first, and no name comes first.
     by_name_desc = [Order(name, descending=True)]
     assert await _ids(db, everything, by_name_desc) == [
-        ids[k] for k in ("p1_b", "p1_a2", "p1_a", "p2_a", "p2_none")
+        ids[k] for k in ("p2_none", "p1_b", "p1_a2", "p1_a", "p2_a")
     ]
     assert await _ids(db, everything) == sorted(ids.values(), reverse=True)
     assert await _ids(db, everything, [Order(SystemField.ID)]) == sorted(ids.values())
@@ -549,13 +552,15 @@ async def test_order_by_system_fields(db: Database) -> None:
     submitted = Order(SystemField.SUBMITTED_AT)
     assert await _ids(db, everything, [submitted]) == [ids["early"], ids["late"], ids["never"]]
     submitted_desc = Order(SystemField.SUBMITTED_AT, descending=True)
-    assert await _ids(db, everything, [submitted_desc]) == [ids["late"], ids["early"], ids["never"]]
+    assert await _ids(db, everything, [submitted_desc]) == [ids["never"], ids["late"], ids["early"]]
     business_type = Order(SystemField.BUSINESS_TYPE)  # hv_new first, then a tie broken by id
     assert await _ids(db, everything, [business_type]) == [ids["late"], ids["never"], ids["early"]]
     org_unit = Order(SystemField.ORG_UNIT)
     assert await _ids(db, everything, [org_unit]) == [ids["late"], ids["never"], ids["early"]]
     stage = Order(SystemField.CURRENT_STAGE)
     assert await _ids(db, everything, [stage]) == [ids["early"], ids["never"], ids["late"]]
+    stage_desc = Order(SystemField.CURRENT_STAGE, descending=True)  # in no stage: first
+    assert await _ids(db, everything, [stage_desc]) == [ids["late"], ids["never"], ids["early"]]
 
 
 # --------------------------------------------------------------------------- system fields
