@@ -122,7 +122,6 @@ CODEC_TYPES: frozenset[ItemType] = frozenset(_PARSERS)
 """Every type the codec knows."""
 
 
-
 def _as_stored(_spec: DataItemSpec, value: object) -> object:
     """A stored text, number or truth value as it is: the codec checked it when it was written."""
     return value

@@ -232,10 +232,11 @@ def generic_fields(
             raise case_filters.invalid("give exactly one of id and number", ["id"])
         principal = ctx.principal
         assert principal is not None
+        scope = policy.case_scope(principal, await ctx.org_units())
         async with ctx.db.read() as session:  # a case out of scope reads as no case at all
             row = await case_reads.find_visible(
                 session,
-                policy.case_scope(principal),
+                scope,
                 case_id=None if id is None else row_id(id),
                 number=None if number is None else str(number),
             )

@@ -107,7 +107,7 @@ async def page(
     """
     principal = ctx.principal
     assert principal is not None
-    scope = policy.case_scope(principal)
+    scope = policy.case_scope(principal, await ctx.org_units())
     used = case_filters.data_codes(where) | {
         o.field.code for o in orders if isinstance(o.field, f.DataField)
     }

@@ -19,7 +19,7 @@ from database import (
     task_reads,
     throttle_repo,
 )
-from database.records import FeeRecord
+from database.records import FeeRecord, OrgUnitRecord
 from database.session import Database
 from database.user_repo import Principal
 from metamodel.snapshot import MetamodelSnapshot
@@ -249,3 +249,7 @@ class Context:
     async def codes(self) -> tuple[dict[int, str], dict[int, tuple[str, str]], dict[int, str]]:
         """Business type codes, org unit (code, name) and business type names by id."""
         return (await self.reference()).codes
+
+    async def org_units(self) -> Mapping[int, OrgUnitRecord]:
+        """The org tree: every unit by id, with its path."""
+        return (await self.reference()).data.org_units

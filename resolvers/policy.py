@@ -31,6 +31,7 @@ from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
 
 from database import case_reads, task_reads
+from database.records import OrgUnitRecord
 from database.user_repo import Principal
 from metamodel.snapshot import PublishedType
 from metamodel.specs import Role
@@ -201,16 +202,22 @@ def task_scope(principal: Principal) -> task_reads.TaskScope:
     )
 
 
-def case_scope(principal: Principal) -> case_reads.CaseScope:
-    """Cases the caller may see."""
+def case_scope(
+    principal: Principal, units: Mapping[int, OrgUnitRecord] | None = None
+) -> case_reads.CaseScope:
+    """Cases the caller may see; with the org tree at hand (`units`), its subtree as ids."""
     if is_admin(principal):
         return case_reads.CaseScope(everything=True)
+    path = principal.org_path
     return case_reads.CaseScope(
-        org_path=principal.org_path,
+        org_path=path,
         whole_tree=Role.MANAGER.value in principal.roles,
         posts=principal.posts,
         user_id=principal.id,
         username=principal.username,
+        unit_ids=None
+        if units is None or not path
+        else frozenset(i for i, u in units.items() if u.path.startswith(path)),
     )
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from casework.calendar import WorkCalendar
+from database.records import OrgUnitRecord
 from database.session import Database
 from database.user_repo import Principal
 from metamodel.specs import BusinessTypeVersion
@@ -61,3 +62,6 @@ class Reader(Protocol):
 
     async def codes(self) -> tuple[dict[int, str], dict[int, tuple[str, str]], dict[int, str]]:
         """Business type codes, org unit (code, name) and business type names by id."""
+
+    async def org_units(self) -> Mapping[int, OrgUnitRecord]:
+        """The org tree: every unit by id, with its path."""

@@ -108,20 +108,22 @@ def sorts(plan: list[dict[str, Any]]) -> bool:
 
 
 NEWEST = "orderBy: [{createdAt: DESC}]"
+BY_CREATION = ("ix_case_status_created", "ix_case_business_type_created", "ix_case_created_at")
+"""Any of them serves newest-first: which one the planner takes depends on the filter's share."""
 QUERIES = {
     "a type's newest cases in progress": (
         f"{{ lvNewCases(first: 50, where: {{status: {{eq: IN_PROGRESS}}}}, {NEWEST}) "
         "{ nodes { number } } }",
-        ("ix_case_status_created", "ix_case_business_type_created"),
+        BY_CREATION,
     ),
     "a type's newest cases": (
         f"{{ lvNewCases(first: 50, {NEWEST}) {{ nodes {{ number }} }} }}",
-        ("ix_case_business_type_created", "ix_case_created_at"),
+        BY_CREATION,
     ),
     "every newest case in progress": (
         f"{{ cases(first: 50, where: {{status: {{eq: IN_PROGRESS}}}}, {NEWEST}) "
         "{ nodes { number } } }",
-        ("ix_case_status_created",),
+        BY_CREATION,
     ),
     "the work due first": (
         "{ cases(first: 50, where: {status: {eq: IN_PROGRESS}}, orderBy: [{dueAt: ASC}]) "
