@@ -29,6 +29,7 @@ from resolvers import (
     case_commands,
     case_fields,
     engine_admin,
+    execution,
     fees,
     input_bounds,
     metadata,
@@ -152,6 +153,7 @@ def build_schema(snapshot: MetamodelSnapshot, factory: TypeFactory) -> strawberr
         types=[t.case for t in generated.values()],
         config=StrawberryConfig(auto_camel_case=True),
         scalar_overrides=scalars.OVERRIDES,
+        execution_context_class=execution.Execution,
         extensions=[
             lambda: Authorize(rules),
             lambda: input_checks.InputChecks(input_bounds.BOUNDS, LITERAL_STRINGS),
