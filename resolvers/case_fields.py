@@ -41,7 +41,9 @@ ORDER_BY = "Ordering keys, most significant first, each setting one field; omitt
 """The description of every case list's `orderBy` argument."""
 
 
-def _resolver(name: str, fn: Any, annotations: dict[str, Any], description: str) -> StrawberryField:
+def root_field(
+    name: str, fn: Any, annotations: dict[str, Any], description: str
+) -> StrawberryField:
     """A root field from a generated function (annotations set here: the classes are dynamic)."""
     fn.__name__ = name
     fn.__annotations__ = annotations
@@ -90,7 +92,7 @@ def type_fields(generated: GeneratedTypes) -> tuple[list[StrawberryField], list[
 
     names = naming.field_names(code)
     query = [
-        _resolver(
+        root_field(
             f"{code}_cases",
             list_cases,
             {
@@ -113,7 +115,7 @@ def type_fields(generated: GeneratedTypes) -> tuple[list[StrawberryField], list[
     query[0].graphql_name = names["list"]
     mutation = []
     if published.status.value == "PUBLISHED":
-        create = _resolver(
+        create = root_field(
             f"create_{code}_case",
             create_case,
             {
@@ -128,7 +130,7 @@ def type_fields(generated: GeneratedTypes) -> tuple[list[StrawberryField], list[
         )
         create.graphql_name = names["create"]
         mutation.append(create)
-    update = _resolver(
+    update = root_field(
         f"update_{code}_case_data",
         update_case,
         {
@@ -195,6 +197,33 @@ async def _update(ctx: Context, value: Any, generated: GeneratedTypes) -> Any:
     return payload(case=await prime(ctx, outcome.saved, generated))
 
 
+async def served_types(
+    ctx: Context, all_types: Mapping[str, GeneratedTypes]
+) -> dict[int, GeneratedTypes]:
+    """Business type id -> generated types, for the types this schema serves."""
+    types, _, _ = await ctx.codes()
+    return {i: all_types[c] for i, c in types.items() if c in all_types}
+
+
+async def cross_type_filter(
+    ctx: Context,
+    where: Any,
+    items: Mapping[str, DataItemSpec],
+    attrs: Mapping[str, str],
+    served: Mapping[int, GeneratedTypes],
+) -> f.Filter:
+    """A `CaseWhere` as the filter `cases` reads: within the served business types.
+
+    Everything counted over a `CaseWhere` (caseStatistics) takes it from here, so its counts
+    are of the very cases the list pages through.
+    """
+    types, _, _ = await ctx.codes()
+    only_served = f.Compare(f.SystemField.BUSINESS_TYPE, f.Op.IN, [types[i] for i in served])
+    if where is None:
+        return only_served
+    return f.AllOf((only_served, case_filters.to_filter(where, items, attrs)))
+
+
 def generic_fields(
     dictionary: DictionaryTypes,
     items: Mapping[str, DataItemSpec],
@@ -204,10 +233,6 @@ def generic_fields(
 ) -> list[StrawberryField]:
     """`case(id, number)` and `cases(where, orderBy, first, after)` across business types."""
     attrs = {code: attr_name(code) for code in items}
-
-    async def by_type_id(ctx: Context) -> dict[int, GeneratedTypes]:
-        types, _, _ = await ctx.codes()
-        return {i: all_types[c] for i, c in types.items() if c in all_types}
 
     async def one_case(
         info: strawberry.Info[Context, Any],
@@ -228,7 +253,7 @@ def generic_fields(
                 session, row.id, policy.case_scope(principal)
             ):
                 row = None  # a case out of scope reads as no case at all
-        generated = (await by_type_id(ctx)).get(row.business_type_id) if row else None
+        generated = (await served_types(ctx, all_types)).get(row.business_type_id) if row else None
         return None if row is None or generated is None else await case_object(ctx, row, generated)
 
     async def list_all(
@@ -239,12 +264,8 @@ def generic_fields(
         after: str | None = None,
     ) -> Any:
         ctx = info.context
-        mapping = await by_type_id(ctx)
-        types, _, _ = await ctx.codes()
-        served = f.Compare(f.SystemField.BUSINESS_TYPE, f.Op.IN, [types[i] for i in mapping])
-        condition: f.Filter = served
-        if where is not None:
-            condition = f.AllOf((served, case_filters.to_filter(where, items, attrs)))
+        mapping = await served_types(ctx, all_types)
+        condition = await cross_type_filter(ctx, where, items, attrs, mapping)
         return await page(
             ctx,
             where=condition,
@@ -256,7 +277,7 @@ def generic_fields(
             edge=edge,
         )
 
-    one = _resolver(
+    one = root_field(
         "case",
         one_case,
         {
@@ -273,7 +294,7 @@ def generic_fields(
         },
         "One case by id or by number, whatever its business type.",
     )
-    many = _resolver(
+    many = root_field(
         "cases",
         list_all,
         {
