@@ -28,6 +28,7 @@ from resolvers import (
     auth,
     case_commands,
     case_fields,
+    case_statistics,
     engine_admin,
     execution,
     fees,
@@ -121,6 +122,7 @@ def build_schema(snapshot: MetamodelSnapshot, factory: TypeFactory) -> strawberr
     queries.extend(
         case_fields.generic_fields(dictionary, snapshot.items, generated, CaseConnection, CaseEdge)
     )
+    queries.append(case_statistics.statistics_field(dictionary, snapshot.items, generated))
     for code, types in generated.items():
         more_queries, more_mutations = factory.root_fields(types, case_fields.type_fields)
         queries.extend(_fields(more_queries))

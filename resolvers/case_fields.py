@@ -45,7 +45,9 @@ ORDER_BY = (
 """The description of every case list's `orderBy` argument."""
 
 
-def _resolver(name: str, fn: Any, annotations: dict[str, Any], description: str) -> StrawberryField:
+def root_field(
+    name: str, fn: Any, annotations: dict[str, Any], description: str
+) -> StrawberryField:
     """A root field from a generated function (annotations set here: the classes are dynamic)."""
     fn.__name__ = name
     fn.__annotations__ = annotations
@@ -101,7 +103,7 @@ def type_fields(generated: GeneratedTypes) -> tuple[list[StrawberryField], list[
 
     names = naming.field_names(code)
     query = [
-        _resolver(
+        root_field(
             f"{code}_cases",
             list_cases,
             {
@@ -126,7 +128,7 @@ def type_fields(generated: GeneratedTypes) -> tuple[list[StrawberryField], list[
     query[0].graphql_name = names["list"]
     mutation = []
     if published.status.value == "PUBLISHED":
-        create = _resolver(
+        create = root_field(
             f"create_{code}_case",
             create_case,
             {
@@ -141,7 +143,7 @@ def type_fields(generated: GeneratedTypes) -> tuple[list[StrawberryField], list[
         )
         create.graphql_name = names["create"]
         mutation.append(create)
-    update = _resolver(
+    update = root_field(
         f"update_{code}_case_data",
         update_case,
         {
@@ -208,6 +210,32 @@ async def _update(ctx: Context, value: Any, generated: GeneratedTypes) -> Any:
     return payload(case=await prime(ctx, outcome.saved, generated))
 
 
+async def served_types(
+    ctx: Context, all_types: Mapping[str, GeneratedTypes]
+) -> dict[int, GeneratedTypes]:
+    """Business type id -> generated types, for the types this schema serves."""
+    types, _, _ = await ctx.codes()
+    return {i: all_types[c] for i, c in types.items() if c in all_types}
+
+
+async def cross_type_filter(
+    ctx: Context,
+    where: Any,
+    items: Mapping[str, DataItemSpec],
+    attrs: Mapping[str, str],
+    served: Mapping[int, GeneratedTypes],
+) -> f.Filter:
+    """A `CaseWhere` as the filter `cases` reads: within the served business types.
+
+    Everything counted over a `CaseWhere` (caseStatistics) takes it from here, so its counts
+    are of the very cases the list pages through.
+    """
+    only_served = f.Compare(f.SystemField.BUSINESS_TYPE, f.Op.IN, sorted(served))  # by id
+    if where is None:
+        return only_served
+    return f.AllOf((only_served, case_filters.to_filter(where, items, attrs)))
+
+
 def generic_fields(
     dictionary: DictionaryTypes,
     items: Mapping[str, DataItemSpec],
@@ -217,10 +245,6 @@ def generic_fields(
 ) -> list[StrawberryField]:
     """`case(id, number)` and `cases(where, orderBy, first, after)` across business types."""
     attrs = {code: attr_name(code) for code in items}
-
-    async def by_type_id(ctx: Context) -> dict[int, GeneratedTypes]:
-        types, _, _ = await ctx.codes()
-        return {i: all_types[c] for i, c in types.items() if c in all_types}
 
     async def one_case(
         info: strawberry.Info[Context, Any],
@@ -240,7 +264,7 @@ def generic_fields(
                 case_id=None if id is None else row_id(id),
                 number=None if number is None else str(number),
             )
-        generated = (await by_type_id(ctx)).get(row.business_type_id) if row else None
+        generated = (await served_types(ctx, all_types)).get(row.business_type_id) if row else None
         return None if row is None or generated is None else await case_object(ctx, row, generated)
 
     async def list_all(
@@ -253,11 +277,8 @@ def generic_fields(
         before: str | None = None,
     ) -> Any:
         ctx = info.context
-        mapping = await by_type_id(ctx)
-        served = f.Compare(f.SystemField.BUSINESS_TYPE, f.Op.IN, sorted(mapping))  # by id
-        condition: f.Filter = served
-        if where is not None:
-            condition = f.AllOf((served, case_filters.to_filter(where, items, attrs)))
+        mapping = await served_types(ctx, all_types)
+        condition = await cross_type_filter(ctx, where, items, attrs, mapping)
         return await page(
             ctx,
             list_name="cases",
@@ -272,7 +293,7 @@ def generic_fields(
             edge=edge,
         )
 
-    one = _resolver(
+    one = root_field(
         "case",
         one_case,
         {
@@ -289,7 +310,7 @@ def generic_fields(
         },
         "One case by id or by number, whatever its business type.",
     )
-    many = _resolver(
+    many = root_field(
         "cases",
         list_all,
         {

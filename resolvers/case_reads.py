@@ -11,6 +11,7 @@ from casework import archive
 from database import case_reads as stored
 from database import keyset
 from database.records import CaseRecord
+from database.user_repo import Principal
 from metamodel import datatypes
 from metamodel import filters as f
 from metamodel.specs import CaseStatus
@@ -87,6 +88,26 @@ async def case_object(ctx: Reader, row: CaseRecord, generated: GeneratedTypes) -
     )
 
 
+def forbid_hidden_filter(
+    principal: Principal,
+    where: f.Filter,
+    orders: Sequence[f.Order],
+    generated_by_type: Mapping[int, GeneratedTypes],
+) -> None:
+    """Refuse a filter or ordering on an item hidden from the caller in a type it reads.
+
+    Everything counted or listed over a filter asks this first (the lists, caseStatistics):
+    a count over a hidden item would reveal it one question at a time.
+    """
+    used = case_filters.data_codes(where) | {
+        o.field.code for o in orders if isinstance(o.field, f.DataField)
+    }
+    for generated in generated_by_type.values():
+        policy.forbid_hidden(
+            used, policy.hidden_items(principal, generated.published), "the filter"
+        )
+
+
 async def page(
     ctx: Reader,
     *,
@@ -108,13 +129,7 @@ async def page(
     principal = ctx.principal
     assert principal is not None
     scope = policy.case_scope(principal, await ctx.org_units())
-    used = case_filters.data_codes(where) | {
-        o.field.code for o in orders if isinstance(o.field, f.DataField)
-    }
-    for generated in generated_by_type.values():
-        policy.forbid_hidden(
-            used, policy.hidden_items(principal, generated.published), "the filter"
-        )
+    forbid_hidden_filter(principal, where, orders, generated_by_type)
     bound_to, width = paging.case_ordering(list_name, orders)
     chosen = paging.window(
         ctx.cursor_key, bound_to, width, first=first, after=after, last=last, before=before

@@ -90,6 +90,7 @@ STATIC_RULES: dict[tuple[str, str], Access] = {
     ("query", "users"): Access.MANAGER,
     ("mutation", "reorganizePosts"): Access.MANAGER,
     ("query", "taskStatistics"): Access.MANAGER,
+    ("query", "caseStatistics"): Access.MANAGER,
     ("mutation", "upsertUser"): Access.ADMIN,
     ("mutation", "upsertFeeRule"): Access.ADMIN,
     ("mutation", "recordPayment"): Access.SIGNED_IN,

@@ -24,6 +24,7 @@ from strawberry.extensions.validation_cache import _get_validate_cache
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.enum import StrawberryEnumDefinition
 from strawberry.types.field import StrawberryField
+from strawberry.types.nodes import SelectedField, Selection
 from strawberry.types.scalar import ScalarDefinition
 
 if TYPE_CHECKING:
@@ -43,6 +44,20 @@ def graphql_schema(schema: strawberry.Schema) -> GraphQLSchema:
     """The graphql-core schema a strawberry schema serves (strawberry has no public accessor)."""
     found: GraphQLSchema = schema._schema
     return found
+
+
+def selects(selections: Iterable[Selection], name: str) -> bool:
+    """Whether selections (`info.selected_fields`, through fragments) ask for a field `name`.
+
+    `Info.selected_fields` is public, but the classes of its items are not exported. The
+    document has passed the cost bound (`schema.limits`), so walking its fragments is bounded.
+    """
+    for selection in selections:
+        if isinstance(selection, SelectedField) and selection.name == name:
+            return True
+        if selects(selection.selections, name):
+            return True
+    return False
 
 
 def clear_validation_cache(maxsize: int) -> None:
