@@ -23,7 +23,8 @@ from graphql import (
     GraphQLScalarType,
     Undefined,
 )
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from schema import strawberry_compat as compat
 
 Leaf = tuple[str, Callable[[Any], Any], bool]
 """How to answer a plain leaf field: (Python attribute, serialise, nullable)."""
@@ -50,7 +51,7 @@ def plain_leaves(parent_type: GraphQLObjectType) -> dict[str, Leaf]:
     return found
 
 
-class Execution(StrawberryGraphQLCoreExecutionContext):
+class Execution(compat.ExecutionContext):
     """strawberry's execution context, with the short path for plain leaf fields."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

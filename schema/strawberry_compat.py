@@ -21,6 +21,7 @@ import strawberry
 from graphql import GraphQLSchema
 from strawberry.annotation import StrawberryAnnotation
 from strawberry.extensions.validation_cache import _get_validate_cache
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.enum import StrawberryEnumDefinition
 from strawberry.types.field import StrawberryField
@@ -239,3 +240,7 @@ def detach_converter(
 def _definition_fields(definition: StrawberryObjectDefinition) -> list[StrawberryField]:
     """What `strawberry.Schema.get_fields` returns, without holding on to a schema."""
     return definition.fields
+
+
+ExecutionContext = StrawberryGraphQLCoreExecutionContext
+"""strawberry's graphql-core execution context, for the project's own to build on."""
