@@ -73,6 +73,7 @@ SYSTEM_COLUMNS: dict[SystemField, str] = {
     SystemField.SUBMITTED_AT: "submitted_at",
     SystemField.COMPLETED_AT: "completed_at",
     SystemField.DUE_AT: "due_at",
+    SystemField.WARNED_AT: "warned_at",
 }
 """The column of each system field that is a plain column of `\"case\"`."""
 

@@ -43,6 +43,7 @@ class SystemField(StrEnum):
     SUBMITTED_AT = "submittedAt"
     COMPLETED_AT = "completedAt"
     DUE_AT = "dueAt"
+    WARNED_AT = "warnedAt"
     CURRENT_STAGE = "currentStage"
 
 
@@ -59,6 +60,7 @@ SYSTEM_FIELD_TYPES: dict[SystemField, ItemType] = {
     SystemField.SUBMITTED_AT: ItemType.DATETIME,
     SystemField.COMPLETED_AT: ItemType.DATETIME,
     SystemField.DUE_AT: ItemType.DATETIME,
+    SystemField.WARNED_AT: ItemType.DATETIME,
     SystemField.CURRENT_STAGE: ItemType.STRING,
 }
 """How each system field compares (STATUS compares as the status name)."""

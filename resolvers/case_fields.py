@@ -79,7 +79,8 @@ def type_fields(generated: GeneratedTypes) -> tuple[list[StrawberryField], list[
         type_ids = [i for i, c in types.items() if c == code]
         condition: f.Filter = f.Compare(f.SystemField.BUSINESS_TYPE, f.Op.IN, type_ids)
         if where is not None:
-            condition = f.AllOf((condition, case_filters.to_filter(where, items, generated.attrs)))
+            wanted = case_filters.to_filter(where, items, generated.attrs, now=ctx.now())
+            condition = f.AllOf((condition, wanted))
         orders = case_filters.to_orders(order_by, items, generated.attrs)
         return await page(
             ctx,
@@ -233,7 +234,7 @@ async def cross_type_filter(
     only_served = f.Compare(f.SystemField.BUSINESS_TYPE, f.Op.IN, sorted(served))  # by id
     if where is None:
         return only_served
-    return f.AllOf((only_served, case_filters.to_filter(where, items, attrs)))
+    return f.AllOf((only_served, case_filters.to_filter(where, items, attrs, now=ctx.now())))
 
 
 def generic_fields(

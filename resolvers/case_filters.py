@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from enum import Enum
 from typing import Any
@@ -91,13 +92,42 @@ def _compares(field: f.FieldRef, ops: Any, path: list[str]) -> list[f.Filter]:
     return parts
 
 
+OPEN_STATUSES = ("DRAFT", "IN_PROGRESS", "SUSPENDED")
+"""The statuses of a case that can still be overdue (as `isOverdue` counts them)."""
+
+
+def _deadline(attr: str, value: Any, now: dt.datetime | None, path: list[str]) -> f.Filter:
+    """`overdue`, `warned` and `dueBefore` as plain comparisons of the case's columns."""
+    if attr == "due_before":
+        return f.Compare(f.SystemField.DUE_AT, f.Op.LT, value)
+    if attr == "warned":
+        return f.Compare(f.SystemField.WARNED_AT, f.Op.IS_NULL, not value)
+    if now is None:  # pragma: no cover - every list passes its request's instant
+        raise invalid("'overdue' needs the time of the request", [*path, "overdue"])
+    overdue = f.AllOf(
+        (
+            f.Compare(f.SystemField.STATUS, f.Op.IN, list(OPEN_STATUSES)),
+            f.Compare(f.SystemField.DUE_AT, f.Op.LT, now),
+        )
+    )
+    return overdue if value else f.Not(overdue)
+
+
+DEADLINE_ATTRS = frozenset({"overdue", "warned", "due_before"})
+
+
 def to_filter(
     where: Any,
     items: Mapping[str, DataItemSpec],
     attrs: Mapping[str, str],
     path: list[str] | None = None,
+    *,
+    now: dt.datetime | None = None,
 ) -> f.Filter:
-    """A `…Where` input as a filter; `attrs` maps item codes to their Python attribute."""
+    """A `…Where` input as a filter; `attrs` maps item codes to their Python attribute.
+
+    `now`: the request's instant, which `overdue` is judged at.
+    """
     path = path or ["where"]
     codes = {a: c for c, a in attrs.items()}
     parts: list[f.Filter] = []
@@ -105,11 +135,17 @@ def to_filter(
         if value is None:
             continue
         if attr == "and_":
-            parts.append(f.AllOf(tuple(to_filter(w, items, attrs, [*path, "and"]) for w in value)))
+            parts.append(
+                f.AllOf(tuple(to_filter(w, items, attrs, [*path, "and"], now=now) for w in value))
+            )
         elif attr == "or_":
-            parts.append(f.AnyOf(tuple(to_filter(w, items, attrs, [*path, "or"]) for w in value)))
+            parts.append(
+                f.AnyOf(tuple(to_filter(w, items, attrs, [*path, "or"], now=now) for w in value))
+            )
         elif attr == "not_":
-            parts.append(f.Not(to_filter(value, items, attrs, [*path, "not"])))
+            parts.append(f.Not(to_filter(value, items, attrs, [*path, "not"], now=now)))
+        elif attr in DEADLINE_ATTRS:
+            parts.append(_deadline(attr, value, now, path))
         elif attr == "data":
             for item_attr, ops in _set(value).items():
                 if ops is None or item_attr not in codes:

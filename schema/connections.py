@@ -8,6 +8,7 @@ its own (`type_connection`), whose nodes carry its data. Every list takes a `…
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -133,6 +134,28 @@ def where_input(
         "due_at": (
             DateTimeFilter | None,
             strawberry.field(default=U, description="When the whole case is due."),
+        ),
+        "overdue": (
+            bool | None,
+            strawberry.field(
+                default=U,
+                description="true: open (draft, in progress or suspended) and past its due "
+                "time now, as `isOverdue` says; false: every other case.",
+            ),
+        ),
+        "warned": (
+            bool | None,
+            strawberry.field(
+                default=U,
+                description="true: the deadline sweep has warned that the case nears its due "
+                "time; false: not warned.",
+            ),
+        ),
+        "due_before": (
+            dt.datetime | None,
+            strawberry.field(
+                default=U, description="Due before this instant (cases without a limit never)."
+            ),
         ),
     }
     if with_business_type:
