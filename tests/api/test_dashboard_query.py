@@ -7,6 +7,7 @@ over the same `where` adds up to the list's total.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from database.session import Database
@@ -87,7 +88,7 @@ async def test_the_dashboard_pages_and_its_statistics_add_up(
     await seven_cases(api, db, clock)
     for user in ("admin", "mia"):  # everything, and the manager of county_a
         cases = await every_case(api, user)
-        for where, keep in (
+        wheres: tuple[tuple[dict[str, Any], Callable[[dict[str, Any]], bool]], ...] = (
             ({"overdue": True}, lambda c: c["isOverdue"]),
             (
                 {
@@ -95,13 +96,16 @@ async def test_the_dashboard_pages_and_its_statistics_add_up(
                     "data": {"capacityKva": {"gte": "630"}},
                     "overdue": True,
                 },
-                lambda c: c["isOverdue"]
-                and c["orgUnit"]["code"] in SUBTREE
-                and float(c["data"]["capacityKva"]) >= 630,
+                lambda c: (
+                    c["isOverdue"]
+                    and c["orgUnit"]["code"] in SUBTREE
+                    and float(c["data"]["capacityKva"]) >= 630
+                ),
             ),
             ({"overdue": False}, lambda c: not c["isOverdue"]),
             ({}, lambda c: True),
-        ):
+        )
+        for where, keep in wheres:
             expected = [c["number"] for c in cases if keep(c)]  # newest first, as listed
             for size in (1, 2, 50):
                 assert await walk(api, where, user, size) == expected, (user, where, size)
