@@ -19,6 +19,8 @@ import datetime as dt
 import ipaddress
 import os
 import re
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -73,6 +75,10 @@ class Lockout:
 
 
 CLOCK_SKEW = dt.timedelta(seconds=30)
+MOST_VERIFIED_TOKENS = 10_000
+"""Verified tokens kept per process (a few MB at most)."""
+LONGEST_TOKEN = 2048
+"""Longer is not a token this server issued: refused before any decoding."""
 """Tolerated difference between the clocks of the servers that issue and read a token."""
 
 
@@ -112,6 +118,10 @@ class Credentials:
         self._pool = ThreadPoolExecutor(
             max_workers=threads or os.cpu_count() or 1, thread_name_prefix="argon2"
         )
+        # Tokens already verified, with when they expire: a caller sends the same token with
+        # every request, and checking its signature and claims again cost more than the rest
+        # of reading who it is. Bounded; the least recently used go first.
+        self._verified: OrderedDict[str, tuple[TokenClaims, float]] = OrderedDict()
 
     async def _off_loop(self, work: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, work, *args)
@@ -152,6 +162,25 @@ class Credentials:
         A token signed with the secret but whose claims are not what `issue_token` writes (a
         `sub` that is not a user id, an `epoch` that is not a whole number) is no token either.
         """
+        known = self._verified.get(token)
+        if known is not None:
+            claims, expires = known
+            if time.time() < expires + CLOCK_SKEW.total_seconds():
+                self._verified.move_to_end(token)
+                return claims
+            del self._verified[token]
+            return None
+        found = self._verify_token(token)
+        if found is not None:
+            self._verified[token] = found
+            while len(self._verified) > MOST_VERIFIED_TOKENS:
+                self._verified.popitem(last=False)
+        return None if found is None else found[0]
+
+    def _verify_token(self, token: str) -> tuple[TokenClaims, float] | None:
+        """Check a token's signature and claims: its claims and when it expires."""
+        if len(token) > LONGEST_TOKEN:
+            return None
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
@@ -167,7 +196,7 @@ class Credentials:
             return None
         if type(epoch) is not int or not 0 <= epoch <= MAX_ID:
             return None
-        return TokenClaims(user_id=int(sub), epoch=epoch)
+        return TokenClaims(user_id=int(sub), epoch=epoch), float(claims["exp"])
 
 
 def guess_source(host: str | None) -> str:

@@ -78,6 +78,18 @@ def test_a_token_reads_as_the_user_and_epoch_it_was_issued_for() -> None:
         assert credentials.read_token(jwt.encode({**claims, **bad}, SECRET, "HS256")) is None, bad
 
 
+def test_a_token_read_before_still_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    credentials = Credentials(SECRET)
+    now = dt.datetime.now(dt.UTC)
+    expires = int((now + dt.timedelta(minutes=5)).timestamp())
+    token = jwt.encode({"sub": "7", "epoch": 0, "exp": expires}, SECRET, algorithm="HS256")
+    assert credentials.read_token(token) == TokenClaims(user_id=7, epoch=0)
+    assert credentials.read_token(token) == TokenClaims(user_id=7, epoch=0)  # as remembered
+    monkeypatch.setattr("server.security.time.time", lambda: expires + 31.0)  # past the skew
+    assert credentials.read_token(token) is None
+    assert credentials.read_token(token + "x") is None  # a forged tail is checked, not recalled
+
+
 async def test_checks_beyond_the_pool_wait_for_its_threads() -> None:
     """Five checks at once on a pool of one: one thread runs them all, none on the event loop."""
     hasher = GatedHasher()
