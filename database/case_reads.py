@@ -25,6 +25,9 @@ from database.records import CaseRecord, EventRecord, VisitRecord
 from metamodel import filters as filters_ast
 from metamodel.specs import BusinessTypeVersion, CaseStatus
 
+CASE_TABLE = CaseRow.__table__
+"""The case table itself, for reads that need its columns and not an ORM entity."""
+
 
 def case_record(row: CaseRow | Any) -> CaseRecord:
     """A copy of a case row (also for a command that holds the row it just wrote)."""
@@ -247,13 +250,17 @@ async def find_visible(
     case_id: int | None = None,
     number: str | None = None,
 ) -> CaseRecord | None:
-    """A case by id or number if it is within a scope: one statement, the scope inside it."""
-    statement = select(CaseRow).where(scope_condition(scope))
+    """A case by id or number if it is within a scope: one statement, the scope inside it.
+
+    Read as plain columns, not as an ORM entity: nothing is tracked for a row that is only
+    copied into a record.
+    """
+    statement = select(*CASE_TABLE.c).where(scope_condition(scope))
     if case_id is not None:
         statement = statement.where(CaseRow.id == case_id)
     else:
         statement = statement.where(CaseRow.number == number)
-    row = await session.scalar(statement)
+    row = (await session.execute(statement)).first()
     return None if row is None else case_record(row)
 
 
