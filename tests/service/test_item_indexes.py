@@ -11,9 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from database import item_index_reconcile
 from database.item_index_reconcile import Reconciled
 from database.session import Database
-from service import item_indexes
 from service.item_indexes import IndexKeeper
 
 BUSY = Reconciled(busy=True)
@@ -44,7 +44,7 @@ class Script:
 @pytest.fixture
 def script(monkeypatch: pytest.MonkeyPatch) -> Script:
     found = Script([])
-    monkeypatch.setattr(item_indexes.item_index_reconcile, "reconcile", found)
+    monkeypatch.setattr(item_index_reconcile, "reconcile", found)
     return found
 
 
