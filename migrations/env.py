@@ -38,12 +38,6 @@ def _include(_object: Any, name: str | None, type_: str, reflected: bool, compar
 
 
 def _run(connection: Connection) -> None:
-    # SQLAlchemy cannot reflect SQLite's expression indexes and says so; these are left out.
-    warnings.filterwarnings(
-        "ignore",
-        message=f"Skipped unsupported reflection of expression-based index "
-        f"{case_expressions.INDEX_PREFIX}",
-    )
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -51,7 +45,13 @@ def _run(connection: Connection) -> None:
         compare_type=True,
         include_object=_include,
     )
-    with context.begin_transaction():
+    with warnings.catch_warnings(), context.begin_transaction():
+        # SQLAlchemy cannot reflect SQLite's expression indexes and says so; they are left out.
+        warnings.filterwarnings(
+            "ignore",
+            message="Skipped unsupported reflection of expression-based index "
+            + case_expressions.INDEX_PREFIX,
+        )
         context.run_migrations()
 
 

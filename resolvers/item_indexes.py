@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any
 
 from graphql import GraphQLError
 
 from database.item_indexes import IndexStatus
 from resolvers import policy
+from resolvers.reader import Reader
 from schema.dictionary_types import DataItem, DataItemIndex, DataItemIndexState, IndexSource
 from service import item_indexes
 
@@ -28,7 +28,7 @@ def _out(status: IndexStatus | None) -> DataItemIndex | None:
     )
 
 
-def index_source(ctx: Any, codes: Sequence[str]) -> IndexSource:
+def index_source(ctx: Reader, codes: Sequence[str]) -> IndexSource:
     """A lookup shared by the items `codes` of one answer: the first that asks reads for all.
 
     What is wanted comes from the versions this process serves (`ctx.generated`), what exists
@@ -51,7 +51,7 @@ def index_source(ctx: Any, codes: Sequence[str]) -> IndexSource:
     return lookup
 
 
-def with_index(ctx: Any, items: Sequence[DataItem]) -> list[DataItem]:
+def with_index(ctx: Reader, items: Sequence[DataItem]) -> list[DataItem]:
     """`items`, able to answer `index` from one shared read."""
     source = index_source(ctx, [i.code for i in items])
     for item in items:
