@@ -35,7 +35,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from casework.model import StageStatus
 from database.case_tables import CaseRow
-from metamodel import naming
+from metamodel import datatypes, naming
 from metamodel.filters import (
     SystemField,
 )
@@ -55,7 +55,8 @@ _COMPILER_DIALECTS: dict[str, type[Dialect]] = {"postgresql": PGDialect, "sqlite
 _MAX_IDENTIFIER = 63
 
 
-_INDEX_PREFIX = "ix_case_data_"
+INDEX_PREFIX = "ix_case_data_"
+"""How the name of every item's expression index begins: the indexes the reconcile owns."""
 
 
 CASE_COLUMNS = inspect(CaseRow).columns
@@ -122,9 +123,29 @@ def data_expression(code: str, item_type: ItemType, dialect: str) -> ColumnEleme
     )
 
 
+def _in_text_order(
+    expression: ColumnElement[Any], item_type: ItemType, dialect: str
+) -> ColumnElement[Any]:
+    """Textual values in code point order on PostgreSQL (`COLLATE "C"`), as SQLite compares.
+
+    Every operator gets it, equality too (the same under any deterministic collation): a
+    B-tree index serves only comparisons in its own collation, so the filters and the index
+    must agree on one.
+    """
+    if dialect == "postgresql" and item_type in datatypes.TEXTUAL_TYPES:
+        return expression.collate("C")
+    return expression
+
+
+def compared_expression(code: str, item_type: ItemType, dialect: str) -> ColumnElement[Any]:
+    """The expression filters compare item `code` by: `data_expression`, textual in "C" order."""
+    item_type = ItemType(item_type)
+    return _in_text_order(data_expression(code, item_type, dialect), item_type, dialect)
+
+
 def index_name(code: str) -> str:
     """Name the expression index of item `code` (hashed when it would pass 63 characters)."""
-    name = _INDEX_PREFIX + _check_code(code)
+    name = INDEX_PREFIX + _check_code(code)
     if len(name) <= _MAX_IDENTIFIER:
         return name
     # PostgreSQL truncates longer names, so two long codes would share one index name.
@@ -132,19 +153,28 @@ def index_name(code: str) -> str:
     return f"{name[: _MAX_IDENTIFIER - 9]}_{digest}"
 
 
-def index_expression(code: str, item_type: ItemType, dialect: str) -> str:
-    """Render the DDL of the expression index of an `indexed` item, on what filters emit."""
+def index_key(code: str, item_type: ItemType, dialect: str) -> str:
+    """The key of item `code`'s expression index as DDL: `compared_expression` over `data`."""
     check_dialect(dialect)
-    expression = _item_expression(
-        column("data", JSON), _check_code(code), ItemType(item_type), dialect
+    item_type = ItemType(item_type)
+    expression = _in_text_order(
+        _item_expression(column("data", JSON), _check_code(code), item_type, dialect),
+        item_type,
+        dialect,
     )
     compiler_dialect = _COMPILER_DIALECTS[dialect]()
     rendered = str(
         expression.compile(dialect=compiler_dialect, compile_kwargs={"literal_binds": True})
     )
+    # PostgreSQL wants an expression other than a function call in its own parentheses.
+    if dialect == "postgresql" and not rendered.startswith("("):
+        rendered = f"({rendered})"
+    return rendered
+
+
+def index_expression(code: str, item_type: ItemType, dialect: str) -> str:
+    """Render the DDL of the expression index of an `indexed` item, on what filters emit."""
+    key = index_key(code, item_type, dialect)
     if dialect == "postgresql":
-        # PostgreSQL wants an expression other than a function call in its own parentheses.
-        if not rendered.startswith("("):
-            rendered = f"({rendered})"
-        return f'CREATE INDEX CONCURRENTLY IF NOT EXISTS {index_name(code)} ON "case" ({rendered})'
-    return f'CREATE INDEX IF NOT EXISTS {index_name(code)} ON "case" ({rendered})'
+        return f'CREATE INDEX CONCURRENTLY IF NOT EXISTS {index_name(code)} ON "case" ({key})'
+    return f'CREATE INDEX IF NOT EXISTS {index_name(code)} ON "case" ({key})'

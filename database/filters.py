@@ -20,7 +20,10 @@ Semantics, identical on both databases:
   type, as 64-bit floats). DATE and DATETIME compare as their fixed-width text, whose order is
   the time order. Strings are equal when they are the same characters; `gt`/`gte`/`lt`/`lte`
   on strings compare code point by code point on both databases (SQLite's binary collation;
-  `COLLATE "C"` on PostgreSQL, whose database collation would order them otherwise).
+  `COLLATE "C"` on PostgreSQL, whose database collation would order them otherwise). A textual
+  data item is compared in "C" order by every operator, equality too (no different under a
+  deterministic collation), so its one expression index (`case_expressions.index_key`, built
+  in the same collation) serves them all.
 
 The functions are pure: they build expressions and never touch a session.
 """
@@ -34,6 +37,7 @@ from enum import Enum
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     and_,
     exists,
     false,
@@ -45,6 +49,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import GenericFunction
 from sqlalchemy.sql.selectable import Select
 
 from database import case_expressions
@@ -173,8 +178,6 @@ def _holds(
         positive = expression.in_(values)
     else:
         scalar = _scalar(item_type, value, datetime_as_text=datetime_as_text)
-        if op in _RANGE_OPS and item_type in TEXTUAL_TYPES and dialect == "postgresql":
-            expression = expression.collate("C")  # code point order, as SQLite compares
         if op is Op.EQ:
             positive = expression == scalar
         elif op is Op.GT:
@@ -276,6 +279,15 @@ def _related(field: SystemField, op: Op, value: object, *, negate: bool) -> Colu
     return not_(positive) if negate else positive
 
 
+class _Unlikely(GenericFunction[bool]):
+    """SQLite's `unlikely(X)`: X, with a hint to the planner that few rows satisfy it."""
+
+    name = "unlikely"
+    type = Boolean()
+    inherit_cache = True
+    _is_implicitly_boolean = True  # no `= 1` after it: the hint must be the whole term
+
+
 def _compare(node: Compare, dialect: str, *, negate: bool) -> ColumnElement[bool]:
     if not isinstance(node.op, Op):
         raise ValueError(f"unknown operator {node.op!r}")
@@ -283,8 +295,8 @@ def _compare(node: Compare, dialect: str, *, negate: bool) -> ColumnElement[bool
     if isinstance(field, DataField):
         item_type = ItemType(field.type)
         _check_op(node.op, item_type, f"item {field.code!r}")
-        return _holds(
-            case_expressions.data_expression(field.code, item_type, dialect),
+        holds = _holds(
+            case_expressions.compared_expression(field.code, item_type, dialect),
             node.op,
             node.value,
             item_type,
@@ -293,6 +305,13 @@ def _compare(node: Compare, dialect: str, *, negate: bool) -> ColumnElement[bool
             nullable=True,
             datetime_as_text=True,
         )
+        if dialect == "sqlite" and node.op in _RANGE_OPS and not negate:
+            # SQLite keeps no statistics of ranges: under a list's ORDER BY id LIMIT it scans
+            # every case in id order rather than use the item's index (200 ms on 100,000
+            # cases for a filter that 30 match). Marked unlikely, it takes the index: 0.1 ms
+            # there, 56 ms at worst (a filter that 99 % match).
+            return _Unlikely(holds)
+        return holds
     if not isinstance(field, SystemField):
         raise ValueError(f"unknown field {field!r}")
     if field in _RELATED_FIELDS:
@@ -300,8 +319,13 @@ def _compare(node: Compare, dialect: str, *, negate: bool) -> ColumnElement[bool
     item_type = SYSTEM_FIELD_TYPES[field]
     _check_op(node.op, item_type, field.value)
     column_ = case_expressions.CASE_COLUMNS[case_expressions.SYSTEM_COLUMNS[field]]
+    compared: ColumnElement[Any] = column_
+    if node.op in _RANGE_OPS and item_type in TEXTUAL_TYPES and dialect == "postgresql":
+        # Code point order, as SQLite compares; equality stays in the column's own collation,
+        # which its unique index (case number) is built in.
+        compared = column_.collate("C")
     return _holds(
-        column_,
+        compared,
         node.op,
         node.value,
         item_type,

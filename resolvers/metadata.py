@@ -12,7 +12,7 @@ import strawberry
 from database import definitions_views, metadata_repo
 from metamodel import bundle_checks, decode, diagram, item_changes, item_checks
 from metamodel.specs import Problem, StageSpec
-from resolvers import convert, input_decode, library, publishing
+from resolvers import convert, input_decode, item_indexes, library, publishing
 from resolvers.context import Context
 from schema import business_type_types, common, dictionary_types, publish_types
 from schema.case_types import BusinessTypeRef
@@ -112,7 +112,7 @@ async def upsert_data_item(
                 for f in refusals
             ]
             return report
-        report.data_item = convert.data_item_out(item)
+        report.data_item = item_indexes.with_index(ctx, [convert.data_item_out(item)])[0]
         if dry_run or before == item:
             return report
         await metadata_repo.save_data_item(session, item, now=ctx.now())
@@ -131,7 +131,7 @@ async def data_items(info: Info) -> list[dictionary_types.DataItem]:
     """Every data item, by code."""
     async with info.context.db.read() as session:
         items = await metadata_repo.get_data_items(session)
-    return [convert.data_item_out(i) for i in items.values()]
+    return item_indexes.with_index(info.context, [convert.data_item_out(i) for i in items.values()])
 
 
 # -- business types -----------------------------------------------------------------------------

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from enum import Enum
+
 import strawberry
+from graphql import GraphQLError
 
 from schema.case_types import BusinessTypeRef
 from schema.common import (
@@ -30,6 +34,52 @@ class EnumOptionInput:
         description="The value stored and sent (UPPER_SNAKE); fixed once cases may hold it."
     )
     label: str = strawberry.field(description="What people see.")
+
+
+@strawberry.enum(description="Where the expression index of an item stands.")
+class DataItemIndexState(Enum):
+    """The states of an item index, from what is wanted and what the database holds."""
+
+    PENDING = strawberry.enum_value(
+        "PENDING", description="Wanted and not built yet: the background step builds it next."
+    )
+    BUILDING = strawberry.enum_value(
+        "BUILDING", description="Being built (PostgreSQL builds it without blocking writes)."
+    )
+    READY = strawberry.enum_value("READY", description="Built and used by filters on the item.")
+    INVALID = strawberry.enum_value(
+        "INVALID", description="A build failed and left it unusable; it is dropped and rebuilt."
+    )
+    STALE = strawberry.enum_value(
+        "STALE",
+        description="Built on an expression the filters no longer use; it is rebuilt.",
+    )
+    DROPPING = strawberry.enum_value(
+        "DROPPING", description="No longer wanted (no served version marks the item); dropped next."
+    )
+
+
+@strawberry.type(
+    description=(
+        "The expression index of an item: wanted while the latest published version of some "
+        "business type marks the item indexed, built and dropped by a background step."
+    )
+)
+class DataItemIndex:
+    """An item's index as the database holds it."""
+
+    name: str = strawberry.field(description="The index's name in the database.")
+    state: DataItemIndexState = strawberry.field(description="Where the index stands.")
+    size_bytes: float | None = strawberry.field(
+        description=(
+            "Its size on disk in bytes (a Float: Int stops at 2 GiB); null while it is not "
+            "built, or where the database does not tell (SQLite without dbstat)."
+        )
+    )
+
+
+IndexSource = Callable[[str], Awaitable[DataItemIndex | None]]
+"""Looks up an item's index by code; one per list, so a list reads the catalog once."""
 
 
 @strawberry.type(description="An entry of the data dictionary.")
@@ -74,6 +124,20 @@ class DataItem:
             "(values then carry no trailing zeros) and for every other type."
         )
     )
+
+    index_source: strawberry.Private[IndexSource | None] = None
+
+    @strawberry.field(
+        description=(
+            "The item's expression index and its state (ADMIN only); null when the item is not "
+            "indexed and no index is left to drop."
+        )
+    )
+    async def index(self) -> DataItemIndex | None:
+        """Read through the list's shared source: one catalog read for all of its items."""
+        if self.index_source is None:
+            raise GraphQLError("the index state is not available here")
+        return await self.index_source(self.code)
 
 
 KEPT = " Omitted: an existing item keeps its value; null: cleared."

@@ -40,6 +40,7 @@ from server.registry import SchemaRegistry
 from server.security import Credentials, Lockout, guess_source
 from server.settings import Settings
 from service import callers
+from service.item_indexes import IndexKeeper
 from service.reference import ReferenceCache
 
 log = logging.getLogger(__name__)
@@ -148,6 +149,9 @@ class Services:
         self.callers = callers.CallerCache()
         self.factory = TypeFactory()
         self.registry = SchemaRegistry(self.db, self.build, poll_seconds=settings.poll_seconds)
+        self.indexes = IndexKeeper(self.db)
+        """Builds the indexes of `indexed` items in the background, after each new revision."""
+        self.registry.on_swap(lambda _schema: self.indexes.request())
         self.metrics = Metrics()
         self.db.counters.watch(self.metrics)
 
@@ -267,9 +271,11 @@ def create_app(
         holder["app"] = GraphQLEndpoint(
             services.registry.schema, services.context, ide_page=graphiql.page
         )
+        services.indexes.start()
         try:
             yield
         finally:
+            await services.indexes.stop()
             await services.registry.stop()
             await services.db.dispose()
             services.metrics.process_ended()
