@@ -8,6 +8,7 @@ its size.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,13 @@ from metamodel.specs import BusinessTypeVersion, CaseStatus
 
 CASE_TABLE = CaseRow.__table__
 """The case table itself, for reads that need its columns and not an ORM entity."""
+CASE_COLUMNS = tuple(CASE_TABLE.c)
+_CaseValues = namedtuple("_CaseValues", [c.key for c in CASE_COLUMNS])  # type: ignore[misc]
+
+
+def _record_of(values: Sequence[Any]) -> CaseRecord:
+    """A record from the case's columns, in table order (the first ones of a wider row)."""
+    return case_record(_CaseValues._make(values[: len(CASE_COLUMNS)]))
 
 
 def case_record(row: CaseRow | Any) -> CaseRecord:
@@ -255,13 +263,13 @@ async def find_visible(
     Read as plain columns, not as an ORM entity: nothing is tracked for a row that is only
     copied into a record.
     """
-    statement = select(*CASE_TABLE.c).where(scope_condition(scope))
+    statement = select(*CASE_COLUMNS).where(scope_condition(scope))
     if case_id is not None:
         statement = statement.where(CaseRow.id == case_id)
     else:
         statement = statement.where(CaseRow.number == number)
-    row = (await session.execute(statement)).first()
-    return None if row is None else case_record(row)
+    row = (await (await session.connection()).execute(statement)).first()
+    return None if row is None else _record_of(row)
 
 
 async def visible(session: AsyncSession, case_id: int, scope: CaseScope) -> bool:
@@ -299,16 +307,17 @@ async def page_rows(
     """
     dialect = _dialect(session)
     statement = (
-        select(CaseRow)
+        select(*CASE_COLUMNS)
         .where(sql_filters.compile_filter(node, dialect=dialect))
         .where(scope_condition(scope) if scope is not None else true())
     )
     keys = ordering.sort_keys(orders, dialect=dialect)
     case_id = case_expressions.CASE_COLUMNS["id"]
     rows, more = await keyset.fetch(session, statement, keys, window, id_column=case_id)
+    width = len(CASE_COLUMNS)  # the case's columns (no ORM entity to track), then its position
     return CasePage(
-        cases=[case_record(row[0]) for row in rows],
-        positions=[tuple(row[1:]) for row in rows],
+        cases=[_record_of(row) for row in rows],
+        positions=[tuple(row[width:]) for row in rows],
         more=more,
     )
 
