@@ -227,9 +227,23 @@ def read_decimal(spec: DataItemSpec, value: object) -> Decimal:
     return _padded(_to_decimal(ItemType.DECIMAL, value, scale), scale)
 
 
+_STORED_AT_SCALE = re.compile(r"-?[0-9]{1,18}(?:\.[0-9]{1,10})?")
+
+
 def read_stored_decimal(spec: DataItemSpec, value: object) -> Decimal:
-    """A stored DECIMAL, padded to the item's scale but never rounded to it (see `_padded`)."""
-    return _padded(_to_decimal(ItemType.DECIMAL, value), declared_scale(spec))
+    """A stored DECIMAL, padded to the item's scale but never rounded to it (see `_padded`).
+
+    A value written at the item's scale (what `to_json` stores for it) is its own canonical
+    text: read as it stands, without taking it apart and padding it again.
+    """
+    scale = declared_scale(spec)
+    if scale is not None and isinstance(value, str) and _STORED_AT_SCALE.fullmatch(value):
+        point = value.find(".")
+        if (len(value) - point - 1 if point >= 0 else 0) == scale:
+            number = Decimal(value)
+            if not (number.is_zero() and number.is_signed()):  # -0 has one form: 0
+                return number
+    return _padded(_to_decimal(ItemType.DECIMAL, value), scale)
 
 
 def read_money(spec: DataItemSpec, value: object) -> Decimal:

@@ -46,7 +46,7 @@ def hidden_of(
 async def case_object(ctx: Reader, row: CaseRecord, generated: GeneratedTypes) -> Any:
     """A case as its business type's generated Case object."""
     types, units, names = await ctx.codes()
-    items = {**generated.published.retired_items, **generated.published.latest.items}
+    items = generated.readable
     hidden = policy.hidden_items(ctx.principal, generated.published)
     values = {
         code: datatypes.from_json(items[code], raw)

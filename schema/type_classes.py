@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import strawberry
@@ -50,6 +50,13 @@ class GeneratedTypes:
     attrs: Mapping[str, str]
     classes: frozenset[type] = frozenset()
     """Every generated class this type's schema uses (its own, and its items' enums)."""
+    readable: Mapping[str, DataItemSpec] = field(init=False)
+    """Every item a case of the type may hold: the latest version's, and retired ones."""
+
+    def __post_init__(self) -> None:
+        # Worked out once per schema, not once per case read (a page reads 50).
+        published = self.published
+        object.__setattr__(self, "readable", {**published.retired_items, **published.latest.items})
 
     def build_data(self, values: Mapping[str, object]) -> Any:
         """A Data object from canonical values by item code (missing items are null)."""

@@ -1064,3 +1064,25 @@ def test_validate_data_prefixes_paths(
 
 def test_validate_data_of_nothing() -> None:
     assert validate_data(ITEMS, {}) == ({}, [])
+
+
+@pytest.mark.parametrize(
+    ("stored", "read"),
+    [
+        ("1219.10", "1219.10"),  # at its scale: read as it stands
+        ("1219.1", "1219.10"),  # from before the scale: padded
+        ("630", "630.00"),
+        ("1.234", "1.234"),  # more places than a later, smaller scale: whole, never rounded
+        ("-0.00", "0.00"),  # zero has one form
+        ("-12.50", "-12.50"),
+    ],
+)
+def test_stored_decimals_read_back_at_their_scale(stored: str, read: str) -> None:
+    value = from_json(spec(T.DECIMAL, scale=2), stored)
+    assert isinstance(value, Decimal) and format(value, "f") == read
+
+
+def test_a_stored_decimal_that_is_no_number_is_refused() -> None:
+    for junk in ("abc", "NaN", "1e5x", ""):
+        with pytest.raises(InvalidValue):
+            from_json(spec(T.DECIMAL, scale=2), junk)
