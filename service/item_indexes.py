@@ -24,6 +24,9 @@ from metamodel.specs import BusinessTypeVersion
 
 log = logging.getLogger(__name__)
 
+STOP_GRACE_SECONDS = 10.0
+"""How long a stopping server lets a pass under way finish before cancelling it."""
+
 
 async def sync(db: Database) -> Reconciled:
     """One reconcile pass: build what is wanted and missing, rebuild failures, drop the rest."""
@@ -78,6 +81,7 @@ class IndexKeeper:
         self._idle = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._failures = 0
+        self._stopping = False
 
     def start(self) -> None:
         """Begin keeping: a first pass now, then one after every `request`."""
@@ -98,19 +102,29 @@ class IndexKeeper:
         """Wait until no pass is asked for or running, and the last one left nothing to retry."""
         await self._idle.wait()
 
-    async def stop(self) -> None:
-        """Stop keeping; a build under way is cancelled (PostgreSQL leaves it INVALID)."""
+    async def stop(self, grace_seconds: float = STOP_GRACE_SECONDS) -> None:
+        """Stop keeping: a pass under way may finish within the grace, else it is cancelled.
+
+        Cancelled, a PostgreSQL build is left INVALID (the next start rebuilds it); a pass let
+        finish gives its transaction back whole, so no write lock outlives the server (SQLite).
+        """
         task, self._task = self._task, None
         if task is None:
             return
+        self._stopping = True
+        self._wake.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(task), grace_seconds)
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             await self._wake.wait()
             self._wake.clear()
+            if self._stopping:
+                return
             delay = await self._pass()
             if delay is None:
                 if not self._wake.is_set():

@@ -82,15 +82,34 @@ async def test_asks_during_a_pass_make_one_more_pass(script: Script, database: D
     assert script.calls == 2
 
 
-async def test_stop_cancels_a_pass_under_way(script: Script, database: Database) -> None:
+async def test_stop_cancels_a_pass_that_outlasts_the_grace(
+    script: Script, database: Database
+) -> None:
     script.hold = asyncio.Event()
     keeper = IndexKeeper(database)
     keeper.start()
     await script.started.wait()
     async with asyncio.timeout(10):
-        await keeper.stop()
+        await keeper.stop(grace_seconds=0.05)
     assert keeper.passes == 0  # the pass never ended
     await keeper.stop()  # a second stop is harmless
+
+
+async def test_stop_lets_a_pass_under_way_finish_within_the_grace(
+    script: Script, database: Database
+) -> None:
+    """So its transaction ends whole: a cancelled SQLite write could leave the file locked."""
+    script.hold = asyncio.Event()
+    keeper = IndexKeeper(database)
+    keeper.start()
+    await script.started.wait()
+    stopping = asyncio.create_task(keeper.stop(grace_seconds=5.0))
+    await asyncio.sleep(0.05)
+    assert not stopping.done()  # waiting for the pass
+    script.hold.set()
+    async with asyncio.timeout(5):
+        await stopping
+    assert keeper.passes == 1 and script.calls == 1  # it ended, and no pass began after it
 
 
 def test_failed_passes_wait_longer_each_time_up_to_a_limit(database: Database) -> None:
