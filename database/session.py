@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,6 +22,9 @@ from casework import history
 from database.counters import SqlCounters
 
 _WRITE = "yekuo_write"
+SHARED_WAIT_SECONDS = 2.0
+"""Longest a read waits for its request's shared session before reading on one of its own."""
+log = logging.getLogger(__name__)
 HISTORY_KEYS = "history_keys"
 """Where a session carries the keys that seal case histories (see `history_keys`)."""
 
@@ -199,7 +203,18 @@ class RequestDatabase(Database):
             assert self._shared is not None
             yield self._shared  # a read nested in a read of the same task
             return
-        async with self._lock:
+        try:
+            await asyncio.wait_for(self._lock.acquire(), SHARED_WAIT_SECONDS)
+        except TimeoutError:
+            # The holder waits on something that waits on us (a loader awaited inside a read):
+            # read on a session of our own rather than never.
+            log.warning(
+                "a read waited %ss for the request's session; reading apart", SHARED_WAIT_SECONDS
+            )
+            async with super().read() as own:
+                yield own
+            return
+        try:
             self._holder = task
             try:
                 session = await self._open()
@@ -213,6 +228,8 @@ class RequestDatabase(Database):
                 session.expunge_all()
             finally:
                 self._holder = None
+        finally:
+            self._lock.release()
 
     async def _open(self) -> AsyncSession:
         if self._shared is None:
@@ -232,8 +249,15 @@ class RequestDatabase(Database):
         """A write transaction of its own, after handing the read session back."""
         self.began_transaction = True
         if self._holder is not asyncio.current_task():  # not from inside one of its reads
-            async with self._lock:
-                await self._release()
+            try:
+                await asyncio.wait_for(self._lock.acquire(), SHARED_WAIT_SECONDS)
+            except TimeoutError:
+                pass  # a reader holds it while waiting on us: keep it, open a session of our own
+            else:
+                try:
+                    await self._release()
+                finally:
+                    self._lock.release()
         async with super().transaction() as session:
             yield session
 
