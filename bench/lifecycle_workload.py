@@ -198,11 +198,16 @@ async def define(driver: Driver) -> None:
     for stage_code, post_code in RESPONSIBLE.items():
         assignment = {"stage": stage_code, "post": post_code}
         _ok((await driver.call(ASSIGN, {"input": assignment}))["assignResponsibility"], stage_code)
-    saved = (await driver.call(SAVE_DRAFT, {"input": DRAFT}))["saveBusinessTypeDraft"]
+    await save_and_publish(driver, DRAFT)
+
+
+async def save_and_publish(driver: Driver, draft: Mapping[str, Any]) -> None:
+    """Save a business type's draft and publish it; any error or problem stops the bench."""
+    saved = (await driver.call(SAVE_DRAFT, {"input": draft}))["saveBusinessTypeDraft"]
     _ok(saved, "the draft")
     if saved["problems"]:
         raise RuntimeError(f"draft problems: {saved['problems']}")
-    published = (await driver.call(PUBLISH, {"code": TYPE_CODE}))["publishBusinessType"]
+    published = (await driver.call(PUBLISH, {"code": draft["code"]}))["publishBusinessType"]
     _ok(published, "publish")
     if published["problems"]:
         raise RuntimeError(f"publish problems: {published['problems']}")

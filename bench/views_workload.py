@@ -40,16 +40,15 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import asyncpg  # noqa: E402  (the repository root is put on the path first)
-from bench_support import PUBLISH  # noqa: E402
 from lifecycle_workload import (  # noqa: E402
     ASSIGN,
-    SAVE_DRAFT,
     UPSERT_ITEM,
     UPSERT_ORG,
     UPSERT_POST,
     UPSERT_STAGE,
     Driver,
     _ok,
+    save_and_publish,
 )
 
 from database import case_expressions, metadata_repo  # noqa: E402
@@ -175,14 +174,7 @@ async def define(driver: Driver) -> None:
         "transitions": [],
         "start": "handle",
     }
-    saved = (await driver.call(SAVE_DRAFT, {"input": draft}))["saveBusinessTypeDraft"]
-    _ok(saved, "the draft")
-    if saved["problems"]:
-        raise RuntimeError(f"draft problems: {saved['problems']}")
-    published = (await driver.call(PUBLISH, {"code": TYPE_CODE}))["publishBusinessType"]
-    _ok(published, "publish")
-    if published["problems"]:
-        raise RuntimeError(f"publish problems: {published['problems']}")
+    await save_and_publish(driver, draft)
 
 
 def gen_data_path() -> Path:

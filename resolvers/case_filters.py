@@ -10,6 +10,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 
+from casework.model import OPEN_STATUSES
 from metamodel import filters as f
 from metamodel import naming
 from metamodel.specs import DataItemSpec, ItemType
@@ -92,10 +93,6 @@ def _compares(field: f.FieldRef, ops: Any, path: list[str]) -> list[f.Filter]:
     return parts
 
 
-OPEN_STATUSES = ("DRAFT", "IN_PROGRESS", "SUSPENDED")
-"""The statuses of a case that can still be overdue (as `isOverdue` counts them)."""
-
-
 def _deadline(attr: str, value: Any, now: dt.datetime | None, path: list[str]) -> f.Filter:
     """`overdue`, `warned` and `dueBefore` as plain comparisons of the case's columns."""
     if attr == "due_before":
@@ -106,7 +103,8 @@ def _deadline(attr: str, value: Any, now: dt.datetime | None, path: list[str]) -
         raise invalid("'overdue' needs the time of the request", [*path, "overdue"])
     overdue = f.AllOf(
         (
-            f.Compare(f.SystemField.STATUS, f.Op.IN, list(OPEN_STATUSES)),
+            # The statuses a case can still be overdue in, as `isOverdue` counts them.
+            f.Compare(f.SystemField.STATUS, f.Op.IN, sorted(s.value for s in OPEN_STATUSES)),
             f.Compare(f.SystemField.DUE_AT, f.Op.LT, now),
         )
     )
