@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from metamodel.effect_specs import CaseEnd, CustomerRequirement, EffectSpec
+
 
 class ItemType(StrEnum):
     """The type of a data item; it decides storage, codec and GraphQL type."""
@@ -26,6 +28,8 @@ class ItemType(StrEnum):
     ENUM = "ENUM"
     ID_NUMBER = "ID_NUMBER"
     PHONE = "PHONE"
+    LIST = "LIST"
+    """Repeating data: a list of records whose `fields` are typed by the codecs above."""
 
 
 class TimeUnit(StrEnum):
@@ -62,6 +66,10 @@ class CaseStatus(StrEnum):
     SUSPENDED = "SUSPENDED"
     COMPLETED = "COMPLETED"
     CANCELLED = "CANCELLED"
+    REJECTED = "REJECTED"
+    """Ended at a REJECTED end stage (不予受理, 不具备供电条件): nothing archived."""
+    WITHDRAWN = "WITHDRAWN"
+    """Ended at a WITHDRAWN end stage (客户撤销): nothing archived."""
 
 
 DEFAULT_OUTCOME = "APPROVE"
@@ -92,6 +100,12 @@ class DataItemSpec:
     interpreted by the item's codec. `scale` is how many digits after the point a DECIMAL's
     values carry (documents read "1219.10 kVA"); None keeps values without trailing zeros.
     MONEY always has two places.
+
+    A LIST item's value is a list of entries; `fields` type each entry's fields (never LIST
+    themselves), `required` marks a field every entry must fill, and `min_count`/`max_count`
+    bound the number of entries. Its canonical value is a tuple of dicts holding every declared
+    field (None where an entry leaves it empty); its storage form a JSON array of objects
+    holding each field's storage form, empty fields left out.
     """
 
     code: str
@@ -106,6 +120,10 @@ class DataItemSpec:
     indexed: bool = False
     description: str | None = None
     scale: int | None = None
+    fields: tuple[DataItemSpec, ...] = ()
+    min_count: int | None = None
+    max_count: int | None = None
+    required: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +182,10 @@ class StageUsage:
     requires_payment: bool = False
     waits_for_customer: bool = False
     join: bool = False
+    end: CaseEnd | None = None
+    """How the case ends when this stage (one with no way out) completes; None is COMPLETED."""
+    reason: str | None = None
+    """The item that says why (REJECTED, WITHDRAWN ends): required there, shown to applicants."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +235,10 @@ class BusinessTypeSpec:
     transitions: tuple[TransitionSpec, ...] = ()
     start: str | None = None
     archive: tuple[ArchiveField, ...] = ()
+    effects: tuple[EffectSpec, ...] = ()
+    """What each end changes in the customer file, in order (metamodel.effect_specs)."""
+    customer_requirement: CustomerRequirement | None = None
+    """What the named customer must be for a case to start; None: no requirement."""
 
     def stage_usage(self, code: str) -> StageUsage | None:
         """The usage of stage `code` in this type, if it uses it."""

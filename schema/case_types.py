@@ -26,8 +26,10 @@ CaseStatusEnum = describe_values(
         "DRAFT": "Saved but not submitted; no stage has started.",
         "IN_PROGRESS": "Submitted and moving through its stages.",
         "SUSPENDED": "Paused by suspendCase; its deadline clocks stop until resumeCase.",
-        "COMPLETED": "Reached an end stage; the archive has been written.",
+        "COMPLETED": "Reached a COMPLETED end stage; its archive effects have been applied.",
         "CANCELLED": "Stopped by cancelCase before an end.",
+        "REJECTED": "Reached a REJECTED end stage (不予受理, 不具备供电条件); nothing archived.",
+        "WITHDRAWN": "Reached a WITHDRAWN end stage (客户撤销); nothing archived.",
     },
 )
 

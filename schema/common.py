@@ -198,6 +198,7 @@ ItemTypeEnum = describe_values(
         "ENUM": "One of the item's options.",
         "ID_NUMBER": "A resident identity number or unified social credit code, checked.",
         "PHONE": "A mobile or fixed-line phone number, checked.",
+        "LIST": "A list of records (meters, households, supply sources), each typed by `fields`.",
     },
 )
 
