@@ -59,12 +59,12 @@ from metamodel.value_forms import (
 
 __all__ = [
     "CODEC_TYPES",
-    "SCALAR_TYPES",
-    "Stored",
     "LENGTH_TYPES",
     "ORDERED_TYPES",
+    "SCALAR_TYPES",
     "TEXTUAL_TYPES",
     "InvalidValue",
+    "Stored",
     "coerce",
     "from_json",
     "longest",

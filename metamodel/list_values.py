@@ -81,11 +81,10 @@ def check_entries(
             problems.append(Problem("VALIDATION", "must be an entry with fields", at))
             continue
         if len(raw) > len(fields):
-            problems.append(
-                Problem("VALIDATION", f"an entry has at most {len(fields)} fields", at)
-            )
+            problems.append(Problem("VALIDATION", f"an entry has at most {len(fields)} fields", at))
             continue
         entry: Entry = dict.fromkeys(fields)
+        refused: set[str] = set()
         for key, field_value in raw.items():
             field = fields.get(key) if isinstance(key, str) else None
             if field is None:
@@ -96,11 +95,12 @@ def check_entries(
             try:
                 entry[key] = coerce_field(field, field_value)
             except InvalidValue as exc:
+                refused.add(key)
                 problems.append(Problem(exc.code, exc.message, (*at, key, *exc.at)))
         problems.extend(
             Problem("REQUIRED", "a value is required", (*at, code))
             for code, field in fields.items()
-            if field.required and entry[code] is None
+            if field.required and entry[code] is None and code not in refused
         )
         clean.append(entry)
     if problems:
