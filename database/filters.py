@@ -143,6 +143,8 @@ def _values(item_type: ItemType, value: object, *, datetime_as_text: bool) -> li
 
 
 def _check_op(op: Op, item_type: ItemType, what: str) -> None:
+    if item_type is ItemType.LIST:  # its entries are compared, through AnyEntry
+        raise ValueError(f"{op.value} does not apply to {what} ({item_type.value})")
     if op in _RANGE_OPS and item_type not in ORDERED_TYPES | TEXTUAL_TYPES:
         raise ValueError(f"{op.value} does not apply to {what} ({item_type.value})")
     if op in _TEXT_OPS and item_type not in TEXTUAL_TYPES:
