@@ -58,10 +58,11 @@ def _canonical(field: EntryField, raw: Any) -> Any:
 
 def _reference(parts: tuple[Compare, ...], label: str) -> bool:
     entries = LISTS[label] if isinstance(LISTS[label], list) else []
+    fields = [p.field for p in parts if isinstance(p.field, EntryField)]
     return any(
         all(
-            _holds(p.op, p.value, _canonical(p.field, entry.get(p.field.code)))  # type: ignore[union-attr]
-            for p in parts
+            _holds(p.op, p.value, _canonical(f, entry.get(f.code)))
+            for p, f in zip(parts, fields, strict=True)
         )
         for entry in entries
     )
