@@ -11,6 +11,7 @@ from typing import Annotated
 
 import strawberry
 
+from metamodel.effect_specs import CaseEnd
 from metamodel.specs import BusinessGroup
 from schema.common import (
     Problem,
@@ -35,6 +36,23 @@ BusinessGroupEnum = describe_values(
         "TEMPORARY": "临时用电: a supply for a limited time.",
         "CHANGE": "变更用电: a change to an existing customer's supply or account.",
         "OTHER": "Any other kind of application.",
+    },
+)
+
+
+CaseEndEnum = describe_values(
+    strawberry.enum(
+        CaseEnd,
+        name="CaseEnd",
+        description="How reaching an end stage ends the case (the case's status afterwards).",
+    ),
+    {
+        "COMPLETED": "The application is carried out: the type's COMPLETED effects are applied "
+        "to the customer file.",
+        "REJECTED": "The application is refused (不予受理, 不具备供电条件): the case closes at "
+        "once, open work is cancelled, nothing is archived and the applicant is shown the reason.",
+        "WITHDRAWN": "The applicant withdrew (客户撤销): the case closes at once, open work is "
+        "cancelled, nothing is archived and the applicant is shown the reason.",
     },
 )
 
@@ -98,6 +116,16 @@ class StageUsage:
     join: bool = strawberry.field(
         description="Whether it waits for every branch of a parallel split to arrive."
     )
+    end: CaseEndEnum | None = strawberry.field(  # type: ignore[valid-type]
+        default=None,
+        description="How completing this end stage ends the case; null: COMPLETED (on an end "
+        "stage) or not an end stage.",
+    )
+    reason: str | None = strawberry.field(
+        default=None,
+        description="The item that says why a REJECTED or WITHDRAWN end ends the case: required "
+        "to finish the stage and shown to the applicant in caseProgress.",
+    )
 
 
 @strawberry.input(description="How a business type uses a stage.")
@@ -122,6 +150,18 @@ class StageUsageInput:
     join: bool | None = strawberry.field(
         default=U,
         description="Whether it waits for every branch of a parallel split; omitted: false.",
+    )
+    end: CaseEndEnum | None = strawberry.field(  # type: ignore[valid-type]
+        default=U,
+        description="How completing this stage ends the case; only on a stage with no outgoing "
+        "transition; omitted: COMPLETED. REJECTED and WITHDRAWN close the case at once, cancel "
+        "its other open work and archive nothing.",
+    )
+    reason: str | None = strawberry.field(
+        default=U,
+        description="With end REJECTED or WITHDRAWN (and only then): the STRING, TEXT or ENUM "
+        "item that says why; required to finish the stage, and shown to the applicant in "
+        "caseProgress whatever its visibleTo.",
     )
 
 
