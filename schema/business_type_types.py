@@ -11,8 +11,8 @@ from typing import Annotated
 
 import strawberry
 
-from metamodel.effect_specs import CaseEnd
 from metamodel.specs import BusinessGroup
+from schema.case_types import CaseEndEnum
 from schema.common import (
     Problem,
     TimeLimit,
@@ -36,23 +36,6 @@ BusinessGroupEnum = describe_values(
         "TEMPORARY": "临时用电: a supply for a limited time.",
         "CHANGE": "变更用电: a change to an existing customer's supply or account.",
         "OTHER": "Any other kind of application.",
-    },
-)
-
-
-CaseEndEnum = describe_values(
-    strawberry.enum(
-        CaseEnd,
-        name="CaseEnd",
-        description="How reaching an end stage ends the case (the case's status afterwards).",
-    ),
-    {
-        "COMPLETED": "The application is carried out: the type's COMPLETED effects are applied "
-        "to the customer file.",
-        "REJECTED": "The application is refused (不予受理, 不具备供电条件): the case closes at "
-        "once, open work is cancelled, nothing is archived and the applicant is shown the reason.",
-        "WITHDRAWN": "The applicant withdrew (客户撤销): the case closes at once, open work is "
-        "cancelled, nothing is archived and the applicant is shown the reason.",
     },
 )
 
