@@ -14,11 +14,10 @@ Semantics (DESIGN §7):
   while some stage is ACTIVE.
 - Suspending pauses every limit; resuming continues them; cancelling closes every visit.
 - A stage's required items (a REJECTED or WITHDRAWN end's reason among them) and its unpaid
-  fees must be settled to move forward; a return
-  hands the work back as is. A transition is a return when each of its targets dominates its
-  source in the stage graph (every path from the start stage to the source passes through the
-  target), so a second pass through a loop, or a branch arriving at a join that another branch
-  reached first, still moves forward.
+  fees must be settled to move forward; a return hands the work back as is. A transition is a
+  return when each of its targets dominates its source in the stage graph (every path from the
+  start stage to the source passes through the target), so a second pass through a loop, or a
+  branch arriving at a join that another branch reached first, still moves forward.
 
 The commands are here; how a case moves between stages once a transition is chosen is
 `casework.stage_flow`.
