@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from metamodel import refusals
+from metamodel.effect_specs import CaseEnd
 from metamodel.refusals import Malformed as Malformed
 from metamodel.specs import (
     DEFAULT_OUTCOME,
@@ -111,6 +112,8 @@ class _StageUsageIn(_In):
     requires_payment: bool | None = None
     waits_for_customer: bool | None = None
     join: bool | None = None
+    end: CaseEnd | None = None
+    reason: str | None = None
 
 
 class _TransitionIn(_In):
@@ -244,6 +247,8 @@ def _business_type(raw: _BusinessTypeIn) -> BusinessTypeSpec:
                 requires_payment=bool(s.requires_payment),
                 waits_for_customer=bool(s.waits_for_customer),
                 join=bool(s.join),
+                end=s.end,
+                reason=s.reason,
             )
             for s in raw.stages or ()
         ),

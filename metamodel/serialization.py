@@ -140,6 +140,8 @@ def business_type_to_dict(spec: BusinessTypeSpec) -> JsonDict:
                         "requires_payment": s.requires_payment,
                         "waits_for_customer": s.waits_for_customer,
                         "join": s.join,
+                        "end": None if s.end is None else s.end.value,
+                        "reason": s.reason,
                     }
                 )
                 for s in spec.stages

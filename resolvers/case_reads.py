@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 
 from casework import archive
+from casework.model import OPEN_STATUSES
 from database import case_reads as stored
 from database import keyset
 from database.records import CaseRecord
@@ -20,7 +21,8 @@ from resolvers.reader import Reader
 from schema.case_types import BusinessTypeRef, OrgUnitRef
 from schema.type_classes import GeneratedTypes
 
-OPEN = frozenset({CaseStatus.DRAFT.value, CaseStatus.IN_PROGRESS.value, CaseStatus.SUSPENDED.value})
+OPEN = frozenset(s.value for s in OPEN_STATUSES)
+"""The statuses a case can be overdue in (REJECTED and WITHDRAWN cases are closed)."""
 
 
 async def hidden_by_type(ctx: Reader) -> dict[int, frozenset[str]]:

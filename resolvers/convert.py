@@ -215,6 +215,8 @@ def definition_out(spec: specs.BusinessTypeSpec) -> BusinessTypeDefinition:
                 requires_payment=s.requires_payment,
                 waits_for_customer=s.waits_for_customer,
                 join=s.join,
+                end=s.end,
+                reason=s.reason,
             )
             for s in spec.stages
         ],
@@ -253,6 +255,8 @@ def draft_in(value: SaveBusinessTypeDraftInput) -> specs.BusinessTypeSpec:
                 requires_payment=bool(given(s.requires_payment, False)),
                 waits_for_customer=bool(given(s.waits_for_customer, False)),
                 join=bool(given(s.join, False)),
+                end=given(s.end),
+                reason=given(s.reason),
             )
             for s in given(value.stages, [])
         ),

@@ -12,6 +12,7 @@ from typing import Annotated
 import strawberry
 
 from metamodel.specs import BusinessGroup
+from schema.case_types import CaseEndEnum
 from schema.common import (
     Problem,
     TimeLimit,
@@ -98,6 +99,16 @@ class StageUsage:
     join: bool = strawberry.field(
         description="Whether it waits for every branch of a parallel split to arrive."
     )
+    end: CaseEndEnum | None = strawberry.field(  # type: ignore[valid-type]
+        default=None,
+        description="How completing this end stage ends the case; null: COMPLETED (on an end "
+        "stage) or not an end stage.",
+    )
+    reason: str | None = strawberry.field(
+        default=None,
+        description="The item that says why a REJECTED or WITHDRAWN end ends the case: required "
+        "to finish the stage and shown to the applicant in caseProgress.",
+    )
 
 
 @strawberry.input(description="How a business type uses a stage.")
@@ -122,6 +133,18 @@ class StageUsageInput:
     join: bool | None = strawberry.field(
         default=U,
         description="Whether it waits for every branch of a parallel split; omitted: false.",
+    )
+    end: CaseEndEnum | None = strawberry.field(  # type: ignore[valid-type]
+        default=U,
+        description="How completing this stage ends the case; only on a stage with no outgoing "
+        "transition; omitted: COMPLETED. REJECTED and WITHDRAWN close the case at once, cancel "
+        "its other open work and archive nothing.",
+    )
+    reason: str | None = strawberry.field(
+        default=U,
+        description="With end REJECTED or WITHDRAWN (and only then): the STRING, TEXT or ENUM "
+        "item that says why; required to finish the stage, and shown to the applicant in "
+        "caseProgress whatever its visibleTo.",
     )
 
 

@@ -26,6 +26,7 @@ from database import metadata_repo, tables
 from database.archive_tables import CustomerRow
 from database.session import Database
 from metamodel import datatypes, naming
+from metamodel.end_checks import REFUSING_ENDS
 from metamodel.specs import BusinessGroup, BusinessTypeSpec, DataItemSpec, ItemType
 from resolvers.build import standalone_reviewer, static_names
 from server.app import create_app
@@ -110,10 +111,12 @@ def value_for(item: DataItemSpec, business_type: str, *, sources: int) -> object
 
 
 def required_at(spec: BusinessTypeSpec, stage: str, *, sources: int) -> dict[str, object]:
-    """Item code -> value for every item `spec` requires at `stage`."""
+    """Item code -> value for every item `spec` requires at `stage` (a refusing end's reason too)."""
+    ending = spec.stage_usage(stage)
+    reason = ending.reason if ending is not None and ending.end in REFUSING_ENDS else None
     found: dict[str, object] = {}
     for usage in spec.items:
-        if stage in usage.required_at:
+        if stage in usage.required_at or usage.item == reason:
             assert not usage.editable_at or stage in usage.editable_at, (spec.code, usage.item)
             found[usage.item] = value_for(ITEMS[usage.item], spec.code, sources=sources)
     return found
