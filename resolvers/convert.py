@@ -8,7 +8,7 @@ from typing import Any
 import strawberry
 
 from metamodel import datatypes, item_changes, naming, specs
-from schema import common
+from schema import common, effect_types
 from schema.business_type_types import (
     ArchiveMapping,
     BusinessTypeDefinition,
@@ -194,6 +194,9 @@ def definition_out(spec: specs.BusinessTypeSpec) -> BusinessTypeDefinition:
         ],
         start=spec.start,
         archive=[ArchiveMapping(field=a.field, item=a.item) for a in spec.archive],
+        effects=[effect_types.effect_out(e) for e in spec.effects],
+        customer_requirement=effect_types.requirement_out(spec.customer_requirement),
+        requires_customer=effect_types.needs_customer(spec),
     )
 
 

@@ -19,6 +19,12 @@ from schema.common import (
     UserError,
     describe_values,
 )
+from schema.effect_types import (
+    CustomerRequirementInput,
+    CustomerRequirementOut,
+    Effect,
+    EffectInput,
+)
 
 U = strawberry.UNSET
 
@@ -228,6 +234,21 @@ class BusinessTypeDefinition:
     archive: list[ArchiveMapping] = strawberry.field(
         description="Which data items fill the customer archive when a case completes."
     )
+    effects: list[Effect] = strawberry.field(
+        default_factory=list,
+        description="What each end changes in the customer file, in the order applied.",
+    )
+    customer_requirement: CustomerRequirementOut | None = strawberry.field(
+        default=None,
+        description="What the customer a case names must be for it to start; null: nothing.",
+    )
+    requires_customer: bool = strawberry.field(
+        default=False,
+        description=(
+            "Whether a case must name an existing customer (customerNumber): the type has a "
+            "customer requirement, or a COMPLETED effect acts on the customer before creating one."
+        ),
+    )
 
 
 @strawberry.input(description="A business type draft.")
@@ -270,6 +291,22 @@ class SaveBusinessTypeDraftInput:
         description=(
             "Which data items fill archive fields; a field left out takes the item of the same "
             "code."
+        ),
+    )
+    effects: list[EffectInput] | None = strawberry.field(
+        default=U,
+        description=(
+            "What each end changes in the customer file, in order. Omitted: the defaults of the "
+            "group (NEW, TEMPORARY, OTHER create the customer, add its meters and start a "
+            "contract; INCREASE, CHANGE update it, add meters and amend the contract); an empty "
+            "list: nothing."
+        ),
+    )
+    customer_requirement: CustomerRequirementInput | None = strawberry.field(
+        default=U,
+        description=(
+            "What the customer a case names must be for the case to start (checked at create and "
+            "submit); omitted: nothing is required."
         ),
     )
 
@@ -329,6 +366,26 @@ class BusinessType:
         description=(
             "Every published version, oldest first; a case keeps the version it was opened with."
         )
+    )
+    effects: list[Effect] = strawberry.field(
+        default_factory=list,
+        description=(
+            "The effects of the version new cases use (before a first publish, the draft's)."
+        ),
+    )
+    customer_requirement: CustomerRequirementOut | None = strawberry.field(
+        default=None,
+        description=(
+            "The customer requirement of the version new cases use (before a first publish, the "
+            "draft's); null: nothing is required."
+        ),
+    )
+    requires_customer: bool = strawberry.field(
+        default=False,
+        description=(
+            "Whether a new case must name an existing customer (customerNumber), by the version "
+            "new cases use (before a first publish, the draft)."
+        ),
     )
     mermaid: strawberry.Private[str]
 
