@@ -20,6 +20,11 @@ from schema.common import (
     describe_values,
 )
 from schema.effect_types import (
+    EFFECTS_INPUT,
+    REQUIREMENT_INPUT,
+    REQUIRES_CUSTOMER,
+    ArchiveMapping,
+    ArchiveMappingInput,
     CustomerRequirementInput,
     CustomerRequirementOut,
     Effect,
@@ -27,6 +32,7 @@ from schema.effect_types import (
 )
 
 U = strawberry.UNSET
+SERVED = "the version new cases use (before a first publish, the draft)"
 
 
 BusinessGroupEnum = describe_values(
@@ -165,37 +171,6 @@ class TransitionInput:
     )
 
 
-@strawberry.type(description="Which data item fills an archive field.")
-class ArchiveMapping:
-    """An archive field and its item."""
-
-    field: str = strawberry.field(
-        description=(
-            "The customer archive field filled when a case ends (customer_name, supply_address, "
-            "contract_capacity, ...)."
-        )
-    )
-    item: str = strawberry.field(
-        description="The code of the data item whose value the archive field takes."
-    )
-
-
-@strawberry.input(description="Which data item fills an archive field.")
-class ArchiveMappingInput:
-    """An archive field and its item."""
-
-    field: str = strawberry.field(
-        description=(
-            "The customer archive field to fill when a case ends (customer_name, id_number, "
-            "supply_address, electricity_category, contract_capacity, voltage_level, "
-            "meter_asset_no, ct_ratio, pt_ratio, start_reading)."
-        )
-    )
-    item: str = strawberry.field(
-        description="The code of the data item whose value the archive field takes."
-    )
-
-
 @strawberry.type(description="A business type definition (a draft or a published version).")
 class BusinessTypeDefinition:
     """The whole definition."""
@@ -242,13 +217,7 @@ class BusinessTypeDefinition:
         default=None,
         description="What the customer a case names must be for it to start; null: nothing.",
     )
-    requires_customer: bool = strawberry.field(
-        default=False,
-        description=(
-            "Whether a case must name an existing customer (customerNumber): the type has a "
-            "customer requirement, or a COMPLETED effect acts on the customer before creating one."
-        ),
-    )
+    requires_customer: bool = strawberry.field(default=False, description=REQUIRES_CUSTOMER)
 
 
 @strawberry.input(description="A business type draft.")
@@ -293,21 +262,9 @@ class SaveBusinessTypeDraftInput:
             "code."
         ),
     )
-    effects: list[EffectInput] | None = strawberry.field(
-        default=U,
-        description=(
-            "What each end changes in the customer file, in order. Omitted: the defaults of the "
-            "group (NEW, TEMPORARY, OTHER create the customer, add its meters and start a "
-            "contract; INCREASE, CHANGE update it, add meters and amend the contract); an empty "
-            "list: nothing."
-        ),
-    )
+    effects: list[EffectInput] | None = strawberry.field(default=U, description=EFFECTS_INPUT)
     customer_requirement: CustomerRequirementInput | None = strawberry.field(
-        default=U,
-        description=(
-            "What the customer a case names must be for the case to start (checked at create and "
-            "submit); omitted: nothing is required."
-        ),
+        default=U, description=REQUIREMENT_INPUT
     )
 
 
@@ -368,24 +325,14 @@ class BusinessType:
         )
     )
     effects: list[Effect] = strawberry.field(
-        default_factory=list,
-        description=(
-            "The effects of the version new cases use (before a first publish, the draft's)."
-        ),
+        default_factory=list, description=f"The effects of {SERVED}."
     )
     customer_requirement: CustomerRequirementOut | None = strawberry.field(
-        default=None,
-        description=(
-            "The customer requirement of the version new cases use (before a first publish, the "
-            "draft's); null: nothing is required."
-        ),
+        default=None, description=f"The customer requirement of {SERVED}; null: none."
     )
     requires_customer: bool = strawberry.field(
         default=False,
-        description=(
-            "Whether a new case must name an existing customer (customerNumber), by the version "
-            "new cases use (before a first publish, the draft)."
-        ),
+        description=f"Whether a new case must name an existing customer, by {SERVED}.",
     )
     mermaid: strawberry.Private[str]
 

@@ -25,6 +25,20 @@ from schema.common import describe_values
 
 U = strawberry.UNSET
 
+EFFECTS_INPUT = (
+    "What each end changes in the customer file, in order. Omitted: the defaults of the group "
+    "(NEW, TEMPORARY, OTHER create the customer, add its meters and start a contract; INCREASE, "
+    "CHANGE update it, add meters and amend the contract); an empty list: nothing."
+)
+REQUIREMENT_INPUT = (
+    "What the customer a case names must be for the case to start (checked at create and "
+    "submit); omitted: nothing is required."
+)
+REQUIRES_CUSTOMER = (
+    "Whether a case must name an existing customer (customerNumber): the type has a customer "
+    "requirement, or a COMPLETED effect acts on the customer before creating one."
+)
+
 CaseEndEnum = describe_values(
     strawberry.enum(CaseEnd, name="CaseEnd", description="How an end stage ends its case."),
     {
@@ -90,6 +104,38 @@ EffectKindEnum = describe_values(
         ),
     },
 )
+
+
+@strawberry.type(description="Which data item fills an archive field.")
+class ArchiveMapping:
+    """An archive field and its item."""
+
+    field: str = strawberry.field(
+        description=(
+            "The customer archive field filled when a case ends (customer_name, supply_address, "
+            "contract_capacity, ...)."
+        )
+    )
+    item: str = strawberry.field(
+        description="The code of the data item whose value the archive field takes."
+    )
+
+
+@strawberry.input(description="Which data item fills an archive field.")
+class ArchiveMappingInput:
+    """An archive field and its item."""
+
+    field: str = strawberry.field(
+        description=(
+            "The customer archive field to fill when a case ends (customer_name, id_number, "
+            "supply_address, electricity_category, contract_capacity, voltage_level, "
+            "meter_asset_no, ct_ratio, pt_ratio, start_reading)."
+        )
+    )
+    item: str = strawberry.field(
+        description="The code of the data item whose value the archive field takes."
+    )
+
 
 _KINDS = ", ".join(k.value for k in EffectKind)
 _TARGETS = "; ".join(f"{k.value}: {', '.join(sorted(f))}" for k, f in EFFECT_FIELDS.items())
