@@ -153,7 +153,7 @@ async def archives(
 ) -> dict[str, CustomerArchive]:
     """The customers a scope may read among `numbers`, with their meters, contracts and cases.
 
-    Unknown numbers and numbers the scope may not read are left out alike. Eight statements at
+    Unknown numbers and numbers the scope may not read are left out alike. Seven statements at
     most, whatever the number of customers.
     """
     return await files(session, await reachable_customers(session, numbers, scope), scope)
