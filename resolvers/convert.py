@@ -10,7 +10,6 @@ import strawberry
 from metamodel import datatypes, item_changes, naming, specs
 from schema import common, effect_types
 from schema.business_type_types import (
-    ArchiveMapping,
     BusinessTypeDefinition,
     ItemUsage,
     SaveBusinessTypeDraftInput,
@@ -18,6 +17,7 @@ from schema.business_type_types import (
     Transition,
 )
 from schema.dictionary_types import DataItem, EnumOption, ItemPropertyChange, UpsertDataItemInput
+from schema.effect_types import ArchiveMapping
 from schema.library_types import OrgUnit, Post, Stage
 
 LARGEST_ID = 2**63 - 1
