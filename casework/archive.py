@@ -37,49 +37,6 @@ EXISTING_CUSTOMER_GROUPS = frozenset({BusinessGroup.CHANGE, BusinessGroup.INCREA
 """Business groups that act on an existing account (变更用电, 增容): they name its 户号."""
 
 
-CONTRACT_TYPE_FIELDS = frozenset({"voltage_level", "electricity_category"})
-"""Archive fields a contract's type is worked out from."""
-
-
-@dataclass(frozen=True, slots=True)
-class Redaction:
-    """What of a customer's archive a reader may not see: fields derived from hidden items."""
-
-    customer: frozenset[str] = frozenset()
-    """Customer record fields (`name`, `id_number`, ...) to hide."""
-    meter: frozenset[str] = frozenset()
-    """Meter fields to hide; a meter whose `asset_no` is hidden is not shown at all."""
-    contract_type: bool = False
-    """Whether contract types (worked out from hidden items) are hidden: contracts not shown."""
-
-
-def hidden_fields(version: BusinessTypeVersion, hidden: frozenset[str] | None) -> frozenset[str]:
-    """Archive fields `version` fills from an item in `hidden` (None: every item is hidden)."""
-    mapping = {a.field: a.item for a in version.spec.archive}
-    return frozenset(f for f in ARCHIVE_FIELDS if hidden is None or mapping.get(f, f) in hidden)
-
-
-ARCHIVED_EVENT_FIELDS: Mapping[str, str] = {"meter": "meter_asset_no"}
-"""Keys of the ARCHIVED event's data -> the archive field each value comes from."""
-
-
-def hidden_event_keys(fields: frozenset[str]) -> frozenset[tuple[str, str]]:
-    """(event action, data key) pairs whose values come from hidden archive `fields`."""
-    return frozenset(("ARCHIVED", k) for k, f in ARCHIVED_EVENT_FIELDS.items() if f in fields)
-
-
-def redaction(fields: frozenset[str]) -> Redaction:
-    """The customer, meter and contract fields derived from hidden archive `fields`."""
-    ratios = fields & {"ct_ratio", "pt_ratio"}
-    return Redaction(
-        customer=frozenset(n for n, (f, _) in CUSTOMER_WIDTHS.items() if f in fields),
-        meter=frozenset(
-            n for n, (f, _) in METER_WIDTHS.items() if (f in fields if f else bool(ratios))
-        ),
-        contract_type=bool(fields & CONTRACT_TYPE_FIELDS),
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class MeterRecord:
     """A metering point to archive."""

@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from metamodel import conditions, end_checks, graph, graphql_names, naming, regions
+from metamodel import (
+    conditions,
+    effect_checks,
+    end_checks,
+    graph,
+    graphql_names,
+    naming,
+    regions,
+)
 from metamodel.specs import (
     ARCHIVE_FIELDS,
     BusinessTypeSpec,
@@ -47,6 +55,7 @@ PROBLEM_CODES: frozenset[str] = (
     | regions.PROBLEM_CODES
     | graphql_names.PROBLEM_CODES
     | end_checks.PROBLEM_CODES
+    | effect_checks.PROBLEM_CODES
     | {
         INVALID_CODE,
         EMPTY_NAME,
@@ -125,6 +134,7 @@ def validate_business_type(spec: BusinessTypeSpec, catalog: Catalog) -> list[Pro
         *_check_graph(spec),
         *end_checks.check(spec, catalog.items),
         *_check_archive(spec),
+        *effect_checks.check(spec, catalog.items),
         *graphql_names.check(
             spec,
             catalog.items,

@@ -7,7 +7,7 @@ from typing import Any
 
 import strawberry
 
-from casework import archive
+from casework import file_redaction
 from casework.model import OPEN_STATUSES
 from database import case_reads as stored
 from database import keyset
@@ -56,14 +56,14 @@ async def case_object(ctx: Reader, row: CaseRecord, generated: GeneratedTypes) -
         if code in items and raw is not None and code not in hidden
     }
     derived: frozenset[tuple[str, str]] = frozenset()
-    if hidden:  # event data the archive worked out from hidden items, by the case's version
+    if hidden:  # event data the effects took from hidden items, by the case's version
         latest = generated.published.latest
         pinned = (
             latest
             if row.business_type_version == latest.version
             else await ctx.versions.get(ctx.db, latest.code, row.business_type_version)
         )
-        derived = archive.hidden_event_keys(archive.hidden_fields(pinned, hidden))
+        derived = file_redaction.event_keys(file_redaction.redaction(pinned, hidden))
     unit_code, unit_name = units.get(row.org_unit_id, ("", ""))
     now = ctx.now()
     return generated.case(

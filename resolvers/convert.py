@@ -8,9 +8,8 @@ from typing import Any
 import strawberry
 
 from metamodel import datatypes, item_changes, naming, specs
-from schema import common
+from schema import common, effect_types
 from schema.business_type_types import (
-    ArchiveMapping,
     BusinessTypeDefinition,
     ItemUsage,
     SaveBusinessTypeDraftInput,
@@ -18,6 +17,7 @@ from schema.business_type_types import (
     Transition,
 )
 from schema.dictionary_types import DataItem, EnumOption, ItemPropertyChange, UpsertDataItemInput
+from schema.effect_types import ArchiveMapping
 from schema.library_types import OrgUnit, Post, Stage
 
 LARGEST_ID = 2**63 - 1
@@ -226,6 +226,9 @@ def definition_out(spec: specs.BusinessTypeSpec) -> BusinessTypeDefinition:
         ],
         start=spec.start,
         archive=[ArchiveMapping(field=a.field, item=a.item) for a in spec.archive],
+        effects=[effect_types.effect_out(e) for e in spec.effects],
+        customer_requirement=effect_types.requirement_out(spec.customer_requirement),
+        requires_customer=effect_types.needs_customer(spec),
     )
 
 

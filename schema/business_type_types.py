@@ -20,8 +20,20 @@ from schema.common import (
     UserError,
     describe_values,
 )
+from schema.effect_types import (
+    EFFECTS_INPUT,
+    REQUIREMENT_INPUT,
+    REQUIRES_CUSTOMER,
+    ArchiveMapping,
+    ArchiveMappingInput,
+    CustomerRequirementInput,
+    CustomerRequirementOut,
+    Effect,
+    EffectInput,
+)
 
 U = strawberry.UNSET
+SERVED = "the version new cases use (before a first publish, the draft)"
 
 
 BusinessGroupEnum = describe_values(
@@ -182,37 +194,6 @@ class TransitionInput:
     )
 
 
-@strawberry.type(description="Which data item fills an archive field.")
-class ArchiveMapping:
-    """An archive field and its item."""
-
-    field: str = strawberry.field(
-        description=(
-            "The customer archive field filled when a case ends (customer_name, supply_address, "
-            "contract_capacity, ...)."
-        )
-    )
-    item: str = strawberry.field(
-        description="The code of the data item whose value the archive field takes."
-    )
-
-
-@strawberry.input(description="Which data item fills an archive field.")
-class ArchiveMappingInput:
-    """An archive field and its item."""
-
-    field: str = strawberry.field(
-        description=(
-            "The customer archive field to fill when a case ends (customer_name, id_number, "
-            "supply_address, electricity_category, contract_capacity, voltage_level, "
-            "meter_asset_no, ct_ratio, pt_ratio, start_reading)."
-        )
-    )
-    item: str = strawberry.field(
-        description="The code of the data item whose value the archive field takes."
-    )
-
-
 @strawberry.type(description="A business type definition (a draft or a published version).")
 class BusinessTypeDefinition:
     """The whole definition."""
@@ -251,6 +232,15 @@ class BusinessTypeDefinition:
     archive: list[ArchiveMapping] = strawberry.field(
         description="Which data items fill the customer archive when a case completes."
     )
+    effects: list[Effect] = strawberry.field(
+        default_factory=list,
+        description="What each end changes in the customer file, in the order applied.",
+    )
+    customer_requirement: CustomerRequirementOut | None = strawberry.field(
+        default=None,
+        description="What the customer a case names must be for it to start; null: nothing.",
+    )
+    requires_customer: bool = strawberry.field(default=False, description=REQUIRES_CUSTOMER)
 
 
 @strawberry.input(description="A business type draft.")
@@ -294,6 +284,10 @@ class SaveBusinessTypeDraftInput:
             "Which data items fill archive fields; a field left out takes the item of the same "
             "code."
         ),
+    )
+    effects: list[EffectInput] | None = strawberry.field(default=U, description=EFFECTS_INPUT)
+    customer_requirement: CustomerRequirementInput | None = strawberry.field(
+        default=U, description=REQUIREMENT_INPUT
     )
 
 
@@ -352,6 +346,16 @@ class BusinessType:
         description=(
             "Every published version, oldest first; a case keeps the version it was opened with."
         )
+    )
+    effects: list[Effect] = strawberry.field(
+        default_factory=list, description=f"The effects of {SERVED}."
+    )
+    customer_requirement: CustomerRequirementOut | None = strawberry.field(
+        default=None, description=f"The customer requirement of {SERVED}; null: none."
+    )
+    requires_customer: bool = strawberry.field(
+        default=False,
+        description=f"Whether a new case must name an existing customer, by {SERVED}.",
     )
     mermaid: strawberry.Private[str]
 

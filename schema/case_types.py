@@ -17,7 +17,7 @@ from metamodel.specs import CaseStatus
 from schema.common import describe_values
 
 if TYPE_CHECKING:
-    from schema.engine_types import Customer
+    from schema.customer_types import Customer
     from schema.fee_types import Fee
     from schema.task_types import Task
 
@@ -178,7 +178,7 @@ class Case:
     @strawberry.field(description="The customer archive record the case created or changed.")
     async def customer(
         self, info: strawberry.Info[Any, Any]
-    ) -> Annotated[Customer, strawberry.lazy("schema.engine_types")] | None:
+    ) -> Annotated[Customer, strawberry.lazy("schema.customer_types")] | None:
         """Read when asked for."""
         if self.customer_number is None:
             return None

@@ -9,8 +9,6 @@ import pytest
 from casework import archive
 from casework.model import Refused
 from metamodel.specs import (
-    ARCHIVE_FIELDS,
-    ArchiveField,
     BusinessGroup,
     BusinessTypeSpec,
     BusinessTypeVersion,
@@ -126,36 +124,3 @@ def test_archive_widths_are_the_columns_widths() -> None:
     for row, widths in ((CustomerRow, archive.CUSTOMER_WIDTHS), (MeterRow, archive.METER_WIDTHS)):
         for name, (_, width) in widths.items():
             assert getattr(row, name).type.length == width, name
-
-
-@pytest.mark.parametrize(
-    ("hidden", "customer", "meter", "contract_type"),
-    [
-        (frozenset(), frozenset(), frozenset(), False),
-        (frozenset({"meter_asset_no"}), frozenset(), frozenset({"asset_no"}), False),
-        (frozenset({"ct_ratio"}), frozenset(), frozenset({"ct_ratio", "multiplier"}), False),
-        (frozenset({"voltage_level"}), frozenset({"voltage_level"}), frozenset(), True),
-        (frozenset({"supply_point"}), frozenset({"address"}), frozenset(), False),
-        (frozenset({"unrelated"}), frozenset(), frozenset(), False),
-    ],
-)
-def test_archive_fields_worked_from_hidden_items_are_hidden(
-    hidden: frozenset[str], customer: frozenset[str], meter: frozenset[str], contract_type: bool
-) -> None:
-    base = version()
-    spec = BusinessTypeSpec(
-        code="t",
-        name="t",
-        group=BusinessGroup.NEW,
-        items=base.spec.items,
-        archive=(ArchiveField("supply_address", "supply_point"),),
-    )
-    mapped = BusinessTypeVersion(spec=spec, version=1, items=ITEMS)
-    cut = archive.redaction(archive.hidden_fields(mapped, hidden))
-    assert (cut.customer, cut.meter, cut.contract_type) == (customer, meter, contract_type)
-
-
-def test_every_archive_field_is_hidden_when_the_readers_items_are_unknown() -> None:
-    assert archive.hidden_fields(version(), None) == frozenset(ARCHIVE_FIELDS)
-    keys = archive.hidden_event_keys(archive.hidden_fields(version(), None))
-    assert keys == {("ARCHIVED", "meter")}
