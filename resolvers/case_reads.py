@@ -7,7 +7,7 @@ from typing import Any
 
 import strawberry
 
-from casework import archive
+from casework import archive, effect_events
 from database import case_reads as stored
 from database import keyset
 from database.records import CaseRecord
@@ -62,6 +62,7 @@ async def case_object(ctx: Reader, row: CaseRecord, generated: GeneratedTypes) -
             else await ctx.versions.get(ctx.db, latest.code, row.business_type_version)
         )
         derived = archive.hidden_event_keys(archive.hidden_fields(pinned, hidden))
+        derived |= effect_events.hidden_effect_keys(pinned, hidden)
     unit_code, unit_name = units.get(row.org_unit_id, ("", ""))
     now = ctx.now()
     return generated.case(

@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 
 from metamodel import datatypes, item_changes, naming, specs
+from metamodel.effect_defaults import default_effects
 from schema import common
 from schema.business_type_types import (
     ArchiveMapping,
@@ -198,11 +199,16 @@ def definition_out(spec: specs.BusinessTypeSpec) -> BusinessTypeDefinition:
 
 
 def draft_in(value: SaveBusinessTypeDraftInput) -> specs.BusinessTypeSpec:
-    """A business type spec from the draft input, with the documented defaults applied."""
+    """A business type spec from the draft input, with the documented defaults applied.
+
+    The effects are those a type of its group has when it declares none (effect_defaults).
+    """
+    group = specs.BusinessGroup(given(value.group, specs.BusinessGroup.OTHER))
+    archive = tuple(specs.ArchiveField(a.field, a.item) for a in given(value.archive, []))
     return specs.BusinessTypeSpec(
         code=value.code,
         name=value.name,
-        group=specs.BusinessGroup(given(value.group, specs.BusinessGroup.OTHER)),
+        group=group,
         priority=int(given(value.priority, 0)),
         description=given(value.description),
         time_limit=time_limit_in(value.time_limit),
@@ -236,5 +242,6 @@ def draft_in(value: SaveBusinessTypeDraftInput) -> specs.BusinessTypeSpec:
             for t in given(value.transitions, [])
         ),
         start=given(value.start),
-        archive=tuple(specs.ArchiveField(a.field, a.item) for a in given(value.archive, [])),
+        archive=archive,
+        effects=default_effects(group, archive, (u.item for u in given(value.items, []))),
     )
