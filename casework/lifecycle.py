@@ -89,7 +89,12 @@ def prepare(version: BusinessTypeVersion) -> Definition:
         c: frozenset(o.value for o in i.options) for c, i in version.items.items() if i.options
     }
     compiled = {
-        index: checker.compile_expression(t.condition, variables, enum_values=enums)
+        index: checker.compile_expression(
+            t.condition,
+            variables,
+            enum_values=enums,
+            fields=types.list_fields(version.items),
+        )
         for index, t in enumerate(version.spec.transitions)
         if t.condition
     }

@@ -82,6 +82,10 @@ class _DataItemIn(_In):
     indexed: bool | None = None
     description: str | None = None
     scale: int | None = None
+    fields: tuple[_DataItemIn, ...] | None = None
+    min_count: int | None = None
+    max_count: int | None = None
+    required: bool | None = None
 
 
 class _StageIn(_In):
@@ -241,6 +245,10 @@ def _data_item(raw: _DataItemIn) -> DataItemSpec:
         indexed=bool(raw.indexed),
         description=raw.description,
         scale=raw.scale,
+        fields=tuple(_data_item(f) for f in raw.fields or ()),
+        min_count=raw.min_count,
+        max_count=raw.max_count,
+        required=bool(raw.required),
     )
 
 

@@ -61,6 +61,10 @@ def data_item_to_dict(item: DataItemSpec) -> JsonDict:
             "indexed": item.indexed,
             "description": item.description,
             "scale": item.scale,
+            "fields": [data_item_to_dict(f) for f in item.fields],
+            "min_count": item.min_count,
+            "max_count": item.max_count,
+            "required": item.required,
         }
     )
 

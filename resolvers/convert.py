@@ -56,9 +56,14 @@ def time_limit_in(value: Any) -> specs.TimeLimit | None:
     return None if value is None else specs.TimeLimit(value.amount, specs.TimeUnit(value.unit))
 
 
-def data_item_out(item: specs.DataItemSpec) -> DataItem:
-    """A data item for output."""
+def data_item_out(item: specs.DataItemSpec, *, is_field: bool = False) -> DataItem:
+    """A data item (or a LIST item's field) for output."""
     return DataItem(
+        fields=[data_item_out(f, is_field=True) for f in item.fields],
+        min_count=item.min_count,
+        max_count=item.max_count,
+        required=item.required,
+        is_field=is_field,
         code=item.code,
         label=item.label,
         type=item.type,
@@ -82,24 +87,28 @@ def _kept(value: Any, stored: Any, cleared: Any = None) -> Any:
 
 
 def data_item_in(
-    value: UpsertDataItemInput, before: specs.DataItemSpec | None
+    value: UpsertDataItemInput,
+    before: specs.DataItemSpec | None,
+    *,
+    at: tuple[str | int, ...] = ("input",),
 ) -> specs.DataItemSpec | list[common.UserError]:
     """The item an upsert asks for: `before` with what the input names; REQUIRED errors else.
 
     A new item (no `before`) needs a label and a type; an existing one keeps them when they are
     omitted or null, and keeps every other property the input leaves out (its scale only while
-    its type stays).
+    its type stays). A LIST's fields, when given, are given whole, as new items.
     """
     label = given(value.label, before.label if before else None)
     item_type = given(value.type, before.type if before else None)
     missing = [
-        common.user_error(
-            common.ErrorCode.REQUIRED, f"a new data item needs a {name}", ("input", name)
-        )
+        common.user_error(common.ErrorCode.REQUIRED, f"a new data item needs a {name}", (*at, name))
         for name, found in (("label", label), ("type", item_type))
         if found is None
     ]
-    if missing:
+    fields = _fields_in(value, at)
+    if isinstance(fields, list):
+        missing += fields
+    if missing or isinstance(fields, list):
         return missing
     stored = before or specs.DataItemSpec(value.code, label, specs.ItemType(item_type))
     options = _kept(value.options, None, [])
@@ -121,7 +130,28 @@ def data_item_in(
         scale=_kept(
             value.scale, stored.scale if stored.type == specs.ItemType(item_type) else None
         ),
+        fields=stored.fields if fields is None else fields,
+        min_count=_kept(value.min_count, stored.min_count),
+        max_count=_kept(value.max_count, stored.max_count),
+        required=bool(_kept(value.required, stored.required, False)),
     )
+
+
+def _fields_in(
+    value: UpsertDataItemInput, at: tuple[str | int, ...]
+) -> tuple[specs.DataItemSpec, ...] | list[common.UserError] | None:
+    """A LIST's fields as given (None: left out, kept), each whole; REQUIRED errors else."""
+    if value.fields is strawberry.UNSET:
+        return None
+    found: list[specs.DataItemSpec] = []
+    errors: list[common.UserError] = []
+    for index, field in enumerate(value.fields or ()):
+        made = data_item_in(field, None, at=(*at, "fields", index))
+        if isinstance(made, list):
+            errors += made
+        else:
+            found.append(made)
+    return errors or tuple(found)
 
 
 def item_property(name: str) -> str:

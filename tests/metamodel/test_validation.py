@@ -737,7 +737,9 @@ def test_conditions_see_only_the_items_the_type_uses(monkeypatch: pytest.MonkeyP
         *,
         expected: types.ExprType | None = None,
         enum_values: Mapping[str, frozenset[str]] | None = None,
+        fields: types.Fields | None = None,
     ) -> list[str]:
+        assert fields == {}  # the type uses no LIST item
         calls.append((source, dict(variables), expected, dict(enum_values or {})))
         return []
 
