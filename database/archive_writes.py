@@ -1,18 +1,18 @@
 """A planned set of effects written to the customer file, in batches, and told as events.
 
 New accounts are written first, all at once, with numbers reserved as one block of the customer
-counter (numbers imported earlier are skipped); then each step's writes in order on the rows
-the snapshot loaded or the plan made; new meters, periods, sources and contracts are added and
-flushed together, so a 小区新装 of 120 households is a few batched statements.
+counter (numbers imported earlier are skipped), and read back for their ids; then each step's
+writes in order on the rows the snapshot loaded or the plan made; new meters, periods, sources
+and contracts are inserted at the end, one batch per table, so a 小区新装 of 120 households is
+a handful of statements.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework.effect_file import (
@@ -47,14 +47,18 @@ Reserve = Callable[[AsyncSession, str, int], Awaitable[int]]
 """Take a block of a named counter's values; returns the last one."""
 
 
-@dataclass
 class Held:
-    """The rows of the file a plan acts on: loaded by id, or made by the plan (by `New`)."""
+    """The rows of the file a plan acts on: loaded by id, or made by the plan (by `New`).
 
-    customers: dict[Ref, CustomerRow] = field(default_factory=dict)
-    meters: dict[Ref, MeterRow] = field(default_factory=dict)
-    periods: dict[Ref, CapacityPeriodRow] = field(default_factory=dict)
-    contracts: dict[Ref, ContractRow] = field(default_factory=dict)
+    Working state of this layer's unit of work: it never leaves database/ (the service layer
+    sees the events and numbers `apply` returns).
+    """
+
+    def __init__(self) -> None:
+        self.customers: dict[Ref, CustomerRow] = {}
+        self.meters: dict[Ref, MeterRow] = {}
+        self.periods: dict[Ref, CapacityPeriodRow] = {}
+        self.contracts: dict[Ref, ContractRow] = {}
 
 
 async def _customer_numbers(session: AsyncSession, count: int, reserve: Reserve) -> list[str]:
@@ -78,20 +82,51 @@ async def _create_accounts(
     if not creates:
         return
     numbers = await _customer_numbers(session, len(creates), reserve)
-    for operation, number in zip(creates, numbers, strict=True):
-        held.customers[operation.ref] = CustomerRow(
-            number=number,
-            org_unit_id=operation.org_unit_id,
-            status=operation.status,
-            created_at=now,
-            updated_at=now,
-            **operation.values,
-        )
+    by_ref = dict(zip((o.ref for o in creates), numbers, strict=True))
+    rows = []
     for operation in creates:
-        if operation.parent is not None:
-            held.customers[operation.ref].parent_number = held.customers[operation.parent].number
-    session.add_all([held.customers[o.ref] for o in creates])
-    await session.flush()
+        parent = operation.parent
+        rows.append(
+            {
+                **dict.fromkeys(NEW_CUSTOMER_COLUMNS),
+                **operation.values,
+                "number": by_ref[operation.ref],
+                "org_unit_id": operation.org_unit_id,
+                "status": operation.status,
+                "created_at": now,
+                "updated_at": now,
+                "parent_number": None
+                if parent is None
+                else by_ref[parent]
+                if isinstance(parent, New)
+                else held.customers[parent].number,
+            }
+        )
+    await session.execute(insert(CustomerRow), rows)
+    made = await session.scalars(select(CustomerRow).where(CustomerRow.number.in_(numbers)))
+    by_number = {row.number: row for row in made}
+    for ref, number in by_ref.items():
+        held.customers[ref] = by_number[number]
+
+
+NEW_CUSTOMER_COLUMNS = (
+    "name",
+    "id_number",
+    "address",
+    "electricity_category",
+    "capacity",
+    "voltage_level",
+    "meter_reading_segment",
+    "archive_no",
+    "archive_location",
+)
+"""Columns a new account may be given (all sent, so the rows are inserted as one batch)."""
+
+
+def _values(row: object) -> dict[str, object]:
+    """A new row's columns (but its id) for a batched insert."""
+    table = type(row).__table__  # type: ignore[attr-defined]
+    return {c.key: getattr(row, c.key) for c in table.columns if c.key != "id"}
 
 
 async def _contract_numbers(
@@ -230,8 +265,11 @@ async def apply(
     for step in plan.steps:
         for operation in step.operations:
             await writer.write(operation)
-    session.add_all(writer.added)
-    await session.flush()
+    await session.flush()  # the changes to loaded rows
+    for table in (MeterRow, CapacityPeriodRow, SupplySourceRow, ContractRow):
+        rows = [_values(r) for r in writer.added if isinstance(r, table)]
+        if rows:
+            await session.execute(insert(table), rows)
     events = [_event(step, held) for step in plan.steps]
     created = None
     if plan.created_customer and plan.customer is not None:

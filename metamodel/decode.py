@@ -15,17 +15,8 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from metamodel import refusals
-from metamodel.effect_defaults import default_effects
-from metamodel.effect_specs import (
-    CaseEnd,
-    CustomerRequirement,
-    CustomerStatus,
-    EffectField,
-    EffectKind,
-    EffectSpec,
-    SuspensionKind,
-)
+from metamodel import decode_effects, refusals
+from metamodel.effect_specs import EffectSpec
 from metamodel.refusals import Malformed as Malformed
 from metamodel.specs import (
     DEFAULT_OUTCOME,
@@ -135,26 +126,6 @@ class _ArchiveIn(_In):
     item: str
 
 
-class _EffectFieldIn(_In):
-    field: str
-    item: str
-
-
-class _EffectIn(_In):
-    kind: EffectKind
-    end: CaseEnd | None = None
-    entries: str | None = None
-    fields: tuple[_EffectFieldIn, ...] | None = None
-    status: CustomerStatus | None = None
-    suspension: SuspensionKind | None = None
-    contract_type: str | None = None
-
-
-class _CustomerRequirementIn(_In):
-    statuses: tuple[CustomerStatus, ...] | None = None
-    open_suspension: SuspensionKind | None = None
-
-
 class _BusinessTypeIn(_In):
     code: str
     name: str
@@ -167,8 +138,8 @@ class _BusinessTypeIn(_In):
     transitions: tuple[_TransitionIn, ...] | None = None
     start: str | None = None
     archive: tuple[_ArchiveIn, ...] | None = None
-    effects: tuple[_EffectIn, ...] | None = None
-    customer_requirement: _CustomerRequirementIn | None = None
+    effects: tuple[decode_effects.EffectIn, ...] | None = None
+    customer_requirement: decode_effects.CustomerRequirementIn | None = None
 
 
 class _FeeRuleIn(_In):
@@ -256,32 +227,11 @@ def _stage(raw: _StageIn) -> StageSpec:
     return StageSpec(raw.code, raw.name, _limit(raw.time_limit), raw.description)
 
 
-def _effect(raw: _EffectIn) -> EffectSpec:
-    return EffectSpec(
-        kind=raw.kind,
-        end=raw.end or CaseEnd.COMPLETED,
-        entries=raw.entries,
-        fields=tuple(EffectField(f.field, f.item) for f in raw.fields or ()),
-        status=raw.status,
-        suspension=raw.suspension,
-        contract_type=raw.contract_type,
-    )
-
-
 def _effects(raw: _BusinessTypeIn) -> tuple[EffectSpec, ...]:
     """The declared effects; a type that leaves the key out gets its group's defaults."""
-    if raw.effects is not None:
-        return tuple(_effect(e) for e in raw.effects)
-    archive = (ArchiveField(a.field, a.item) for a in raw.archive or ())
-    return default_effects(
-        raw.group or BusinessGroup.OTHER, archive, (u.item for u in raw.items or ())
-    )
-
-
-def _requirement(raw: _CustomerRequirementIn | None) -> CustomerRequirement | None:
-    if raw is None:
-        return None
-    return CustomerRequirement(raw.statuses or (), raw.open_suspension)
+    archive = tuple(ArchiveField(a.field, a.item) for a in raw.archive or ())
+    items = tuple(u.item for u in raw.items or ())
+    return decode_effects.effects(raw.effects, raw.group or BusinessGroup.OTHER, archive, items)
 
 
 def _business_type(raw: _BusinessTypeIn) -> BusinessTypeSpec:
@@ -314,7 +264,7 @@ def _business_type(raw: _BusinessTypeIn) -> BusinessTypeSpec:
         start=raw.start,
         archive=tuple(ArchiveField(a.field, a.item) for a in raw.archive or ()),
         effects=_effects(raw),
-        customer_requirement=_requirement(raw.customer_requirement),
+        customer_requirement=decode_effects.requirement(raw.customer_requirement),
     )
 
 
