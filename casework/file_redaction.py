@@ -72,15 +72,6 @@ a suspended capacity is the period's and the customer's; a ratio makes the ç»¼å
 CONTRACT_TYPE_FIELDS = frozenset({"voltage_level", "electricity_category"})
 """Customer fields a contract's type is worked out from when the effect names none."""
 
-LEGACY_EFFECTS = (
-    EffectSpec(EffectKind.CREATE_CUSTOMER),
-    EffectSpec(EffectKind.ADD_METERS),
-    EffectSpec(EffectKind.START_CONTRACT),
-)
-"""What a version declaring no effects is read as having written: the fixed archive of before
-effects were declared (one customer, its meter, a contract, from the archive mapping)."""
-
-
 @dataclass(frozen=True, slots=True)
 class Redaction:
     """The fields of each part of the file to hide from one reader (record field names)."""
@@ -114,7 +105,8 @@ class Redaction:
 
 
 def _effects(version: BusinessTypeVersion) -> tuple[EffectSpec, ...]:
-    return version.spec.effects or LEGACY_EFFECTS
+    """The version's effects: decoding gave a version stored before effects its defaults."""
+    return version.spec.effects
 
 
 def hidden_targets(

@@ -295,6 +295,12 @@ def _archived(fold: _Fold, event: Entry) -> None:
     fold.customer_number = event.data["customer"]
 
 
+def _effect(fold: _Fold, event: Entry) -> None:
+    """An applied effect; a CREATE_CUSTOMER made the case's customer, as ARCHIVED did."""
+    if event.data["kind"] == "CREATE_CUSTOMER":
+        fold.customer_number = event.data["customer"]
+
+
 HANDLERS: Mapping[str, Callable[[_Fold, Entry], None]] = {
     "CREATED": _created,
     "DATA_WRITTEN": _data_written,
@@ -324,6 +330,7 @@ HANDLERS: Mapping[str, Callable[[_Fold, Entry], None]] = {
     "PAYMENT_RECORDED": _payment_recorded,
     "FEE_WAIVED": _fee_waived,
     "ARCHIVED": _archived,
+    "EFFECT": _effect,
 }
 """What each action changes; others (TRANSITION) only tell."""
 

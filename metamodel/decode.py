@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from metamodel import refusals
-from metamodel.effect_specs import CaseEnd
+from metamodel import decode_effects, refusals
+from metamodel.effect_specs import CaseEnd, EffectSpec
 from metamodel.refusals import Malformed as Malformed
 from metamodel.specs import (
     DEFAULT_OUTCOME,
@@ -140,6 +140,8 @@ class _BusinessTypeIn(_In):
     transitions: tuple[_TransitionIn, ...] | None = None
     start: str | None = None
     archive: tuple[_ArchiveIn, ...] | None = None
+    effects: tuple[decode_effects.EffectIn, ...] | None = None
+    customer_requirement: decode_effects.CustomerRequirementIn | None = None
 
 
 class _FeeRuleIn(_In):
@@ -227,6 +229,13 @@ def _stage(raw: _StageIn) -> StageSpec:
     return StageSpec(raw.code, raw.name, _limit(raw.time_limit), raw.description)
 
 
+def _effects(raw: _BusinessTypeIn) -> tuple[EffectSpec, ...]:
+    """The declared effects; a type that leaves the key out gets its group's defaults."""
+    archive = tuple(ArchiveField(a.field, a.item) for a in raw.archive or ())
+    items = tuple(u.item for u in raw.items or ())
+    return decode_effects.effects(raw.effects, raw.group or BusinessGroup.OTHER, archive, items)
+
+
 def _business_type(raw: _BusinessTypeIn) -> BusinessTypeSpec:
     return BusinessTypeSpec(
         code=raw.code,
@@ -258,6 +267,8 @@ def _business_type(raw: _BusinessTypeIn) -> BusinessTypeSpec:
         ),
         start=raw.start,
         archive=tuple(ArchiveField(a.field, a.item) for a in raw.archive or ()),
+        effects=_effects(raw),
+        customer_requirement=decode_effects.requirement(raw.customer_requirement),
     )
 
 

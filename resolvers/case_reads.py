@@ -7,7 +7,7 @@ from typing import Any
 
 import strawberry
 
-from casework import file_redaction
+from casework import effect_events, file_redaction
 from casework.model import OPEN_STATUSES
 from database import case_reads as stored
 from database import keyset
@@ -64,6 +64,7 @@ async def case_object(ctx: Reader, row: CaseRecord, generated: GeneratedTypes) -
             else await ctx.versions.get(ctx.db, latest.code, row.business_type_version)
         )
         derived = file_redaction.event_keys(file_redaction.redaction(pinned, hidden))
+        derived |= effect_events.hidden_effect_keys(pinned, hidden)
     unit_code, unit_name = units.get(row.org_unit_id, ("", ""))
     now = ctx.now()
     return generated.case(

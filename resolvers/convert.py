@@ -12,7 +12,6 @@ from schema import common, effect_types
 from schema.business_type_types import (
     BusinessTypeDefinition,
     ItemUsage,
-    SaveBusinessTypeDraftInput,
     StageUsage,
     Transition,
 )
@@ -229,49 +228,4 @@ def definition_out(spec: specs.BusinessTypeSpec) -> BusinessTypeDefinition:
         effects=[effect_types.effect_out(e) for e in spec.effects],
         customer_requirement=effect_types.requirement_out(spec.customer_requirement),
         requires_customer=effect_types.needs_customer(spec),
-    )
-
-
-def draft_in(value: SaveBusinessTypeDraftInput) -> specs.BusinessTypeSpec:
-    """A business type spec from the draft input, with the documented defaults applied."""
-    return specs.BusinessTypeSpec(
-        code=value.code,
-        name=value.name,
-        group=specs.BusinessGroup(given(value.group, specs.BusinessGroup.OTHER)),
-        priority=int(given(value.priority, 0)),
-        description=given(value.description),
-        time_limit=time_limit_in(value.time_limit),
-        items=tuple(
-            specs.ItemUsage(
-                item=u.item,
-                required_at=tuple(given(u.required_at, ())),
-                editable_at=tuple(given(u.editable_at, ())),
-                visible_to=tuple(given(u.visible_to, ())),
-            )
-            for u in given(value.items, [])
-        ),
-        stages=tuple(
-            specs.StageUsage(
-                stage=s.stage,
-                time_limit=time_limit_in(s.time_limit),
-                outcomes=tuple(given(s.outcomes, None) or (specs.DEFAULT_OUTCOME,)),
-                requires_payment=bool(given(s.requires_payment, False)),
-                waits_for_customer=bool(given(s.waits_for_customer, False)),
-                join=bool(given(s.join, False)),
-                end=given(s.end),
-                reason=given(s.reason),
-            )
-            for s in given(value.stages, [])
-        ),
-        transitions=tuple(
-            specs.TransitionSpec(
-                from_stage=t.from_,
-                to=tuple(t.to),
-                outcome=given(t.outcome, specs.DEFAULT_OUTCOME),
-                condition=given(t.condition),
-            )
-            for t in given(value.transitions, [])
-        ),
-        start=given(value.start),
-        archive=tuple(specs.ArchiveField(a.field, a.item) for a in given(value.archive, [])),
     )

@@ -101,15 +101,7 @@ async def write_files(api: Api, db: Database) -> dict[str, int]:
                     voltage_level="KV10",
                     status="TEMPORARY",
                 ),
-                customer(
-                    C3,
-                    b1,
-                    name="丙三",
-                    status="CLOSED",
-                    closed_at=AT,
-                    merged_into=C1,
-                    voltage_level="KV10",
-                ),
+                customer(C3, b1, name="丙三", voltage_level="KV10"),
                 customer(C4, a1, name="甲四", parent_number=C1, electricity_category="RESIDENT"),
                 customer(C5, None, name="无主"),
             ]
@@ -120,6 +112,12 @@ async def write_files(api: Api, db: Database) -> dict[str, int]:
         C3: await open_for(api, "admin", "county_b1", C3),
     }
     async with db.transaction() as session:
+        # Closed (absorbed by 并户) after its case was opened: no case may name it now.
+        await session.execute(
+            sa.update(CustomerRow)
+            .where(CustomerRow.number == C3)
+            .values(status="CLOSED", closed_at=AT, merged_into=C1)
+        )
         rows = (await session.execute(sa.select(CustomerRow.number, CustomerRow.id))).all()
         ids: dict[str, int] = {r.number: r.id for r in rows}
         case = cases[C1]
@@ -449,6 +447,7 @@ SECRET_DRAFT: dict[str, Any] = {
         {"item": "customer_name", "visibleTo": ["acceptor"]},
         {"item": "id_number"},
         {"item": "ct_ratio", "visibleTo": ["acceptor"]},
+        {"item": "meter_asset_no"},
     ],
 }
 
@@ -457,8 +456,11 @@ async def test_fields_filled_from_hidden_items_are_hidden_and_cannot_be_filtered
     api: Api, db: Database
 ) -> None:
     await write_files(api, db)
-    item = {"code": "ct_ratio", "label": "CT变比", "type": "STRING"}
-    assert (await api.data(UPSERT_ITEM, {"input": item}))["upsertDataItem"]["errors"] == []
+    for item in (
+        {"code": "ct_ratio", "label": "CT变比", "type": "STRING"},
+        {"code": "meter_asset_no", "label": "电能表资产编号", "type": "STRING"},
+    ):
+        assert (await api.data(UPSERT_ITEM, {"input": item}))["upsertDataItem"]["errors"] == []
     saved = await api.data(SAVE_DRAFT, {"input": SECRET_DRAFT})
     assert saved["saveBusinessTypeDraft"]["problems"] == []
     assert (await api.data(PUBLISH, {"code": "lv_secret"}))["publishBusinessType"]["errors"] == []

@@ -180,11 +180,10 @@ def test_fields_filled_from_hidden_items_are_hidden(
     assert file_redaction.redaction(version(*effects), hidden) == expected
 
 
-def test_a_version_without_effects_is_read_as_the_archive_before_effects() -> None:
+def test_a_version_that_declares_no_effects_writes_and_so_hides_nothing() -> None:
     hidden = frozenset({"customer_name", "voltage_level"})
-    assert file_redaction.redaction(version(), hidden) == file_redaction.redaction(
-        version(*DEFAULTS), hidden
-    )
+    assert file_redaction.redaction(version(), hidden) == file_redaction.Redaction()
+    assert file_redaction.redaction(version(*DEFAULTS), hidden) != file_redaction.Redaction()
 
 
 @pytest.mark.parametrize(
