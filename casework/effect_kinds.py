@@ -17,6 +17,7 @@ from casework.effect_file import (
     MoveMeter,
     OpenPeriod,
     Operation,
+    RemoveMeter,
     SetSupplySources,
     Step,
     TerminateContract,
@@ -136,10 +137,16 @@ def merge_accounts(planner: Planner, index: int, effect: EffectSpec) -> Step:
         absorbed.append((account, reader))
     operations: list[Operation] = []
     total = number(survivor.values.get("capacity"))
-    for account, _ in absorbed:
+    for account, reader in absorbed:
         total += number(account.values.get("capacity"))
-        operations.extend(MoveMeter(ref, survivor.ref) for ref in account.meters.values())
-        survivor.meters.update(account.meters)
+        # 拆除被并户计量装置: with a final reading the absorbed meters come off; without one
+        # they stay on site and count for the surviving account.
+        reading = reader.text("final_reading")
+        if reading is not None:
+            operations.extend(RemoveMeter(ref, reading) for ref in account.meters.values())
+        else:
+            operations.extend(MoveMeter(ref, survivor.ref) for ref in account.meters.values())
+            survivor.meters.update(account.meters)
         operations.extend(TerminateContract(c.ref, planner.end_date) for c in account.contracts)
         account.meters, account.contracts = {}, []
         account.status, account.suspended = CustomerStatus.CLOSED, None

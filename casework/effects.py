@@ -59,6 +59,9 @@ def plan(
 
 
 def _create_customer(planner: Planner, index: int, effect: EffectSpec) -> Step:
+    """A new account; a case that names an existing one (光伏 on an old 户号) updates it."""
+    if planner.customer is not None and not planner.created_customer:
+        return _update_customer(planner, index, effect)
     [reader] = readers(planner.version, planner.data, effect)
     values = customer_values(reader)
     ref = planner.new("customer")

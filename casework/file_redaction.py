@@ -72,6 +72,7 @@ a suspended capacity is the period's and the customer's; a ratio makes the ÁªºÂê
 CONTRACT_TYPE_FIELDS = frozenset({"voltage_level", "electricity_category"})
 """Customer fields a contract's type is worked out from when the effect names none."""
 
+
 @dataclass(frozen=True, slots=True)
 class Redaction:
     """The fields of each part of the file to hide from one reader (record field names)."""

@@ -170,7 +170,7 @@ EFFECT_FIELDS: Mapping[EffectKind, Mapping[str, frozenset[str]]] = {
     EffectKind.REMOVE_METERS: {"asset_no": STRINGS, "final_reading": NUMBER_TEXTS},
     EffectKind.SUSPEND: PERIOD_FIELDS,
     EffectKind.RESTORE: {"restored_on": frozenset({"DATE"})},
-    EffectKind.MERGE_ACCOUNTS: {"customer_number": STRINGS},
+    EffectKind.MERGE_ACCOUNTS: {"customer_number": STRINGS, "final_reading": NUMBER_TEXTS},
     EffectKind.SPLIT_ACCOUNT: {**CUSTOMER_FIELDS, **METER_FIELDS},
     EffectKind.CREATE_ACCOUNTS: {**CUSTOMER_FIELDS, **METER_FIELDS},
     EffectKind.SET_SUPPLY_SOURCES: {

@@ -565,6 +565,24 @@ def test_merge_closes_the_named_accounts_into_the_customer() -> None:
     assert plan.steps[0].data == {"merged": ["0000000002"]}
 
 
+def test_a_merged_accounts_meters_come_off_with_the_reading_its_entry_gives() -> None:
+    data = {
+        "accounts": entries({"customer_number": "0000000002", "final_reading": Decimal("321.00")})
+    }
+    plan = run(MERGE, data, account(), OTHERS)
+    assert operations(plan)[:2] == [RemoveMeter(100, "321.00"), TerminateContract(300, END)]
+    assert not [o for o in operations(plan) if isinstance(o, MoveMeter)]
+
+
+def test_creating_the_customer_of_a_case_that_names_one_updates_that_one() -> None:
+    data = {"customer_name": "光伏户", "contract_capacity": Decimal("8.00")}
+    plan = run(EffectSpec(K.CREATE_CUSTOMER), data, account())
+    assert operations(plan) == [
+        UpdateAccount(1, {"name": "光伏户", "capacity": "8.00"}),
+    ]
+    assert plan.customer == 1 and not plan.created_customer
+
+
 @pytest.mark.parametrize(
     "numbers",
     [["0000000009"], ["0000000001"], ["0000000003"], ["0000000002", "0000000002"], [None]],
