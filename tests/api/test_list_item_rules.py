@@ -88,8 +88,9 @@ async def test_a_list_is_required_editable_and_hidden_as_one_item(api: Api, db: 
     assert (await complete(api, "acc", created["case"]["tasks"][0]["id"]))["errors"] == []
     task = await only_task(api, "sur", "survey")
     # Required at 现场勘查: missing, and an empty list, both leave it missing.
-    for given in ({}, {"meters": []}):
-        refused = await complete(api, "sur", task, **given)
+    givens: list[dict[str, Any]] = [{}, {"meters": []}]
+    for given in givens:
+        refused = await complete(api, "sur", task, "APPROVE", **given)
         assert [(e["code"], e["path"][-1]) for e in refused["errors"]] == [
             ("REQUIRED", "meters")
         ], refused
