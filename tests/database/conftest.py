@@ -18,8 +18,12 @@ async def indexes(db: Database) -> AsyncIterator[Database]:
     index keeps the row count it saw as its estimate, and plans of later tests must not depend
     on this one's cases.
     """
-    await setup.drop_item_indexes(db)  # an earlier test's server may have left one
+    await _forget(db)  # an earlier test's server may have left an index, or statistics
     yield db
+    await _forget(db)
+
+
+async def _forget(db: Database) -> None:
     await setup.drop_item_indexes(db)
     if db.dialect == "sqlite":
         await setup.autocommit_ddl(db, "DROP TABLE IF EXISTS sqlite_stat1")

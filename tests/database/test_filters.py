@@ -855,8 +855,9 @@ async def _explain(db: Database, node: Filter) -> str:
     ids=[f"{item_type.value}-{op.value}" for item_type, op, _ in INDEX_CASES],
 )
 async def test_expression_index_serves_the_filter(
-    db: Database, item_type: ItemType, op: Op, probe: Any
+    indexes: Database, item_type: ItemType, op: Op, probe: Any
 ) -> None:
+    db = indexes  # no statistics an earlier test's cases left behind sway the plan
     case = TYPE_CASES[item_type]
     code = "indexed_item"
     ids = await _seed(
