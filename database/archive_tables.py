@@ -66,7 +66,8 @@ class MeterRow(Base):
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    """The case that installed it; None for a meter imported from an earlier system."""
     asset_no: Mapped[str] = mapped_column(String(63))
     ct_ratio: Mapped[str | None] = mapped_column(String(40))
     pt_ratio: Mapped[str | None] = mapped_column(String(40))
@@ -90,7 +91,8 @@ class ContractRow(Base):
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    """The case that signed it; None for a contract imported from an earlier system."""
     number: Mapped[str] = mapped_column(String(40), unique=True)
     type: Mapped[str] = mapped_column(String(40))
     signed_at: Mapped[dt.datetime]

@@ -144,7 +144,7 @@ class MeterRecord:
 
     id: int
     customer_id: int
-    case_id: int
+    case_id: int | None
     asset_no: str
     ct_ratio: str | None
     pt_ratio: str | None
@@ -159,7 +159,7 @@ class ContractRecord:
 
     id: int
     customer_id: int
-    case_id: int
+    case_id: int | None
     number: str
     type: str
     signed_at: dt.datetime

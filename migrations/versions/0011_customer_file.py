@@ -6,7 +6,8 @@ term, expiry and status, and 暂停/减容/暂换/暂拆 open capacity periods t
 
 Existing rows are carried forward: every customer, meter and contract is ACTIVE; a contract's
 signing date is the day (Asia/Shanghai) it was archived; a customer whose contract is a
-temporary-supply one is TEMPORARY.
+temporary-supply one is TEMPORARY. A meter or contract may now have no case: one imported from
+an earlier system was installed or signed by none.
 
 Revision ID: 0011
 Revises: 0010
@@ -115,6 +116,7 @@ def upgrade() -> None:
                 nullable=True,
             )
         )
+        batch_op.alter_column("case_id", existing_type=sa.BigInteger(), nullable=True)
         batch_op.add_column(sa.Column("amended_on", sa.Date(), nullable=True))
         batch_op.add_column(
             sa.Column(
@@ -151,6 +153,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("parent_number", sa.String(length=32), nullable=True))
 
     with op.batch_alter_table("meter", schema=None) as batch_op:
+        batch_op.alter_column("case_id", existing_type=sa.BigInteger(), nullable=True)
         batch_op.add_column(sa.Column("purpose", sa.String(length=32), nullable=True))
         batch_op.add_column(
             sa.Column("status", sa.String(length=16), server_default="ACTIVE", nullable=False)
@@ -198,6 +201,7 @@ def downgrade() -> None:
         batch_op.drop_column("final_reading")
         batch_op.drop_column("status")
         batch_op.drop_column("purpose")
+        batch_op.alter_column("case_id", existing_type=sa.BigInteger(), nullable=False)
 
     with op.batch_alter_table("customer", schema=None) as batch_op:
         batch_op.drop_column("parent_number")
@@ -218,6 +222,7 @@ def downgrade() -> None:
         )
         batch_op.drop_column("amended_by_case_id")
         batch_op.drop_column("amended_on")
+        batch_op.alter_column("case_id", existing_type=sa.BigInteger(), nullable=False)
         batch_op.drop_column("terminated_by_case_id")
         batch_op.drop_column("terminated_on")
         batch_op.drop_column("expires_on")
