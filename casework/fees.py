@@ -82,16 +82,20 @@ def assess(
 ) -> list[Assessment]:
     """The fees a stage entry charges; RuleFailed if a rule cannot be computed on this case."""
     found: list[Assessment] = []
-    names, enums = variables(items), enum_values(items)
+    names, enums, fields = variables(items), enum_values(items), types.list_fields(items)
     for rule, version in rules:
         if not applies(rule, business_type=business_type, stage=stage, day=day):
             continue
         try:
             if rule.condition:
-                condition = checker.compile_expression(rule.condition, names, enum_values=enums)
+                condition = checker.compile_expression(
+                    rule.condition, names, enum_values=enums, fields=fields
+                )
                 if condition.evaluate(data) is not True:
                     continue
-            formula = checker.compile_expression(rule.amount, names, enum_values=enums)
+            formula = checker.compile_expression(
+                rule.amount, names, enum_values=enums, fields=fields
+            )
             value = formula.evaluate(data)
         except types.ExpressionError as error:
             raise RuleFailed(rule.code, error.message) from error
@@ -132,6 +136,12 @@ def _json(value: object) -> object:
         return value
     if isinstance(value, Decimal):
         return format(value, "f")
+    if isinstance(value, tuple | list):  # a LIST item's entries, their empty fields left out
+        return [
+            {k: _json(v) for k, v in entry.items() if v is not None}
+            for entry in value
+            if isinstance(entry, Mapping)
+        ]
     return str(value)
 
 

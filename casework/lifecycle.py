@@ -8,14 +8,16 @@ Semantics (DESIGN §7):
   branch that ends elsewhere, or is cancelled, does not block the join.
 - A transition back to a stage visited outside the current parallel region (a RETURN out of a
   split) cancels the other branches of that region.
-- The case completes when no visit is live. Stages that wait for the customer are WAITING and
-  their limit does not run; the whole-case limit runs only while some stage is ACTIVE.
+- The case completes when no visit is live; completing a REJECTED or WITHDRAWN end stage ends
+  it at once with that status, every other live visit cancelled (CASE_ENDED). Stages that wait
+  for the customer are WAITING and their limit does not run; the whole-case limit runs only
+  while some stage is ACTIVE.
 - Suspending pauses every limit; resuming continues them; cancelling closes every visit.
-- A stage's required items (and its unpaid fees) must be settled to move forward; a return
-  hands the work back as is. A transition is a return when each of its targets dominates its
-  source in the stage graph (every path from the start stage to the source passes through the
-  target), so a second pass through a loop, or a branch arriving at a join that another branch
-  reached first, still moves forward.
+- A stage's required items (a REJECTED or WITHDRAWN end's reason among them) and its unpaid
+  fees must be settled to move forward; a return hands the work back as is. A transition is a
+  return when each of its targets dominates its source in the stage graph (every path from the
+  start stage to the source passes through the target), so a second pass through a loop, or a
+  branch arriving at a join that another branch reached first, still moves forward.
 
 The commands are here; how a case moves between stages once a transition is chosen is
 `casework.stage_flow`.
@@ -29,6 +31,7 @@ from dataclasses import dataclass, field, replace
 
 from casework import cases, stage_flow, timers
 from casework.model import (
+    CLOSED_STATUSES,
     CURRENT,
     LIVE,
     CaseState,
@@ -38,6 +41,7 @@ from casework.model import (
 )
 from casework.timers import BusinessClock
 from metamodel import regions
+from metamodel.end_checks import REFUSING_ENDS
 from metamodel.expressions import checker, runtime, types
 from metamodel.specs import (
     BusinessTypeSpec,
@@ -89,7 +93,12 @@ def prepare(version: BusinessTypeVersion) -> Definition:
         c: frozenset(o.value for o in i.options) for c, i in version.items.items() if i.options
     }
     compiled = {
-        index: checker.compile_expression(t.condition, variables, enum_values=enums)
+        index: checker.compile_expression(
+            t.condition,
+            variables,
+            enum_values=enums,
+            fields=types.list_fields(version.items),
+        )
         for index, t in enumerate(version.spec.transitions)
         if t.condition
     }
@@ -179,6 +188,9 @@ def complete(
     if transition is not None:
         state, moved = stage_flow.follow(state, definition, visit, transition, now=now, clock=clock)
         events.extend(moved)
+    elif usage.end in REFUSING_ENDS and usage.end is not None:
+        state, ended = stage_flow.end_case(state, usage.end, visit, now=now, clock=clock)
+        return state, [*events, *ended]
     return stage_flow.settle(state, definition, events, now=now, clock=clock)
 
 
@@ -216,7 +228,7 @@ def cancel(
     state: CaseState, *, reason: str, now: dt.datetime, clock: BusinessClock
 ) -> tuple[CaseState, list[Event]]:
     """Close a case that is not finished; every open visit is cancelled."""
-    if state.status in (CaseStatus.COMPLETED, CaseStatus.CANCELLED):
+    if state.status in CLOSED_STATUSES:
         raise _refuse("INVALID_TRANSITION", f"a {state.status.value} case cannot be cancelled")
     stages = tuple(
         replace(
@@ -262,8 +274,10 @@ def _choose(
 
 
 def _missing_required(state: CaseState, definition: Definition, stage: str) -> list[Problem]:
-    """Items the stage needs that the case does not have."""
+    """Items the stage needs that the case does not have (a refusing end needs its reason)."""
     items = definition.version.items
+    usage = definition.usage(stage)
+    reason = usage.reason if usage.end in REFUSING_ENDS else None
     return [
         Problem(
             "REQUIRED",
@@ -272,7 +286,7 @@ def _missing_required(state: CaseState, definition: Definition, stage: str) -> l
             ("input", "data", u.item),
         )
         for u in definition.version.spec.items
-        if stage in u.required_at and state.data.get(u.item) is None
+        if (stage in u.required_at or u.item == reason) and state.data.get(u.item) is None
     ]
 
 

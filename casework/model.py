@@ -11,6 +11,9 @@ from typing import Any
 from metamodel.specs import CaseStatus, Problem, TimeUnit
 
 OPEN_STATUSES = frozenset({CaseStatus.DRAFT, CaseStatus.IN_PROGRESS, CaseStatus.SUSPENDED})
+"""Statuses a case can still move on from (or be cancelled, suspended, overdue in)."""
+CLOSED_STATUSES = frozenset(CaseStatus) - OPEN_STATUSES
+"""Statuses a case never leaves: COMPLETED, CANCELLED, REJECTED and WITHDRAWN."""
 
 
 class StageStatus(StrEnum):

@@ -182,6 +182,21 @@ def _case_completed(fold: _Fold, event: Entry) -> None:
     fold.times["completed_at"] = event.at
 
 
+ENDS = frozenset({"REJECTED", "WITHDRAWN"})
+"""The statuses a CASE_ENDED event may end a case with."""
+
+
+def _case_ended(fold: _Fold, event: Entry) -> None:
+    # The other live visits were cancelled by the BRANCH_CANCELLED events just before.
+    end, index = event.data["end"], fold.visit(event.data)
+    if end not in ENDS:
+        raise _Unreplayable(f"a case cannot end as {end}")
+    if fold.visits[index].status != "DONE":
+        raise _Unreplayable(f"stage visit {index} ends the case but was not completed")
+    fold.status = end
+    fold.times["completed_at"] = event.at
+
+
 def _status(status: str) -> Callable[[_Fold, Entry], None]:
     def handle(fold: _Fold, _event: Entry) -> None:
         fold.status = status
@@ -280,6 +295,12 @@ def _archived(fold: _Fold, event: Entry) -> None:
     fold.customer_number = event.data["customer"]
 
 
+def _effect(fold: _Fold, event: Entry) -> None:
+    """An applied effect; a CREATE_CUSTOMER made the case's customer, as ARCHIVED did."""
+    if event.data["kind"] == "CREATE_CUSTOMER":
+        fold.customer_number = event.data["customer"]
+
+
 HANDLERS: Mapping[str, Callable[[_Fold, Entry], None]] = {
     "CREATED": _created,
     "DATA_WRITTEN": _data_written,
@@ -290,6 +311,7 @@ HANDLERS: Mapping[str, Callable[[_Fold, Entry], None]] = {
     "STAGE_COMPLETED": _stage_completed,
     "BRANCH_CANCELLED": _branch_cancelled,
     "CASE_COMPLETED": _case_completed,
+    "CASE_ENDED": _case_ended,
     "SUSPENDED": _status("SUSPENDED"),
     "RESUMED": _status("IN_PROGRESS"),
     "CANCELLED": _cancelled,
@@ -308,6 +330,7 @@ HANDLERS: Mapping[str, Callable[[_Fold, Entry], None]] = {
     "PAYMENT_RECORDED": _payment_recorded,
     "FEE_WAIVED": _fee_waived,
     "ARCHIVED": _archived,
+    "EFFECT": _effect,
 }
 """What each action changes; others (TRANSITION) only tell."""
 

@@ -3,7 +3,8 @@
 What `casework.lifecycle`'s commands do once a transition is chosen: enter each target (a
 parallel split when there are several), wait at a join until no other visit of its split is
 live, close a region a return leaves, and settle the case: it completes when no visit is live,
-and its limit runs only while some stage is ACTIVE (DESIGN §7).
+and its limit runs only while some stage is ACTIVE (DESIGN §7). A REJECTED or WITHDRAWN end
+stage ends the whole case at once (`end_case`), whatever else is still live.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from casework.model import (
     StageStatus,
 )
 from casework.timers import BusinessClock
+from metamodel.effect_specs import CaseEnd
 from metamodel.specs import (
     CaseStatus,
     TransitionSpec,
@@ -189,4 +191,37 @@ def settle(
             state = replace(state, timer=timers.run(timer, now, clock))
         elif not working and timer.running:
             state = replace(state, timer=timers.pause(timer, now, clock))
+    return state, events
+
+
+def end_case(
+    state: CaseState, end: CaseEnd, visit: int, *, now: dt.datetime, clock: BusinessClock
+) -> tuple[CaseState, list[Event]]:
+    """Close the case as `end` (REJECTED, WITHDRAWN) at the completion of end visit `visit`.
+
+    A refusal or a withdrawal settles the application as a whole: the other branches of a
+    split have nothing left to do, so every live visit is cancelled (BRANCH_CANCELLED, which
+    closes its task) rather than left to be completed, and every clock stops.
+    """
+    events: list[Event] = []
+    stages = list(state.stages)
+    for index, other in enumerate(stages):
+        if other.status in LIVE:
+            stages[index] = replace(
+                other,
+                status=StageStatus.CANCELLED,
+                completed_at=now,
+                timer=timers.pause(other.timer, now, clock) if other.timer else None,
+            )
+            events.append(Event("BRANCH_CANCELLED", {"stage": other.stage, "visit": index}))
+    timer = timers.pause(state.timer, now, clock) if state.timer else None
+    state = replace(
+        state,
+        status=CaseStatus(end.value),
+        stages=tuple(stages),
+        timer=timer,
+        completed_at=now,
+    )
+    ended = {"end": end.value, "stage": state.stages[visit].stage, "visit": visit}
+    events.append(Event("CASE_ENDED", ended))
     return state, events

@@ -1,7 +1,8 @@
 """Tasks, owned by the engine: each current visit of a case holds one task routed to a post.
 
 A task is born when the engine enters a stage (its STAGE_ENTERED event) and closes when the
-engine leaves the visit (STAGE_COMPLETED, BRANCH_CANCELLED, or the case's CANCELLED): the
+engine leaves the visit (STAGE_COMPLETED, BRANCH_CANCELLED, or the case's CANCELLED or
+CASE_ENDED): the
 engine's own events drive the tasks, so nothing has to compare an old state with a new one to
 find out what happened. People act on tasks through `claim`, `assign`, `release` and `take`;
 each returns the new task and the event that records it. No I/O: storage gives tasks their ids.
@@ -60,6 +61,8 @@ Router = Callable[[str], str | None]
 NEW_TASK = "TASK_CREATED"
 UNASSIGNED_TASK = "TASK_UNASSIGNED"
 """The events of a new task; storage writes the new task's id into their `task`."""
+CASE_CLOSING = frozenset({"CANCELLED", "CASE_ENDED"})
+"""Events after which a case holds no work: any task still open is cancelled."""
 
 
 def follow(
@@ -81,7 +84,7 @@ def follow(
     created: list[Event] = []
     for event in events:
         visit = event.data.get("visit")
-        if event.action == "CANCELLED":
+        if event.action in CASE_CLOSING:
             for index, task in out.items():
                 if task.is_open:
                     out[index] = _close(task, TaskStatus.CANCELLED, None, now)

@@ -117,7 +117,7 @@ class SupplySourceRow(Base):
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
     position: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str | None] = mapped_column(String(32))
     substation: Mapped[str | None] = mapped_column(String(200))
@@ -137,7 +137,7 @@ class CapacityPeriodRow(Base):
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
     kind: Mapped[str] = mapped_column(String(16))
     capacity: Mapped[str | None] = mapped_column(String(40))
     starts_on: Mapped[dt.date | None] = mapped_column(Date)

@@ -116,6 +116,20 @@ def _item_expression(
     return type_coerce(raw, Text())
 
 
+def checked_code(code: str) -> str:
+    """`code` when it is a well-formed item code, safe as a literal key (ValueError otherwise)."""
+    return _check_code(code)
+
+
+def entry_field_expression(
+    entry: ColumnElement[Any], code: str, item_type: ItemType, dialect: str
+) -> ColumnElement[Any]:
+    """A field of one LIST entry (a JSON object), read and ordered as a plain item is."""
+    item_type = ItemType(item_type)
+    expression = _item_expression(entry, _check_code(code), item_type, check_dialect(dialect))
+    return _in_text_order(expression, item_type, dialect)
+
+
 def data_expression(code: str, item_type: ItemType, dialect: str) -> ColumnElement[Any]:
     """Return the typed SQL expression of one data item of `"case".data`, keyed by a literal."""
     return _item_expression(

@@ -95,6 +95,8 @@ class CaseGroup:
     open: int
     completed: int
     cancelled: int
+    rejected: int
+    withdrawn: int
     overdue: int
     completed_on_time: int
     completed_late: int
@@ -288,6 +290,8 @@ def groups_statement(
 
     is_open = CaseRow.status.in_(OPEN_CASE_STATUSES)
     is_completed = CaseRow.status == CaseStatus.COMPLETED.value
+    # Only COMPLETED cases are judged and timed: a REJECTED or WITHDRAWN case ended early by
+    # refusal or withdrawal, and would flatter the on-time rate and the mean.
     # A completed case's timer is stopped (no due time any more) and keeps the business time
     # it used, customer waits and suspensions left out: late is more than its limit.
     judged = is_completed & CaseRow.timer.is_not(None)
@@ -297,6 +301,8 @@ def groups_statement(
         func.sum(case((is_open, 1), else_=0)),
         func.sum(case((is_completed, 1), else_=0)),
         func.sum(case((CaseRow.status == CaseStatus.CANCELLED.value, 1), else_=0)),
+        func.sum(case((CaseRow.status == CaseStatus.REJECTED.value, 1), else_=0)),
+        func.sum(case((CaseRow.status == CaseStatus.WITHDRAWN.value, 1), else_=0)),
         func.sum(
             case((is_open & CaseRow.due_at.is_not(None) & (CaseRow.due_at < now), 1), else_=0)
         ),
@@ -360,7 +366,9 @@ async def case_groups(
 def _group(row: Any, size: int) -> CaseGroup:
     """One result row as a group (sums over no rows are NULL: zero)."""
     found, values = row[:size], [0 if v is None else v for v in row[size:-1]]
-    count, open_, completed, cancelled, overdue, on_time, late = (int(v) for v in values)
+    count, open_, completed, cancelled, rejected, withdrawn, overdue, on_time, late = (
+        int(v) for v in values
+    )
     average = row[-1]
     return CaseGroup(
         keys=tuple("" if k is None else str(k) for k in found),
@@ -368,6 +376,8 @@ def _group(row: Any, size: int) -> CaseGroup:
         open=open_,
         completed=completed,
         cancelled=cancelled,
+        rejected=rejected,
+        withdrawn=withdrawn,
         overdue=overdue,
         completed_on_time=on_time,
         completed_late=late,

@@ -52,13 +52,14 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import GenericFunction
 from sqlalchemy.sql.selectable import Select
 
-from database import case_expressions
+from database import case_expressions, entry_filters
 from database.case_tables import CaseRow, StageInstanceRow
 from database.metadata_tables import BusinessTypeRow, OrgUnitRow
 from metamodel.filters import (
     MAX_FILTER_NODES,
     SYSTEM_FIELD_TYPES,
     AllOf,
+    AnyEntry,
     AnyOf,
     Compare,
     DataField,
@@ -142,6 +143,8 @@ def _values(item_type: ItemType, value: object, *, datetime_as_text: bool) -> li
 
 
 def _check_op(op: Op, item_type: ItemType, what: str) -> None:
+    if item_type is ItemType.LIST:  # its entries are compared, through AnyEntry
+        raise ValueError(f"{op.value} does not apply to {what} ({item_type.value})")
     if op in _RANGE_OPS and item_type not in ORDERED_TYPES | TEXTUAL_TYPES:
         raise ValueError(f"{op.value} does not apply to {what} ({item_type.value})")
     if op in _TEXT_OPS and item_type not in TEXTUAL_TYPES:
@@ -336,9 +339,33 @@ def _compare(node: Compare, dialect: str, *, negate: bool) -> ColumnElement[bool
     )
 
 
+def _entry_holds(dialect: str) -> entry_filters.CompareEntry:
+    """The test of one comparison on an entry's field, as `_compare` tests a plain item."""
+
+    def holds(expression: ColumnElement[Any], node: Compare) -> ColumnElement[bool]:
+        item_type = ItemType(node.field.type)  # type: ignore[union-attr]
+        _check_op(node.op, item_type, f"field {node.field.code!r}")  # type: ignore[union-attr]
+        return _holds(
+            expression,
+            node.op,
+            node.value,
+            item_type,
+            dialect,
+            negate=False,
+            nullable=True,
+            datetime_as_text=True,
+        )
+
+    return holds
+
+
 def _compile(node: Filter, dialect: str, *, negate: bool) -> ColumnElement[bool]:
     if isinstance(node, Compare):
         return _compare(node, dialect, negate=negate)
+    if isinstance(node, AnyEntry):
+        # Within an entry the conditions hold together; a negation negates the whole EXISTS.
+        found = entry_filters.any_entry(node, dialect, _entry_holds(dialect))
+        return not_(found) if negate else found
     if isinstance(node, Not):
         return _compile(node.part, dialect, negate=not negate)
     if isinstance(node, AllOf | AnyOf):

@@ -125,7 +125,7 @@ class EventRecord:
 
 @dataclass(frozen=True, slots=True)
 class CustomerRecord:
-    """A customer of the archive (户号 and what the cases that wrote it recorded)."""
+    """A customer of the file (户号 and what the cases that wrote it recorded)."""
 
     id: int
     number: str
@@ -133,14 +133,24 @@ class CustomerRecord:
     id_number: str | None
     address: str | None
     electricity_category: str | None
+    """The tariff category (用电类别)."""
     capacity: str | None
     voltage_level: str | None
     org_unit_id: int | None
+    status: str = "ACTIVE"
+    meter_reading_segment: str | None = None
+    suspended_capacity: str | None = None
+    archive_no: str | None = None
+    archive_location: str | None = None
+    closed_at: dt.datetime | None = None
+    merged_into: str | None = None
+    parent_number: str | None = None
+    created_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class MeterRecord:
-    """A meter of a customer."""
+    """A meter of a customer, active or kept REMOVED with its final reading."""
 
     id: int
     customer_id: int
@@ -151,11 +161,15 @@ class MeterRecord:
     multiplier: str | None
     start_reading: str | None
     installed_at: dt.datetime
+    purpose: str | None = None
+    status: str = "ACTIVE"
+    final_reading: str | None = None
+    removed_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ContractRecord:
-    """A contract of a customer."""
+    """A contract of a customer, with its term and status."""
 
     id: int
     customer_id: int
@@ -163,14 +177,51 @@ class ContractRecord:
     number: str
     type: str
     signed_at: dt.datetime
+    status: str = "ACTIVE"
+    signed_on: dt.date | None = None
+    term_months: int | None = None
+    expires_on: dt.date | None = None
+    terminated_on: dt.date | None = None
+    amended_on: dt.date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SupplySourceRecord:
+    """A supply source of a customer (供电电源), in its recorded order."""
+
+    id: int
+    customer_id: int
+    case_id: int | None
+    position: int
+    kind: str | None
+    substation: str | None
+    feeder: str | None
+    capacity_kva: str | None
+    boundary: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityPeriodRecord:
+    """A period of capacity out of use (暂停, 减容, 暂换, 暂拆); open while not restored."""
+
+    id: int
+    customer_id: int
+    case_id: int | None
+    kind: str
+    capacity: str | None
+    starts_on: dt.date | None
+    ends_on: dt.date | None
+    restored_on: dt.date | None
 
 
 @dataclass(frozen=True, slots=True)
 class CustomerArchive:
     """A customer with what a reader sees of it: meters, contracts, the cases it may see.
 
-    `pinned` is every (business type id, version) of a case about the customer, whoever may
-    see it: any of them may have written the archive, so each one's hidden items apply.
+    `pinned` is every (business type id, version) of a case that may have written the file,
+    whoever may see it: a case naming the customer or the account it was split from or created
+    under, or one that wrote a meter, contract, supply source or period of it. Each one's hidden
+    items apply.
     """
 
     customer: CustomerRecord
@@ -178,6 +229,8 @@ class CustomerArchive:
     contracts: tuple[ContractRecord, ...]
     case_numbers: tuple[str, ...]
     pinned: tuple[tuple[int, int], ...]
+    supply_sources: tuple[SupplySourceRecord, ...] = ()
+    periods: tuple[CapacityPeriodRecord, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

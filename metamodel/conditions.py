@@ -20,6 +20,8 @@ class Scope:
 
     variables: Mapping[str, ItemType]
     enum_values: Mapping[str, frozenset[str]]
+    fields: types.Fields
+    """The fields of the LIST items among `variables`."""
 
 
 def scope(spec: BusinessTypeSpec, items: Mapping[str, DataItemSpec]) -> Scope:
@@ -32,6 +34,7 @@ def scope(spec: BusinessTypeSpec, items: Mapping[str, DataItemSpec]) -> Scope:
             for item in used
             if item.type is ItemType.ENUM
         },
+        fields=types.list_fields({item.code: item for item in used}),
     )
 
 
@@ -44,5 +47,6 @@ def faults(condition: str, within: Scope) -> list[str]:
         within.variables,
         expected=types.ExprType.BOOLEAN,
         enum_values=within.enum_values,
+        fields=within.fields,
     )
     return [f"condition '{types.excerpt(condition)}': {message}" for message in messages]

@@ -24,6 +24,8 @@ DATETIME    datetime.datetime in UTC                   "YYYY-MM-DDTHH:MM:SS.ffff
 ENUM        str, one of the item's option values       str
 ID_NUMBER   str, upper case                            str
 PHONE       str, see `coerce` for the canonical form   str
+LIST        tuple of dicts, every field present (None  list of objects of the fields'
+            where empty), see `list_values`            storage forms, empty ones left out
 ==========  =========================================  =====================================
 
 DECIMAL and MONEY values have at most 18 digits before the point (DECIMAL at most 10 after,
@@ -43,7 +45,7 @@ import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 
-from metamodel import identifiers, value_forms
+from metamodel import identifiers, list_values, value_forms
 from metamodel.specs import DataItemSpec, ItemType, Problem
 
 # The codec's errors and text forms, offered here to the codec's callers.
@@ -59,8 +61,10 @@ __all__ = [
     "CODEC_TYPES",
     "LENGTH_TYPES",
     "ORDERED_TYPES",
+    "SCALAR_TYPES",
     "TEXTUAL_TYPES",
     "InvalidValue",
+    "Stored",
     "coerce",
     "from_json",
     "longest",
@@ -87,6 +91,9 @@ TEXTUAL_TYPES: frozenset[ItemType] = frozenset(
 LENGTH_TYPES: frozenset[ItemType] = frozenset({ItemType.STRING, ItemType.TEXT})
 """Types whose text length is limited: `max_length` and `pattern` apply to them."""
 _DEFAULT_MAX_LENGTH = {ItemType.STRING: 200, ItemType.TEXT: 10000}
+
+Stored = str | int | bool | list[dict[str, str | int | bool]]
+"""A value's storage form: a JSON scalar, or a LIST's array of objects of scalars."""
 
 
 _PARSERS: dict[ItemType, Callable[[DataItemSpec, object], object]] = {
@@ -118,7 +125,9 @@ _STORAGE_TYPES: dict[ItemType, type] = {
 }
 
 
-CODEC_TYPES: frozenset[ItemType] = frozenset(_PARSERS)
+SCALAR_TYPES: frozenset[ItemType] = frozenset(_PARSERS)
+"""The types of one value each: every type but LIST, and so the types a LIST's fields take."""
+CODEC_TYPES: frozenset[ItemType] = SCALAR_TYPES | {ItemType.LIST}
 """Every type the codec knows."""
 
 
@@ -224,13 +233,30 @@ def coerce(spec: DataItemSpec, value: object) -> object:
     """
     if value is None:
         raise InvalidValue("a value is required", code="REQUIRED")
+    if spec.type is ItemType.LIST:
+        return list_values.coerce(spec, value, _coerce_field)
     canonical = _parser(spec, _PARSERS)(spec, value)
     _check_limits(spec, canonical)
     return canonical
 
 
-def to_json(spec: DataItemSpec, value: object) -> str | int | bool:
+def _coerce_field(spec: DataItemSpec, value: object) -> object:
+    """A LIST field's value through its own type's codec (fields are never LIST themselves)."""
+    if spec.type is ItemType.LIST:
+        raise ValueError(f"field {spec.code!r} of a LIST item cannot be a LIST")
+    return coerce(spec, value)
+
+
+def _field_from_json(spec: DataItemSpec, raw: object) -> object:
+    if spec.type is ItemType.LIST:
+        raise ValueError(f"field {spec.code!r} of a LIST item cannot be a LIST")
+    return from_json(spec, raw)
+
+
+def to_json(spec: DataItemSpec, value: object) -> Stored:
     """Return the canonical storage form of a value that `coerce` has accepted."""
+    if spec.type is ItemType.LIST:
+        return list_values.to_json(spec, value, to_json)
     try:
         canonical = _parser(spec, _STORING_PARSERS)(spec, value)
     except InvalidValue as exc:
@@ -256,6 +282,8 @@ def from_json(spec: DataItemSpec, raw: object) -> object:
 
     Only the form is checked, not the item's limits, so a stored value stays readable.
     """
+    if spec.type is ItemType.LIST:
+        return list_values.from_json(spec, raw, _field_from_json)
     expected = _STORAGE_TYPES.get(spec.type)
     if expected is None:
         raise ValueError(f"item {spec.code!r} has unknown type {spec.type!r}")
@@ -272,7 +300,9 @@ def validate_data(
 ) -> tuple[dict[str, object], list[Problem]]:
     """Coerce every entry of `data` by item code; returns the clean values and every problem.
 
-    None is kept as None (it clears the item); entries with problems are left out.
+    None is kept as None (it clears the item), and so is an empty list for a LIST item (a list
+    without entries is no list: `requiredAt` asks for at least one); entries with problems are
+    left out, and a LIST's problems name the entry and field (`(*path, code, 2, "asset_no")`).
     """
     clean: dict[str, object] = {}
     problems: list[Problem] = []
@@ -281,8 +311,19 @@ def validate_data(
         if spec is None:
             problems.append(Problem("VALIDATION", f"unknown data item {code!r}", (*path, code)))
             continue
-        if value is None:
+        if value is None or (
+            spec.type is ItemType.LIST and isinstance(value, list | tuple) and not value
+        ):
             clean[code] = None
+            continue
+        if spec.type is ItemType.LIST:
+            entries, invalid = list_values.check_entries(
+                spec, value, _coerce_field, path=(*path, code)
+            )
+            if entries is None:
+                problems.extend(invalid)
+            else:
+                clean[code] = entries
             continue
         try:
             clean[code] = coerce(spec, value)

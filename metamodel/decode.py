@@ -15,7 +15,8 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from metamodel import refusals
+from metamodel import decode_effects, refusals
+from metamodel.effect_specs import CaseEnd, EffectSpec
 from metamodel.refusals import Malformed as Malformed
 from metamodel.specs import (
     DEFAULT_OUTCOME,
@@ -72,6 +73,10 @@ class _DataItemIn(_In):
     indexed: bool | None = None
     description: str | None = None
     scale: int | None = None
+    fields: tuple[_DataItemIn, ...] | None = None
+    min_count: int | None = None
+    max_count: int | None = None
+    required: bool | None = None
 
 
 class _StageIn(_In):
@@ -107,6 +112,8 @@ class _StageUsageIn(_In):
     requires_payment: bool | None = None
     waits_for_customer: bool | None = None
     join: bool | None = None
+    end: CaseEnd | None = None
+    reason: str | None = None
 
 
 class _TransitionIn(_In):
@@ -133,6 +140,8 @@ class _BusinessTypeIn(_In):
     transitions: tuple[_TransitionIn, ...] | None = None
     start: str | None = None
     archive: tuple[_ArchiveIn, ...] | None = None
+    effects: tuple[decode_effects.EffectIn, ...] | None = None
+    customer_requirement: decode_effects.CustomerRequirementIn | None = None
 
 
 class _FeeRuleIn(_In):
@@ -209,11 +218,22 @@ def _data_item(raw: _DataItemIn) -> DataItemSpec:
         indexed=bool(raw.indexed),
         description=raw.description,
         scale=raw.scale,
+        fields=tuple(_data_item(f) for f in raw.fields or ()),
+        min_count=raw.min_count,
+        max_count=raw.max_count,
+        required=bool(raw.required),
     )
 
 
 def _stage(raw: _StageIn) -> StageSpec:
     return StageSpec(raw.code, raw.name, _limit(raw.time_limit), raw.description)
+
+
+def _effects(raw: _BusinessTypeIn) -> tuple[EffectSpec, ...]:
+    """The declared effects; a type that leaves the key out gets its group's defaults."""
+    archive = tuple(ArchiveField(a.field, a.item) for a in raw.archive or ())
+    items = tuple(u.item for u in raw.items or ())
+    return decode_effects.effects(raw.effects, raw.group or BusinessGroup.OTHER, archive, items)
 
 
 def _business_type(raw: _BusinessTypeIn) -> BusinessTypeSpec:
@@ -236,6 +256,8 @@ def _business_type(raw: _BusinessTypeIn) -> BusinessTypeSpec:
                 requires_payment=bool(s.requires_payment),
                 waits_for_customer=bool(s.waits_for_customer),
                 join=bool(s.join),
+                end=s.end,
+                reason=s.reason,
             )
             for s in raw.stages or ()
         ),
@@ -245,6 +267,8 @@ def _business_type(raw: _BusinessTypeIn) -> BusinessTypeSpec:
         ),
         start=raw.start,
         archive=tuple(ArchiveField(a.field, a.item) for a in raw.archive or ()),
+        effects=_effects(raw),
+        customer_requirement=decode_effects.requirement(raw.customer_requirement),
     )
 
 

@@ -46,15 +46,24 @@ def check(rule: FeeRuleSpec, items: Mapping[str, DataItemSpec]) -> list[tuple[st
     """(field, message) for every problem of a rule over `items`: types, and amounts too large."""
     found: list[tuple[str, str]] = []
     names, enums = variables(items), enum_values(items)
+    fields = expression_types.list_fields(items)
     if rule.condition:
         found += [
             ("condition", m)
             for m in checker.check(
-                rule.condition, names, expected=expression_types.ExprType.BOOLEAN, enum_values=enums
+                rule.condition,
+                names,
+                expected=expression_types.ExprType.BOOLEAN,
+                enum_values=enums,
+                fields=fields,
             )
         ]
     typed = checker.check(
-        rule.amount, names, expected=expression_types.ExprType.NUMBER, enum_values=enums
+        rule.amount,
+        names,
+        expected=expression_types.ExprType.NUMBER,
+        enum_values=enums,
+        fields=fields,
     )
     found += [("amount", m) for m in typed or reach(rule.amount, items)]
     return found

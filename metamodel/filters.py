@@ -74,14 +74,25 @@ class DataField:
     type: ItemType
 
 
+@dataclass(frozen=True, slots=True)
+class EntryField:
+    """A field of one entry of a LIST item, compared inside `AnyEntry`."""
+
+    code: str
+    type: ItemType
+
+
 FieldRef = SystemField | DataField
 
 
 @dataclass(frozen=True, slots=True)
 class Compare:
-    """`field op value`; values are the codec's canonical Python values (lists for in/notIn)."""
+    """`field op value`; values are the codec's canonical Python values (lists for in/notIn).
 
-    field: FieldRef
+    An EntryField is compared only inside an AnyEntry.
+    """
+
+    field: FieldRef | EntryField
     op: Op
     value: object
 
@@ -107,7 +118,18 @@ class Not:
     part: Filter
 
 
-Filter = Compare | AllOf | AnyOf | Not
+@dataclass(frozen=True, slots=True)
+class AnyEntry:
+    """Some entry of the LIST item `item` meets every comparison in `parts` (on EntryFields).
+
+    False when the list is missing or has no entries; an empty `parts` asks for any entry.
+    """
+
+    item: str
+    parts: tuple[Compare, ...]
+
+
+Filter = Compare | AllOf | AnyOf | Not | AnyEntry
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +151,8 @@ def count_nodes(node: Filter) -> int:
     """How many nodes a filter tree has."""
     if isinstance(node, Compare):
         return 1
+    if isinstance(node, AnyEntry):
+        return 1 + len(node.parts)
     if isinstance(node, Not):
         return 1 + count_nodes(node.part)
     return 1 + sum(count_nodes(p) for p in node.parts)

@@ -101,8 +101,9 @@ def _check_routing(spec: BusinessTypeSpec) -> Iterator[Problem]:
                 yield Problem(
                     OUTCOME_WITHOUT_TRANSITION,
                     f"stage '{stage}' has no transition for its outcome '{outcome}', so a task "
-                    "completed with it would stall the case; add a transition for it "
-                    "(to an end stage if that outcome should finish the case)",
+                    "completed with it would stall the case; add a transition for it: to "
+                    "an end stage if that outcome should finish the case, to one declared "
+                    "`end: REJECTED` (with a `reason` item) if it refuses the application",
                     ("stages", i, "outcomes", j),
                 )
 

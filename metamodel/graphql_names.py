@@ -1,8 +1,9 @@
 """The GraphQL names a business type generates, and the checks that they can all be served.
 
-Every business type code and ENUM item becomes GraphQL type and field names (`naming`); they
-must be valid GraphQL, not taken by the static schema, and not generated twice, within the type
-or by another one. An ENUM item's enum is one type shared by every business type using it.
+Every business type code, ENUM and LIST item becomes GraphQL type and field names (`naming`);
+they must be valid GraphQL, not taken by the static schema, and not generated twice, within the
+type or by another one. An ENUM item's enum, and a LIST item's entry types, are shared by every
+business type using the item.
 """
 
 from __future__ import annotations
@@ -39,15 +40,26 @@ def enum_names(item_code: str) -> frozenset[str]:
     return frozenset({naming.enum_type_name(item_code), naming.enum_filter_name(item_code)})
 
 
+def list_names(item: DataItemSpec) -> frozenset[str]:
+    """The entry types a LIST item generates, and the enums (and filters) of its ENUM fields."""
+    fields = (f for f in item.fields if f.type is ItemType.ENUM)
+    enums = {naming.entry_enum_name(item.code, f.code) for f in fields}
+    return frozenset(naming.entry_names(item.code).values()) | enums | {e + "Filter" for e in enums}
+
+
 def _enum_items(
     spec: BusinessTypeSpec, items: Mapping[str, DataItemSpec]
 ) -> list[tuple[Path, frozenset[str]]]:
-    """Return the path and generated names of each ENUM item the type uses, once each."""
+    """The path and generated names of each ENUM and LIST item the type uses, once each."""
     found: dict[str, tuple[Path, frozenset[str]]] = {}
     for i, usage in enumerate(spec.items):
         item = items.get(usage.item)
-        if item is not None and item.type is ItemType.ENUM and item.code not in found:
+        if item is None or item.code in found:
+            continue
+        if item.type is ItemType.ENUM:
             found[item.code] = (("items", i, "item"), enum_names(item.code))
+        elif item.type is ItemType.LIST:
+            found[item.code] = (("items", i, "item"), list_names(item))
     return list(found.values())
 
 

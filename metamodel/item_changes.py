@@ -12,9 +12,12 @@ types). Whether a change may be made is decided here, for the API and the YAML a
   versions accept may be refused next, or filters slow down, so the administrator must say
   they mean it. Values stored with more places than a smaller scale are still read back whole,
   never rounded. A larger scale, or none, only adds trailing zeros (or drops them) when values
-  are read, so it is allowed.
-- REFUSED: the type changed, or an ENUM option dropped that a published version uses; cases
-  opened under those versions hold such values, and no flag makes them wrong.
+  are read, so it is allowed. For a LIST: fewer entries allowed or more required, a field
+  removed, made required or added as required, or a field's own limits tightened (an optional
+  field added is allowed).
+- REFUSED: the type changed (of the item, or of a LIST's field), or an ENUM option dropped that
+  a published version uses; cases opened under those versions hold such values, and no flag
+  makes them wrong.
 
 Only items that a published version uses are judged; any other item may change freely.
 """
@@ -25,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from metamodel import datatypes, value_forms
+from metamodel import datatypes, list_values, value_forms
 from metamodel.specs import DataItemSpec, ItemType
 
 
@@ -112,6 +115,9 @@ _PROPERTIES = (
     "indexed",
     "description",
     "scale",
+    "min_count",
+    "max_count",
+    "required",
 )
 
 
@@ -127,6 +133,9 @@ def _properties(item: DataItemSpec) -> dict[str, str | None]:
         "indexed": "true" if item.indexed else None,
         "description": item.description,
         "scale": None if item.scale is None else str(item.scale),
+        "min_count": None if item.min_count is None else str(item.min_count),
+        "max_count": None if item.max_count is None else str(item.max_count),
+        "required": "true" if item.required else None,
     }
 
 
@@ -144,6 +153,20 @@ def property_changes(
             found.append(
                 PropertyChange(f"options.{value}", old_options.get(value), new_options.get(value))
             )
+    old_fields = {f.code: f for f in (before.fields if before else ())}
+    new_fields = {f.code: f for f in after.fields}
+    for code in [*old_fields, *(c for c in new_fields if c not in old_fields)]:
+        old_field, new_field = old_fields.get(code), new_fields.get(code)
+        if new_field is None:
+            found.append(PropertyChange(f"fields.{code}", old_fields[code].type.value, None))
+            continue
+        if old_field is None:
+            found.append(PropertyChange(f"fields.{code}", None, new_field.type.value))
+            continue
+        found += [
+            PropertyChange(f"fields.{code}.{c.property}", c.before, c.after)
+            for c in property_changes(old_field, new_field)
+        ]
     return tuple(found)
 
 
@@ -215,6 +238,42 @@ def _tightening(before: DataItemSpec, after: DataItemSpec) -> Iterable[tuple[str
     lost = [o.value for o in before.options if o.value not in kept]
     if lost:
         yield "options", f"drops options {', '.join(lost)}"
+    yield from _list_tightening(before, after)
+
+
+def _list_tightening(before: DataItemSpec, after: DataItemSpec) -> Iterable[tuple[str, str]]:
+    """How a LIST's counts and fields take something away (a field's type change is refused)."""
+    old_min, new_min = before.min_count or 0, after.min_count or 0
+    if new_min > old_min:
+        yield "min_count", f"raises the fewest entries from {old_min} to {new_min}"
+    old_max, new_max = list_values.most_entries(before), list_values.most_entries(after)
+    if new_max < old_max:
+        yield "max_count", f"lowers the most entries from {old_max} to {new_max}"
+    old_fields = {f.code: f for f in before.fields}
+    for field in after.fields:
+        old = old_fields.pop(field.code, None)
+        if old is None:
+            if field.required:
+                yield f"fields.{field.code}", f"adds the required field {field.code}"
+            continue
+        if old.type is not field.type:
+            continue
+        if field.required and not old.required:
+            yield f"fields.{field.code}.required", f"makes field {field.code} required"
+        for prop, how in _tightening(old, field):
+            yield f"fields.{field.code}.{prop}", f"{how} in field {field.code}"
+    for code in old_fields:
+        yield f"fields.{code}", f"removes field {code}"
+
+
+def _retyped_fields(frozen: Sequence[DataItemSpec], after: DataItemSpec) -> list[str]:
+    """The fields of a LIST whose type `after` changes from one the versions froze."""
+    new = {f.code: f.type for f in after.fields}
+    return list(
+        dict.fromkeys(
+            f.code for i in frozen for f in i.fields if f.code in new and new[f.code] != f.type
+        )
+    )
 
 
 def judge(before: DataItemSpec | None, after: DataItemSpec, uses: Sequence[ItemUse]) -> ItemChange:
@@ -239,6 +298,16 @@ def judge(before: DataItemSpec | None, after: DataItemSpec, uses: Sequence[ItemU
             kept = {o.value for o in after.options}
             in_use = list(dict.fromkeys(o.value for i in frozen for o in i.options))
             lost_used = [v for v in in_use if v not in kept]
+            retyped = _retyped_fields(frozen, after)
+            if retyped:
+                findings.append(
+                    Finding(
+                        Verdict.REFUSED,
+                        "fields",
+                        f"fields {', '.join(retyped)} of '{code}' are used by published versions"
+                        f" of {names}; their types stay as they are",
+                    )
+                )
             if lost_used:
                 findings.append(
                     Finding(

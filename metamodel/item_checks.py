@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from metamodel import datatypes, naming, value_forms
+from metamodel import datatypes, list_checks, naming, value_forms
 from metamodel.specs import DataItemSpec, ItemType, Problem
 from metamodel.value_forms import InvalidValue, parse_literal
 
@@ -200,8 +200,18 @@ def validate_item(spec: DataItemSpec) -> list[Problem]:
     problems.extend(_scale_problems(spec))
     problems.extend(_range_problems(spec))
     problems.extend(_text_problems(spec))
-    if spec.indexed and spec.type == ItemType.TEXT:
+    problems.extend(list_checks.list_problems(spec, validate_item))
+    if spec.indexed and spec.type in (ItemType.TEXT, ItemType.LIST):
         problems.append(
-            Problem("NOT_ALLOWED_FOR_TYPE", "TEXT items cannot be indexed", ("indexed",))
+            Problem("NOT_ALLOWED_FOR_TYPE", f"{spec.type} items cannot be indexed", ("indexed",))
+        )
+    if spec.required:
+        problems.append(
+            Problem(
+                "NOT_ALLOWED_FOR_TYPE",
+                "only the fields of a LIST item are required this way; a business type says"
+                " where an item is required (requiredAt)",
+                ("required",),
+            )
         )
     return problems

@@ -69,3 +69,23 @@ def enum_type_name(item_code: str) -> str:
 def enum_filter_name(item_code: str) -> str:
     """The filter input generated for an ENUM item."""
     return pascal(item_code) + "Filter"
+
+
+def entry_names(item_code: str) -> dict[str, str]:
+    """The types a LIST item generates, by role (`meters` -> `MetersEntry`, ...).
+
+    `MetersEntry`, `MetersEntryInput`, `MetersEntryWhere` (one entry's conditions) and
+    `MetersEntryListWhere` (`{any: …}`).
+    """
+    head = pascal(item_code) + "Entry"
+    return {
+        "Entry": head,
+        "EntryInput": head + "Input",
+        "EntryWhere": head + "Where",
+        "EntryListWhere": head + "ListWhere",
+    }
+
+
+def entry_enum_name(item_code: str, field_code: str) -> str:
+    """The enum of an ENUM field of a LIST item: `meters`, `purpose` -> `MetersEntryPurpose`."""
+    return pascal(item_code) + "Entry" + pascal(field_code)

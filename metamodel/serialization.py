@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from metamodel import decode
+from metamodel.effect_specs import CaseEnd, CustomerRequirement, EffectSpec
 from metamodel.specs import (
     DEFAULT_OUTCOME,
     BusinessTypeSpec,
@@ -60,6 +61,10 @@ def data_item_to_dict(item: DataItemSpec) -> JsonDict:
             "indexed": item.indexed,
             "description": item.description,
             "scale": item.scale,
+            "fields": [data_item_to_dict(f) for f in item.fields],
+            "min_count": item.min_count,
+            "max_count": item.max_count,
+            "required": item.required,
         }
     )
 
@@ -136,6 +141,8 @@ def business_type_to_dict(spec: BusinessTypeSpec) -> JsonDict:
                         "requires_payment": s.requires_payment,
                         "waits_for_customer": s.waits_for_customer,
                         "join": s.join,
+                        "end": None if s.end is None else s.end.value,
+                        "reason": s.reason,
                     }
                 )
                 for s in spec.stages
@@ -153,8 +160,38 @@ def business_type_to_dict(spec: BusinessTypeSpec) -> JsonDict:
             ],
             "start": spec.start,
             "archive": [{"field": a.field, "item": a.item} for a in spec.archive],
+            "customer_requirement": _requirement_to_dict(spec.customer_requirement),
+        }
+    ) | {"effects": [_effect_to_dict(e) for e in spec.effects]}
+
+
+def _effect_to_dict(effect: EffectSpec) -> JsonDict:
+    """An effect as a dict; COMPLETED, the default end, is left out."""
+    return _compact(
+        {
+            "end": None if effect.end is CaseEnd.COMPLETED else effect.end.value,
+            "kind": effect.kind.value,
+            "entries": effect.entries,
+            "fields": [{"field": f.field, "item": f.item} for f in effect.fields],
+            "status": effect.status.value if effect.status else None,
+            "suspension": effect.suspension.value if effect.suspension else None,
+            "contract_type": effect.contract_type,
         }
     )
+
+
+def _requirement_to_dict(requirement: CustomerRequirement | None) -> JsonDict | None:
+    """A customer requirement as a dict (an empty one stays: it still refuses CLOSED)."""
+    if requirement is None:
+        return None
+    return {
+        "statuses": [s.value for s in requirement.statuses],
+        **(
+            {"open_suspension": requirement.open_suspension.value}
+            if requirement.open_suspension
+            else {}
+        ),
+    }
 
 
 def business_type_from_dict(raw: Mapping[str, Any]) -> BusinessTypeSpec:

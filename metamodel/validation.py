@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from metamodel import conditions, graph, graphql_names, naming, regions
+from metamodel import (
+    conditions,
+    effect_checks,
+    end_checks,
+    graph,
+    graphql_names,
+    naming,
+    regions,
+)
 from metamodel.specs import (
     ARCHIVE_FIELDS,
     BusinessTypeSpec,
@@ -46,6 +54,8 @@ PROBLEM_CODES: frozenset[str] = (
     graph.PROBLEM_CODES
     | regions.PROBLEM_CODES
     | graphql_names.PROBLEM_CODES
+    | end_checks.PROBLEM_CODES
+    | effect_checks.PROBLEM_CODES
     | {
         INVALID_CODE,
         EMPTY_NAME,
@@ -122,7 +132,9 @@ def validate_business_type(spec: BusinessTypeSpec, catalog: Catalog) -> list[Pro
         *_check_start(spec),
         *_check_transitions(spec, catalog),
         *_check_graph(spec),
+        *end_checks.check(spec, catalog.items),
         *_check_archive(spec),
+        *effect_checks.check(spec, catalog.items),
         *graphql_names.check(
             spec,
             catalog.items,

@@ -44,15 +44,23 @@ _LINE_SEPARATORS = frozenset("\u2028\u2029")
 
 
 class InvalidValue(Exception):
-    """A value an item's codec refuses: `code` is "VALIDATION" or "REQUIRED", `message` why."""
+    """A value an item's codec refuses: `code` is "VALIDATION" or "REQUIRED", `message` why.
+
+    `at` is where inside the value the problem is (a LIST's entry and field: `(2, "asset_no")`),
+    empty for a value of one piece.
+    """
 
     code: str
     message: str
+    at: tuple[str | int, ...]
 
-    def __init__(self, message: str, code: str = "VALIDATION") -> None:
+    def __init__(
+        self, message: str, code: str = "VALIDATION", at: tuple[str | int, ...] = ()
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.at = at
 
 
 # --- form checks: one per type, without the item's limits -------------------------------

@@ -30,10 +30,15 @@ def _values(data_input: Any, generated: GeneratedTypes) -> dict[str, object]:
         return {}
     codes = {a: c for c, a in generated.attrs.items()}
     out: dict[str, object] = {}
+    entries = generated.entries
     for attr, value in vars(data_input).items():
         if value is strawberry.UNSET or attr not in codes:
             continue
-        out[codes[attr]] = getattr(value, "value", value) if value is not None else None
+        code = codes[attr]
+        if code in entries:  # a LIST: entry inputs as dicts by field code, for the codec
+            out[code] = entries[code].from_input(value)
+            continue
+        out[code] = getattr(value, "value", value) if value is not None else None
     return out
 
 

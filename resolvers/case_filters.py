@@ -15,6 +15,7 @@ from metamodel import filters as f
 from metamodel import naming
 from metamodel.specs import DataItemSpec, ItemType
 from resolvers.convert import LARGEST_ID, NO_ROW, row_id
+from schema.class_maker import attr_name
 
 SYSTEM_ATTRS: dict[str, f.SystemField] = {
     "id": f.SystemField.ID,
@@ -66,7 +67,7 @@ def _set(obj: Any) -> dict[str, Any]:
     return {k: v for k, v in vars(obj).items() if v is not strawberry.UNSET}
 
 
-def _compares(field: f.FieldRef, ops: Any, path: list[str]) -> list[f.Filter]:
+def _compares(field: f.FieldRef | f.EntryField, ops: Any, path: list[str]) -> list[f.Filter]:
     parts: list[f.Filter] = []
     for attr, value in _set(ops).items():
         op = OPS[attr]
@@ -114,6 +115,25 @@ def _deadline(attr: str, value: Any, now: dt.datetime | None, path: list[str]) -
 DEADLINE_ATTRS = frozenset({"overdue", "warned", "due_before"})
 
 
+def _any_entry(item: DataItemSpec, ops: Any, path: list[str]) -> list[f.Filter]:
+    """A LIST item's `{any: {field: {op: value}}}` as one AnyEntry (none when `any` is left out)."""
+    entry_where = _set(ops).get("any")
+    if entry_where is None:
+        return []
+    fields = {attr_name(field.code): field for field in item.fields}
+    parts: list[f.Compare] = []
+    for attr, field_ops in _set(entry_where).items():
+        field = fields.get(attr)
+        if field_ops is None or field is None:
+            continue
+        at = [*path, "any", attr]
+        for part in _compares(f.EntryField(field.code, field.type), field_ops, at):
+            if not isinstance(part, f.Compare):  # pragma: no cover - _compares makes Compares
+                raise invalid("an entry condition compares fields", at)
+            parts.append(part)
+    return [f.AnyEntry(item.code, tuple(parts))]
+
+
 def to_filter(
     where: Any,
     items: Mapping[str, DataItemSpec],
@@ -149,9 +169,11 @@ def to_filter(
                 if ops is None or item_attr not in codes:
                     continue
                 item = items[codes[item_attr]]
-                parts.extend(
-                    _compares(f.DataField(item.code, item.type), ops, [*path, "data", item_attr])
-                )
+                at = [*path, "data", item_attr]
+                if item.type is ItemType.LIST:
+                    parts.extend(_any_entry(item, ops, at))
+                    continue
+                parts.extend(_compares(f.DataField(item.code, item.type), ops, at))
         else:
             parts.extend(_compares(SYSTEM_ATTRS[attr], value, [*path, attr]))
     node: f.Filter = parts[0] if len(parts) == 1 else f.AllOf(tuple(parts))
@@ -164,6 +186,8 @@ def data_codes(node: f.Filter) -> set[str]:
     """The data items a filter reads."""
     if isinstance(node, f.Compare):
         return {node.field.code} if isinstance(node.field, f.DataField) else set()
+    if isinstance(node, f.AnyEntry):
+        return {node.item}
     if isinstance(node, f.Not):
         return data_codes(node.part)
     return set().union(*(data_codes(p) for p in node.parts)) if node.parts else set()

@@ -7,7 +7,8 @@ from typing import Any
 
 import strawberry
 
-from casework import archive
+from casework import effect_events, file_redaction
+from casework.model import OPEN_STATUSES
 from database import case_reads as stored
 from database import keyset
 from database.records import CaseRecord
@@ -20,7 +21,8 @@ from resolvers.reader import Reader
 from schema.case_types import BusinessTypeRef, OrgUnitRef
 from schema.type_classes import GeneratedTypes
 
-OPEN = frozenset({CaseStatus.DRAFT.value, CaseStatus.IN_PROGRESS.value, CaseStatus.SUSPENDED.value})
+OPEN = frozenset(s.value for s in OPEN_STATUSES)
+"""The statuses a case can be overdue in (REJECTED and WITHDRAWN cases are closed)."""
 
 
 async def hidden_by_type(ctx: Reader) -> dict[int, frozenset[str]]:
@@ -54,14 +56,15 @@ async def case_object(ctx: Reader, row: CaseRecord, generated: GeneratedTypes) -
         if code in items and raw is not None and code not in hidden
     }
     derived: frozenset[tuple[str, str]] = frozenset()
-    if hidden:  # event data the archive worked out from hidden items, by the case's version
+    if hidden:  # event data the effects took from hidden items, by the case's version
         latest = generated.published.latest
         pinned = (
             latest
             if row.business_type_version == latest.version
             else await ctx.versions.get(ctx.db, latest.code, row.business_type_version)
         )
-        derived = archive.hidden_event_keys(archive.hidden_fields(pinned, hidden))
+        derived = file_redaction.event_keys(file_redaction.redaction(pinned, hidden))
+        derived |= effect_events.hidden_effect_keys(pinned, hidden)
     unit_code, unit_name = units.get(row.org_unit_id, ("", ""))
     now = ctx.now()
     return generated.case(

@@ -49,6 +49,8 @@ def _statistics(group: stored.CaseGroup) -> CaseGroupStatistics:
         open=group.open,
         completed=group.completed,
         cancelled=group.cancelled,
+        rejected=group.rejected,
+        withdrawn=group.withdrawn,
         overdue=group.overdue,
         completed_on_time=group.completed_on_time,
         completed_late=group.completed_late,

@@ -27,7 +27,7 @@ from metamodel.specs import BusinessTypeVersion
 from resolvers import customers, objects
 from resolvers.reader import Reader
 from schema.case_types import CaseEvent, StageRef
-from schema.engine_types import Customer
+from schema.customer_types import Customer
 from schema.fee_types import Fee
 from schema.task_types import Task
 from service.reference import Reference, ReferenceCache

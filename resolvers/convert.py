@@ -8,16 +8,15 @@ from typing import Any
 import strawberry
 
 from metamodel import datatypes, item_changes, naming, specs
-from schema import common
+from schema import common, effect_types
 from schema.business_type_types import (
-    ArchiveMapping,
     BusinessTypeDefinition,
     ItemUsage,
-    SaveBusinessTypeDraftInput,
     StageUsage,
     Transition,
 )
 from schema.dictionary_types import DataItem, EnumOption, ItemPropertyChange, UpsertDataItemInput
+from schema.effect_types import ArchiveMapping
 from schema.library_types import OrgUnit, Post, Stage
 
 LARGEST_ID = 2**63 - 1
@@ -55,9 +54,14 @@ def time_limit_in(value: Any) -> specs.TimeLimit | None:
     return None if value is None else specs.TimeLimit(value.amount, specs.TimeUnit(value.unit))
 
 
-def data_item_out(item: specs.DataItemSpec) -> DataItem:
-    """A data item for output."""
+def data_item_out(item: specs.DataItemSpec, *, is_field: bool = False) -> DataItem:
+    """A data item (or a LIST item's field) for output."""
     return DataItem(
+        fields=[data_item_out(f, is_field=True) for f in item.fields],
+        min_count=item.min_count,
+        max_count=item.max_count,
+        required=item.required,
+        is_field=is_field,
         code=item.code,
         label=item.label,
         type=item.type,
@@ -81,24 +85,28 @@ def _kept(value: Any, stored: Any, cleared: Any = None) -> Any:
 
 
 def data_item_in(
-    value: UpsertDataItemInput, before: specs.DataItemSpec | None
+    value: UpsertDataItemInput,
+    before: specs.DataItemSpec | None,
+    *,
+    at: tuple[str | int, ...] = ("input",),
 ) -> specs.DataItemSpec | list[common.UserError]:
     """The item an upsert asks for: `before` with what the input names; REQUIRED errors else.
 
     A new item (no `before`) needs a label and a type; an existing one keeps them when they are
     omitted or null, and keeps every other property the input leaves out (its scale only while
-    its type stays).
+    its type stays). A LIST's fields, when given, are given whole, as new items.
     """
     label = given(value.label, before.label if before else None)
     item_type = given(value.type, before.type if before else None)
     missing = [
-        common.user_error(
-            common.ErrorCode.REQUIRED, f"a new data item needs a {name}", ("input", name)
-        )
+        common.user_error(common.ErrorCode.REQUIRED, f"a new data item needs a {name}", (*at, name))
         for name, found in (("label", label), ("type", item_type))
         if found is None
     ]
-    if missing:
+    fields = _fields_in(value, at)
+    if isinstance(fields, list):
+        missing += fields
+    if missing or isinstance(fields, list):
         return missing
     stored = before or specs.DataItemSpec(value.code, label, specs.ItemType(item_type))
     options = _kept(value.options, None, [])
@@ -120,7 +128,28 @@ def data_item_in(
         scale=_kept(
             value.scale, stored.scale if stored.type == specs.ItemType(item_type) else None
         ),
+        fields=stored.fields if fields is None else fields,
+        min_count=_kept(value.min_count, stored.min_count),
+        max_count=_kept(value.max_count, stored.max_count),
+        required=bool(_kept(value.required, stored.required, False)),
     )
+
+
+def _fields_in(
+    value: UpsertDataItemInput, at: tuple[str | int, ...]
+) -> tuple[specs.DataItemSpec, ...] | list[common.UserError] | None:
+    """A LIST's fields as given (None: left out, kept), each whole; REQUIRED errors else."""
+    if value.fields is strawberry.UNSET:
+        return None
+    found: list[specs.DataItemSpec] = []
+    errors: list[common.UserError] = []
+    for index, field in enumerate(value.fields or ()):
+        made = data_item_in(field, None, at=(*at, "fields", index))
+        if isinstance(made, list):
+            errors += made
+        else:
+            found.append(made)
+    return errors or tuple(found)
 
 
 def item_property(name: str) -> str:
@@ -185,6 +214,8 @@ def definition_out(spec: specs.BusinessTypeSpec) -> BusinessTypeDefinition:
                 requires_payment=s.requires_payment,
                 waits_for_customer=s.waits_for_customer,
                 join=s.join,
+                end=s.end,
+                reason=s.reason,
             )
             for s in spec.stages
         ],
@@ -194,47 +225,7 @@ def definition_out(spec: specs.BusinessTypeSpec) -> BusinessTypeDefinition:
         ],
         start=spec.start,
         archive=[ArchiveMapping(field=a.field, item=a.item) for a in spec.archive],
-    )
-
-
-def draft_in(value: SaveBusinessTypeDraftInput) -> specs.BusinessTypeSpec:
-    """A business type spec from the draft input, with the documented defaults applied."""
-    return specs.BusinessTypeSpec(
-        code=value.code,
-        name=value.name,
-        group=specs.BusinessGroup(given(value.group, specs.BusinessGroup.OTHER)),
-        priority=int(given(value.priority, 0)),
-        description=given(value.description),
-        time_limit=time_limit_in(value.time_limit),
-        items=tuple(
-            specs.ItemUsage(
-                item=u.item,
-                required_at=tuple(given(u.required_at, ())),
-                editable_at=tuple(given(u.editable_at, ())),
-                visible_to=tuple(given(u.visible_to, ())),
-            )
-            for u in given(value.items, [])
-        ),
-        stages=tuple(
-            specs.StageUsage(
-                stage=s.stage,
-                time_limit=time_limit_in(s.time_limit),
-                outcomes=tuple(given(s.outcomes, None) or (specs.DEFAULT_OUTCOME,)),
-                requires_payment=bool(given(s.requires_payment, False)),
-                waits_for_customer=bool(given(s.waits_for_customer, False)),
-                join=bool(given(s.join, False)),
-            )
-            for s in given(value.stages, [])
-        ),
-        transitions=tuple(
-            specs.TransitionSpec(
-                from_stage=t.from_,
-                to=tuple(t.to),
-                outcome=given(t.outcome, specs.DEFAULT_OUTCOME),
-                condition=given(t.condition),
-            )
-            for t in given(value.transitions, [])
-        ),
-        start=given(value.start),
-        archive=tuple(specs.ArchiveField(a.field, a.item) for a in given(value.archive, [])),
+        effects=[effect_types.effect_out(e) for e in spec.effects],
+        customer_requirement=effect_types.requirement_out(spec.customer_requirement),
+        requires_customer=effect_types.needs_customer(spec),
     )

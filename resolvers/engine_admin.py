@@ -19,8 +19,9 @@ from database.responsibility_repo import ResponsibilityView
 from resolvers import customers, policy
 from resolvers.context import Context
 from resolvers.convert import given, row_id
+from schema import customer_types as ct
 from schema import engine_types as et
-from schema.common import ErrorCode, user_error
+from schema.common import AFTER, BEFORE, FIRST, LAST, ErrorCode, user_error
 from schema.library_types import Post, Stage
 
 Info = strawberry.Info[Context, Any]
@@ -183,12 +184,40 @@ async def set_calendar_days(
     return et.SetCalendarDaysPayload(days=[_day_out(updated, d.date) for d in input])
 
 
-@strawberry.field(description="A customer of the archive by 户号.")
+@strawberry.field(description="A customer of the file by 户号; null if unknown or out of scope.")
 async def customer(
     info: Info, number: Annotated[str, strawberry.argument(description="The customer's 户号.")]
-) -> et.Customer | None:
-    """The customer with meters, contracts and the numbers of its cases."""
+) -> ct.Customer | None:
+    """The customer with meters, contracts, supply sources, periods and its cases' numbers."""
     return await customers.customer_by_number(info.context, number)
+
+
+@strawberry.field(
+    name="customers",
+    description=(
+        "Customers of the file in the caller's scope (their org unit and below; staff: those of "
+        "a case they may see), by 户号 unless ordered otherwise."
+    ),
+)
+async def customers_list(
+    info: Info,
+    where: Annotated[
+        ct.CustomerWhere | None,
+        strawberry.argument(description="Which customers; omitted: every customer in scope."),
+    ] = None,
+    order_by: Annotated[
+        list[ct.CustomerOrderBy] | None,
+        strawberry.argument(description="Keys in order; omitted: by 户号."),
+    ] = None,
+    first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+    after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+    last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
+    before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+) -> ct.CustomerConnection:
+    """A keyset page; totalCount is counted only when selected."""
+    return await customers.customer_page(
+        info.context, where, order_by, first=first, after=after, last=last, before=before
+    )
 
 
 @strawberry.field(
@@ -220,5 +249,5 @@ async def verify_case_history(
     )
 
 
-QUERIES: list[Any] = [responsibilities, calendar, customer, verify_case_history]
+QUERIES: list[Any] = [responsibilities, calendar, customer, customers_list, verify_case_history]
 MUTATIONS: list[Any] = [assign_responsibility, set_calendar_days]

@@ -14,7 +14,7 @@ from metamodel import bundle_checks, decode, diagram, item_changes, item_checks
 from metamodel.specs import Problem, StageSpec
 from resolvers import convert, input_decode, item_indexes, library, publishing
 from resolvers.context import Context
-from schema import business_type_types, common, dictionary_types, publish_types
+from schema import business_type_types, common, dictionary_types, effect_types, publish_types
 from schema.case_types import BusinessTypeRef
 from schema.common import ErrorCode, user_error
 from service import definitions
@@ -160,6 +160,9 @@ def business_type_out(
             )
             for v in view.versions
         ],
+        effects=[effect_types.effect_out(e) for e in shown.effects],
+        customer_requirement=effect_types.requirement_out(shown.customer_requirement),
+        requires_customer=effect_types.needs_customer(shown),
         mermaid=diagram.mermaid(shown, library),
     )
 

@@ -73,6 +73,7 @@ STATIC_RULES: dict[tuple[str, str], Access] = {
     ("query", "responsibilities"): Access.MANAGER,
     ("query", "calendar"): Access.SIGNED_IN,
     ("query", "customer"): Access.SIGNED_IN,
+    ("query", "customers"): Access.SIGNED_IN,
     ("query", "verifyCaseHistory"): Access.MANAGER,
     ("mutation", "claimTask"): Access.SIGNED_IN,
     ("mutation", "assignTask"): Access.MANAGER,

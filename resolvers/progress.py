@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import strawberry
 
+from casework import ends
 from casework import fees as fee_rules
 from database import case_reads, fee_reads, throttle_repo
 from metamodel.specs import CaseStatus
@@ -74,6 +75,14 @@ async def case_progress(
     served = ctx.generated.get(types.get(row.business_type_id, ""))
     # The applicant reads no item that visibleTo keeps to posts, nor what is worked from one.
     hidden = policy.hidden_items(None, served.published) if served is not None else None
+    reason = None
+    code = types.get(row.business_type_id)
+    if code is not None and CaseStatus(row.status) in (CaseStatus.REJECTED, CaseStatus.WITHDRAWN):
+        # The end's reason is told to the applicant whatever its visibleTo (casework.ends).
+        pinned = await ctx.versions.get(ctx.db, code, row.business_type_version)
+        reason = ends.end_reason(
+            pinned, row.status, [(v.stage, v.status) for v in visits], row.data
+        )
     return CaseProgress(
         number=row.number,
         business_type=names.get(row.business_type_id, types.get(row.business_type_id, "")),
@@ -81,6 +90,7 @@ async def case_progress(
         submitted_at=row.submitted_at,
         due_at=row.due_at,
         completed_at=row.completed_at,
+        reason=reason,
         stages=[
             ProgressStage(
                 code=v.stage,

@@ -12,6 +12,7 @@ from typing import Annotated
 import strawberry
 
 from metamodel.specs import BusinessGroup
+from schema.case_types import CaseEndEnum
 from schema.common import (
     Problem,
     TimeLimit,
@@ -19,8 +20,20 @@ from schema.common import (
     UserError,
     describe_values,
 )
+from schema.effect_types import (
+    EFFECTS_INPUT,
+    REQUIREMENT_INPUT,
+    REQUIRES_CUSTOMER,
+    ArchiveMapping,
+    ArchiveMappingInput,
+    CustomerRequirementInput,
+    CustomerRequirementOut,
+    Effect,
+    EffectInput,
+)
 
 U = strawberry.UNSET
+SERVED = "the version new cases use (before a first publish, the draft)"
 
 
 BusinessGroupEnum = describe_values(
@@ -98,6 +111,16 @@ class StageUsage:
     join: bool = strawberry.field(
         description="Whether it waits for every branch of a parallel split to arrive."
     )
+    end: CaseEndEnum | None = strawberry.field(  # type: ignore[valid-type]
+        default=None,
+        description="How completing this end stage ends the case; null: COMPLETED (on an end "
+        "stage) or not an end stage.",
+    )
+    reason: str | None = strawberry.field(
+        default=None,
+        description="The item that says why a REJECTED or WITHDRAWN end ends the case: required "
+        "to finish the stage and shown to the applicant in caseProgress.",
+    )
 
 
 @strawberry.input(description="How a business type uses a stage.")
@@ -122,6 +145,18 @@ class StageUsageInput:
     join: bool | None = strawberry.field(
         default=U,
         description="Whether it waits for every branch of a parallel split; omitted: false.",
+    )
+    end: CaseEndEnum | None = strawberry.field(  # type: ignore[valid-type]
+        default=U,
+        description="How completing this stage ends the case; only on a stage with no outgoing "
+        "transition; omitted: COMPLETED. REJECTED and WITHDRAWN close the case at once, cancel "
+        "its other open work and archive nothing.",
+    )
+    reason: str | None = strawberry.field(
+        default=U,
+        description="With end REJECTED or WITHDRAWN (and only then): the STRING, TEXT or ENUM "
+        "item that says why; required to finish the stage, and shown to the applicant in "
+        "caseProgress whatever its visibleTo.",
     )
 
 
@@ -156,37 +191,6 @@ class TransitionInput:
             "When this way is taken, over the case's data items; omitted: always. An expression: "
             "see docs/expressions.md."
         ),
-    )
-
-
-@strawberry.type(description="Which data item fills an archive field.")
-class ArchiveMapping:
-    """An archive field and its item."""
-
-    field: str = strawberry.field(
-        description=(
-            "The customer archive field filled when a case ends (customer_name, supply_address, "
-            "contract_capacity, ...)."
-        )
-    )
-    item: str = strawberry.field(
-        description="The code of the data item whose value the archive field takes."
-    )
-
-
-@strawberry.input(description="Which data item fills an archive field.")
-class ArchiveMappingInput:
-    """An archive field and its item."""
-
-    field: str = strawberry.field(
-        description=(
-            "The customer archive field to fill when a case ends (customer_name, id_number, "
-            "supply_address, electricity_category, contract_capacity, voltage_level, "
-            "meter_asset_no, ct_ratio, pt_ratio, start_reading)."
-        )
-    )
-    item: str = strawberry.field(
-        description="The code of the data item whose value the archive field takes."
     )
 
 
@@ -228,6 +232,15 @@ class BusinessTypeDefinition:
     archive: list[ArchiveMapping] = strawberry.field(
         description="Which data items fill the customer archive when a case completes."
     )
+    effects: list[Effect] = strawberry.field(
+        default_factory=list,
+        description="What each end changes in the customer file, in the order applied.",
+    )
+    customer_requirement: CustomerRequirementOut | None = strawberry.field(
+        default=None,
+        description="What the customer a case names must be for it to start; null: nothing.",
+    )
+    requires_customer: bool = strawberry.field(default=False, description=REQUIRES_CUSTOMER)
 
 
 @strawberry.input(description="A business type draft.")
@@ -271,6 +284,10 @@ class SaveBusinessTypeDraftInput:
             "Which data items fill archive fields; a field left out takes the item of the same "
             "code."
         ),
+    )
+    effects: list[EffectInput] | None = strawberry.field(default=U, description=EFFECTS_INPUT)
+    customer_requirement: CustomerRequirementInput | None = strawberry.field(
+        default=U, description=REQUIREMENT_INPUT
     )
 
 
@@ -329,6 +346,16 @@ class BusinessType:
         description=(
             "Every published version, oldest first; a case keeps the version it was opened with."
         )
+    )
+    effects: list[Effect] = strawberry.field(
+        default_factory=list, description=f"The effects of {SERVED}."
+    )
+    customer_requirement: CustomerRequirementOut | None = strawberry.field(
+        default=None, description=f"The customer requirement of {SERVED}; null: none."
+    )
+    requires_customer: bool = strawberry.field(
+        default=False,
+        description=f"Whether a new case must name an existing customer, by {SERVED}.",
     )
     mermaid: strawberry.Private[str]
 

@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.scalars import JSON
 
+from metamodel.effect_specs import CaseEnd
 from metamodel.specs import CaseStatus
 from schema.common import describe_values
 
 if TYPE_CHECKING:
-    from schema.engine_types import Customer
+    from schema.customer_types import Customer
     from schema.fee_types import Fee
     from schema.task_types import Task
 
@@ -30,6 +31,23 @@ CaseStatusEnum = describe_values(
         "CANCELLED": "Stopped by cancelCase before an end.",
         "REJECTED": "Reached a REJECTED end stage (不予受理, 不具备供电条件); nothing archived.",
         "WITHDRAWN": "Reached a WITHDRAWN end stage (客户撤销); nothing archived.",
+    },
+)
+
+
+CaseEndEnum = describe_values(
+    strawberry.enum(
+        CaseEnd,
+        name="CaseEnd",
+        description="How reaching an end stage ends the case (the case's status afterwards).",
+    ),
+    {
+        "COMPLETED": "The application is carried out: the type's COMPLETED effects are applied "
+        "to the customer file.",
+        "REJECTED": "The application is refused (不予受理, 不具备供电条件): the case closes at "
+        "once, open work is cancelled, nothing is archived and the applicant is shown the reason.",
+        "WITHDRAWN": "The applicant withdrew (客户撤销): the case closes at once, open work is "
+        "cancelled, nothing is archived and the applicant is shown the reason.",
     },
 )
 
@@ -160,7 +178,7 @@ class Case:
     @strawberry.field(description="The customer archive record the case created or changed.")
     async def customer(
         self, info: strawberry.Info[Any, Any]
-    ) -> Annotated[Customer, strawberry.lazy("schema.engine_types")] | None:
+    ) -> Annotated[Customer, strawberry.lazy("schema.customer_types")] | None:
         """Read when asked for."""
         if self.customer_number is None:
             return None

@@ -39,6 +39,13 @@ class ErrorCode(Enum):
     UNPAID_FEES = strawberry.enum_value(
         "UNPAID_FEES", description="Fees are still due before the case may leave the stage."
     )
+    CUSTOMER_STATE = strawberry.enum_value(
+        "CUSTOMER_STATE",
+        description=(
+            "The customer a case names is not in a state its business type allows (closed, "
+            "not suspended, no open period to restore)."
+        ),
+    )
     BREAKING_CHANGE = strawberry.enum_value(
         "BREAKING_CHANGE",
         description="Publishing would break API clients; repeat with allowBreaking.",

@@ -124,8 +124,27 @@ class DataItem:
             "(values then carry no trailing zeros) and for every other type."
         )
     )
+    fields: list[DataItem] = strawberry.field(
+        default_factory=list,
+        description=(
+            "A LIST item's fields: what each of its entries holds, typed like items; empty for "
+            "other types."
+        ),
+    )
+    min_count: int | None = strawberry.field(
+        default=None, description="A LIST item's fewest entries when it has any; null: no limit."
+    )
+    max_count: int | None = strawberry.field(
+        default=None,
+        description="A LIST item's most entries; null: the limit every list has (2000).",
+    )
+    required: bool = strawberry.field(
+        default=False,
+        description="A LIST item's field every entry must fill; false for items themselves.",
+    )
 
     index_source: strawberry.Private[IndexSource | None] = None
+    is_field: strawberry.Private[bool] = False
 
     @strawberry.field(
         description=(
@@ -135,6 +154,8 @@ class DataItem:
     )
     async def index(self) -> DataItemIndex | None:
         """Read through the list's shared source: one catalog read for all of its items."""
+        if self.is_field:
+            return None  # the fields of a LIST item are never indexed
         if self.index_source is None:
             raise GraphQLError("the index state is not available here")
         return await self.index_source(self.code)
@@ -204,6 +225,30 @@ class UpsertDataItemInput:
             "with more is refused. MONEY is always 2 and takes no other; other types none. "
             "Fewer places on an item published versions use need allowBreaking. Omitted: an "
             "existing item keeps its scale while its type stays; null: cleared."
+        ),
+    )
+    fields: list[UpsertDataItemInput] | None = strawberry.field(
+        default=U,
+        description=(
+            "LIST only: the fields of each entry (1 to 50, unique codes, typed like items but "
+            "never LIST, never indexed), each given whole: nothing is kept from a stored field. "
+            "Removing a field or changing its type on an item published versions use is "
+            "breaking; adding an optional one is not." + KEPT
+        ),
+    )
+    min_count: int | None = strawberry.field(
+        default=U,
+        description="LIST only: the fewest entries a list that has any must have." + KEPT,
+    )
+    max_count: int | None = strawberry.field(
+        default=U,
+        description="LIST only: the most entries (at most 2000, the limit of every list)." + KEPT,
+    )
+    required: bool | None = strawberry.field(
+        default=U,
+        description=(
+            "On a LIST item's field only: every entry must fill it. Items themselves are "
+            "required per stage by a business type (requiredAt)."
         ),
     )
 

@@ -1,4 +1,4 @@
-"""GraphQL shapes of responsibilities, the calendar and the customer archive."""
+"""GraphQL shapes of responsibilities, the calendar and history checks."""
 
 from __future__ import annotations
 
@@ -147,53 +147,3 @@ class HistoryCheck:
     event_count: int = strawberry.field(
         default=0, description="How many events the case's history has, as stored."
     )
-
-
-@strawberry.type(description="A metering point of a customer.")
-class Meter:
-    """Asset number, CT and PT ratios, 综合倍率 (CT × PT) and the start reading."""
-
-    asset_no: str = strawberry.field(description="The meter's asset number.")
-    ct_ratio: str | None = strawberry.field(
-        description="The current transformer ratio, such as 200/5."
-    )
-    pt_ratio: str | None = strawberry.field(
-        description="The voltage transformer ratio, such as 10000/100."
-    )
-    multiplier: str | None = strawberry.field(description="综合倍率: CT ratio × PT ratio.")
-    start_reading: str | None = strawberry.field(
-        description="The reading when the meter was installed (起度)."
-    )
-
-
-@strawberry.type(description="A supply contract (供用电合同).")
-class Contract:
-    """A contract signed or changed by a case."""
-
-    number: str = strawberry.field(description="The contract number.")
-    type: str = strawberry.field(
-        description="The kind of contract, such as 供用电合同 or 临时供用电合同."
-    )
-    signed_at: dt.datetime = strawberry.field(description="When the case that made it completed.")
-
-
-@strawberry.type(description="The customer archive (用户档案) written by completed cases.")
-class Customer:
-    """A customer by 户号."""
-
-    number: str = strawberry.field(description="The customer's 户号.")
-    name: str | None = strawberry.field(description="The customer's name (户名).")
-    id_number: str | None = strawberry.field(description="The customer's identity or credit code.")
-    address: str | None = strawberry.field(description="The supply address (用电地址).")
-    electricity_category: str | None = strawberry.field(
-        description="The electricity category (用电类别) the tariff follows."
-    )
-    capacity: str | None = strawberry.field(
-        description="The contracted capacity (合同容量) in kVA."
-    )
-    voltage_level: str | None = strawberry.field(description="The supply voltage level.")
-    meters: list[Meter] = strawberry.field(description="The customer's metering points.")
-    contracts: list[Contract] = strawberry.field(
-        description="The contracts signed or changed by the customer's cases."
-    )
-    cases: list[str] = strawberry.field(description="Numbers of the cases about this customer.")

@@ -61,19 +61,21 @@ class TypeFactory:
 
         An ENUM item's GraphQL enum is one type shared by every business type and the
         `CaseWhere` of the whole dictionary, so it is built from the dictionary's current
-        options (a superset of any published version's: options in use cannot be removed).
+        options (a superset of any published version's: options in use cannot be removed); a
+        LIST item's entry types likewise from its current fields (types in use cannot change).
         """
         current = dictionary or {}
 
         def enum_source(item: DataItemSpec) -> DataItemSpec:
-            return current.get(item.code, item) if item.type is ItemType.ENUM else item
+            shared = item.type is ItemType.ENUM or item.type is ItemType.LIST
+            return current.get(item.code, item) if shared else item
 
         items = {**published.retired_items, **published.latest.items}
         enum_key = tuple(
             (i.code, tuple(o.value for o in enum_source(i).options))
             for i in items.values()
             if i.type is ItemType.ENUM
-        )
+        ) + tuple(enum_source(i) for i in items.values() if i.type is ItemType.LIST)
         key = (*published.cache_key, published.name, enum_key)
         with self._lock:
             found = self._types.get(key)
@@ -165,7 +167,7 @@ class TypeFactory:
     def dictionary_types(self, items: Mapping[str, DataItemSpec]) -> DictionaryTypes:
         """`CaseWhere` and `CaseOrderBy` over every item of the dictionary."""
         key = tuple(
-            (i.code, i.type.value, i.label, tuple(o.value for o in i.options))
+            (i.code, i.type.value, i.label, tuple(o.value for o in i.options), i.fields)
             for i in items.values()
         )
         with self._lock:

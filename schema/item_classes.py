@@ -1,7 +1,8 @@
 """The GraphQL types of single data items: value types, filters, and the enums of ENUM items.
 
 An ENUM item's enum and its filter input are one type shared by every business type that uses
-the item and by the cross-type `CaseWhere`, so they are made once per set of options and kept.
+the item and by the cross-type `CaseWhere`, so they are made once per set of options and kept;
+so are a LIST item's entry types (`schema.entry_classes`), once per definition.
 """
 
 from __future__ import annotations
@@ -11,14 +12,11 @@ from typing import Any
 
 from metamodel import naming
 from metamodel.specs import DataItemSpec, ItemType
-from schema import class_maker
+from schema import class_maker, entry_classes
 from schema.common import SCALAR_FILTERS, SCALAR_TYPES, operator
+from schema.entry_classes import EntryClasses, describe
 
-
-def describe(item: DataItemSpec) -> str:
-    """The description of an item's field: its label, unit and description."""
-    unit = f" ({item.unit})" if item.unit else ""
-    return f"{item.label}{unit}" + (f". {item.description}" if item.description else "")
+__all__ = ["ItemClasses", "describe"]
 
 
 class ItemClasses:
@@ -30,6 +28,16 @@ class ItemClasses:
     def __init__(self) -> None:
         self._enums: dict[tuple[str, tuple[tuple[str, str], ...]], type[Enum]] = {}
         self._enum_filters: dict[type[Enum], type] = {}
+        self._entries: dict[DataItemSpec, EntryClasses] = {}
+
+    def entries_for(self, item: DataItemSpec) -> EntryClasses:
+        """The entry classes of a LIST item, kept while its definition is unchanged."""
+        found = self._entries.get(item)
+        if found is None:
+            found = entry_classes.build(item)
+            self._entries = {k: v for k, v in self._entries.items() if k.code != item.code}
+            self._entries[item] = found
+        return found
 
     def enum_for(self, item: DataItemSpec) -> type[Enum]:
         """The GraphQL enum of an ENUM item, named after the item."""
@@ -67,12 +75,28 @@ class ItemClasses:
 
     def value_type(self, item: DataItemSpec) -> Any:
         """The Python/GraphQL type of an item's value."""
+        if item.type is ItemType.LIST:
+            entry: Any = self.entries_for(item).entry
+            return list[entry]
         return self.enum_for(item) if item.type is ItemType.ENUM else SCALAR_TYPES[item.type]
+
+    def input_type(self, item: DataItemSpec) -> Any:
+        """The Python/GraphQL type an item's value is written as."""
+        if item.type is ItemType.LIST:
+            entry_input: Any = self.entries_for(item).entry_input
+            return list[entry_input]
+        return self.value_type(item)
 
     def filter_type(self, item: DataItemSpec) -> Any:
         """The filter input of an item."""
+        if item.type is ItemType.LIST:
+            return self.entries_for(item).list_where
         return self.enum_filter(item) if item.type is ItemType.ENUM else SCALAR_FILTERS[item.type]
 
-    def enum_classes(self, item: DataItemSpec) -> tuple[type, type]:
-        """The enum of an ENUM item and its filter input."""
-        return self.enum_for(item), self.enum_filter(item)
+    def enum_classes(self, item: DataItemSpec) -> tuple[type, ...]:
+        """The shared classes of an item: an ENUM's enum and filter, a LIST's entry classes."""
+        if item.type is ItemType.LIST:
+            return tuple(self.entries_for(item).classes)
+        if item.type is ItemType.ENUM:
+            return self.enum_for(item), self.enum_filter(item)
+        return ()

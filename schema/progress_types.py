@@ -52,7 +52,12 @@ class CaseProgress:
         description="When the whole case must be done; null without a limit."
     )
     completed_at: dt.datetime | None = strawberry.field(
-        description="When it reached an end; null while open."
+        description="When it ended, however it ended (COMPLETED, REJECTED, WITHDRAWN or "
+        "CANCELLED); null while open."
+    )
+    reason: str | None = strawberry.field(
+        description="Why a REJECTED or WITHDRAWN case ended as it did (the end's reason item; an "
+        "option's label for a choice); null for any other case."
     )
     stages: list[ProgressStage] = strawberry.field(
         description="The stages the case has been through and is in, in order."

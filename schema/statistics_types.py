@@ -44,24 +44,36 @@ class CaseGroupStatistics:
         "where."
     )
     open: int = strawberry.field(description="DRAFT, IN_PROGRESS or SUSPENDED.")
-    completed: int = strawberry.field(description="COMPLETED.")
+    completed: int = strawberry.field(
+        description="COMPLETED (carried out; REJECTED and WITHDRAWN cases are not counted here)."
+    )
     cancelled: int = strawberry.field(description="CANCELLED: closed without completing.")
+    rejected: int = strawberry.field(
+        description="REJECTED: refused at a REJECTED end stage (不予受理, 不具备供电条件)."
+    )
+    withdrawn: int = strawberry.field(
+        description="WITHDRAWN: withdrawn by the applicant at a WITHDRAWN end stage (客户撤销)."
+    )
     overdue: int = strawberry.field(
         description="Open and past their dueAt now (the cases whose isOverdue is true)."
     )
     completed_on_time: int = strawberry.field(
-        description="Completed within the business type's time limit (the business time the "
-        "case used, with customer waits and suspensions left out, as for dueAt)."
+        description="COMPLETED cases completed within the business type's time limit (the "
+        "business time the case used, with customer waits and suspensions left out, as for "
+        "dueAt)."
     )
     completed_late: int = strawberry.field(
-        description="Completed after using more than the business type's time limit."
+        description="COMPLETED cases completed after using more than the business type's time "
+        "limit."
     )
     on_time_rate: float | None = strawberry.field(
-        description="completedOnTime / (completedOnTime + completedLate); null when no completed "
-        "case of the group had a time limit."
+        description="completedOnTime / (completedOnTime + completedLate), over COMPLETED cases "
+        "only (REJECTED, WITHDRAWN and CANCELLED ones are left out); null when no completed case "
+        "of the group had a time limit."
     )
     avg_working_days: float | None = strawberry.field(
-        description="Mean working days from submittedAt to completedAt of the completed cases, "
+        description="Mean working days from submittedAt to completedAt of the COMPLETED cases "
+        "(REJECTED, WITHDRAWN and CANCELLED ones are left out), "
         "on the working-day calendar (holidays and overrides; a working day counts its whole 24 "
         "hours, in fractions, as WORKING_DAYS limits do; suspensions are not taken out); null "
         "when none."

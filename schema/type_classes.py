@@ -22,6 +22,7 @@ from schema import class_maker, connections
 from schema.case_types import Case
 from schema.class_maker import Annotations
 from schema.common import SortDirection, UserError
+from schema.entry_classes import EntryClasses
 from schema.item_classes import ItemClasses, describe
 
 U = strawberry.UNSET
@@ -48,6 +49,8 @@ class GeneratedTypes:
     update_input: type
     update_payload: type
     attrs: Mapping[str, str]
+    entries: Mapping[str, EntryClasses] = field(default_factory=dict)
+    """The entry classes of the LIST items, by item code."""
     classes: frozenset[type] = frozenset()
     """Every generated class this type's schema uses (its own, and its items' enums)."""
     readable: Mapping[str, DataItemSpec] = field(init=False)
@@ -60,7 +63,16 @@ class GeneratedTypes:
 
     def build_data(self, values: Mapping[str, object]) -> Any:
         """A Data object from canonical values by item code (missing items are null)."""
-        return self.data(**{self.attrs[c]: v for c, v in values.items() if c in self.attrs})
+        attrs, entries = self.attrs, self.entries
+        if not entries:
+            return self.data(**{attrs[c]: v for c, v in values.items() if c in attrs})
+        return self.data(
+            **{
+                attrs[c]: entries[c].entries(v) if c in entries else v
+                for c, v in values.items()
+                if c in attrs
+            }
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +125,7 @@ def build_type(
     data_input = make(
         names["DataInput"],
         {
-            attrs[i.code]: field_of(i, classes.value_type(enum_source(i)), U)
+            attrs[i.code]: field_of(i, classes.input_type(enum_source(i)), U)
             for i in latest.values()
         },
         is_input=True,
@@ -125,9 +137,10 @@ def build_type(
         is_input=True,
         description=f"Conditions on the data items of {published.name} cases.",
     )
+    sortable = [i for i in ordered if i.type is not ItemType.LIST]  # a list is no sort key
     data_order_by = make(
         names["DataOrderBy"],
-        {attrs[i.code]: field_of(i, SortDirection, U) for i in ordered},
+        {attrs[i.code]: field_of(i, SortDirection, U) for i in sortable},
         is_input=True,
         description=(
             f"A data item to order {published.name} cases by; cases without it sort as if "
@@ -261,9 +274,10 @@ def build_type(
         update_input,
         update_payload,
     )
-    enums = [
-        c for i in ordered if i.type is ItemType.ENUM for c in classes.enum_classes(enum_source(i))
-    ]
+    enums = [c for i in ordered for c in classes.enum_classes(enum_source(i))]
+    entries = {
+        i.code: classes.entries_for(enum_source(i)) for i in ordered if i.type is ItemType.LIST
+    }
     return GeneratedTypes(
         published=published,
         case=case,
@@ -280,6 +294,7 @@ def build_type(
         update_input=update_input,
         update_payload=update_payload,
         attrs=attrs,
+        entries=entries,
         classes=class_maker.mark(own) | frozenset(enums),
     )
 
@@ -312,6 +327,7 @@ def build_dictionary(items: Iterable[DataItemSpec], classes: ItemClasses) -> Dic
                     strawberry.field(name=naming.camel(i.code), default=U, description=describe(i)),
                 )
                 for i in listed
+                if i.type is not ItemType.LIST
             },
             is_input=True,
             description=(
@@ -323,7 +339,7 @@ def build_dictionary(items: Iterable[DataItemSpec], classes: ItemClasses) -> Dic
         "CaseWhere", data_where, with_business_type=True, annotations=shared
     )
     order_by = connections.order_by_input("CaseOrderBy", data_order_by, annotations=shared)
-    enums = [c for i in listed if i.type is ItemType.ENUM for c in classes.enum_classes(i)]
+    enums = [c for i in listed for c in classes.enum_classes(i)]
     return DictionaryTypes(
         data_where=data_where,
         where=where,

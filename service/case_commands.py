@@ -8,7 +8,7 @@ changes nothing: the problems are raised inside the transaction, which rolls it 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from casework import fees, lifecycle
@@ -22,14 +22,25 @@ from database.records import TaskRecord
 from database.session import Database, Session
 from database.user_repo import Principal
 from metamodel import datatypes, naming
+from metamodel.effect_specs import CaseEnd
 from metamodel.specs import CaseStatus, Problem
 from service import access
+from service.customer_rules import customer_problems
 from service.reference import Reference, ReferenceCache
+
+ENDS: Mapping[CaseStatus, CaseEnd] = {
+    CaseStatus.COMPLETED: CaseEnd.COMPLETED,
+    CaseStatus.REJECTED: CaseEnd.REJECTED,
+    CaseStatus.WITHDRAWN: CaseEnd.WITHDRAWN,
+}
+"""The case statuses that are ends, and the end whose effects each runs."""
 
 EngineCommand = Callable[
     [CaseState, lifecycle.Definition, WorkCalendar], tuple[CaseState, list[Event]]
 ]
 """A command of the engine over a case state."""
+Check = Callable[[Session, Loaded, lifecycle.Definition], Awaitable[list[Problem]]]
+"""What must hold of a loaded case before a command runs (problems refuse it)."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +117,9 @@ async def submit(rt: Runtime, actor: Principal, case_id: int, *, now: dt.datetim
         lambda s, d, c: lifecycle.submit(s, d, now=now, clock=c),
         now=now,
         needs_manager=False,
+        check=lambda session, loaded, d: customer_problems(
+            session, d.version, loaded.case.customer_number
+        ),
     )
 
 
@@ -117,6 +131,7 @@ async def _whole_case(
     *,
     now: dt.datetime,
     needs_manager: bool = True,
+    check: Check | None = None,
 ) -> Outcome:
     try:
         async with rt.db.transaction() as session:
@@ -139,6 +154,8 @@ async def _whole_case(
                     ("id",),
                 )
             definition = await definition_of(rt, session, ref, loaded)
+            if check is not None and (problems := await check(session, loaded, definition)):
+                raise Rollback(problems)
             state = case_store.state_of(loaded, definition.version)
             try:
                 after, events = command(state, definition, ref.calendar)
@@ -174,7 +191,10 @@ async def settle(
     tasks: Mapping[int, casework_tasks.Task] | None = None,
     first: Sequence[Event] = (),
 ) -> Saved:
-    """Save what the engine did and what follows from its events: tasks, fees, archive.
+    """Save what the engine did and what follows from its events: tasks, fees, effects.
+
+    A case that reaches an end (COMPLETED, REJECTED, WITHDRAWN) runs its type's effects of that
+    end on the customer file in this transaction; one the file cannot take refuses the command.
 
     `first` are events that come before the engine's (the task completion that caused them);
     `tasks` the case's tasks as the command left them before the engine moved (by visit).
@@ -193,17 +213,24 @@ async def settle(
     assessed = _assess(ref, definition, after, events, now=now)
     tail: list[Event] = []
     number = None
-    if after.status is CaseStatus.COMPLETED and before.status is not CaseStatus.COMPLETED:
-        archived, number = await archive_repo.write(
-            session,
-            case_id=loaded.case.id,
-            customer_number=loaded.case.customer_number,
-            org_unit_id=loaded.case.org_unit_id,
-            version=definition.version,
-            state=after,
-            now=now,
-        )
-        tail.extend(archived)
+    end = ENDS.get(after.status)
+    if end is not None and before.status is not after.status:
+        try:
+            effected, number = await archive_repo.run_effects(
+                session,
+                case_id=loaded.case.id,
+                customer_number=loaded.case.customer_number,
+                org_unit_id=loaded.case.org_unit_id,
+                org_path=loaded.org_path,
+                version=definition.version,
+                data=dict(after.data),
+                end=end,
+                end_date=ref.calendar.local_date(now),
+                now=now,
+            )
+        except Refused as refused:
+            raise Rollback(refused.problems) from refused
+        tail.extend(effected)
     change = Change(
         events=[*first, *events, *task_events],
         tasks=after_tasks,

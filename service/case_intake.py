@@ -1,8 +1,9 @@
 """Opening a case and writing its data: one transaction each, plain values in and out.
 
 Opening checks, in the order a counter clerk meets them: the data (every codec problem at
-once), the engine's rules, the customer a change names, the org unit; a repeated request with
-the same idempotency key answers with the case the first one opened.
+once), the engine's rules, the customer a case names (and the state it must be in), the org
+unit; a repeated request with the same idempotency key answers with the case the first one
+opened.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from casework import archive, lifecycle
 from casework import cases as casework_cases
+from casework import lifecycle
 from casework.model import Refused
 from database import archive_reads, case_reads, case_repo, case_save, case_store
 from database.case_save import Change, Saved
@@ -24,6 +25,7 @@ from metamodel import datatypes
 from metamodel.specs import BusinessTypeVersion, CaseStatus
 from service import access
 from service.case_commands import Outcome, Rollback, Runtime, refuse, settle
+from service.customer_rules import customer_problems
 
 ACCESS_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 """No 0/O or 1/I: the applicant reads the code off a receipt."""
@@ -83,12 +85,8 @@ async def open_case(rt: Runtime, actor: Principal, new: NewCase, *, now: dt.date
             except Refused as refused:
                 raise Rollback(refused.problems) from refused
             number = new.customer_number
-            if number is None and version.spec.group in archive.EXISTING_CUSTOMER_GROUPS:
-                raise refuse(
-                    "REQUIRED",
-                    f"a {version.spec.group.value} case names the customer's number (户号)",
-                    ("input", "customerNumber"),
-                )
+            if number is None and (required := await customer_problems(session, version, None)):
+                raise Rollback(required)
             unit_code = new.org_unit or actor.org_unit
             if unit_code is None:
                 raise refuse("REQUIRED", "name the case's org unit", ("input", "orgUnit"))
@@ -101,6 +99,8 @@ async def open_case(rt: Runtime, actor: Principal, new: NewCase, *, now: dt.date
             )
             if number and not reachable:  # unknown and out of scope answer alike
                 raise refuse("NOT_FOUND", f"no customer '{number}'", ("input", "customerNumber"))
+            if number and (wrong := await customer_problems(session, version, number)):
+                raise Rollback(wrong)
             unit = ref.unit_by_code(unit_code)
             type_id = ref.type_ids.get(version.code)
             if unit is None or type_id is None:

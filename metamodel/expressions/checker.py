@@ -28,7 +28,13 @@ from metamodel.expressions.runtime import (
     runner,
     runtime_error,
 )
-from metamodel.expressions.types import ExpressionError, ExprType, excerpt, expr_type_of
+from metamodel.expressions.types import (
+    ExpressionError,
+    ExprType,
+    Fields,
+    excerpt,
+    expr_type_of,
+)
 from metamodel.specs import ItemType
 
 _REFUSED_NODES: Final[Mapping[type[ast.AST], str]] = {
@@ -63,9 +69,13 @@ def compile_expression(
     variables: Mapping[str, ItemType],
     *,
     enum_values: Mapping[str, frozenset[str]] | None = None,
+    fields: Fields | None = None,
 ) -> Expression:
-    """Parse, check and compile `source` over the items `variables`; raise ExpressionError."""
-    expression, errors = _compile(source, variables, enum_values or {})
+    """Parse, check and compile `source` over the items `variables`; raise ExpressionError.
+
+    `fields` gives the fields of the LIST items among `variables` (see `types.list_fields`).
+    """
+    expression, errors = _compile(source, variables, enum_values or {}, fields or {})
     if expression is None:
         raise errors[0]
     return expression
@@ -77,9 +87,10 @@ def check(
     *,
     expected: ExprType | None = None,
     enum_values: Mapping[str, frozenset[str]] | None = None,
+    fields: Fields | None = None,
 ) -> list[str]:
     """Every problem of `source` as a message (with its position), or [] when it is fine."""
-    expression, errors = _compile(source, variables, enum_values or {})
+    expression, errors = _compile(source, variables, enum_values or {}, fields or {})
     problems = [str(error) for error in errors]
     if expression is not None and expected is not None and expression.result_type != expected:
         problems.append(
@@ -89,13 +100,16 @@ def check(
 
 
 def _compile(
-    source: str, variables: Mapping[str, ItemType], enum_values: Mapping[str, frozenset[str]]
+    source: str,
+    variables: Mapping[str, ItemType],
+    enum_values: Mapping[str, frozenset[str]],
+    fields: Fields,
 ) -> tuple[Expression | None, list[ExpressionError]]:
     try:
         parsed = parser.parse(source)
     except ExpressionError as error:
         return None, [error]
-    compiler = Compiler(parsed.text, parsed.shift, variables, enum_values)
+    compiler = Compiler(parsed.text, parsed.shift, variables, enum_values, fields)
     node = compiler.compile(parsed.body)
     if compiler.errors or node.type is None:
         return None, compiler.errors
@@ -117,12 +131,14 @@ class Compiler:
         shift: int,
         variables: Mapping[str, ItemType],
         enum_values: Mapping[str, frozenset[str]],
+        fields: Fields | None = None,
     ) -> None:
         self.text = text
         self.shift = shift
         self.starts = parser.line_starts(text)
         self.variables = variables
         self.enum_values = enum_values
+        self.fields: Fields = fields or {}
         self.errors: list[ExpressionError] = []
         self.used: set[str] = set()
 
@@ -238,6 +254,12 @@ class Compiler:
         item_type = self.variables.get(node.id)
         if item_type is None:
             return self.fail(node, self.unknown_item(node.id))
+        if item_type is ItemType.LIST:
+            return self.fail(
+                node,
+                f"item '{node.id}' is a list of entries: use count({node.id}),"
+                f" sum({node.id}, field), min({node.id}, field) or max({node.id}, field)",
+            )
         self.used.add(node.id)
         type_ = expr_type_of(item_type)
         enum_item = node.id if item_type is ItemType.ENUM else None

@@ -66,7 +66,9 @@ def _render(
     segment = ast.get_source_segment(source, node) or ""
     try:
         variables = {code: item.type for code, item in items.items()}
-        value = checker.compile_expression(segment, variables).evaluate(data)
+        value = checker.compile_expression(
+            segment, variables, fields=types.list_fields(items)
+        ).evaluate(data)
     except types.ExpressionError:
         return segment
     return _show(value)

@@ -7,13 +7,14 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Final
 
+from metamodel.expressions import lists
 from metamodel.expressions.runtime import CONTEXT, ROUND_CONTEXT, UNKNOWN, Node
 from metamodel.expressions.types import ORDERED, ExprType, Values
 
 if TYPE_CHECKING:
     from metamodel.expressions.checker import Compiler
 
-FUNCTIONS: Final = ("abs", "coalesce", "has", "lookup", "max", "min", "round")
+FUNCTIONS: Final = ("abs", "coalesce", "count", "has", "lookup", "max", "min", "round", "sum")
 """The functions an expression may call, in alphabetical order."""
 
 MAX_ROUND_PLACES: Final = 6
@@ -49,6 +50,12 @@ def call(compiler: Compiler, node: ast.Call) -> Node:
         return absolute(compiler, node)
     if name == "coalesce":
         return coalesce(compiler, node)
+    if name == "count":
+        return lists.count(compiler, node)
+    if name == "sum":
+        return lists.total(compiler, node)
+    if lists.is_list_call(compiler, node):
+        return lists.extreme(compiler, node, name)
     return extreme(compiler, node, name)
 
 

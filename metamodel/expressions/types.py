@@ -27,6 +27,12 @@ Language
   literal of literals (``{"KV10": 270.00, "KV35": 250.00}``), nested one level for two keys
   (``{"KV10": {"RESIDENT": 0.5, ...}, ...}``); table keys are string, number or boolean
   literals of one type matching the key's type.
+- Lists: a LIST item (repeating data, e.g. ``meters``) is named only as the first argument of
+  ``count(list)`` (its number of entries, 0 when it has none), ``sum(list, field)`` (the total
+  of a NUMBER field over the entries, empty fields skipped, 0 when none has a value),
+  ``min(list, field)`` / ``max(list, field)`` (the least or greatest value of a NUMBER, DATE or
+  DATETIME field, null when no entry has one) and ``has(list)``; ``field`` is the bare code of
+  one of the list's fields.
 - Nothing else: no attribute access, subscripts, other calls, keyword arguments, lambdas,
   comprehensions, f-strings, ``:=``, ``**``, ``//``, ``%``, bitwise operators or unary ``+``/``~``.
 - Bounded work: at most 2000 characters, 500 AST nodes and 100 levels of nesting; every
@@ -35,7 +41,8 @@ Language
 Types
 -----
 Item types map to NUMBER (INTEGER, DECIMAL, MONEY), STRING (STRING, TEXT, ENUM, ID_NUMBER,
-PHONE), BOOLEAN, DATE and DATETIME; ``None`` has type NULL. Mixing types is a compile-time
+PHONE), BOOLEAN, DATE and DATETIME, and LIST to LIST (only ever an argument of the list
+functions); ``None`` has type NULL. Mixing types is a compile-time
 error, with two conveniences: a DATE (DATETIME) operand may be compared with a string literal
 of that shape (``"2026-01-01"``; ``"2026-01-01T08:00:00+08:00"``, which must carry a UTC
 offset since DATETIME values are timezone-aware), the literal being converted when compiling;
@@ -72,13 +79,15 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Final, TypeAlias
 
-from metamodel.specs import ItemType
+from metamodel.specs import DataItemSpec, ItemType
 
 EXCERPT_LENGTH: Final = 200
 """Most characters of a source (or a literal in it) quoted in a message or a log line."""
 
 Values: TypeAlias = Mapping[str, object]
-"""Item values by item code; a missing item is null."""
+"""Item values by item code; a missing item is null; a LIST's value is a sequence of dicts."""
+Fields: TypeAlias = Mapping[str, Mapping[str, ItemType]]
+"""The fields of each LIST item in scope, by list code, then field code."""
 
 
 class ExprType(StrEnum):
@@ -90,6 +99,7 @@ class ExprType(StrEnum):
     DATE = "DATE"
     DATETIME = "DATETIME"
     NULL = "NULL"
+    LIST = "LIST"
 
 
 _ITEM_TYPES: Final[Mapping[ItemType, ExprType]] = {
@@ -104,12 +114,22 @@ _ITEM_TYPES: Final[Mapping[ItemType, ExprType]] = {
     ItemType.BOOLEAN: ExprType.BOOLEAN,
     ItemType.DATE: ExprType.DATE,
     ItemType.DATETIME: ExprType.DATETIME,
+    ItemType.LIST: ExprType.LIST,
 }
 
 
 def expr_type_of(item_type: ItemType) -> ExprType:
     """Return the expression type of the values of a data item of type `item_type`."""
     return _ITEM_TYPES[item_type]
+
+
+def list_fields(items: Mapping[str, DataItemSpec]) -> dict[str, dict[str, ItemType]]:
+    """The fields of the LIST items among `items`, as the checker's `fields` takes them."""
+    return {
+        code: {f.code: f.type for f in item.fields}
+        for code, item in items.items()
+        if item.type is ItemType.LIST
+    }
 
 
 def excerpt(text: str, limit: int = EXCERPT_LENGTH) -> str:

@@ -315,7 +315,7 @@ async def test_a_case_runs_from_acceptance_to_archive(api: Api, db: Database, cl
         "TRANSITION",
         "JOIN_WAITING",
         "CASE_COMPLETED",
-        "ARCHIVED",
+        "EFFECT",
     ]:
         assert expected in actions
     assert [e["seq"] for e in final["events"]] == list(range(1, len(actions) + 1))

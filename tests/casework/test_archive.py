@@ -1,4 +1,4 @@
-"""What a completed case writes to the archive: 综合倍率 and the contract type."""
+"""What the archive works out from items: ratios, contract types, fields hidden with items."""
 
 from __future__ import annotations
 
@@ -7,10 +7,7 @@ from decimal import Decimal
 import pytest
 
 from casework import archive
-from casework.model import Refused
 from metamodel.specs import (
-    ARCHIVE_FIELDS,
-    ArchiveField,
     BusinessGroup,
     BusinessTypeSpec,
     BusinessTypeVersion,
@@ -47,31 +44,22 @@ def version(group: BusinessGroup = BusinessGroup.NEW) -> BusinessTypeVersion:
 
 
 @pytest.mark.parametrize(
-    ("group", "voltage", "category", "expected"),
+    ("temporary", "voltage", "category", "expected"),
     [
-        (BusinessGroup.NEW, "V220", "RESIDENT", "RESIDENT"),
-        (BusinessGroup.NEW, "V380", "COMMERCIAL", "LOW_VOLTAGE"),
-        (BusinessGroup.NEW, "KV10", "COMMERCIAL", "HIGH_VOLTAGE"),
-        (BusinessGroup.NEW, "KV35", "RESIDENT", "HIGH_VOLTAGE"),
-        (BusinessGroup.TEMPORARY, "KV10", "COMMERCIAL", "TEMPORARY"),
-        (BusinessGroup.NEW, None, "COMMERCIAL", "LOW_VOLTAGE"),
+        (False, "V220", "RESIDENT", "RESIDENT"),
+        (False, "V380", "COMMERCIAL", "LOW_VOLTAGE"),
+        (False, "KV10", "COMMERCIAL", "HIGH_VOLTAGE"),
+        (False, "KV35", "RESIDENT", "HIGH_VOLTAGE"),
+        (True, "KV10", "COMMERCIAL", "TEMPORARY"),
+        (False, None, "COMMERCIAL", "LOW_VOLTAGE"),
+        (False, "0.4KV", None, "LOW_VOLTAGE"),
     ],
 )
 def test_contract_type(
-    group: BusinessGroup, voltage: str | None, category: str, expected: str
+    temporary: bool, voltage: str | None, category: str | None, expected: str
 ) -> None:
-    data = {"voltage_level": voltage, "electricity_category": category}
-    assert archive.record(version(group), data).contract_type == expected
-
-
-@pytest.mark.parametrize(
-    ("ct", "pt", "multiplier"),
-    [("200/5", "10000/100", "4000"), ("40", None, "40"), (None, None, None), ("50/5", "1", "10")],
-)
-def test_multiplier_is_ct_times_pt(ct: str | None, pt: str | None, multiplier: str | None) -> None:
-    data = {"meter_asset_no": "3330001", "ct_ratio": ct, "pt_ratio": pt}
-    meter = archive.record(version(), data).meter
-    assert meter is not None and meter.multiplier == multiplier
+    found = archive.infer_contract_type(temporary=temporary, voltage=voltage, category=category)
+    assert found == expected
 
 
 def test_ratio_parses_numbers_and_fractions() -> None:
@@ -80,82 +68,9 @@ def test_ratio_parses_numbers_and_fractions() -> None:
     assert archive.ratio("1/0") is None
 
 
-@pytest.mark.parametrize(
-    ("ct", "pt", "multiplier"),
-    [
-        ("200/5", "10000/100", "4000"),
-        ("1e999999/1e-999999", None, None),  # would overflow: no multiplier, nothing raised
-        ("1/0", "40", "40"),
-        ("NaN", "40", "40"),
-        ("sNaN/1", None, None),
-        ("-5", None, None),
-        ("1e50", None, None),  # too long to write out
-    ],
-)
-def test_ratios_from_free_text_never_raise(ct: str, pt: str | None, multiplier: str | None) -> None:
-    data = {"meter_asset_no": "3330001234", "ct_ratio": ct, "pt_ratio": pt}
-    record = archive.record(version(), data)
-    assert record.meter is not None and record.meter.multiplier == multiplier
-
-
-@pytest.mark.parametrize(
-    ("item", "value", "refused"),
-    [
-        ("meter_asset_no", "9" * 63, False),
-        ("meter_asset_no", "9" * 64, True),
-        ("ct_ratio", "1" * 40, False),
-        ("ct_ratio", "1" * 41, True),
-    ],
-)
-def test_a_value_wider_than_its_archive_column_refuses_the_archiving(
-    item: str, value: str, refused: bool
-) -> None:
-    data = {"meter_asset_no": "3330001234", item: value}
-    if not refused:
-        archive.record(version(), data)
-        return
-    with pytest.raises(Refused) as caught:
-        archive.record(version(), data)
-    [problem] = caught.value.problems
-    assert problem.path == ("input", "data", item) and "at most" in problem.message
-
-
 def test_archive_widths_are_the_columns_widths() -> None:
     from database.archive_tables import CustomerRow, MeterRow
 
     for row, widths in ((CustomerRow, archive.CUSTOMER_WIDTHS), (MeterRow, archive.METER_WIDTHS)):
         for name, (_, width) in widths.items():
             assert getattr(row, name).type.length == width, name
-
-
-@pytest.mark.parametrize(
-    ("hidden", "customer", "meter", "contract_type"),
-    [
-        (frozenset(), frozenset(), frozenset(), False),
-        (frozenset({"meter_asset_no"}), frozenset(), frozenset({"asset_no"}), False),
-        (frozenset({"ct_ratio"}), frozenset(), frozenset({"ct_ratio", "multiplier"}), False),
-        (frozenset({"voltage_level"}), frozenset({"voltage_level"}), frozenset(), True),
-        (frozenset({"supply_point"}), frozenset({"address"}), frozenset(), False),
-        (frozenset({"unrelated"}), frozenset(), frozenset(), False),
-    ],
-)
-def test_archive_fields_worked_from_hidden_items_are_hidden(
-    hidden: frozenset[str], customer: frozenset[str], meter: frozenset[str], contract_type: bool
-) -> None:
-    base = version()
-    spec = BusinessTypeSpec(
-        code="t",
-        name="t",
-        group=BusinessGroup.NEW,
-        items=base.spec.items,
-        archive=(ArchiveField("supply_address", "supply_point"),),
-    )
-    mapped = BusinessTypeVersion(spec=spec, version=1, items=ITEMS)
-    cut = archive.redaction(archive.hidden_fields(mapped, hidden))
-    assert (cut.customer, cut.meter, cut.contract_type) == (customer, meter, contract_type)
-
-
-def test_every_archive_field_is_hidden_when_the_readers_items_are_unknown() -> None:
-    assert archive.hidden_fields(version(), None) == frozenset(ARCHIVE_FIELDS)
-    keys = archive.hidden_event_keys(archive.hidden_fields(version(), None))
-    assert keys == {("ARCHIVED", "meter")}

@@ -38,9 +38,27 @@ CATEGORY_OPTIONS = (
 )
 
 
+# The fields a LIST item is given by default: one of each type a field may take.
+LIST_FIELDS = (
+    DataItemSpec("asset_no", "资产编号", T.STRING, required=True),
+    DataItemSpec("remark", "备注", T.TEXT),
+    DataItemSpec("digits", "位数", T.INTEGER),
+    DataItemSpec("ct_ratio", "CT变比", T.DECIMAL),
+    DataItemSpec("deposit", "押金", T.MONEY),
+    DataItemSpec("bidirectional", "双向", T.BOOLEAN),
+    DataItemSpec("installed_on", "装表日期", T.DATE),
+    DataItemSpec("read_at", "抄见时间", T.DATETIME),
+    DataItemSpec("purpose", "用途", T.ENUM, options=CATEGORY_OPTIONS),
+    DataItemSpec("owner_id", "户主证件", T.ID_NUMBER),
+    DataItemSpec("phone", "电话", T.PHONE),
+)
+
+
 def spec(item_type: ItemType, **fields: Any) -> DataItemSpec:
     if item_type is T.ENUM:
         fields.setdefault("options", CATEGORY_OPTIONS)
+    if item_type is T.LIST:
+        fields.setdefault("fields", LIST_FIELDS)
     fields.setdefault("code", "some_item")
     fields.setdefault("label", "某数据项")
     return DataItemSpec(type=item_type, **fields)
@@ -722,6 +740,17 @@ VALUES: dict[ItemType, st.SearchStrategy[Any]] = {
     T.ID_NUMBER: st.one_of(resident_ids, credit_codes),
     T.PHONE: st.one_of(mobiles, fixed_lines),
 }
+# An entry gives the required asset number and any of the other fields, some left empty.
+VALUES[T.LIST] = st.lists(
+    st.fixed_dictionaries(
+        {"asset_no": VALUES[T.STRING]},
+        optional={
+            f.code: st.one_of(st.none(), VALUES[f.type]) for f in LIST_FIELDS if not f.required
+        },
+    ),
+    min_size=1,
+    max_size=4,
+)
 
 
 def test_every_type_has_a_round_trip_strategy() -> None:

@@ -138,11 +138,16 @@ def _item_table(lines: list[str]) -> tuple[dict[str, DataItemSpec], set[str]]:
             raise DocFormatError(f"item table row {cells} is not | `code` | 中文 | TYPE | … |")
         code, item_type = codes[0], ItemType[cells[2]]
         options = re.findall(r"`([^`]+)`", cells[3]) if item_type is ItemType.ENUM else []
+        # A LIST's row names its fields as `code` TYPE, ...
+        fields = (
+            re.findall(r"`([a-z_0-9]+)` ([A-Z_]+)", cells[3]) if item_type is ItemType.LIST else []
+        )
         items[code] = DataItemSpec(
             code=code,
             label=cells[1],
             type=item_type,
             options=tuple(EnumOption(value, value) for value in options),
+            fields=tuple(DataItemSpec(f, f, ItemType[t]) for f, t in fields),
         )
         if EXAMPLE_ONLY in " ".join(cells).lower():
             example_only.add(code)
@@ -228,6 +233,11 @@ def _inputs(text: str, items: Mapping[str, DataItemSpec], line: int) -> dict[str
         given: object = raw
         if isinstance(raw, int | float) and not isinstance(raw, bool):
             given = Decimal(literal.replace(" ", ""))  # exact, as the language reads it
+        elif isinstance(raw, list):  # a LIST's entries; a float's shortest repr is what was written
+            given = [
+                {k: Decimal(repr(v)) if isinstance(v, float) else v for k, v in entry.items()}
+                for entry in raw
+            ]
         spec = DICTIONARY.get(name, items[name])
         try:
             values[name] = datatypes.coerce(spec, given)
@@ -256,13 +266,18 @@ def mismatch(example: Example, items: Mapping[str, DataItemSpec]) -> str | None:
     """Why `example` does not do what the document says, or None when it does."""
     variables = {code: item.type for code, item in items.items()}
     enums = {c: frozenset(o.value for o in i.options) for c, i in items.items() if i.options}
+    fields = types.list_fields(items)
     expected = EXPECTED.get(example.kind or "")
-    problems = checker.check(example.source, variables, expected=expected, enum_values=enums)
+    problems = checker.check(
+        example.source, variables, expected=expected, enum_values=enums, fields=fields
+    )
     if example.error is not None and problems:
         return None if problems == [example.error] else f"refused with {problems}"
     if problems:
         return f"refused with {problems}"
-    compiled = checker.compile_expression(example.source, variables, enum_values=enums)
+    compiled = checker.compile_expression(
+        example.source, variables, enum_values=enums, fields=fields
+    )
     try:
         value = compiled.evaluate(example.values)
     except types.ExpressionError as exc:

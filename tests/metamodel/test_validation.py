@@ -6,7 +6,8 @@ from typing import Any, NamedTuple, TypeVar
 
 import pytest
 
-from metamodel import graph, naming, validation
+from metamodel import effect_checks, graph, naming, validation
+from metamodel.effect_specs import CaseEnd
 from metamodel.expressions import checker, types
 from metamodel.specs import (
     ArchiveField,
@@ -558,6 +559,52 @@ CASES = [
         [("ENTERS_BRANCH", ("transitions", 8, "to", 0))],
         "payment",
     ),
+    # ends: how an end stage ends the case, and the reason a refusal gives
+    Case(
+        "end on a stage with a way out",
+        stage(0, end=CaseEnd.COMPLETED),
+        [("END_HAS_WAY_OUT", ("stages", 0, "end"))],
+        "accept",
+    ),
+    Case(
+        "reason on a COMPLETED end",
+        stage(5, reason="customer_name"),
+        [("REASON_WITHOUT_END", ("stages", 5, "reason"))],
+        "customer_name",
+    ),
+    Case(
+        "REJECTED end without a reason",
+        stage(5, end=CaseEnd.REJECTED),
+        [("MISSING_REASON", ("stages", 5, "reason"))],
+        "REJECTED",
+    ),
+    Case(
+        "reason item the type does not use",
+        stage(5, end=CaseEnd.REJECTED, reason="supply_address"),
+        [("UNKNOWN_REASON", ("stages", 5, "reason"))],
+        "supply_address",
+    ),
+    Case(
+        "reason item of a type an applicant cannot read as text",
+        stage(5, end=CaseEnd.WITHDRAWN, reason="capacity_kva"),
+        [("BAD_REASON_TYPE", ("stages", 5, "reason"))],
+        "DECIMAL",
+    ),
+    Case(
+        "reason item editable only where the end cannot be reached from",
+        both(
+            stage(0, outcomes=("APPROVE", "REJECT")),
+            item(4, editable_at=("connect",)),
+            add(
+                stages=(
+                    StageUsage("payment", end=CaseEnd.REJECTED, reason="electricity_category"),
+                ),
+                transitions=(TransitionSpec("accept", ("payment",), outcome="REJECT"),),
+            ),
+        ),
+        [("REASON_NOT_EDITABLE", ("stages", 6, "reason"))],
+        "electricity_category",
+    ),
     # archive
     Case(
         "unknown archive field",
@@ -681,7 +728,8 @@ def test_each_problem(case: Case) -> None:
 
 def test_every_problem_code_is_exercised() -> None:
     exercised = {code for case in CASES for code, _ in case.expected}
-    assert exercised == validation.PROBLEM_CODES
+    # The effects' codes are exercised by tests/metamodel/test_effect_checks.py.
+    assert exercised | effect_checks.PROBLEM_CODES == validation.PROBLEM_CODES
     assert graph.PROBLEM_CODES <= validation.PROBLEM_CODES
 
 
@@ -717,6 +765,7 @@ def test_outcome_without_transition_suggests_an_end_stage() -> None:
     broken = stage(1, outcomes=("APPROVE", "RETURN", "REJECT"))(BASE)
     [problem] = validation.validate_business_type(broken, CATALOG)
     assert "end stage" in problem.message
+    assert "`end: REJECTED`" in problem.message  # a refusal is an end of its own, not COMPLETED
 
 
 def test_name_clash_names_the_other_type() -> None:
@@ -737,7 +786,9 @@ def test_conditions_see_only_the_items_the_type_uses(monkeypatch: pytest.MonkeyP
         *,
         expected: types.ExprType | None = None,
         enum_values: Mapping[str, frozenset[str]] | None = None,
+        fields: types.Fields | None = None,
     ) -> list[str]:
+        assert fields == {}  # the type uses no LIST item
         calls.append((source, dict(variables), expected, dict(enum_values or {})))
         return []
 
