@@ -42,7 +42,7 @@ FILE = """query($n: String!) { customer(number: $n) { number status
   meters { assetNo } history: meters(includeRemoved: true) { assetNo status finalReading }
   contracts { number type status expiresOn terminatedOn } } }"""
 CHILDREN = """query($n: String!, $after: String) {
-  customers(where: {parentNumber: {eq: $n}}, first: 200, after: $after) {
+  customers(where: {parentNumber: $n}, first: 200, after: $after) {
   totalCount pageInfo { hasNextPage endCursor } edges { node { number address } } } }"""
 
 
