@@ -29,7 +29,7 @@ from schemathesis.graphql import nodes
 from database.session import Database
 from metamodel import naming
 from resolvers.build import MASKED_MESSAGE
-from tests.api.test_catalogue_walk import ITEMS, RESPONSIBLE, Walk, catalogue_app, user_of
+from tests.api.catalogue_walking import ITEMS, RESPONSIBLE, Walk, catalogue_app, user_of
 
 pytestmark = pytest.mark.slow
 

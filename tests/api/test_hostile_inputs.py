@@ -19,8 +19,7 @@ import pytest
 
 from database.session import Database
 from resolvers.build import MASKED_MESSAGE
-from tests.api.conftest import Api
-from tests.api.test_catalogue_walk import (
+from tests.api.catalogue_walking import (
     RESPONSIBLE,
     ROOT,
     TYPES,
@@ -30,6 +29,7 @@ from tests.api.test_catalogue_walk import (
     to_input,
     user_of,
 )
+from tests.api.conftest import Api
 
 HUGE = "1234567890123456789012345678901234567890"
 NUL = "a\u0000b"
