@@ -92,12 +92,17 @@ class CreateAccount:
 
 @dataclass(frozen=True, slots=True)
 class UpdateAccount:
-    """Columns of an account set; `closed` stamps it closed, `merged_into` names the survivor."""
+    """Columns of an account set, and whether it closes or merges.
+
+    `closed` stamps it closed, on `closed_on` (a date an item gave) or else when the case ends;
+    `merged_into` names the survivor.
+    """
 
     ref: Ref
     values: Mapping[str, str | None] = field(default_factory=dict)
     closed: bool = False
     merged_into: Ref | None = None
+    closed_on: dt.date | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -171,7 +171,10 @@ def close_account(planner: Planner, index: int, effect: EffectSpec) -> Step:
     operations = [RemoveMeter(account.meters.pop(a), r) for a, r in readings.items()]
     account.status, account.suspended = CustomerStatus.CLOSED, None
     closing = update(
-        account.ref, {"status": CustomerStatus.CLOSED, "suspended_capacity": None}, closed=True
+        account.ref,
+        {"status": CustomerStatus.CLOSED, "suspended_capacity": None},
+        closed=True,
+        closed_on=first.date("closed_on"),
     )
     return Step(
         index, effect.kind, account.ref, (*operations, closing), {"removed": list(readings)}

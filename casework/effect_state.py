@@ -51,9 +51,10 @@ def update(
     *,
     closed: bool = False,
     merged_into: Ref | None = None,
+    closed_on: dt.date | None = None,
 ) -> UpdateAccount:
     """An account's columns set (`values` by column or by effect field)."""
-    return UpdateAccount(ref, columns(values), closed, merged_into)
+    return UpdateAccount(ref, columns(values), closed, merged_into, closed_on)
 
 
 def number(text: str | None) -> Decimal:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -157,12 +158,12 @@ class _Writer:
         match operation:
             case CreateAccount():
                 pass  # written before every other step
-            case UpdateAccount(ref, values, closed, merged_into):
+            case UpdateAccount(ref, values, closed, merged_into, closed_on):
                 row = held.customers[ref]
                 for column, value in values.items():
                     setattr(row, column, value)
                 if closed:
-                    row.closed_at = now
+                    row.closed_at = now if closed_on is None else _start_of(closed_on)
                 if merged_into is not None:
                     row.merged_into = held.customers[merged_into].number
                 row.updated_at = now
@@ -275,3 +276,12 @@ async def apply(
     if plan.created_customer and plan.customer is not None:
         created = held.customers[plan.customer].number
     return events, created
+
+
+LOCAL = ZoneInfo("Asia/Shanghai")
+"""The zone dates entered on a case are days of."""
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    """The moment a local date begins: a closing dated by an item (销户日期) closes then."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=LOCAL)

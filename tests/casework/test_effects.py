@@ -442,6 +442,20 @@ def test_a_closed_account_still_has_its_contract_terminated_by_the_same_case() -
     assert operations(plan)[-1] == TerminateContract(300, END)
 
 
+def test_an_account_closes_on_the_date_an_item_gives() -> None:
+    dated = EffectSpec(K.CLOSE_ACCOUNT, fields=(EffectField("closed_on", "terminated_on"),))
+    data = {
+        "arrears_cleared": True,
+        "final_reading": Decimal("3"),
+        "terminated_on": dt.date(2026, 11, 30),
+    }
+    closing = operations(run(dated, data, account(meters=["M1"])))[-1]
+    assert isinstance(closing, UpdateAccount) and closing.closed
+    assert closing.closed_on == dt.date(2026, 11, 30)
+    undated = operations(run(CLOSE, data, account(meters=["M1"])))[-1]
+    assert isinstance(undated, UpdateAccount) and undated.closed_on is None
+
+
 # --- capacity periods --------------------------------------------------------------------
 
 
