@@ -41,7 +41,8 @@ class GeneratedTypes:
     where: type
     data_where: type
     order_by: type
-    data_order_by: type
+    data_order_by: type | None
+    """None when every item of the type is a LIST (nothing to order by)."""
     connection: type
     edge: type
     create_input: type
@@ -138,14 +139,19 @@ def build_type(
         description=f"Conditions on the data items of {published.name} cases.",
     )
     sortable = [i for i in ordered if i.type is not ItemType.LIST]  # a list is no sort key
-    data_order_by = make(
-        names["DataOrderBy"],
-        {attrs[i.code]: field_of(i, SortDirection, U) for i in sortable},
-        is_input=True,
-        description=(
-            f"A data item to order {published.name} cases by; cases without it sort as if "
-            "its largest value."
-        ),
+    # A type whose items are all lists has nothing to order by: its OrderBy has no `data`.
+    data_order_by = (
+        make(
+            names["DataOrderBy"],
+            {attrs[i.code]: field_of(i, SortDirection, U) for i in sortable},
+            is_input=True,
+            description=(
+                f"A data item to order {published.name} cases by; cases without it sort as if "
+                "its largest value."
+            ),
+        )
+        if sortable
+        else None
     )
     where = connections.where_input(
         names["Where"], data_where, with_business_type=False, annotations=shared
@@ -266,7 +272,7 @@ def build_type(
         where,
         data_where,
         order_by,
-        data_order_by,
+        *((data_order_by,) if data_order_by is not None else ()),
         connection,
         edge,
         create_input,
@@ -319,6 +325,7 @@ def build_dictionary(items: Iterable[DataItemSpec], classes: ItemClasses) -> Dic
             description="Conditions on data items, over the whole data dictionary.",
             annotations=shared,
         )
+    if any(i.type is not ItemType.LIST for i in listed):
         data_order_by = class_maker.make(
             "DataOrderBy",
             {

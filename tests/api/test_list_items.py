@@ -223,3 +223,25 @@ async def test_list_definitions_and_expressions_are_checked(api: Api) -> None:
     saved = (await api.data(SAVE_DRAFT, {"input": wrong}))["saveBusinessTypeDraft"]
     assert [p["path"] for p in saved["problems"]] == [["transitions", "2", "condition"]]
     assert "field 'asset_no' is STRING" in saved["problems"][0]["message"]
+
+
+async def test_a_type_whose_items_are_all_lists_publishes_with_nothing_to_order_by(
+    api: Api,
+) -> None:
+    await define_basics(api)
+    assert (await api.data(UPSERT, {"input": METERS}))["upsertDataItem"]["errors"] == []
+    draft = {**copy.deepcopy(PV_DRAFT), "code": "meters_only", "name": "仅计量装置"}
+    draft["items"] = [{"item": "meters"}]
+    for transition in draft["transitions"]:
+        if "condition" in transition:
+            transition["condition"] = "count(meters) >= 2"
+    saved = (await api.data(SAVE_DRAFT, {"input": draft}))["saveBusinessTypeDraft"]
+    assert saved["errors"] == [] and saved["problems"] == [], saved
+    published = (await api.data(PUBLISH, {"code": "meters_only"}))["publishBusinessType"]
+    assert published["errors"] == [] and published["problems"] == [], published
+    await api.refresh_schema()
+    shape = await api.data('{ __type(name: "MetersOnlyOrderBy") { inputFields { name } } }')
+    fields = {f["name"] for f in shape["__type"]["inputFields"]}
+    assert "createdAt" in fields and "data" not in fields
+    page = await api.data("{ metersOnlyCases(orderBy: [{createdAt: DESC}]) { totalCount } }")
+    assert page["metersOnlyCases"]["totalCount"] == 0
