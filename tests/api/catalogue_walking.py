@@ -47,12 +47,14 @@ SAMPLES: Mapping[str, object] = {
     "asset_no": "3330001234",
     "ct_ratio": "200/5",
     "pt_ratio": "10000/100",
-    "merged_account_no": "0000000099",
     "customer_number": "0000000099",
 }
 """Values for items (and LIST fields) whose form a generic value cannot meet (patterns)."""
 ENTRIES: Mapping[str, int] = {"meters": 2, "households": 3, "supply_sources": 2, "new_accounts": 2}
 """How many entries the walk gives a LIST item (others: its minimum, at least one)."""
+TURNS: Mapping[tuple[str, str], tuple[str, ...]] = {("meters", "purpose"): ("GENERATION", "GRID")}
+"""Values a LIST field takes in turn where its first options would not tell the story (光伏:
+a generation meter and a bidirectional grid meter)."""
 
 CASE_FIELDS = """id status number tasks { id status stage { code } post { code } }
   fees { code amount status } customer { number }"""
@@ -83,7 +85,10 @@ def entries_for(item: DataItemSpec, business_type: str) -> list[dict[str, object
     for index in range(count):
         entry: dict[str, object] = {}
         for field in item.fields:
-            if field.type is ItemType.ENUM:
+            if (item.code, field.code) in TURNS:
+                turns = TURNS[(item.code, field.code)]
+                entry[field.code] = turns[index % len(turns)]
+            elif field.type is ItemType.ENUM:
                 entry[field.code] = field.options[index % len(field.options)].value
             elif field.code == "asset_no":
                 entry[field.code] = f"33301{index:05d}"

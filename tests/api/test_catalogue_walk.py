@@ -185,7 +185,7 @@ async def check_file(walk: Walk, code: str, walked: Walked, file: dict[str, Any]
     if code in ("hv_new_single", "hv_new_double"):
         assert [s["kind"] for s in file["supplySources"]] == ["MAIN", "BACKUP"]
     if code == "pv_grid_connection":
-        assert {m["purpose"] for m in file["meters"]} == {"SETTLEMENT", "GENERATION"}
+        assert {m["purpose"] for m in file["meters"]} == {"GENERATION", "GRID"}
         assert [c["type"] for c in active(file)] == ["PURCHASE_SALE"]
     if code == "ev_charging_new":
         assert len(active(file)) == 1 and file["meters"][0]["assetNo"] == "3330001234"

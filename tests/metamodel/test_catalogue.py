@@ -10,6 +10,7 @@ import pytest
 
 import metamodel
 from metamodel import graph, item_checks, naming, validation, yaml_io
+from metamodel.effect_specs import CaseEnd, CustomerStatus, EffectKind, SuspensionKind
 from metamodel.expressions import checker, types
 from metamodel.specs import (
     ARCHIVE_FIELDS,
@@ -46,6 +47,13 @@ CHANGE_CODES = (
 )
 """The twelve 变更用电 of the 供电营业规则 (Art. 22)."""
 
+RESTORE_CODES = (
+    "change_jianrong_restore",
+    "change_zanting_restore",
+    "change_zanhuan_restore",
+    "change_fuzhuang",
+)
+"""减容恢复, 暂停恢复, 暂换恢复 and 复装 (the restore of 暂拆)."""
 EXPECTED_TYPES = {
     "lv_resident_new": BusinessGroup.NEW,
     "lv_small_new": BusinessGroup.NEW,
@@ -58,6 +66,7 @@ EXPECTED_TYPES = {
     "pv_grid_connection": BusinessGroup.OTHER,
     "ev_charging_new": BusinessGroup.NEW,
     **dict.fromkeys(CHANGE_CODES, BusinessGroup.CHANGE),
+    **dict.fromkeys(RESTORE_CODES, BusinessGroup.CHANGE),
 }
 
 
@@ -101,6 +110,49 @@ def test_the_catalogue_has_the_business_types_of_the_issue() -> None:
     assert {code: t.group for code, t in TYPES.items()} == EXPECTED_TYPES
     for spec in TYPES.values():
         assert spec.name.strip() and spec.description, spec.code
+
+
+@pytest.mark.parametrize("code", sorted(TYPES))
+def test_every_type_can_refuse_or_be_withdrawn_and_says_what_it_changes(code: str) -> None:
+    spec = TYPES[code]
+    ends = {s.stage: s.end for s in spec.stages if s.end is not None}
+    assert ends == {
+        "application_rejected": CaseEnd.REJECTED,
+        "application_withdrawn": CaseEnd.WITHDRAWN,
+    }
+    assert [s.reason for s in spec.stages if s.end is not None] == [
+        "rejection_reason",
+        "withdrawal_reason",
+    ]
+    assert spec.effects and all(e.end is CaseEnd.COMPLETED for e in spec.effects)
+    kinds = [e.kind for e in spec.effects]
+    if spec.group in (BusinessGroup.CHANGE, BusinessGroup.INCREASE):
+        # 变更用电 and 增容 act on an existing account, never a temporary or closed one.
+        assert spec.customer_requirement is not None
+        assert CustomerStatus.TEMPORARY not in spec.customer_requirement.statuses
+        assert EffectKind.CREATE_CUSTOMER not in kinds
+    else:
+        assert kinds[0] is EffectKind.CREATE_CUSTOMER
+        assert EffectKind.START_CONTRACT in kinds
+
+
+def test_each_suspension_has_its_restore() -> None:
+    opened = {
+        (e.suspension, code)
+        for code, t in TYPES.items()
+        for e in t.effects
+        if e.kind is EffectKind.SUSPEND
+    }
+    restored = {
+        e.suspension: code
+        for code, t in TYPES.items()
+        for e in t.effects
+        if e.kind is EffectKind.RESTORE
+    }
+    assert {kind for kind, _ in opened} == set(restored) == set(SuspensionKind)
+    for kind, code in restored.items():
+        requirement = TYPES[code].customer_requirement
+        assert requirement is not None and requirement.open_suspension is kind, code
 
 
 def test_the_twelve_changes_exist() -> None:
@@ -221,7 +273,11 @@ def test_high_voltage_reviews_only_important_customers_and_works_run_in_parallel
         collection = spec.stage_usage("fee_collection")
         if code == "hv_new_double":
             assert collection is not None and collection.requires_payment
-    assert graph.end_stages(TYPES["hv_new_double"]) == {"archiving"}
+    assert graph.end_stages(TYPES["hv_new_double"]) == {
+        "archiving",
+        "application_rejected",
+        "application_withdrawn",
+    }
 
 
 def test_three_zero_and_two_link_types() -> None:
@@ -230,6 +286,8 @@ def test_three_zero_and_two_link_types() -> None:
             "acceptance_signing",
             "construction_connection",
             "archiving",
+            "application_rejected",
+            "application_withdrawn",
         ]
     assert "160" in (TYPES["lv_small_new"].description or "")
     # 三零 boundary (≤ 160 kW) is expressible over the dictionary.
