@@ -8,6 +8,7 @@ type a customer signs by default.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from decimal import Context, Decimal
 
@@ -61,7 +62,23 @@ def infer_contract_type(*, temporary: bool, voltage: str | None, category: str |
 
 
 def _is_high_voltage(voltage: str) -> bool:
-    """`KV10`, `10KV`, `35 kV` are high; `V220`, `380V`, `0.4KV`, `LV` are low voltage."""
-    if any(low in voltage for low in ("220", "380", "0.4KV", "LV", "LOW")):
+    """Whether a voltage level code is high voltage (1 kV and above).
+
+    `KV10`, `10KV`, `35 kV`, `KV220` (220 kV) and `HV` are high; `V220`, `380V`, `0.4KV`, `LV`
+    are low. The number is read with its unit, so 220 V and 220 kV are not confused.
+    """
+    text = voltage.replace(" ", "").upper()
+    if text.startswith("HV"):
+        return True
+    found = _LEVEL.fullmatch(text)
+    if found is None:
         return False
-    return "KV" in voltage or voltage.startswith("HV")
+    number = Decimal(found.group("after") or found.group("before"))
+    kilo = (found.group("prefix") or found.group("suffix")) == "KV"
+    return number * (1000 if kilo else 1) >= 1000
+
+
+_LEVEL = re.compile(
+    r"(?P<prefix>KV|V)(?P<after>\d+(?:\.\d+)?)|(?P<before>\d+(?:\.\d+)?)(?P<suffix>KV|V)"
+)
+"""A voltage level code: its unit before (`KV10`, `V380`) or after (`10KV`, `380V`) the number."""

@@ -53,6 +53,13 @@ def version(group: BusinessGroup = BusinessGroup.NEW) -> BusinessTypeVersion:
         (True, "KV10", "COMMERCIAL", "TEMPORARY"),
         (False, None, "COMMERCIAL", "LOW_VOLTAGE"),
         (False, "0.4KV", None, "LOW_VOLTAGE"),
+        # 220 kV is high voltage, 220 V is not: the number is read with its unit.
+        (False, "KV220", "COMMERCIAL", "HIGH_VOLTAGE"),
+        (False, "220kV", None, "HIGH_VOLTAGE"),
+        (False, "220V", "RESIDENT", "RESIDENT"),
+        (False, "KV0.4", None, "LOW_VOLTAGE"),
+        (False, "HV", None, "HIGH_VOLTAGE"),
+        (False, "LV", None, "LOW_VOLTAGE"),
     ],
 )
 def test_contract_type(
