@@ -323,11 +323,18 @@ def test_every_fee_rule_type_checks_against_the_types_it_names(code: str) -> Non
                     variables,
                     expected=types.ExprType.BOOLEAN,
                     enum_values=enums,
+                    fields=types.list_fields(items),
                 )
                 == []
             )
         assert (
-            checker.check(rule.amount, variables, expected=types.ExprType.NUMBER, enum_values=enums)
+            checker.check(
+                rule.amount,
+                variables,
+                expected=types.ExprType.NUMBER,
+                enum_values=enums,
+                fields=types.list_fields(items),
+            )
             == []
         )
 
@@ -337,7 +344,8 @@ def test_high_reliability_fee_is_active_and_the_abolished_fees_are_recorded() ->
     assert active == {"high_reliability_fee", "high_reliability_fee_increase"}
     fee = RULES["high_reliability_fee"]
     assert fee.name == "高可靠性供电费"
-    assert fee.condition == "power_source_count >= 2"
+    assert fee.condition == "power_source_count >= 2 and count(supply_sources) >= 2"
+    assert "2279" in (fee.description or "")
     assert "hv_new_double" in fee.business_types and "hv_new_single" not in fee.business_types
     assert "示例" in (fee.description or "")
     assert "lookup(" in fee.amount and "voltage_level" in fee.amount and "supply_line" in fee.amount
@@ -352,17 +360,27 @@ def test_the_fee_is_computed_from_the_rate_table() -> None:
     fee = RULES["high_reliability_fee"]
     items = _items_of("hv_new_double")
     variables = {c: i.type for c, i in items.items()}
-    formula = checker.compile_expression(fee.amount, variables)
-    condition = checker.compile_expression(fee.condition or "True", variables)
+    fields = types.list_fields(items)
+    formula = checker.compile_expression(fee.amount, variables, fields=fields)
+    condition = checker.compile_expression(fee.condition or "True", variables, fields=fields)
+    main = {"kind": "MAIN", "capacity_kva": Decimal(630)}
+    backup = {"kind": "BACKUP", "capacity_kva": Decimal(400)}
     data = {
         "contract_capacity": Decimal(630),
         "voltage_level": "KV10",
         "supply_line": "CABLE",
         "power_source_count": 2,
+        "supply_sources": (main, backup),
     }
     assert condition.evaluate(data) is True
-    assert formula.evaluate(data) == Decimal("226800.00")
+    # 计价格〔2003〕2279号: every circuit but the largest — the 400 kVA backup, × 360 元/kVA.
+    assert formula.evaluate(data) == Decimal("144000.00")
+    third = {"kind": "BACKUP", "capacity_kva": Decimal(200)}
+    assert formula.evaluate({**data, "supply_sources": (main, backup, third)}) == Decimal(
+        "216000.00"
+    )
     assert condition.evaluate({**data, "power_source_count": 1}) is False
+    assert condition.evaluate({**data, "supply_sources": (main,)}) is False
 
 
 def test_generated_graphql_names_are_distinct() -> None:
