@@ -17,9 +17,9 @@ from typing import Annotated, Any
 
 import strawberry
 
-from casework import ends
+from casework import ends, progress_notes
 from casework import fees as fee_rules
-from database import case_reads, fee_reads, throttle_repo
+from database import case_reads, fee_reads, task_reads, throttle_repo
 from metamodel.specs import CaseStatus
 from resolvers import policy
 from resolvers.context import Context
@@ -70,19 +70,28 @@ async def case_progress(
         await throttle_repo.forgive(session, attempt)
         visits = await case_reads.visits(session, row.id)
         fees = (await fee_reads.fees(session, [row.id]))[row.id]
+        tasks = (await task_reads.by_case(session, [row.id]))[row.id]
     types, _, names = await ctx.codes()
     stage_names = await ctx.stage_names()
     served = ctx.generated.get(types.get(row.business_type_id, ""))
     # The applicant reads no item that visibleTo keeps to posts, nor what is worked from one.
     hidden = policy.hidden_items(None, served.published) if served is not None else None
-    reason = None
+    reason = waiting = None
     code = types.get(row.business_type_id)
-    if code is not None and CaseStatus(row.status) in (CaseStatus.REJECTED, CaseStatus.WITHDRAWN):
+    pinned = (
+        None if code is None else await ctx.versions.get(ctx.db, code, row.business_type_version)
+    )
+    if pinned is not None and CaseStatus(row.status) in (
+        CaseStatus.REJECTED,
+        CaseStatus.WITHDRAWN,
+    ):
         # The end's reason is told to the applicant whatever its visibleTo (casework.ends).
-        pinned = await ctx.versions.get(ctx.db, code, row.business_type_version)
         reason = ends.end_reason(
             pinned, row.status, [(v.stage, v.status) for v in visits], row.data
         )
+    if pinned is not None:
+        waiting = progress_notes.waiting_for(pinned, visits, row.data, fees, stage_names, hidden)
+    comments = {t.stage_instance_id: t.comment for t in tasks if t.status == "DONE"}
     return CaseProgress(
         number=row.number,
         business_type=names.get(row.business_type_id, types.get(row.business_type_id, "")),
@@ -91,6 +100,8 @@ async def case_progress(
         due_at=row.due_at,
         completed_at=row.completed_at,
         reason=reason,
+        waiting_for=waiting,
+        returned_because=progress_notes.returned_because(visits, comments, stage_names),
         stages=[
             ProgressStage(
                 code=v.stage,

@@ -59,6 +59,15 @@ class CaseProgress:
         description="Why a REJECTED or WITHDRAWN case ended as it did (the end's reason item; an "
         "option's label for a choice); null for any other case."
     )
+    waiting_for: str | None = strawberry.field(
+        description="What the applicant must do now, in plain words: the stage waiting for them, "
+        "the fees to pay there and the information still missing; null while the utility has "
+        "the case."
+    )
+    returned_because: str | None = strawberry.field(
+        description="Why the step the case is in came back (退回, 整改), with the comment of "
+        "whoever sent it back; null when nothing was sent back."
+    )
     stages: list[ProgressStage] = strawberry.field(
         description="The stages the case has been through and is in, in order."
     )

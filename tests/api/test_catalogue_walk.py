@@ -256,7 +256,7 @@ async def test_returns_and_rectifications_loop_back_and_still_finish(walk: Walk)
 
 
 PROGRESS = """query($n: String!, $c: String!) { caseProgress(number: $n, accessCode: $c) {
-  status stages { code status } fees { name amount status explanation } } }"""
+  status waitingFor stages { code status } fees { name amount status explanation } } }"""
 
 
 async def test_hv_double_source_fee_holds_collection_until_paid_and_the_applicant_sees_it(
@@ -305,6 +305,7 @@ async def test_hv_double_source_fee_holds_collection_until_paid_and_the_applican
     assert shown["status"] == "DUE" and shown["amount"] == fee["amount"]
     assert "×" in shown["explanation"] and shown["explanation"].endswith(f"= {fee['amount']}")
     assert progress["stages"][-1] == {"code": stage, "status": "WAITING"}  # the customer pays
+    assert progress["waitingFor"] == f"业务收费：请缴纳高可靠性供电费 {fee['amount']} 元"
     assert await _pay_dues(walk, code, case, stage, user) == ["high_reliability_fee"]
     passed = (await api.data(COMPLETE, {"input": task_input}, as_user=user))["completeTask"]
     assert passed["errors"] == [], passed
