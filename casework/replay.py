@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -305,13 +305,7 @@ def _takings(fold: _Fold, code: str, fee: Fee, payment: Payment, paid: Decimal) 
 
 def _fee_waived(fold: _Fold, event: Entry) -> None:
     fee = fold.fee(event.data)
-    fold.fees[event.data["fee"]] = Fee(
-        amount=fee.amount,
-        rule_version=fee.rule_version,
-        status="WAIVED",
-        payments=fee.payments,
-        paid=fee.paid,
-    )
+    fold.fees[event.data["fee"]] = replace(fee, status="WAIVED")
 
 
 def _archived(fold: _Fold, event: Entry) -> None:
