@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from decimal import Decimal
 from typing import Any
 
 CURRENT = frozenset({"ACTIVE", "WAITING"})
@@ -54,6 +55,9 @@ class Payment:
     method: str
     reference: str | None = None
     reference_known: bool = True
+    kind: str = "PAYMENT"
+    """PAYMENT, or REFUND (money given back; `method` is then REFUND)."""
+    invoice_no: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +68,8 @@ class Fee:
     rule_version: int
     status: str
     payments: tuple[Payment, ...] = ()
+    paid: str = "0.00"
+    """Payments less refunds; the fee is DUE while it is below the amount."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,8 +179,10 @@ def _fee_differences(replayed: Mapping[str, Fee], stored: Mapping[str, Fee]) -> 
     for code in sorted(set(replayed) & set(stored)):
         want, have = replayed[code], stored[code]
         names = [n for n in ("amount", "rule_version", "status") if _differ(want, have, n)]
+        if Decimal(want.paid) != Decimal(have.paid):
+            names.append("paid")
         if len(want.payments) != len(have.payments) or any(
-            (w.amount, w.method) != (h.amount, h.method)
+            (w.amount, w.method, w.kind, w.invoice_no) != (h.amount, h.method, h.kind, h.invoice_no)
             or (w.reference_known and w.reference != h.reference)
             for w, h in zip(want.payments, have.payments, strict=False)
         ):

@@ -46,6 +46,8 @@ class Assessment:
     rule_version: int
     inputs: Mapping[str, object]
     explanation: str
+    pay_at: str | None = None
+    """The stage that waits for its payment; None: any stage that requires payment."""
 
 
 MISSING_ITEM = "the amount cannot be computed: an item it uses is missing"
@@ -112,7 +114,8 @@ def assess(
                 amount=amount,
                 rule_version=version,
                 inputs=inputs,
-                explanation=explanation.explain(rule.amount, items, data, amount),
+                explanation=explanation.explain(rule.amount, items, data, amount, table=rule.name),
+                pay_at=rule.pay_at,
             )
         )
     return found

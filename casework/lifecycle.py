@@ -149,8 +149,14 @@ def complete(
     now: dt.datetime,
     clock: BusinessClock,
     unpaid_fees: bool = False,
+    due_at: frozenset[str] = frozenset(),
 ) -> tuple[CaseState, list[Event]]:
-    """Finish visit `visit` with `outcome`, writing `changes` first; then move on."""
+    """Finish visit `visit` with `outcome`, writing `changes` first; then move on.
+
+    Fees hold a stage (UNPAID_FEES) unless the case goes back: `unpaid_fees` says some fee
+    without a stage of its own is due, which holds every stage that requires payment; `due_at`
+    are the stages named as where a fee still due is paid, which hold whatever they require.
+    """
     if state.status is not CaseStatus.IN_PROGRESS:
         raise _refuse("INVALID_TRANSITION", f"a {state.status.value} case cannot move on")
     if not 0 <= visit < len(state.stages) or state.stages[visit].status not in CURRENT:
@@ -172,7 +178,7 @@ def complete(
         missing = _missing_required(state, definition, current.stage)
         if missing:
             raise Refused(missing)
-        if usage.requires_payment and unpaid_fees:
+        if (usage.requires_payment and unpaid_fees) or current.stage in due_at:
             raise _refuse("UNPAID_FEES", f"fees of stage {current.stage} are still due")
     finished = replace(
         current,

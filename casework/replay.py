@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
+from decimal import Decimal
 from typing import Any, Protocol
 
+from casework import fee_takings
 from casework.case_facts import CLOSED, CURRENT, LIVE, CaseFacts, Fee, Payment, Task, Visit
 
 
@@ -264,10 +266,12 @@ def _fee_assessed(fold: _Fold, event: Entry) -> None:
         rule_version=data["ruleVersion"],
         status="DUE",
         payments=earlier.payments if earlier else (),
+        paid=earlier.paid if earlier else "0.00",
     )
 
 
 def _payment_recorded(fold: _Fold, event: Entry) -> None:
+    """A payment, whole or part: the fee is PAID once its payments cover the amount."""
     data = event.data
     fee = fold.fee(data)
     payment = Payment(
@@ -275,20 +279,33 @@ def _payment_recorded(fold: _Fold, event: Entry) -> None:
         method=data["method"],
         reference=data.get("reference"),
         reference_known="reference" in data,
+        invoice_no=data.get("invoiceNo"),
     )
-    fold.fees[data["fee"]] = Fee(
+    _takings(fold, data["fee"], fee, payment, Decimal(fee.paid) + Decimal(data["amount"]))
+
+
+def _payment_refunded(fold: _Fold, event: Entry) -> None:
+    """A refund: a fee whose takings fall below its amount is DUE again."""
+    data = event.data
+    fee = fold.fee(data)
+    refund = Payment(amount=data["amount"], method="REFUND", kind="REFUND")
+    _takings(fold, data["fee"], fee, refund, Decimal(fee.paid) - Decimal(data["amount"]))
+
+
+def _takings(fold: _Fold, code: str, fee: Fee, payment: Payment, paid: Decimal) -> None:
+    after = fee_takings.settled(Decimal(fee.amount), paid)
+    fold.fees[code] = Fee(
         amount=fee.amount,
         rule_version=fee.rule_version,
-        status="PAID",
+        status=after.status,
         payments=(*fee.payments, payment),
+        paid=format(after.paid, "f"),
     )
 
 
 def _fee_waived(fold: _Fold, event: Entry) -> None:
     fee = fold.fee(event.data)
-    fold.fees[event.data["fee"]] = Fee(
-        amount=fee.amount, rule_version=fee.rule_version, status="WAIVED", payments=fee.payments
-    )
+    fold.fees[event.data["fee"]] = replace(fee, status="WAIVED")
 
 
 def _archived(fold: _Fold, event: Entry) -> None:
@@ -328,6 +345,7 @@ HANDLERS: Mapping[str, Callable[[_Fold, Entry], None]] = {
     "TASK_REASSIGNED": _task_reassigned,
     "FEE_ASSESSED": _fee_assessed,
     "PAYMENT_RECORDED": _payment_recorded,
+    "PAYMENT_REFUNDED": _payment_refunded,
     "FEE_WAIVED": _fee_waived,
     "ARCHIVED": _archived,
     "EFFECT": _effect,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -253,8 +254,8 @@ async def _save_fees(
     changed: list[dict[str, Any]] = []
     for found in assessments:
         earlier = stored.get(found.code)
-        if earlier is not None and earlier.status != q.DUE:
-            continue
+        if earlier is not None and (earlier.status != q.DUE or Decimal(earlier.paid) > 0):
+            continue  # money taken on a fee fixes it: a reassessment would not match the takings
         amount = format(found.amount, "f")
         values = {
             "name": found.name,
@@ -264,6 +265,7 @@ async def _save_fees(
             "inputs": dict(found.inputs),
             "explanation": found.explanation,
             "assessed_at": now,
+            "pay_at": found.pay_at,
         }
         if earlier is None:
             added.append({"case_id": case_id, "code": found.code, "status": q.DUE, **values})
@@ -272,7 +274,8 @@ async def _save_fees(
         events.append(
             Event(
                 "FEE_ASSESSED",
-                {"fee": found.code, "amount": amount, "ruleVersion": found.rule_version},
+                {"fee": found.code, "amount": amount, "ruleVersion": found.rule_version}
+                | ({"payAt": found.pay_at} if found.pay_at else {}),
             )
         )
     conn = await session.connection()

@@ -48,7 +48,16 @@ TASK_FIELDS = (
     "completed_at",
     "due_at",
 )
-FEE_FIELDS = ("name", "stage", "amount", "rule_version", "inputs", "explanation", "assessed_at")
+FEE_FIELDS = (
+    "name",
+    "stage",
+    "amount",
+    "rule_version",
+    "inputs",
+    "explanation",
+    "assessed_at",
+    "pay_at",
+)
 HISTORY_FIELDS = ("history_length", "history_head", "history_mac", "history_key_id")
 BUMP_FIELDS = ("updated_at", "version")
 STATE_FIELDS = (

@@ -41,8 +41,18 @@ class Loaded:
 
     @property
     def unpaid(self) -> bool:
-        """Whether some fee of the case is still due."""
-        return any(fee.status == q.DUE for fee in self.fees.values())
+        """Whether some fee without a stage of its own to be paid at is still due.
+
+        Such a fee holds every stage that requires payment (as fees did before `pay_at`).
+        """
+        return any(fee.status == q.DUE and fee.pay_at is None for fee in self.fees.values())
+
+    @property
+    def due_at(self) -> frozenset[str]:
+        """The stages that cannot be left: the `pay_at` of every fee still due."""
+        return frozenset(
+            fee.pay_at for fee in self.fees.values() if fee.status == q.DUE and fee.pay_at
+        )
 
     def task(self, task_id: int) -> TaskRecord | None:
         """One of the case's tasks."""

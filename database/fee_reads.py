@@ -28,6 +28,8 @@ def fee_record(row: FeeItemRow | Any) -> FeeRecord:
         assessed_at=row.assessed_at,
         settled_at=row.settled_at,
         waived_reason=row.waived_reason,
+        pay_at=row.pay_at,
+        paid=row.paid,
     )
 
 
@@ -41,6 +43,9 @@ def payment_record(row: PaymentRow) -> PaymentRecord:
         reference=row.reference,
         paid_at=row.paid_at,
         recorded_by=row.recorded_by,
+        kind=row.kind,
+        invoice_no=row.invoice_no,
+        reason=row.reason,
     )
 
 
@@ -61,3 +66,16 @@ async def payments(session: AsyncSession, fee_item_id: int) -> list[PaymentRecor
         select(PaymentRow).where(PaymentRow.fee_item_id == fee_item_id).order_by(PaymentRow.id)
     )
     return [payment_record(r) for r in rows]
+
+
+async def payments_by_fee(
+    session: AsyncSession, fee_item_ids: Sequence[int]
+) -> dict[int, list[PaymentRecord]]:
+    """Payments and refunds of several fees, oldest first, by fee id."""
+    rows = await session.scalars(
+        select(PaymentRow).where(PaymentRow.fee_item_id.in_(fee_item_ids)).order_by(PaymentRow.id)
+    )
+    grouped: dict[int, list[PaymentRecord]] = {i: [] for i in fee_item_ids}
+    for row in rows:
+        grouped[row.fee_item_id].append(payment_record(row))
+    return grouped

@@ -61,38 +61,54 @@ class FeeStatus:
 
 @dataclass(frozen=True, slots=True)
 class Payment:
-    """A payment to record against a fee."""
+    """A payment (or, `kind` REFUND, a refund) to record against a fee."""
 
     amount: str
     method: str
     reference: str | None
     paid_at: dt.datetime
     recorded_by: str
+    kind: str = "PAYMENT"
+    invoice_no: str | None = None
+    reason: str | None = None
 
 
 async def settle(
-    session: AsyncSession,
-    fee_id: int,
-    *,
-    status: str,
-    now: dt.datetime,
-    reason: str | None = None,
-    payment: Payment | None = None,
+    session: AsyncSession, fee_id: int, *, status: str, now: dt.datetime, reason: str | None = None
 ) -> None:
-    """Mark a fee PAID (with its payment) or WAIVED (with the reason)."""
+    """Mark a fee WAIVED (with the reason): settled without money."""
     await session.execute(
         update(FeeItemRow)
         .where(FeeItemRow.id == fee_id)
         .values(status=status, settled_at=now, waived_reason=reason)
     )
-    if payment is not None:
-        await session.execute(
-            insert(PaymentRow).values(
-                fee_item_id=fee_id,
-                amount=payment.amount,
-                method=payment.method,
-                reference=payment.reference,
-                paid_at=payment.paid_at,
-                recorded_by=payment.recorded_by,
-            )
+
+
+async def take(
+    session: AsyncSession,
+    fee_id: int,
+    *,
+    status: str,
+    paid: str,
+    settled_at: dt.datetime | None,
+    payment: Payment,
+) -> None:
+    """Record a payment or refund and the fee's new takings (PAID once they cover the amount)."""
+    await session.execute(
+        update(FeeItemRow)
+        .where(FeeItemRow.id == fee_id)
+        .values(status=status, paid=paid, settled_at=settled_at)
+    )
+    await session.execute(
+        insert(PaymentRow).values(
+            fee_item_id=fee_id,
+            amount=payment.amount,
+            method=payment.method,
+            reference=payment.reference,
+            paid_at=payment.paid_at,
+            recorded_by=payment.recorded_by,
+            kind=payment.kind,
+            invoice_no=payment.invoice_no,
+            reason=payment.reason,
         )
+    )

@@ -63,10 +63,14 @@ class FeeItemRow(Base):
     assessed_at: Mapped[dt.datetime]
     settled_at: Mapped[dt.datetime | None]
     waived_reason: Mapped[str | None] = mapped_column(Text)
+    pay_at: Mapped[str | None] = mapped_column(String(63))
+    """The stage that waits for payment; None: any stage that requires payment."""
+    paid: Mapped[str] = mapped_column(String(40), server_default="0.00")
+    """Payments less refunds: DUE while below the amount."""
 
 
 class PaymentRow(Base):
-    """A payment of a fee (实收): method, reference, who recorded it."""
+    """A payment of a fee (实收) or a refund of one: method, reference, invoice, who recorded it."""
 
     __tablename__ = "payment"
 
@@ -77,3 +81,8 @@ class PaymentRow(Base):
     reference: Mapped[str | None] = mapped_column(String(200))
     paid_at: Mapped[dt.datetime]
     recorded_by: Mapped[str] = mapped_column(String(63))
+    kind: Mapped[str] = mapped_column(String(16), server_default="PAYMENT")
+    """PAYMENT or REFUND (the amount is positive either way)."""
+    invoice_no: Mapped[str | None] = mapped_column(String(63))
+    reason: Mapped[str | None] = mapped_column(Text)
+    """Why a refund was made; None for a payment."""

@@ -111,7 +111,11 @@ async def _load(session: AsyncSession, case_ids: Sequence[int]) -> dict[int, _Lo
     ):
         payments.setdefault(payment.fee_item_id, []).append(
             case_facts.Payment(
-                amount=payment.amount, method=payment.method, reference=payment.reference
+                amount=payment.amount,
+                method=payment.method,
+                reference=payment.reference,
+                kind=payment.kind,
+                invoice_no=payment.invoice_no,
             )
         )
     fees: dict[int, dict[str, case_facts.Fee]] = {i: {} for i in ids}
@@ -121,6 +125,7 @@ async def _load(session: AsyncSession, case_ids: Sequence[int]) -> dict[int, _Lo
             rule_version=fee.rule_version,
             status=fee.status,
             payments=tuple(payments.get(fee.id, ())),
+            paid=fee.paid,
         )
     return {
         i: _Loaded(

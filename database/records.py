@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 
@@ -94,6 +95,17 @@ class FeeRecord:
     assessed_at: dt.datetime
     settled_at: dt.datetime | None
     waived_reason: str | None
+    pay_at: str | None = None
+    """The stage that waits for payment; None: any stage that requires payment."""
+    paid: str = "0.00"
+    """Payments less refunds, as a decimal string."""
+
+    @property
+    def outstanding(self) -> Decimal:
+        """What is still to pay (0 once paid or waived)."""
+        if self.status != "DUE":
+            return Decimal("0.00")
+        return max(Decimal(self.amount) - Decimal(self.paid), Decimal("0.00"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +119,9 @@ class PaymentRecord:
     reference: str | None
     paid_at: dt.datetime
     recorded_by: str
+    kind: str = "PAYMENT"
+    invoice_no: str | None = None
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -155,6 +155,7 @@ class _FeeRuleIn(_In):
     effective_to: dt.date | None = None
     status: FeeRuleStatus | None = None
     description: str | None = None
+    pay_at: str | None = None
 
 
 class _ResponsibilityIn(_In):
@@ -284,6 +285,7 @@ def _fee_rule(raw: _FeeRuleIn) -> FeeRuleSpec:
         effective_to=raw.effective_to,
         status=raw.status or FeeRuleStatus.ACTIVE,
         description=raw.description,
+        pay_at=raw.pay_at,
     )
 
 

@@ -9,7 +9,7 @@ literal above `MAX_AMOUNT`, and no result above it with the items within their d
 from __future__ import annotations
 
 import ast
-from collections.abc import Container, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from decimal import Context, Decimal
 
 from metamodel.expressions import checker
@@ -92,6 +92,11 @@ def publish_problems(
             )
             for field, message in check(rule, items)
         ]
+        used = {s.stage for s in spec.stages}
+        paid = pay_at_problem(rule, spec.code, used, reachable(edges(spec), rule.stage))
+        if paid is not None and spec.stage_usage(rule.stage) is not None:
+            where = ("feeRules", index, "payAt")
+            found.append(Problem(BAD_FEE_RULE, f"fee rule '{rule.code}' payAt: {paid}", where))
     return found
 
 
@@ -266,6 +271,9 @@ def rule_problems(
                     ("businessTypes", i),
                 )
             )
+    if rule.pay_at is not None and rule.pay_at not in stages:
+        found.append(Problem(UNKNOWN_STAGE, f"no stage '{rule.pay_at}'", ("payAt",)))
+    found += pay_at_problems(rule, types)
     if rule.effective_from and rule.effective_to and rule.effective_from >= rule.effective_to:
         found.append(
             Problem(
@@ -283,4 +291,60 @@ def rule_problems(
                     (key,),
                 )
             )
+    return found
+
+
+def reachable(edges: Iterable[tuple[str, Sequence[str]]], start: str) -> frozenset[str]:
+    """The stages a case can be in from `start` on (itself included), following transitions."""
+    ahead: dict[str, set[str]] = {}
+    for source, targets in edges:
+        ahead.setdefault(source, set()).update(targets)
+    seen, pending = {start}, [start]
+    while pending:
+        for target in ahead.get(pending.pop(), ()):
+            if target not in seen:
+                seen.add(target)
+                pending.append(target)
+    return frozenset(seen)
+
+
+def edges(spec: BusinessTypeSpec) -> list[tuple[str, Sequence[str]]]:
+    """A type's transitions as (from, to) pairs."""
+    return [(t.from_stage, t.to) for t in spec.transitions]
+
+
+def pay_at_problem(
+    rule: FeeRuleSpec, business_type: str, stages: Container[str], flow: frozenset[str]
+) -> str | None:
+    """Why a rule's `pay_at` cannot be where a case of this type pays, or None.
+
+    `stages` are the stages the type uses and `flow` those reachable from the rule's stage: the
+    fee is assessed on entering its stage, so it can only be paid there or later.
+    """
+    if rule.pay_at is None:
+        return None
+    if rule.pay_at not in stages:
+        return f"business type '{business_type}' does not use stage '{rule.pay_at}'"
+    if rule.pay_at not in flow:
+        return (
+            f"stage '{rule.pay_at}' does not come at or after '{rule.stage}' in business type "
+            f"'{business_type}', so the fee could never be paid there"
+        )
+    return None
+
+
+def pay_at_problems(rule: FeeRuleSpec, types: Mapping[str, BusinessTypeSpec]) -> list[Problem]:
+    """`pay_at` over every type the rule names (or, naming none, every type using its stage)."""
+    if rule.pay_at is None or rule.status is not FeeRuleStatus.ACTIVE:
+        return []
+    named = [t for t in rule.business_types if t in types] or [
+        c for c, t in types.items() if not rule.business_types and t.stage_usage(rule.stage)
+    ]
+    found: list[Problem] = []
+    for code in named:
+        spec = types[code]
+        used = {s.stage for s in spec.stages}
+        message = pay_at_problem(rule, code, used, reachable(edges(spec), rule.stage))
+        if message is not None:
+            found.append(Problem(UNKNOWN_STAGE, message, ("payAt",)))
     return found

@@ -213,6 +213,7 @@ def fee_rule_to_dict(rule: FeeRuleSpec) -> JsonDict:
             "effective_to": rule.effective_to.isoformat() if rule.effective_to else None,
             "status": rule.status.value,
             "description": rule.description,
+            "pay_at": rule.pay_at,
         }
     )
 

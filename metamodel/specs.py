@@ -275,6 +275,14 @@ class FeeRuleSpec:
     effective_to: dt.date | None = None
     status: FeeRuleStatus = FeeRuleStatus.ACTIVE
     description: str | None = None
+    pay_at: str | None = None
+    """The stage whose completion waits for payment, at or after `stage`; None: `stage`, and the
+    fee is then gated wherever a stage requires payment (the meaning before pay_at existed)."""
+
+    @property
+    def payment_stage(self) -> str:
+        """Where the fee is to be paid: `pay_at`, else the stage that assesses it."""
+        return self.pay_at or self.stage
 
 
 @dataclass(frozen=True, slots=True)

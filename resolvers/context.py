@@ -19,7 +19,7 @@ from database import (
     task_reads,
     throttle_repo,
 )
-from database.records import FeeRecord, OrgUnitRecord
+from database.records import FeeRecord, OrgUnitRecord, PaymentRecord
 from database.session import Database
 from database.user_repo import Principal
 from metamodel.snapshot import MetamodelSnapshot
@@ -106,6 +106,7 @@ class Loaders:
     tasks: DataLoader[int, list[Task]]
     cases: DataLoader[int, Any]
     fees: DataLoader[int, list[FeeRecord]]
+    payments: DataLoader[int, list[PaymentRecord]]
     customers: DataLoader[str, Customer | None]
 
 
@@ -158,6 +159,11 @@ def make_loaders(ctx: Reader) -> Loaders:
             found = await fee_reads.fees(session, ids)
         return [list(found[i]) for i in ids]
 
+    async def load_payments(ids: Sequence[int]) -> list[list[PaymentRecord]]:
+        async with db.read() as session:
+            found = await fee_reads.payments_by_fee(session, ids)
+        return [found[i] for i in ids]
+
     async def load_customers(numbers: Sequence[str]) -> list[Customer | None]:
         found = await customers.customers_by_number(ctx, numbers)
         return [found.get(n) for n in numbers]
@@ -165,6 +171,7 @@ def make_loaders(ctx: Reader) -> Loaders:
     return Loaders(
         current_stages=DataLoader(load_fn=load_stages),
         fees=DataLoader(load_fn=load_fees),
+        payments=DataLoader(load_fn=load_payments),
         events=DataLoader(load_fn=load_events),
         tasks=DataLoader(load_fn=load_tasks),
         cases=DataLoader(load_fn=load_cases),
@@ -226,6 +233,10 @@ class Context:
     async def case_fees(self, case_pk: int, hidden: frozenset[str]) -> list[Fee]:
         """A case's fees (for `Case.fees`), without the working of items hidden from the reader."""
         return [objects.fee_out(fee, hidden) for fee in await self.loaders.fees.load(case_pk)]
+
+    async def fee_payments(self, fee_item_id: int) -> list[Any]:
+        """A fee's payments and refunds (for `Fee.payments`), batched over the page."""
+        return [objects.payment_out(p) for p in await self.loaders.payments.load(fee_item_id)]
 
     async def customer(self, number: str) -> Customer | None:
         """The archive record of a customer (for `Case.customer`), batched over the page."""

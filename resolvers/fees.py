@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 import strawberry
@@ -10,9 +11,9 @@ from casework import fees as fee_rules
 from database import case_reads as stored_cases
 from database import case_repo, fee_repo, keyset, metadata_reads, metadata_repo
 from database.session import Session
+from metamodel import fee_rule_checks, naming
 from metamodel import filters as f
-from metamodel import naming
-from metamodel.specs import CaseStatus, DataItemSpec, FeeRuleSpec, FeeRuleStatus
+from metamodel.specs import BusinessTypeSpec, CaseStatus, DataItemSpec, FeeRuleSpec, FeeRuleStatus
 from resolvers import case_reads
 from resolvers.case_commands import runtime
 from resolvers.context import Context
@@ -39,6 +40,7 @@ def rule_out(rule: FeeRuleSpec, version: int) -> ft.FeeRule:
         effective_to=rule.effective_to,
         status=rule.status,
         description=rule.description,
+        pay_at=rule.pay_at,
         version=version,
     )
 
@@ -52,13 +54,14 @@ async def fee_rules_field(info: Info) -> list[ft.FeeRule]:
 
 
 async def _items_for(
-    session: Session, business_types: list[str], stage: str, *, stage_exists: bool
+    session: Session, rule: FeeRuleSpec, *, stage_exists: bool
 ) -> tuple[dict[str, dict[str, DataItemSpec]], list[UserError]]:
     """The items of each type a rule names (latest published, else the draft), and its errors."""
     snapshot = await metadata_repo.load_snapshot(session)
     published = {t.code: dict(t.latest.items) for t in snapshot.types}
     versions = {t.code: t.latest.spec for t in snapshot.types}
     errors: list[UserError] = []
+    business_types, stage = list(rule.business_types), rule.stage
     named = business_types or [
         t.code for t in snapshot.types if t.latest.spec.stage_usage(stage) is not None
     ]
@@ -88,12 +91,37 @@ async def _items_for(
                     ("input", "stage"),
                 )
             )
+        paid = _pay_at_problem(rule, code, draft, latest)
+        if stage_exists and not unused and paid is not None:
+            errors.append(user_error(ErrorCode.VALIDATION, paid, ("input", "payAt")))
         if code in published:
             found[code] = published[code]
             continue
         used = [u["item"] for u in draft.get("items", ())]
         found[code] = {c: dictionary[c] for c in used if c in dictionary}
     return found, errors
+
+
+def _pay_at_problem(
+    rule: FeeRuleSpec, code: str, draft: dict[str, Any], latest: BusinessTypeSpec | None
+) -> str | None:
+    """Why `rule.pay_at` fails for type `code`: None when the draft or the latest version takes it.
+
+    The draft counts as for the stage, so a rule can be ready before the version that needs it.
+    """
+    drafted = {u.get("stage") for u in draft.get("stages", ())}
+    flow = [(t.get("from", ""), t.get("to", ())) for t in draft.get("transitions", ())]
+    paid = fee_rule_checks.pay_at_problem(
+        rule,
+        code,
+        {s for s in drafted if isinstance(s, str)},
+        fee_rule_checks.reachable(flow, rule.stage),
+    )
+    if paid is None or latest is None:
+        return paid
+    used = {s.stage for s in latest.stages}
+    flow_of_latest = fee_rule_checks.reachable(fee_rule_checks.edges(latest), rule.stage)
+    return fee_rule_checks.pay_at_problem(rule, code, used, flow_of_latest)
 
 
 @strawberry.mutation(description="Create or replace a fee rule; it is type-checked when saved.")
@@ -117,6 +145,7 @@ async def upsert_fee_rule(
         effective_to=given(input.effective_to),
         status=FeeRuleStatus(given(input.status, FeeRuleStatus.ACTIVE)),
         description=given(input.description),
+        pay_at=given(input.pay_at),
     )
     errors: list[UserError] = []
     if not naming.is_valid_code(rule.code):
@@ -134,14 +163,18 @@ async def upsert_fee_rule(
             )
         )
     async with ctx.db.transaction() as session:
-        stage_exists = rule.stage in await metadata_repo.get_stages(session)
+        known = await metadata_repo.get_stages(session)
+        stage_exists = rule.stage in known
         if not stage_exists:
             errors.append(
                 user_error(ErrorCode.NOT_FOUND, f"no stage '{rule.stage}'", ("input", "stage"))
             )
-        by_type, missing = await _items_for(
-            session, list(rule.business_types), rule.stage, stage_exists=stage_exists
-        )
+        if rule.pay_at is not None and rule.pay_at not in known:
+            errors.append(
+                user_error(ErrorCode.NOT_FOUND, f"no stage '{rule.pay_at}'", ("input", "payAt"))
+            )
+            rule = replace(rule, pay_at=None)  # reported here, not again per type
+        by_type, missing = await _items_for(session, rule, stage_exists=stage_exists)
         errors.extend(missing)
         for code, items in by_type.items():
             for field, message in fee_rules.check(rule, items):
@@ -164,7 +197,7 @@ async def record_payment(
         ft.RecordPaymentInput, strawberry.argument(description="The case, the fee and the payment.")
     ],
 ) -> ft.FeePayload:
-    """The amount must equal the amount due; the fee becomes PAID."""
+    """Whole or part of what is outstanding; the fee becomes PAID once it is covered."""
     ctx = info.context
     principal = ctx.principal
     assert principal is not None
@@ -176,6 +209,35 @@ async def record_payment(
         amount=input.amount,
         method=input.method,
         reference=given(input.reference),
+        idempotency_key=given(input.idempotency_key),
+        now=ctx.now(),
+        invoice_no=given(input.invoice_no),
+    )
+    return await _fee_payload(ctx, outcome)
+
+
+@strawberry.mutation(
+    description="Refund money taken on a fee, at most what was paid; retries with one key are "
+    "safe. Below its amount the fee is DUE again."
+)
+async def refund_payment(
+    info: Info,
+    input: Annotated[
+        ft.RefundPaymentInput,
+        strawberry.argument(description="The case, the fee, the amount and why."),
+    ],
+) -> ft.FeePayload:
+    """Who may record a payment on the case may refund one; the refund is in the history."""
+    ctx = info.context
+    principal = ctx.principal
+    assert principal is not None
+    outcome = await fee_commands.refund(
+        runtime(ctx),
+        principal,
+        row_id(input.case_id),
+        input.fee_code,
+        amount=input.amount,
+        reason=input.reason,
         idempotency_key=given(input.idempotency_key),
         now=ctx.now(),
     )
@@ -305,4 +367,4 @@ async def fee_rule_problems(
 
 fee_rules_field.graphql_name = "feeRules"  # the Python name avoids the casework module's name
 QUERIES: list[Any] = [fee_rules_field, fee_rule_problems]
-MUTATIONS: list[Any] = [upsert_fee_rule, record_payment, waive_fee]
+MUTATIONS: list[Any] = [upsert_fee_rule, record_payment, refund_payment, waive_fee]

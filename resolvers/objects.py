@@ -15,7 +15,7 @@ from strawberry.scalars import JSON
 
 from casework import fees as fee_rules
 from database import task_reads
-from database.records import CaseRecord, FeeRecord, TaskRecord
+from database.records import CaseRecord, FeeRecord, PaymentRecord, TaskRecord
 from database.task_repo import OPEN_TASK_STATUSES
 from resolvers.case_reads import case_object
 from resolvers.reader import Reader
@@ -96,4 +96,22 @@ def fee_out(record: FeeRecord, hidden: frozenset[str] | None = frozenset()) -> f
         assessed_at=record.assessed_at,
         settled_at=record.settled_at,
         waived_reason=record.waived_reason,
+        pay_at=record.pay_at or record.stage,
+        paid=Decimal(record.paid),
+        outstanding=record.outstanding,
+        fee_item_id=record.id,
+    )
+
+
+def payment_out(record: PaymentRecord) -> ft.Payment:
+    """A payment or refund of a fee for output."""
+    return ft.Payment(
+        kind=ft.PaymentKind(record.kind),
+        amount=Decimal(record.amount),
+        method=record.method,
+        reference=record.reference,
+        invoice_no=record.invoice_no,
+        reason=record.reason,
+        paid_at=record.paid_at,
+        recorded_by=record.recorded_by,
     )

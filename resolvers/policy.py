@@ -95,6 +95,7 @@ STATIC_RULES: dict[tuple[str, str], Access] = {
     ("mutation", "upsertUser"): Access.ADMIN,
     ("mutation", "upsertFeeRule"): Access.ADMIN,
     ("mutation", "recordPayment"): Access.SIGNED_IN,
+    ("mutation", "refundPayment"): Access.SIGNED_IN,
     ("mutation", "waiveFee"): Access.MANAGER,
 }
 """Who may call each static root field; generated fields are added per business type."""

@@ -122,6 +122,8 @@ async def case_progress(
                 explanation=fee_rules.redacted_working(f.inputs, f.explanation, f.amount, hidden)[
                     1
                 ],
+                paid=Decimal(f.paid),
+                outstanding=f.outstanding,
             )
             for f in fees
         ],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import Enum
+from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -29,7 +30,9 @@ class FeeStatus(Enum):
     """DUE until paid or waived."""
 
     DUE = strawberry.enum_value(
-        "DUE", description="Assessed and not yet settled; the case may wait for it."
+        "DUE",
+        description="Assessed and not yet paid in full (payments may cover part of it) nor "
+        "waived; the case may wait for it.",
     )
     PAID = strawberry.enum_value("PAID", description="Paid in full.")
     WAIVED = strawberry.enum_value("WAIVED", description="Waived by a manager, with a reason.")
@@ -64,6 +67,10 @@ class FeeRule:
     )
     description: str | None = strawberry.field(
         description="The rule's basis (文件依据), for administrators."
+    )
+    pay_at: str | None = strawberry.field(
+        description="The stage that cannot be left until the fee is paid (at or after `stage`); "
+        "null: the fee is paid at any stage that requires payment, as before payAt existed."
     )
     version: int = strawberry.field(
         description="Increases with every save; an assessed fee records the version used."
@@ -102,6 +109,11 @@ class UpsertFeeRuleInput:
     )
     description: str | None = strawberry.field(
         default=U, description="The rule's basis (文件依据), for administrators."
+    )
+    pay_at: str | None = strawberry.field(
+        default=U,
+        description="The stage that cannot be left until the fee is paid: one every named type "
+        "uses, at or after `stage`; omitted: any stage that requires payment.",
     )
 
 
@@ -161,24 +173,84 @@ class Fee:
     waived_reason: str | None = strawberry.field(
         description="Why it was waived; null unless waived."
     )
+    pay_at: str = strawberry.field(
+        description="The stage at which it is to be paid: the rule's payAt, else `stage`."
+    )
+    paid: Decimal = strawberry.field(description="What has been paid on it, less refunds.")
+    outstanding: Decimal = strawberry.field(
+        description="What is still to pay: the amount less what was paid while DUE, else 0."
+    )
+    fee_item_id: strawberry.Private[int] = 0
+
+    @strawberry.field(description="Its payments and refunds, oldest first.")
+    async def payments(self, info: strawberry.Info[Any, Any]) -> list[Payment]:
+        """Batched through the request's loader."""
+        found: list[Payment] = await info.context.fee_payments(self.fee_item_id)
+        return found
 
 
-@strawberry.input(description="A payment of a fee; the amount must equal the amount due.")
+@strawberry.enum(description="Money taken on a fee, or given back.")
+class PaymentKind(Enum):
+    """A refund is recorded with its reason; its amount is positive."""
+
+    PAYMENT = strawberry.enum_value("PAYMENT", description="Money taken (实收).")
+    REFUND = strawberry.enum_value("REFUND", description="Money given back, with a reason.")
+
+
+@strawberry.type(description="A payment of a fee, or a refund of one.")
+class Payment:
+    """As the cashier recorded it."""
+
+    kind: PaymentKind = strawberry.field(description="Money taken or given back.")
+    amount: Decimal = strawberry.field(description="The amount in yuan (positive).")
+    method: str = strawberry.field(description="How it was paid; REFUND for a refund.")
+    reference: str | None = strawberry.field(
+        description="The payment's reference (receipt or transaction number)."
+    )
+    invoice_no: str | None = strawberry.field(description="The invoice number (发票号).")
+    reason: str | None = strawberry.field(description="Why it was refunded; null for a payment.")
+    paid_at: dt.datetime = strawberry.field(description="When it was recorded.")
+    recorded_by: str = strawberry.field(description="The username of who recorded it.")
+
+
+@strawberry.input(
+    description="A payment of a fee, whole or part: more than 0 and at most what is outstanding."
+)
 class RecordPaymentInput:
     """A retry with the same idempotencyKey returns the first result."""
 
     case_id: strawberry.ID = strawberry.field(description="The id of the case the fee belongs to.")
     fee_code: str = strawberry.field(description="The code of the fee being paid.")
     amount: Decimal = strawberry.field(
-        description="The amount paid in yuan; it must equal the amount due."
+        description="The amount paid in yuan, in cents: more than 0, at most what is outstanding; "
+        "the fee is PAID once its payments cover it."
     )
     method: str = strawberry.field(description="How it was paid, such as cash, transfer or POS.")
     reference: str | None = strawberry.field(
         default=U, description="The payment's reference (receipt or transaction number)."
     )
+    invoice_no: str | None = strawberry.field(
+        default=U, description="The invoice number (发票号) issued for the payment."
+    )
     idempotency_key: str | None = strawberry.field(
         default=U,
         description="A retry with the same key returns the first result instead of paying twice.",
+    )
+
+
+@strawberry.input(description="A refund of money taken on a fee, with a reason.")
+class RefundPaymentInput:
+    """A retry with the same idempotencyKey returns the fee as it is, refunding once."""
+
+    case_id: strawberry.ID = strawberry.field(description="The id of the case the fee belongs to.")
+    fee_code: str = strawberry.field(description="The code of the fee to refund.")
+    amount: Decimal = strawberry.field(
+        description="The amount given back in yuan, in cents: more than 0, at most what was paid."
+    )
+    reason: str = strawberry.field(description="Why it is refunded; kept in the case history.")
+    idempotency_key: str | None = strawberry.field(
+        default=U,
+        description="A retry with the same key returns the fee instead of refunding twice.",
     )
 
 
@@ -193,11 +265,12 @@ class WaiveFeeInput:
 
 @strawberry.type(
     description=(
-        "The result of recordPayment and waiveFee: the fee as it is now, or why it did not change."
+        "The result of recordPayment, refundPayment and waiveFee: the fee as it is now, or why "
+        "it did not change."
     )
 )
 class FeePayload:
-    """The result of recordPayment and waiveFee."""
+    """The result of recordPayment, refundPayment and waiveFee."""
 
     fee: Fee | None = strawberry.field(
         default=None, description="The fee as it is now; null when refused."

@@ -36,6 +36,10 @@ class ProgressFee:
     amount: Decimal = strawberry.field(description="The amount in yuan.")
     status: str = strawberry.field(description="DUE, PAID or WAIVED.")
     explanation: str = strawberry.field(description="How the amount was computed.")
+    paid: Decimal = strawberry.field(description="What has been paid on it, less refunds.")
+    outstanding: Decimal = strawberry.field(
+        description="What is still to pay: the amount less what was paid while DUE, else 0."
+    )
 
 
 @strawberry.type(description="An applicant's view of their case (查询进度).")

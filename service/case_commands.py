@@ -353,6 +353,7 @@ async def complete_task(
                     now=now,
                     clock=ref.calendar,
                     unpaid_fees=loaded.unpaid,
+                    due_at=loaded.due_at,
                 )
             except Refused as refused:
                 raise Rollback(refused.problems) from refused

@@ -1,15 +1,18 @@
 """Paying and waiving a fee: one transaction on the fee's case, which moves its version.
 
-A payment is kept once: a retry with the same idempotency key, looked up with the case row
-locked, answers with the fee as the first attempt left it.
+A payment or refund is kept once: a retry with the same idempotency key, looked up with the case
+row locked, answers with the fee as it is. Payments may be partial (the fee stays DUE until
+they cover it); a refund gives back at most what was paid and leaves the fee DUE below its amount.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from casework import fee_takings as takings
 from casework.model import Event
 from database import case_repo, case_save, case_store, fee_repo
 from database.case_save import Change
@@ -23,6 +26,8 @@ from service.case_commands import Rollback, Runtime, refuse
 from service.reference import Reference
 
 FEE_PATH = ("input", "feeCode")
+REFUND = "REFUND"
+"""The kind (and method) of a payment row that gives money back."""
 
 
 @dataclass(frozen=True)
@@ -47,8 +52,12 @@ async def pay(
     reference: str | None,
     idempotency_key: str | None,
     now: dt.datetime,
+    invoice_no: str | None = None,
 ) -> FeeOutcome:
-    """Record the payment of a fee (实收); the amount must equal the amount due."""
+    """Record a payment of a fee (实收), whole or part; more than is outstanding is refused.
+
+    The fee stays DUE until its payments (less refunds) cover the amount, then it is PAID.
+    """
     try:
         async with rt.db.transaction() as session:
             loaded, fee = await _fee_in_scope(rt, session, actor, case_id, code)
@@ -61,34 +70,114 @@ async def pay(
                 return FeeOutcome(
                     fee=fee, business_type_id=loaded.case.business_type_id, reference=ref
                 )
-            if fee.status != fee_repo.FeeStatus.DUE:
-                raise refuse("INVALID_TRANSITION", f"the fee is {fee.status}", FEE_PATH)
-            if amount != Decimal(fee.amount):
-                raise refuse(
-                    "VALIDATION",
-                    f"the amount due is {fee.amount}; a payment must equal it",
-                    ("input", "amount"),
-                )
+            settled = _apply(fee, takings.pay, amount, now)
+            paid = format(amount.quantize(takings.CENT), "f")
             payment = fee_repo.Payment(
-                amount=fee.amount,
+                amount=paid,
                 method=method,
                 reference=reference,
                 paid_at=now,
                 recorded_by=actor.username,
+                invoice_no=invoice_no,
             )
-            await fee_repo.settle(
-                session, fee.id, status=fee_repo.FeeStatus.PAID, now=now, payment=payment
+            await fee_repo.take(
+                session,
+                fee.id,
+                status=settled.status,
+                paid=settled.paid,
+                settled_at=settled.settled_at,
+                payment=payment,
             )
-            paid = {"fee": fee.code, "amount": fee.amount, "method": method, "reference": reference}
-            await _record(session, loaded, Event("PAYMENT_RECORDED", paid), actor, now)
+            data = {"fee": fee.code, "amount": paid, "method": method, "reference": reference}
+            if invoice_no is not None:
+                data["invoiceNo"] = invoice_no
+            await _record(session, loaded, Event("PAYMENT_RECORDED", data), actor, now)
             if key is not None:
                 await case_repo.remember_idempotent(
                     session, scope, key, {"fee_item_id": fee.id}, now=now
                 )
     except Rollback as rollback:
         return FeeOutcome(problems=tuple(rollback.problems))
-    settled = replace(fee, status=fee_repo.FeeStatus.PAID, settled_at=now)
     return FeeOutcome(fee=settled, business_type_id=loaded.case.business_type_id, reference=ref)
+
+
+async def refund(
+    rt: Runtime,
+    actor: Principal,
+    case_id: int,
+    code: str,
+    *,
+    amount: Decimal,
+    reason: str,
+    idempotency_key: str | None,
+    now: dt.datetime,
+) -> FeeOutcome:
+    """Give back money taken on a fee (at most what was paid); below its amount it is DUE again.
+
+    The case is not held back again if it already left the stage the fee is paid at: the fee
+    shows what is outstanding, and the stages still ahead that wait for payment count it.
+    """
+    try:
+        async with rt.db.transaction() as session:
+            loaded, fee = await _fee_in_scope(rt, session, actor, case_id, code)
+            ref = await rt.reference.get(session)
+            scope = f"refund:{loaded.case.id}:{fee.code}"
+            key = idempotency_key
+            if key is not None and await case_repo.find_idempotent(session, scope, key):
+                return FeeOutcome(
+                    fee=fee, business_type_id=loaded.case.business_type_id, reference=ref
+                )
+            if not reason.strip():
+                raise refuse("REQUIRED", "give a reason", ("input", "reason"))
+            settled = _apply(fee, takings.refund, amount, now)
+            given_back = format(amount.quantize(takings.CENT), "f")
+            payment = fee_repo.Payment(
+                amount=given_back,
+                method=REFUND,
+                reference=None,
+                paid_at=now,
+                recorded_by=actor.username,
+                kind=REFUND,
+                reason=reason,
+            )
+            await fee_repo.take(
+                session,
+                fee.id,
+                status=settled.status,
+                paid=settled.paid,
+                settled_at=settled.settled_at,
+                payment=payment,
+            )
+            data = {"fee": fee.code, "amount": given_back, "reason": reason}
+            await _record(session, loaded, Event("PAYMENT_REFUNDED", data), actor, now)
+            if key is not None:
+                await case_repo.remember_idempotent(
+                    session, scope, key, {"fee_item_id": fee.id}, now=now
+                )
+    except Rollback as rollback:
+        return FeeOutcome(problems=tuple(rollback.problems))
+    return FeeOutcome(fee=settled, business_type_id=loaded.case.business_type_id, reference=ref)
+
+
+def _apply(
+    fee: FeeRecord,
+    take: Callable[[Decimal, takings.Takings, Decimal], takings.Takings],
+    amount: Decimal,
+    now: dt.datetime,
+) -> FeeRecord:
+    """The fee after a payment or refund (settled now once PAID); refused when it does not fit."""
+    due = Decimal(fee.amount)
+    try:
+        after = take(due, takings.Takings(fee.status, Decimal(fee.paid)), amount)
+    except takings.TakingRefused as refused:
+        path = FEE_PATH if refused.code == "INVALID_TRANSITION" else ("input", "amount")
+        raise refuse(refused.code, refused.message, path) from refused
+    return replace(
+        fee,
+        status=after.status,
+        paid=format(after.paid, "f"),
+        settled_at=(fee.settled_at or now) if after.status == takings.PAID else None,
+    )
 
 
 async def waive(

@@ -75,7 +75,7 @@ async def test_an_applicant_follows_the_case_with_its_access_code(
             "name": "高可靠性供电费",
             "amount": "170100.00",
             "status": "DUE",
-            "explanation": "630 kVA × 270.00 = 170100.00",
+            "explanation": "630 kVA × 270.00 元/kVA (10千伏 架空, 表: 高可靠性供电费) = 170100.00",
         }
     ]
 

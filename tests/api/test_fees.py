@@ -385,7 +385,7 @@ async def test_the_fee_is_assessed_paid_once_and_then_the_case_moves_on(
         "status": "DUE",
         "ruleVersion": 2,
         "inputs": EXPECTED_INPUTS,
-        "explanation": "630 kVA × 270.00 = 170100.00",
+        "explanation": "630 kVA × 270.00 元/kVA (10千伏 架空, 表: 高可靠性供电费) = 170100.00",
         "settledAt": None,
         "waivedReason": None,
     }
@@ -411,8 +411,8 @@ async def test_the_fee_is_assessed_paid_once_and_then_the_case_moves_on(
     assert [t["status"] for t in after["tasks"] if t["id"] == collection] == ["OPEN"]
     assert after["currentStages"] == [{"code": "fee_collection"}]
 
-    # A payment must equal the amount due.
-    for wrong in ("170000.00", "170100.01", "0"):
+    # A payment is more than nothing and at most what is outstanding (parts: test_fee_payments).
+    for wrong in ("170100.01", "0", "-1", "0.001"):
         short = await pay(api, case_id, wrong, "pay-1")
         assert short["fee"] is None
         assert [(e["code"], e["path"]) for e in short["errors"]] == [
@@ -573,7 +573,10 @@ async def test_the_rate_follows_the_cases_voltage_and_line(
     case_id = (await to_collection(api, voltageLevel="KV35", supplyLine="CABLE"))["id"]
     [fee] = (await read_case(api, case_id))["fees"]
     assert fee["amount"] == "182700.00"
-    assert fee["explanation"] == "630 kVA × 290.00 = 182700.00"
+    assert (
+        fee["explanation"]
+        == "630 kVA × 290.00 元/kVA (35千伏 电缆, 表: 高可靠性供电费) = 182700.00"
+    )
     assert fee["inputs"] == {**EXPECTED_INPUTS, "voltage_level": "KV35", "supply_line": "CABLE"}
 
 
@@ -628,7 +631,11 @@ async def test_the_fee_is_visible_to_the_people_working_the_case(
         as_user="cathy",
     )
     assert found["case"]["fees"] == [
-        {"amount": "170100.00", "status": "DUE", "explanation": "630 kVA × 270.00 = 170100.00"}
+        {
+            "amount": "170100.00",
+            "status": "DUE",
+            "explanation": "630 kVA × 270.00 元/kVA (10千伏 架空, 表: 高可靠性供电费) = 170100.00",
+        }
     ]
 
 

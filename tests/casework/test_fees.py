@@ -114,7 +114,7 @@ def test_high_reliability_fee_for_a_10kv_overhead_double_supply() -> None:
             "supply_line": "OVERHEAD",
             "voltage_level": "KV10",
         },
-        explanation="630 kVA × 270.00 = 170100.00",
+        explanation="630 kVA × 270.00 元/kVA (10千伏 架空, 表: 高可靠性供电费) = 170100.00",
     )
     assert isinstance(fee.amount, Decimal)
     assert fee.amount.as_tuple().exponent == -2
@@ -123,10 +123,30 @@ def test_high_reliability_fee_for_a_10kv_overhead_double_supply() -> None:
 @pytest.mark.parametrize(
     ("level", "line", "amount", "explanation"),
     [
-        ("KV10", "OVERHEAD", "170100.00", "630 kVA × 270.00 = 170100.00"),
-        ("KV10", "CABLE", "207900.00", "630 kVA × 330.00 = 207900.00"),
-        ("KV35", "OVERHEAD", "151200.00", "630 kVA × 240.00 = 151200.00"),
-        ("KV35", "CABLE", "182700.00", "630 kVA × 290.00 = 182700.00"),
+        (
+            "KV10",
+            "OVERHEAD",
+            "170100.00",
+            "630 kVA × 270.00 元/kVA (10千伏 架空, 表: 高可靠性供电费) = 170100.00",
+        ),
+        (
+            "KV10",
+            "CABLE",
+            "207900.00",
+            "630 kVA × 330.00 元/kVA (10千伏 电缆, 表: 高可靠性供电费) = 207900.00",
+        ),
+        (
+            "KV35",
+            "OVERHEAD",
+            "151200.00",
+            "630 kVA × 240.00 元/kVA (35千伏 架空, 表: 高可靠性供电费) = 151200.00",
+        ),
+        (
+            "KV35",
+            "CABLE",
+            "182700.00",
+            "630 kVA × 290.00 元/kVA (35千伏 电缆, 表: 高可靠性供电费) = 182700.00",
+        ),
     ],
 )
 def test_the_rate_table_is_read_by_voltage_and_line(
@@ -218,7 +238,10 @@ def test_the_working_shows_the_places_the_item_declares() -> None:
         day=DAY,
     )
     assert fee.amount == Decimal("170100.00")
-    assert fee.explanation == "630.00 kVA × 270.00 = 170100.00"
+    assert (
+        fee.explanation
+        == "630.00 kVA × 270.00 元/kVA (10千伏 架空, 表: 高可靠性供电费) = 170100.00"
+    )
     assert fee.inputs["contract_capacity"] == "630.00"
 
 
@@ -331,7 +354,18 @@ def test_several_rules_are_assessed_in_order_and_keep_their_versions() -> None:
 @pytest.mark.parametrize(
     ("amount", "data", "explanation"),
     [
-        pytest.param(HIGH_RELIABILITY, CASE, "630 kVA × 270.00 = 170100.00", id="the table rate"),
+        pytest.param(
+            HIGH_RELIABILITY,
+            CASE,
+            "630 kVA × 270.00 元/kVA (10千伏 架空, 表: 高可靠性供电费) = 170100.00",
+            id="the table rate names its unit, keys and table",
+        ),
+        pytest.param(
+            'lookup({"KV10": 100, "KV35": 200}, voltage_level)',
+            CASE,
+            "100 (10千伏, 表: 高可靠性供电费) = 100.00",
+            id="a rate multiplying nothing with a unit has none",
+        ),
         pytest.param(
             "(base + extra) * rate",
             {"base": Decimal("100"), "extra": Decimal("60"), "rate": Decimal("2.5")},
@@ -594,7 +628,7 @@ def test_an_amount_outside_the_bounds_fails_the_rule_when_assessed(
     assert failed.value.code == "high_reliability"
 
 
-WORKING = "630 kVA × 270.00 = 170100.00"
+WORKING = "630 kVA × 270.00 元/kVA (10千伏 架空, 表: 高可靠性供电费) = 170100.00"
 INPUTS = {"contract_capacity": "630", "voltage_level": "KV10"}
 
 

@@ -71,13 +71,15 @@ def test_old_shapes_replay_with_what_they_do_not_record_left_unknown() -> None:
         4: case_facts.Task("sign", "acceptor", None, "OPEN"),
     }
     payment = case_facts.Payment("10.00", "CASH", None, reference_known=False)
-    assert found.fees == {"f": case_facts.Fee("10.00", 2, "PAID", (payment,))}
+    assert found.fees == {"f": case_facts.Fee("10.00", 2, "PAID", (payment,), paid="10.00")}
     stored = replace(
         found,
         version=7,
         visits=(found.visits[0], replace(found.visits[1], status="WAITING")),
         fees={
-            "f": case_facts.Fee("10.00", 2, "PAID", (case_facts.Payment("10.00", "CASH", "NO.1"),))
+            "f": case_facts.Fee(
+                "10.00", 2, "PAID", (case_facts.Payment("10.00", "CASH", "NO.1"),), paid="10.00"
+            )
         },
     )
     assert case_facts.differences(found, stored) == []  # the unknowns are not held against it
