@@ -346,6 +346,8 @@ def test_high_reliability_fee_is_active_and_the_abolished_fees_are_recorded() ->
     assert fee.name == "高可靠性供电费"
     assert fee.condition == "power_source_count >= 2 and count(supply_sources) >= 2"
     assert "2279" in (fee.description or "")
+    # 确定费用 shows the fee and its working; 业务收费 holds the case until it is paid.
+    assert (fee.stage, fee.pay_at) == ("fee_determination", "fee_collection")
     assert "hv_new_double" in fee.business_types and "hv_new_single" not in fee.business_types
     assert "示例" in (fee.description or "")
     assert "lookup(" in fee.amount and "voltage_level" in fee.amount and "supply_line" in fee.amount
