@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Protocol
 
-from casework.case_facts import CLOSED, CURRENT, LIVE, CaseFacts, Fee, Payment, Task, Visit
+from casework.case_facts import CLOSED, CURRENT, LIVE, CaseFacts, Fee, Payment, Span, Task, Visit
 
 
 class Entry(Protocol):
@@ -80,6 +80,7 @@ class _Fold:
     visits: list[Visit] = field(default_factory=list)
     tasks: dict[int, _TaskTrace] = field(default_factory=dict)
     fees: dict[str, Fee] = field(default_factory=dict)
+    spans: dict[str, Span] = field(default_factory=dict)
 
     def visit(self, data: Mapping[str, Any]) -> int:
         index = data["visit"]
@@ -291,6 +292,20 @@ def _fee_waived(fold: _Fold, event: Entry) -> None:
     )
 
 
+def _span_started(fold: _Fold, event: Entry) -> None:
+    fold.spans[event.data["span"]] = Span(started_at=event.at)
+
+
+def _span_time(name: str) -> Callable[[_Fold, Entry], None]:
+    def handle(fold: _Fold, event: Entry) -> None:
+        code = event.data["span"]
+        if code not in fold.spans:
+            raise _Unreplayable(f"span {code} has not started")
+        fold.spans[code] = replace(fold.spans[code], **{name: event.at})
+
+    return handle
+
+
 def _archived(fold: _Fold, event: Entry) -> None:
     fold.customer_number = event.data["customer"]
 
@@ -329,6 +344,10 @@ HANDLERS: Mapping[str, Callable[[_Fold, Entry], None]] = {
     "FEE_ASSESSED": _fee_assessed,
     "PAYMENT_RECORDED": _payment_recorded,
     "FEE_WAIVED": _fee_waived,
+    "SPAN_STARTED": _span_started,
+    "SPAN_MET": _span_time("met_at"),
+    "SPAN_WARNING": _span_time("warned_at"),
+    "SPAN_BREACHED": _span_time("breached_at"),
     "ARCHIVED": _archived,
     "EFFECT": _effect,
 }
@@ -376,4 +395,5 @@ def _facts(fold: _Fold) -> CaseFacts:
         visits=tuple(fold.visits),
         tasks=tasks,
         fees=dict(fold.fees),
+        spans=dict(fold.spans),
     )

@@ -1,13 +1,14 @@
 """Milestone spans of a running case: started, paused, resumed and met as the case moves.
 
 A span (`metamodel.specs.SpanSpec`) starts when its `from_stage` is first entered; a RETURN
-back to that stage makes a new visit but does not restart the span, since State Grid counts 方案
-答复 from 受理 once. It is met when a visit of `to_stage` entered after that first entry
+back to that stage makes a new visit but does not restart the span, since State Grid counts
+方案答复 from 受理 once. It is met when a visit of `to_stage` entered after that first entry
 completes with an outcome that does not go back (no `to_stage`: when the case ends, at
-COMPLETED, REJECTED or WITHDRAWN). It runs in its limit's unit on the calendar only while the case is in progress with some stage ACTIVE, as
-the whole-case limit does: it pauses while the customer has the case and while the case is
-suspended; a cancelled case stops it unmet. `update` is called after every command that moves
-a case; it emits SPAN_STARTED and SPAN_MET, which the replay folds (`casework.replay`).
+COMPLETED, REJECTED or WITHDRAWN). It runs in its limit's unit on the calendar only while
+the case is in progress with some stage ACTIVE, as the whole-case limit does: it pauses
+while the customer has the case and while the case is suspended; a cancelled case stops it
+unmet. `update` is called after every command that moves a case; it emits SPAN_STARTED and
+SPAN_MET, which the replay folds (`casework.replay`).
 """
 
 from __future__ import annotations
