@@ -96,6 +96,8 @@ def limit_problems(
         enum_values=scope.enum_values,
         fields=scope.fields,
     )
+    if limit.amount:
+        messages = [*messages, "give an amount or an expression, not both"]
     if not limit.expression.strip():
         messages = ["the expression is empty; give an amount instead"]
     for message in messages:
