@@ -5,7 +5,7 @@ the limit starts (stage entry, span start, case submission), from the case's dat
 change of the data does not move a running limit, as a limit set on paper would not. When it
 cannot be worked out at that moment (an item it reads is empty, a key missing from a lookup
 table) or does not give a whole number of units from 1 to 10000, that occurrence of the limit
-is absent: the visit, span or case has no due date (docs/time-limits.md).
+is absent: the visit, span or case has no due date (docs/expressions.md, "Time limits").
 """
 
 from __future__ import annotations
