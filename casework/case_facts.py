@@ -73,6 +73,16 @@ class Fee:
 
 
 @dataclass(frozen=True, slots=True)
+class Span:
+    """A milestone span of a case: when it started, was met, warned and breached."""
+
+    started_at: dt.datetime
+    met_at: dt.datetime | None = None
+    warned_at: dt.datetime | None = None
+    breached_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CaseFacts:
     """What a history says a case is, or what the case's rows say; compared field by field.
 
@@ -91,6 +101,7 @@ class CaseFacts:
     visits: tuple[Visit, ...] = ()
     tasks: Mapping[int, Task] = field(default_factory=dict)
     fees: Mapping[str, Fee] = field(default_factory=dict)
+    spans: Mapping[str, Span] = field(default_factory=dict)
 
 
 _CASE_TIMES = {
@@ -135,6 +146,7 @@ def differences(replayed: CaseFacts, stored: CaseFacts) -> list[str]:
     found.extend(_visit_differences(replayed.visits, stored.visits))
     found.extend(_task_differences(replayed.tasks, stored.tasks))
     found.extend(_fee_differences(replayed.fees, stored.fees))
+    found.extend(_span_differences(replayed.spans, stored.spans))
     return found
 
 
@@ -189,4 +201,14 @@ def _fee_differences(replayed: Mapping[str, Fee], stored: Mapping[str, Fee]) -> 
             names.append("payments")
         if names:
             found.append(f"fee {code} differs from its history: {', '.join(names)}")
+    return found
+
+
+def _span_differences(replayed: Mapping[str, Span], stored: Mapping[str, Span]) -> list[str]:
+    found = [f"span {c} is not in the history" for c in sorted(set(stored) - set(replayed))]
+    found += [f"span {c} of the history is gone" for c in sorted(set(replayed) - set(stored))]
+    for code in sorted(set(replayed) & set(stored)):
+        names = [f.name for f in fields(Span) if _differ(replayed[code], stored[code], f.name)]
+        if names:
+            found.append(f"span {code} differs from its history: {', '.join(names)}")
     return found

@@ -29,7 +29,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from casework import cases, stage_flow, timers
+from casework import cases, limits, spans, stage_flow, timers
 from casework.model import (
     CLOSED_STATUSES,
     CURRENT,
@@ -63,6 +63,8 @@ class Definition:
     conditions: Mapping[int, runtime.Expression] = field(default_factory=dict)
     returns: frozenset[TransitionSpec] = frozenset()
     """The transitions that go back: each target dominates the source stage."""
+    limits: Mapping[str, runtime.Expression] = field(default_factory=dict)
+    """The expression limits, compiled, by their source (`casework.limits`)."""
 
     def usage(self, stage: str) -> StageUsage:
         """How the version uses `stage`."""
@@ -78,6 +80,10 @@ class Definition:
             return usage.time_limit
         library = self.version.stages.get(stage)
         return library.time_limit if library else None
+
+    def resolve(self, limit: TimeLimit | None, data: Mapping[str, object]) -> TimeLimit | None:
+        """`limit` as an amount for `data` now (an expression limit is worked out once)."""
+        return limits.resolve(limit, self.limits, data)
 
     def outgoing(self, stage: str) -> list[tuple[int, TransitionSpec]]:
         """The transitions leaving `stage`, in declared order, with their indexes."""
@@ -102,7 +108,28 @@ def prepare(version: BusinessTypeVersion) -> Definition:
         for index, t in enumerate(version.spec.transitions)
         if t.condition
     }
-    return Definition(version=version, conditions=compiled, returns=_returns(version.spec))
+    spec = version.spec
+    sources = {
+        limit.expression
+        for limit in (
+            spec.time_limit,
+            *(s.time_limit for s in spec.stages),
+            *(s.time_limit for s in spec.spans),
+        )
+        if limit is not None and limit.expression is not None
+    }
+    expressions = {
+        source: checker.compile_expression(
+            source, variables, enum_values=enums, fields=types.list_fields(version.items)
+        )
+        for source in sources
+    }
+    return Definition(
+        version=version,
+        conditions=compiled,
+        returns=_returns(version.spec),
+        limits=expressions,
+    )
 
 
 def _returns(spec: BusinessTypeSpec) -> frozenset[TransitionSpec]:
@@ -131,7 +158,7 @@ def submit(
         state,
         status=CaseStatus.IN_PROGRESS,
         submitted_at=now,
-        timer=timers.stopped(definition.version.spec.time_limit),
+        timer=timers.stopped(definition.resolve(definition.version.spec.time_limit, state.data)),
     )
     events = [Event("SUBMITTED", {})]
     state, entered = stage_flow.enter(state, definition, start, (), now=now, clock=clock)
@@ -196,7 +223,7 @@ def complete(
         events.extend(moved)
     elif usage.end in REFUSING_ENDS and usage.end is not None:
         state, ended = stage_flow.end_case(state, usage.end, visit, now=now, clock=clock)
-        return state, [*events, *ended]
+        return spans.update(state, definition, [*events, *ended], now=now, clock=clock)
     return stage_flow.settle(state, definition, events, now=now, clock=clock)
 
 
@@ -211,6 +238,7 @@ def suspend(
     )
     timer = timers.pause(state.timer, now, clock) if state.timer else None
     state = replace(state, status=CaseStatus.SUSPENDED, stages=stages, timer=timer)
+    state = spans.pause_all(state, now=now, clock=clock)
     return state, [Event("SUSPENDED", {"reason": reason})]
 
 
@@ -251,6 +279,7 @@ def cancel(
     state = replace(
         state, status=CaseStatus.CANCELLED, stages=stages, timer=timer, completed_at=now
     )
+    state = spans.pause_all(state, now=now, clock=clock)
     return state, [Event("CANCELLED", {"reason": reason})]
 
 

@@ -77,6 +77,28 @@ class StageState:
 
 
 @dataclass(frozen=True, slots=True)
+class SpanState:
+    """A milestone limit of a case (`metamodel.specs.SpanSpec`), once its first stage is entered.
+
+    `timer` is None when the limit could not be worked out when the span started (an expression
+    over items still empty): the span is then measured (started, met) but has no due date.
+    `warned_at` and `breached_at` are recorded by the sweep, never by the engine.
+    """
+
+    code: str
+    started_at: dt.datetime
+    timer: Timer | None = None
+    met_at: dt.datetime | None = None
+    warned_at: dt.datetime | None = None
+    breached_at: dt.datetime | None = None
+
+    @property
+    def due_at(self) -> dt.datetime | None:
+        """When the span's limit runs out, while its timer runs."""
+        return self.timer.due_at if self.timer else None
+
+
+@dataclass(frozen=True, slots=True)
 class Event:
     """Something that happened to a case; the database layer numbers and chains it."""
 
@@ -96,6 +118,8 @@ class CaseState:
     submitted_at: dt.datetime | None = None
     completed_at: dt.datetime | None = None
     timer: Timer | None = None
+    spans: tuple[SpanState, ...] = ()
+    """The milestone limits started so far, in the order the business type declares them."""
 
     @property
     def current_stages(self) -> tuple[StageState, ...]:

@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from casework import timers
+from casework import spans, timers
 from casework.model import (
     LIVE,
     CaseState,
@@ -104,7 +104,7 @@ def enter(
 ) -> tuple[CaseState, list[Event]]:
     """A new visit of `stage`: ACTIVE with its limit running, or WAITING for the customer."""
     usage = definition.usage(stage)
-    limit = definition.limit(stage)
+    limit = definition.resolve(definition.limit(stage), state.data)
     waiting = usage.waits_for_customer
     visit = StageState(
         stage=stage,
@@ -156,7 +156,7 @@ def settle(
             )
             if not others:
                 usage = definition.usage(visit.stage)
-                limit = definition.limit(visit.stage)
+                limit = definition.resolve(definition.limit(visit.stage), state.data)
                 started = replace(
                     visit,
                     status=StageStatus.WAITING if usage.waits_for_customer else StageStatus.ACTIVE,
@@ -183,7 +183,7 @@ def settle(
         timer = timers.pause(state.timer, now, clock) if state.timer else None
         state = replace(state, status=CaseStatus.COMPLETED, completed_at=now, timer=timer)
         events.append(Event("CASE_COMPLETED", {}))
-        return state, events
+        return spans.update(state, definition, events, now=now, clock=clock)
     timer = state.timer
     if timer is not None and state.status is CaseStatus.IN_PROGRESS:
         working = any(s.status is StageStatus.ACTIVE for s in state.stages)
@@ -191,7 +191,7 @@ def settle(
             state = replace(state, timer=timers.run(timer, now, clock))
         elif not working and timer.running:
             state = replace(state, timer=timers.pause(timer, now, clock))
-    return state, events
+    return spans.update(state, definition, events, now=now, clock=clock)
 
 
 def end_case(

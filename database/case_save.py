@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework.fees import Assessment
-from casework.model import CaseState, Event, StageState
+from casework.model import CaseState, Event, StageState, StageStatus
 from casework.tasks import NEW_TASK, UNASSIGNED_TASK, Task
-from database import case_repo
+from database import case_repo, span_store
 from database import case_statements as q
 from database import session as session_module
 from database.case_reads import visit_record
@@ -81,6 +81,9 @@ async def save(
     visits = list(loaded.visits)
     if change.state is not None:
         visits = await _save_visits(session, case.id, visits, change.state)
+        if change.state.spans:
+            conn = await session.connection()
+            await span_store.save(conn, case.id, loaded.spans, change.state)
     tasks, new_ids = await _save_tasks(session, case, visits, loaded.tasks, change.tasks, now)
     events = [_with_task_id(e, new_ids) for e in change.events]
     events += await _save_fees(session, case.id, loaded.fees, change.fees, now=now)
@@ -136,6 +139,9 @@ def versioned(events: Sequence[Event], version: int) -> list[Event]:
     return [Event(first.action, {**first.data, "caseVersion": version}), *rest]
 
 
+FINISHED = frozenset({StageStatus.DONE, StageStatus.CANCELLED})
+
+
 async def _save_visits(
     session: AsyncSession, case_id: int, visits: list[VisitRecord], state: CaseState
 ) -> list[VisitRecord]:
@@ -144,6 +150,8 @@ async def _save_visits(
     out: list[VisitRecord] = []
     for stored, stage in zip(visits, state.stages, strict=False):
         values = _visit_values(stage)
+        if stage.status in FINISHED and values["due_at"] is None:
+            values["due_at"] = stored.due_at  # a finished visit keeps the due date it had
         after = replace(stored, **{k: v for k, v in values.items() if k != "splits"})
         after = replace(after, splits=stage.splits)
         if after != stored:

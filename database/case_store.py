@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from casework import history
 from casework.model import CaseState, StageState, StageStatus
 from casework.tasks import Task, TaskStatus
-from database import case_repo
+from database import case_repo, span_store
 from database import case_statements as q
 from database import session as session_module
 from database.case_reads import case_record, visit_record
@@ -38,6 +38,8 @@ class Loaded:
     tasks: tuple[TaskRecord, ...]
     fees: Mapping[str, FeeRecord]
     """The case's fees by rule code."""
+    spans: tuple[span_store.SpanRecord, ...] = ()
+    """The case's milestone spans that have started."""
 
     @property
     def unpaid(self) -> bool:
@@ -117,6 +119,7 @@ async def load(
         visits=visits,
         tasks=tasks,
         fees={r.code: fee_record(r) for r in fee_rows},
+        spans=await span_store.load(conn, case.id),
     )
 
 
@@ -219,4 +222,5 @@ def state_of(loaded: Loaded, version: BusinessTypeVersion) -> CaseState:
         submitted_at=case.submitted_at,
         completed_at=case.completed_at,
         timer=timer_from_json(dict(case.timer) if case.timer else None),
+        spans=span_store.states(loaded.spans),
     )

@@ -88,6 +88,28 @@ class StageInstanceRow(Base):
     arrivals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
+class CaseSpanRow(Base):
+    """A milestone span of a case (`casework.spans`): one row per span code once it started.
+
+    `due_at` and `warn_at` are known while it runs; a met span keeps the due date it last had,
+    so a list of deadlines can show what it was measured against.
+    """
+
+    __tablename__ = "case_deadline"
+    __table_args__ = (UniqueConstraint("case_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    code: Mapped[str] = mapped_column(String(63))
+    started_at: Mapped[dt.datetime]
+    met_at: Mapped[dt.datetime | None]
+    due_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    warn_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    warned_at: Mapped[dt.datetime | None]
+    breached_at: Mapped[dt.datetime | None]
+    timer: Mapped[dict[str, Any] | None] = mapped_column(JsonColumn)
+
+
 class TaskRow(Base):
     """Work on one stage visit, routed to a post; `post` is null in the unassigned queue."""
 

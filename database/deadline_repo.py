@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework.model import Event, StageStatus
 from database import case_repo
-from database.case_tables import CaseRow, StageInstanceRow
+from database.case_tables import CaseRow, CaseSpanRow, StageInstanceRow
 from metamodel.specs import CaseStatus
 
 ACTOR = "sweep"
@@ -32,12 +32,21 @@ class SweepResult:
     stage_breaches: int = 0
     case_warnings: int = 0
     case_breaches: int = 0
+    span_warnings: int = 0
+    span_breaches: int = 0
 
 
 def _visit_due(now: dt.datetime) -> ColumnElement[bool]:
     return or_(
         (StageInstanceRow.warn_at <= now) & StageInstanceRow.warned_at.is_(None),
         (StageInstanceRow.due_at <= now) & StageInstanceRow.breached_at.is_(None),
+    )
+
+
+def _span_due(now: dt.datetime) -> ColumnElement[bool]:
+    return CaseSpanRow.met_at.is_(None) & or_(
+        (CaseSpanRow.warn_at <= now) & CaseSpanRow.warned_at.is_(None),
+        (CaseSpanRow.due_at <= now) & CaseSpanRow.breached_at.is_(None),
     )
 
 
@@ -58,7 +67,11 @@ async def due_cases(session: AsyncSession, *, now: dt.datetime, after: int) -> l
         select(CaseRow.id)
         .where(
             CaseRow.status == CaseStatus.IN_PROGRESS.value,
-            or_(CaseRow.id.in_(with_visits), _case_due(now)),
+            or_(
+                CaseRow.id.in_(with_visits),
+                CaseRow.id.in_(select(CaseSpanRow.case_id).where(_span_due(now))),
+                _case_due(now),
+            ),
             CaseRow.id > after,
         )
         .order_by(CaseRow.id)
@@ -90,6 +103,7 @@ async def mark_case(
             visit.breached_at = now
             events.append(Event("STAGE_BREACHED", data))
             result.stage_breaches += 1
+    await _mark_spans(session, case.id, now=now, result=result, events=events)
     data = {"dueAt": _iso(case.due_at)}
     if case.warn_at is not None and case.warn_at <= now and case.warned_at is None:
         case.warned_at = now
@@ -101,6 +115,32 @@ async def mark_case(
         result.case_breaches += 1
     if events:
         await case_repo.append_events(session, case, events, actor=ACTOR, now=now)
+
+
+async def _mark_spans(
+    session: AsyncSession,
+    case_id: int,
+    *,
+    now: dt.datetime,
+    result: SweepResult,
+    events: list[Event],
+) -> None:
+    """A running span's warning and breach, once each (a met span is past both)."""
+    spans = await session.scalars(
+        select(CaseSpanRow)
+        .where(CaseSpanRow.case_id == case_id, CaseSpanRow.met_at.is_(None))
+        .order_by(CaseSpanRow.id)
+    )
+    for span in spans:
+        data = {"span": span.code, "dueAt": _iso(span.due_at)}
+        if span.warn_at is not None and span.warn_at <= now and span.warned_at is None:
+            span.warned_at = now
+            events.append(Event("SPAN_WARNING", data))
+            result.span_warnings += 1
+        if span.due_at is not None and span.due_at <= now and span.breached_at is None:
+            span.breached_at = now
+            events.append(Event("SPAN_BREACHED", data))
+            result.span_breaches += 1
 
 
 def _iso(value: dt.datetime | None) -> str | None:

@@ -15,7 +15,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework import case_facts, history
-from database.case_tables import CaseEventRow, CaseRow, StageInstanceRow, TaskRow
+from database.case_tables import CaseEventRow, CaseRow, CaseSpanRow, StageInstanceRow, TaskRow
 from database.fee_tables import FeeItemRow, PaymentRow
 from database.security_tables import UserRow
 from database.session import Database
@@ -127,6 +127,11 @@ async def _load(session: AsyncSession, case_ids: Sequence[int]) -> dict[int, _Lo
             payments=tuple(payments.get(fee.id, ())),
             paid=fee.paid,
         )
+    spans: dict[int, dict[str, case_facts.Span]] = {i: {} for i in ids}
+    for span in await session.scalars(select(CaseSpanRow).where(CaseSpanRow.case_id.in_(ids))):
+        spans[span.case_id][span.code] = case_facts.Span(
+            span.started_at, span.met_at, span.warned_at, span.breached_at
+        )
     return {
         i: _Loaded(
             number=row.number,
@@ -149,6 +154,7 @@ async def _load(session: AsyncSession, case_ids: Sequence[int]) -> dict[int, _Lo
                 visits=tuple(visits[i]),
                 tasks=tasks[i],
                 fees=fees[i],
+                spans=spans[i],
             ),
         )
         for i, row in cases.items()

@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, inspect, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, func, inspect, not_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from database import keyset
 from database.case_reads import in_subtree
-from database.case_tables import TaskRow
+from database.case_tables import StageInstanceRow, TaskRow
 from database.records import TaskRecord
 from database.security_tables import UserRow
 from database.task_repo import OPEN_TASK_STATUSES
@@ -85,6 +85,9 @@ class TaskFilter:
     case_id: int | None = None
     overdue_at: dt.datetime | None = None
     unassigned: bool | None = None
+    warned: bool | None = None
+    due_before: dt.datetime | None = None
+    not_overdue_at: dt.datetime | None = None
 
 
 def filter_condition(wanted: TaskFilter) -> ColumnElement[bool]:
@@ -114,6 +117,24 @@ def filter_condition(wanted: TaskFilter) -> ColumnElement[bool]:
         )
     if wanted.unassigned is not None:
         parts.append(TaskRow.post.is_(None) if wanted.unassigned else TaskRow.post.is_not(None))
+    if wanted.not_overdue_at is not None:
+        parts.append(
+            not_(
+                and_(
+                    TaskRow.status.in_(OPEN_TASK_STATUSES),
+                    TaskRow.due_at.is_not(None),
+                    TaskRow.due_at < wanted.not_overdue_at,
+                )
+            )
+        )
+    if wanted.due_before is not None:
+        parts.append(TaskRow.due_at < wanted.due_before)
+    if wanted.warned is not None:
+        warned = exists().where(
+            StageInstanceRow.id == TaskRow.stage_instance_id,
+            StageInstanceRow.warned_at.is_not(None),
+        )
+        parts.append(warned if wanted.warned else not_(warned))
     return and_(true(), *parts)
 
 

@@ -46,7 +46,16 @@ def stage_problems(stage: StageSpec) -> list[Problem]:
     """A library stage's code and name, and its time limit of 1 to 10000."""
     found = code_problems(stage.code, stage.name)
     limit = stage.time_limit
-    if limit is not None and limit.amount not in validation.TIME_LIMIT_RANGE:
+    if limit is not None and limit.expression is not None:
+        found.append(
+            Problem(
+                validation.TIME_LIMIT_OUT_OF_RANGE,
+                "a library stage's limit is an amount: only a business type has the items an "
+                "expression reads",
+                ("timeLimit", "expression"),
+            )
+        )
+    elif limit is not None and limit.amount not in validation.TIME_LIMIT_RANGE:
         found.append(
             Problem(
                 validation.TIME_LIMIT_OUT_OF_RANGE,

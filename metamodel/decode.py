@@ -33,6 +33,7 @@ from metamodel.specs import (
     OrgUnitSpec,
     PostSpec,
     ResponsibilitySpec,
+    SpanSpec,
     StageSpec,
     StageUsage,
     TimeLimit,
@@ -56,8 +57,17 @@ class _EnumOptionIn(_In):
 
 
 class _TimeLimitIn(_In):
-    amount: int
     unit: TimeUnit
+    amount: int | None = None
+    expression: str | None = None
+
+
+class _SpanIn(_In):
+    code: str
+    name: str
+    from_stage: str
+    time_limit: _TimeLimitIn
+    to_stage: str | None = None
 
 
 class _DataItemIn(_In):
@@ -142,6 +152,7 @@ class _BusinessTypeIn(_In):
     archive: tuple[_ArchiveIn, ...] | None = None
     effects: tuple[decode_effects.EffectIn, ...] | None = None
     customer_requirement: decode_effects.CustomerRequirementIn | None = None
+    spans: tuple[_SpanIn, ...] | None = None
 
 
 class _FeeRuleIn(_In):
@@ -202,7 +213,16 @@ def _text(value: str | int | float | None) -> str | None:
 
 
 def _limit(raw: _TimeLimitIn | None) -> TimeLimit | None:
-    return None if raw is None else TimeLimit(raw.amount, raw.unit)
+    """A limit; an expression limit keeps amount 0 (unused), a bare one missing its amount too."""
+    if raw is None:
+        return None
+    return TimeLimit(raw.amount or 0, raw.unit, raw.expression)
+
+
+def _span(raw: _SpanIn) -> SpanSpec:
+    limit = _limit(raw.time_limit)
+    assert limit is not None
+    return SpanSpec(raw.code, raw.name, raw.from_stage, raw.to_stage, limit)
 
 
 def _data_item(raw: _DataItemIn) -> DataItemSpec:
@@ -270,6 +290,7 @@ def _business_type(raw: _BusinessTypeIn) -> BusinessTypeSpec:
         archive=tuple(ArchiveField(a.field, a.item) for a in raw.archive or ()),
         effects=_effects(raw),
         customer_requirement=decode_effects.requirement(raw.customer_requirement),
+        spans=tuple(_span(s) for s in raw.spans or ()),
     )
 
 

@@ -37,7 +37,11 @@ def _compact(values: Mapping[str, Any]) -> JsonDict:
 
 def time_limit_to_dict(limit: TimeLimit | None) -> JsonDict | None:
     """A time limit as a dict, or None."""
-    return None if limit is None else {"amount": limit.amount, "unit": limit.unit.value}
+    if limit is None:
+        return None
+    if limit.expression is not None:
+        return {"expression": limit.expression, "unit": limit.unit.value}
+    return {"amount": limit.amount, "unit": limit.unit.value}
 
 
 def time_limit_from_dict(raw: Mapping[str, Any] | None) -> TimeLimit | None:
@@ -161,6 +165,18 @@ def business_type_to_dict(spec: BusinessTypeSpec) -> JsonDict:
             "start": spec.start,
             "archive": [{"field": a.field, "item": a.item} for a in spec.archive],
             "customer_requirement": _requirement_to_dict(spec.customer_requirement),
+            "spans": [
+                _compact(
+                    {
+                        "code": s.code,
+                        "name": s.name,
+                        "from_stage": s.from_stage,
+                        "to_stage": s.to_stage,
+                        "time_limit": time_limit_to_dict(s.time_limit),
+                    }
+                )
+                for s in spec.spans
+            ],
         }
     ) | {"effects": [_effect_to_dict(e) for e in spec.effects]}
 

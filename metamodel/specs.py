@@ -128,10 +128,16 @@ class DataItemSpec:
 
 @dataclass(frozen=True, slots=True)
 class TimeLimit:
-    """A time limit such as 15 working days."""
+    """A time limit such as 15 working days, or one the case's data decides.
+
+    With an `expression` (over the business type's items, NUMBER, a whole number of units,
+    e.g. `lookup({"LOW": 7, "HIGH_SINGLE": 15}, supply_class)`) `amount` is unused: the limit is
+    worked out from the case's data when it starts (`casework.limits`).
+    """
 
     amount: int
     unit: TimeUnit
+    expression: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +205,21 @@ class TransitionSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class SpanSpec:
+    """A milestone limit, e.g. 方案答复 counted from 受理.
+
+    It runs from `from_stage`'s first entry to `to_stage`'s completion (None: to the case's
+    end), paused while the customer has the case, as the whole-case limit is.
+    """
+
+    code: str
+    name: str
+    from_stage: str
+    to_stage: str | None
+    time_limit: TimeLimit
+
+
+@dataclass(frozen=True, slots=True)
 class ArchiveField:
     """Which data item fills one field of the customer archive."""
 
@@ -239,6 +260,8 @@ class BusinessTypeSpec:
     """What each end changes in the customer file, in order (metamodel.effect_specs)."""
     customer_requirement: CustomerRequirement | None = None
     """What the named customer must be for a case to start; None: no requirement."""
+    spans: tuple[SpanSpec, ...] = ()
+    """Milestone limits measured across stages (metamodel.span_checks validates them)."""
 
     def stage_usage(self, code: str) -> StageUsage | None:
         """The usage of stage `code` in this type, if it uses it."""

@@ -19,6 +19,7 @@ from metamodel import (
     graphql_names,
     naming,
     regions,
+    span_checks,
 )
 from metamodel.specs import (
     ARCHIVE_FIELDS,
@@ -56,6 +57,7 @@ PROBLEM_CODES: frozenset[str] = (
     | graphql_names.PROBLEM_CODES
     | end_checks.PROBLEM_CODES
     | effect_checks.PROBLEM_CODES
+    | span_checks.PROBLEM_CODES
     | {
         INVALID_CODE,
         EMPTY_NAME,
@@ -135,6 +137,7 @@ def validate_business_type(spec: BusinessTypeSpec, catalog: Catalog) -> list[Pro
         *end_checks.check(spec, catalog.items),
         *_check_archive(spec),
         *effect_checks.check(spec, catalog.items),
+        *span_checks.check(spec, catalog.items),
         *graphql_names.check(
             spec,
             catalog.items,
@@ -168,7 +171,7 @@ def _check_header(spec: BusinessTypeSpec) -> Iterator[Problem]:
 
 
 def _check_time_limit(limit: TimeLimit | None, path: Path) -> Iterator[Problem]:
-    if limit is not None and limit.amount not in TIME_LIMIT_RANGE:
+    if limit is not None and limit.expression is None and limit.amount not in TIME_LIMIT_RANGE:
         yield Problem(
             TIME_LIMIT_OUT_OF_RANGE,
             f"time limit amount {limit.amount} must be between 1 and 10000",

@@ -29,6 +29,7 @@ from resolvers import (
     case_commands,
     case_fields,
     case_statistics,
+    deadlines,
     engine_admin,
     execution,
     fees,
@@ -105,6 +106,7 @@ def build_schema(snapshot: MetamodelSnapshot, factory: TypeFactory) -> strawberr
             *progress.QUERIES,
             *users.QUERIES,
             *statistics.QUERIES,
+            *deadlines.QUERIES,
         ]
     )
     mutations = _fields(

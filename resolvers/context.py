@@ -15,6 +15,7 @@ from casework import lifecycle
 from casework.calendar import WorkCalendar
 from database import (
     case_reads,
+    deadline_reads,
     fee_reads,
     task_reads,
     throttle_repo,
@@ -25,9 +26,11 @@ from database.user_repo import Principal
 from metamodel.snapshot import MetamodelSnapshot
 from metamodel.specs import BusinessTypeVersion
 from resolvers import customers, objects
+from resolvers.deadline_out import deadline_out
 from resolvers.reader import Reader
 from schema.case_types import CaseEvent, StageRef
 from schema.customer_types import Customer
+from schema.deadline_types import Deadline
 from schema.fee_types import Fee
 from schema.task_types import Task
 from service.reference import Reference, ReferenceCache
@@ -108,6 +111,7 @@ class Loaders:
     fees: DataLoader[int, list[FeeRecord]]
     payments: DataLoader[int, list[PaymentRecord]]
     customers: DataLoader[str, Customer | None]
+    deadlines: DataLoader[int, list[Deadline]]
 
 
 def make_loaders(ctx: Reader) -> Loaders:
@@ -168,7 +172,14 @@ def make_loaders(ctx: Reader) -> Loaders:
         found = await customers.customers_by_number(ctx, numbers)
         return [found.get(n) for n in numbers]
 
+    async def load_deadlines(ids: Sequence[int]) -> list[list[Deadline]]:
+        names = await ctx.stage_names()
+        async with db.read() as session:
+            found = await deadline_reads.by_case(session, ids)
+        return [[deadline_out(d, names) for d in found[i]] for i in ids]
+
     return Loaders(
+        deadlines=DataLoader(load_fn=load_deadlines),
         current_stages=DataLoader(load_fn=load_stages),
         fees=DataLoader(load_fn=load_fees),
         payments=DataLoader(load_fn=load_payments),

@@ -8,7 +8,7 @@ from typing import Any
 import strawberry
 
 from metamodel import datatypes, item_changes, naming, specs
-from schema import common, effect_types
+from schema import common, effect_types, span_types
 from schema.business_type_types import (
     BusinessTypeDefinition,
     ItemUsage,
@@ -45,13 +45,21 @@ def given(value: Any, default: Any = None) -> Any:
 
 def time_limit_out(limit: specs.TimeLimit | None) -> common.TimeLimit | None:
     """A time limit for output."""
-    return None if limit is None else common.TimeLimit(amount=limit.amount, unit=limit.unit)
+    if limit is None:
+        return None
+    if limit.expression is not None:
+        return common.TimeLimit(amount=None, unit=limit.unit, expression=limit.expression)
+    return common.TimeLimit(amount=limit.amount, unit=limit.unit)
 
 
 def time_limit_in(value: Any) -> specs.TimeLimit | None:
     """A time limit from input."""
     value = given(value)
-    return None if value is None else specs.TimeLimit(value.amount, specs.TimeUnit(value.unit))
+    if value is None:
+        return None
+    return specs.TimeLimit(
+        given(value.amount, 0), specs.TimeUnit(value.unit), given(value.expression)
+    )
 
 
 def data_item_out(item: specs.DataItemSpec, *, is_field: bool = False) -> DataItem:
@@ -228,4 +236,5 @@ def definition_out(spec: specs.BusinessTypeSpec) -> BusinessTypeDefinition:
         effects=[effect_types.effect_out(e) for e in spec.effects],
         customer_requirement=effect_types.requirement_out(spec.customer_requirement),
         requires_customer=effect_types.needs_customer(spec),
+        spans=span_types.spans_out(spec.spans, time_limit_out),
     )

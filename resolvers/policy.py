@@ -92,6 +92,7 @@ STATIC_RULES: dict[tuple[str, str], Access] = {
     ("mutation", "reorganizePosts"): Access.MANAGER,
     ("query", "taskStatistics"): Access.MANAGER,
     ("query", "caseStatistics"): Access.MANAGER,
+    ("query", "deadlines"): Access.SIGNED_IN,
     ("mutation", "upsertUser"): Access.ADMIN,
     ("mutation", "upsertFeeRule"): Access.ADMIN,
     ("mutation", "recordPayment"): Access.SIGNED_IN,

@@ -53,8 +53,11 @@ async def task_filter(ctx: Context, where: TaskWhere | None) -> task_reads.TaskF
         assignee=given(where.assignee),
         org_path=org_path,
         case_id=None if case_pk is None else row_id(case_pk),
-        overdue_at=ctx.now() if given(where.is_overdue) else None,
+        overdue_at=ctx.now() if given(where.is_overdue) or given(where.overdue) else None,
         unassigned=given(where.unassigned),
+        warned=given(where.warned),
+        due_before=given(where.due_before),
+        not_overdue_at=ctx.now() if given(where.overdue) is False else None,
     )
 
 

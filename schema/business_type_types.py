@@ -31,6 +31,7 @@ from schema.effect_types import (
     Effect,
     EffectInput,
 )
+from schema.span_types import SPANS, Span, SpanInput
 
 U = strawberry.UNSET
 SERVED = "the version new cases use (before a first publish, the draft)"
@@ -241,6 +242,7 @@ class BusinessTypeDefinition:
         description="What the customer a case names must be for it to start; null: nothing.",
     )
     requires_customer: bool = strawberry.field(default=False, description=REQUIRES_CUSTOMER)
+    spans: list[Span] = strawberry.field(default_factory=list, description=SPANS)
 
 
 @strawberry.input(description="A business type draft.")
@@ -289,6 +291,7 @@ class SaveBusinessTypeDraftInput:
     customer_requirement: CustomerRequirementInput | None = strawberry.field(
         default=U, description=REQUIREMENT_INPUT
     )
+    spans: list[SpanInput] | None = strawberry.field(default=U, description=SPANS)
 
 
 @strawberry.type(

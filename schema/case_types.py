@@ -18,6 +18,7 @@ from schema.common import describe_values
 
 if TYPE_CHECKING:
     from schema.customer_types import Customer
+    from schema.deadline_types import Deadline
     from schema.fee_types import Fee
     from schema.task_types import Task
 
@@ -165,6 +166,19 @@ class Case:
     ) -> list[Annotated[Task, strawberry.lazy("schema.task_types")]]:
         """Batched through the request's loader."""
         found: list[Task] = await info.context.loaders.tasks.load(self.pk)
+        return found
+
+    @strawberry.field(
+        description=(
+            "Every limit the case is measured against: each stage visit with a limit (finished "
+            "ones keep their due date), each milestone span that started, the whole-case limit."
+        )
+    )
+    async def deadlines(
+        self, info: strawberry.Info[Any, Any]
+    ) -> list[Annotated[Deadline, strawberry.lazy("schema.deadline_types")]]:
+        """Batched through the request's loader."""
+        found: list[Deadline] = await info.context.loaders.deadlines.load(self.pk)
         return found
 
     @strawberry.field(description="Fees assessed on the case, with their working.")

@@ -210,20 +210,34 @@ ItemTypeEnum = describe_values(
 )
 
 
-@strawberry.type(description="A time limit such as 15 working days.")
+LIMIT_EXPRESSION = (
+    "An expression over the business type's items giving a whole number of units, worked out "
+    "from the case's data when the limit starts, e.g. "
+    '`lookup({"LOW": 7, "HIGH_SINGLE": 15, "HIGH_DUAL": 30}, supply_class)`; '
+    "when it gives no value then, that occurrence has no limit."
+)
+
+
+@strawberry.type(description="A time limit such as 15 working days, or one the case decides.")
 class TimeLimit:
-    """A time limit."""
+    """A time limit: an amount, or an expression over the case's items."""
 
-    amount: int = strawberry.field(description="How many units.")
+    amount: int | None = strawberry.field(description="How many units; null: see expression.")
     unit: TimeUnitEnum = strawberry.field(description="How the units are counted.")  # type: ignore[valid-type]
+    expression: str | None = strawberry.field(default=None, description=LIMIT_EXPRESSION)
 
 
-@strawberry.input(description="A time limit such as 15 working days.")
+@strawberry.input(description="A time limit: {amount, unit} or {expression, unit}.")
 class TimeLimitInput:
-    """A time limit."""
+    """A time limit: give an amount or an expression."""
 
-    amount: int = strawberry.field(description="How many units (positive).")
     unit: TimeUnitEnum = strawberry.field(description="How the units are counted.")  # type: ignore[valid-type]
+    amount: int | None = strawberry.field(
+        default=strawberry.UNSET, description="How many units (1 to 10000)."
+    )
+    expression: str | None = strawberry.field(
+        default=strawberry.UNSET, description=LIMIT_EXPRESSION
+    )
 
 
 U = strawberry.UNSET

@@ -132,6 +132,17 @@ class TaskWhere:
     unassigned: bool | None = strawberry.field(
         default=U, description="Tasks no post is responsible for."
     )
+    overdue: bool | None = strawberry.field(
+        default=U, description="As isOverdue (the name CaseWhere uses): open and past due."
+    )
+    warned: bool | None = strawberry.field(
+        default=U,
+        description="true: the sweep warned that the task's stage visit nears its due time; "
+        "false: not warned.",
+    )
+    due_before: dt.datetime | None = strawberry.field(
+        default=U, description="Due before this instant (tasks without a limit never)."
+    )
 
 
 @strawberry.type(

@@ -225,6 +225,7 @@ async def _sweep() -> str:
     return (
         f"stage warnings {found.stage_warnings}, stage breaches {found.stage_breaches}, "
         f"case warnings {found.case_warnings}, case breaches {found.case_breaches}, "
+        f"span warnings {found.span_warnings}, span breaches {found.span_breaches}, "
         f"reorganisations applied {moved.reorganizations} (tasks moved {moved.tasks})"
     )
 

@@ -6,7 +6,7 @@ DUE with what is outstanding; a payment row is a PAYMENT or a REFUND (with its r
 carries the invoice number. Existing PAID fees were paid in full: their total is their amount.
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-08 10:00:00.000000
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

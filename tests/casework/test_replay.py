@@ -259,3 +259,23 @@ def test_an_event_that_does_not_fit_is_named(entries: list[Any]) -> None:
     replayed = replay.replay(events(*entries))
     assert replayed.error is not None
     assert replayed.error[0] == len(entries)
+
+
+def test_spans_replay_from_their_events_and_a_stored_difference_is_named() -> None:
+    replayed = facts(
+        OPENED,
+        SUBMITTED,
+        ("SPAN_STARTED", {"span": "plan_reply", "stage": "accept", "amount": 5}),
+        ("SPAN_WARNING", {"span": "plan_reply", "dueAt": None}, "sweep"),
+        ("SPAN_BREACHED", {"span": "plan_reply", "dueAt": None}, "sweep"),
+        ("SPAN_MET", {"span": "plan_reply"}),
+    )
+    assert replayed.spans == {"plan_reply": case_facts.Span(at(3), at(6), at(4), at(5))}
+    stored = replace(replayed, spans={"plan_reply": case_facts.Span(at(3), None, at(4), at(5))})
+    assert case_facts.differences(replayed, stored) == [
+        "span plan_reply differs from its history: met_at"
+    ]
+    extra = replace(replayed, spans={**replayed.spans, "whole": case_facts.Span(at(3))})
+    assert case_facts.differences(replayed, extra) == ["span whole is not in the history"]
+    broken = replay.replay(events(OPENED, ("SPAN_MET", {"span": "plan_reply"})))
+    assert broken.error == (2, "span plan_reply has not started")
