@@ -19,6 +19,7 @@ from metamodel import (
     graphql_names,
     naming,
     regions,
+    rule_checks,
 )
 from metamodel.specs import (
     ARCHIVE_FIELDS,
@@ -56,6 +57,7 @@ PROBLEM_CODES: frozenset[str] = (
     | graphql_names.PROBLEM_CODES
     | end_checks.PROBLEM_CODES
     | effect_checks.PROBLEM_CODES
+    | rule_checks.PROBLEM_CODES
     | {
         INVALID_CODE,
         EMPTY_NAME,
@@ -135,6 +137,7 @@ def validate_business_type(spec: BusinessTypeSpec, catalog: Catalog) -> list[Pro
         *end_checks.check(spec, catalog.items),
         *_check_archive(spec),
         *effect_checks.check(spec, catalog.items),
+        *rule_checks.check(spec, catalog.items),
         *graphql_names.check(
             spec,
             catalog.items,
