@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -133,11 +134,7 @@ def state_at(stages: tuple[str, ...], data: Mapping[str, object]) -> CaseState:
             now=T0 + dt.timedelta(hours=hour),
             clock=CLOCK,
         )
-    return CaseState(**{**_fields(state), "data": dict(data)})
-
-
-def _fields(state: CaseState) -> dict[str, object]:
-    return {name: getattr(state, name) for name in state.__dataclass_fields__}
+    return replace(state, data=dict(data))
 
 
 def codes(problems: list[Problem]) -> list[tuple[str, tuple[str | int, ...]]]:
