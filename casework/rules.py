@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from casework.model import CaseState
+from casework.model import CaseState, Refused
 from metamodel.expressions import checker
 from metamodel.expressions.runtime import Expression
 from metamodel.expressions.types import ExpressionError
@@ -115,3 +115,11 @@ def _fails(expression: Expression, data: Mapping[str, object]) -> bool:
         return expression.evaluate(data) is not True
     except ExpressionError:
         return False
+
+
+def gate(version: BusinessTypeVersion, state: CaseState) -> list[Problem]:
+    """The warnings of `state`; Refused with every failing ERROR rule when there is one."""
+    verdict = check(version, state)
+    if verdict.errors:
+        raise Refused(verdict.errors)
+    return verdict.warnings

@@ -8,7 +8,7 @@ from typing import Any
 import strawberry
 
 from metamodel import datatypes, item_changes, naming, specs
-from schema import common, effect_types
+from schema import common, effect_types, rule_types
 from schema.business_type_types import (
     BusinessTypeDefinition,
     ItemUsage,
@@ -203,6 +203,7 @@ def definition_out(spec: specs.BusinessTypeSpec) -> BusinessTypeDefinition:
                 required_at=list(u.required_at),
                 editable_at=list(u.editable_at),
                 visible_to=list(u.visible_to),
+                compute=u.compute,
             )
             for u in spec.items
         ],
@@ -228,4 +229,5 @@ def definition_out(spec: specs.BusinessTypeSpec) -> BusinessTypeDefinition:
         effects=[effect_types.effect_out(e) for e in spec.effects],
         customer_requirement=effect_types.requirement_out(spec.customer_requirement),
         requires_customer=effect_types.needs_customer(spec),
+        rules=[rule_types.rule_out(r) for r in spec.rules],
     )

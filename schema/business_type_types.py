@@ -31,6 +31,7 @@ from schema.effect_types import (
     Effect,
     EffectInput,
 )
+from schema.rule_types import COMPUTE, RULES, Rule, RuleInput
 
 U = strawberry.UNSET
 SERVED = "the version new cases use (before a first publish, the draft)"
@@ -66,6 +67,7 @@ class ItemUsage:
     visible_to: list[str] = strawberry.field(
         description="Posts that may read the item; empty: everyone who may read the case."
     )
+    compute: str | None = strawberry.field(default=None, description=COMPUTE)
 
 
 @strawberry.input(description="How a business type uses a data item.")
@@ -89,6 +91,7 @@ class ItemUsageInput:
             "Posts that may read the item; omitted or empty: everyone who may read the case."
         ),
     )
+    compute: str | None = strawberry.field(default=U, description=COMPUTE)
 
 
 @strawberry.type(description="How a business type uses a stage.")
@@ -241,6 +244,7 @@ class BusinessTypeDefinition:
         description="What the customer a case names must be for it to start; null: nothing.",
     )
     requires_customer: bool = strawberry.field(default=False, description=REQUIRES_CUSTOMER)
+    rules: list[Rule] = strawberry.field(default_factory=list, description=RULES)
 
 
 @strawberry.input(description="A business type draft.")
@@ -289,6 +293,7 @@ class SaveBusinessTypeDraftInput:
     customer_requirement: CustomerRequirementInput | None = strawberry.field(
         default=U, description=REQUIREMENT_INPUT
     )
+    rules: list[RuleInput] | None = strawberry.field(default=U, description=RULES)
 
 
 @strawberry.type(

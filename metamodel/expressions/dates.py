@@ -25,10 +25,8 @@ NAMES: Final = ("add_days", "add_months")
 
 def call(compiler: Compiler, node: ast.Call, name: str) -> Node:
     """`add_days(date, n)` / `add_months(date, n)`: a DATE moved by a whole number of units."""
-    from metamodel.expressions.functions import arity  # the dispatcher imports this module
-
-    if not arity(compiler, node, name, 2, 2):
-        return UNKNOWN
+    if len(node.args) != 2:
+        return compiler.fail(node, f"{name}() takes 2 arguments, not {len(node.args)}")
     day = compiler.compile(node.args[0])
     count = compiler.compile(node.args[1])
     ok_day = compiler.expect(day, ExprType.DATE, node.args[0], f"{name}()")
