@@ -32,6 +32,7 @@ ITEMS: list[dict[str, Any]] = [
 CAP = "三零 applies up to 160 kW of capacity_kw"
 WARN = "above 100 kW: check the transformer's spare capacity"
 LOW = "a low-voltage supply takes at most 50 kW once the plan is answered"
+TINY = "a connection takes at least 1 kW"
 PLAN = 'add_months(reply_date, 12 if supply_voltage == "HIGH" else 3)'
 ZERO: dict[str, Any] = {
     **copy.deepcopy(DRAFT),
@@ -65,6 +66,12 @@ ZERO: dict[str, Any] = {
             "message": LOW,
             "fromStage": "reply",
         },
+        {
+            "code": "some_capacity",
+            "condition": "capacity_kw >= 1",
+            "message": TINY,
+            "fromStage": "accept",
+        },
     ],
 }
 ERRORS = "errors { code message path } warnings { code message path }"
@@ -77,6 +84,9 @@ COMPLETE = f"""mutation($input: CompleteTaskInput!) {{ completeTask(input: $inpu
 READ = """query($id: ID!) { case(id: $id) { status version ... on ZeroNewCase {
   data { planValidUntil } } events { action data } } }"""
 LIST = """query($where: ZeroNewWhere) { zeroNewCases(where: $where) { totalCount } }"""
+SUBMIT = (
+    """mutation($id: ID!) { submitCase(id: $id) { case { status } errors { message path } } }"""
+)
 DEFINITION = """{ businessType(code: "zero_new") { draft { rules { code fromStage severity }
   items { item compute } } } }"""
 
@@ -95,9 +105,9 @@ async def define(api: Api, db: Database) -> None:
     await add_user(db, "sur", ["STAFF"], org_unit_id=county, posts=["surveyor"])
 
 
-async def create(api: Api, **data: Any) -> dict[str, Any]:
+async def create(api: Api, *, submit: bool = True, **data: Any) -> dict[str, Any]:
     given = {"customerName": "某小微企业", "idNumber": VALID_ID, **data}
-    variables = {"input": {"orgUnit": "county", "submit": True, "data": given}}
+    variables = {"input": {"orgUnit": "county", "submit": submit, "data": given}}
     result: dict[str, Any] = (await api.data(CREATE, variables, as_user="acc"))["createZeroNewCase"]
     return result
 
@@ -126,6 +136,7 @@ async def test_the_rules_and_the_computed_item_are_part_of_the_definition(
         {"code": "zero_limit", "fromStage": None, "severity": "ERROR"},
         {"code": "spare_capacity", "fromStage": None, "severity": "WARNING"},
         {"code": "low_voltage_limit", "fromStage": "reply", "severity": "ERROR"},
+        {"code": "some_capacity", "fromStage": "accept", "severity": "ERROR"},
     ]
     assert {"item": "plan_valid_until", "compute": PLAN} in draft["items"]
     broken = copy.deepcopy(ZERO)
@@ -207,3 +218,23 @@ async def test_a_rule_from_a_later_stage_and_the_computed_plan_validity(
     assert (await complete(api, "sur", "connect"))["errors"] == []
     checked = await verify(api, int(case_id))
     assert checked["valid"] is True, checked
+
+
+async def test_a_rule_from_the_start_stage_waits_for_the_draft_to_be_submitted(
+    api: Api, db: Database
+) -> None:
+    await define(api, db)
+    draft = await create(api, submit=False, capacityKw="0.5", supplyVoltage="LOW")
+    assert draft["errors"] == [] and draft["warnings"] == []
+    case_id = draft["case"]["id"]
+    refused = (await api.data(SUBMIT, {"id": case_id}, as_user="acc"))["submitCase"]
+    assert refused == {
+        "case": None,
+        "errors": [{"message": TINY, "path": ["input", "data", "capacityKw"]}],
+    }
+    assert (await update(api, case_id, draft["case"]["version"], capacityKw="2"))["errors"] == []
+    submitted = (await api.data(SUBMIT, {"id": case_id}, as_user="acc"))["submitCase"]
+    assert submitted == {"case": {"status": "IN_PROGRESS"}, "errors": []}
+    # Submitted at once, the same rule refuses the create.
+    at_once = await create(api, capacityKw="0.5", supplyVoltage="LOW")
+    assert [e["message"] for e in at_once["errors"]] == [TINY]
