@@ -113,68 +113,58 @@ def org_unit_from_dict(raw: Mapping[str, Any]) -> OrgUnitSpec:
 
 def business_type_to_dict(spec: BusinessTypeSpec) -> JsonDict:
     """A business type definition as a dict."""
-    return (
-        _compact(
-            {
-                "code": spec.code,
-                "name": spec.name,
-                "group": spec.group.value,
-                "priority": spec.priority or None,
-                "description": spec.description,
-                "time_limit": time_limit_to_dict(spec.time_limit),
-                "items": [
-                    _compact(
-                        {
-                            "item": u.item,
-                            "required_at": list(u.required_at),
-                            "editable_at": list(u.editable_at),
-                            "visible_to": list(u.visible_to),
-                            "compute": u.compute,
-                        }
-                    )
-                    for u in spec.items
-                ],
-                "stages": [
-                    _compact(
-                        {
-                            "stage": s.stage,
-                            "time_limit": time_limit_to_dict(s.time_limit),
-                            "outcomes": None
-                            if s.outcomes == (DEFAULT_OUTCOME,)
-                            else list(s.outcomes),
-                            "requires_payment": s.requires_payment,
-                            "waits_for_customer": s.waits_for_customer,
-                            "join": s.join,
-                            "end": None if s.end is None else s.end.value,
-                            "reason": s.reason,
-                        }
-                    )
-                    for s in spec.stages
-                ],
-                "transitions": [
-                    _compact(
-                        {
-                            "from": t.from_stage,
-                            "outcome": None if t.outcome == DEFAULT_OUTCOME else t.outcome,
-                            "to": list(t.to),
-                            "condition": t.condition,
-                        }
-                    )
-                    for t in spec.transitions
-                ],
-                "start": spec.start,
-                "archive": [{"field": a.field, "item": a.item} for a in spec.archive],
-                "customer_requirement": _requirement_to_dict(spec.customer_requirement),
-            }
-        )
-        | {"effects": [_effect_to_dict(e) for e in spec.effects]}
-        | _rules_to_dict(spec)
-    )
-
-
-def _rules_to_dict(spec: BusinessTypeSpec) -> JsonDict:
-    """The rules under `rules`, or nothing for a type without rules (as stored before them)."""
-    return {"rules": [decode_rules.rule_to_dict(r) for r in spec.rules]} if spec.rules else {}
+    return _compact(
+        {
+            "code": spec.code,
+            "name": spec.name,
+            "group": spec.group.value,
+            "priority": spec.priority or None,
+            "description": spec.description,
+            "time_limit": time_limit_to_dict(spec.time_limit),
+            "items": [
+                _compact(
+                    {
+                        "item": u.item,
+                        "required_at": list(u.required_at),
+                        "editable_at": list(u.editable_at),
+                        "visible_to": list(u.visible_to),
+                        "compute": u.compute,
+                    }
+                )
+                for u in spec.items
+            ],
+            "stages": [
+                _compact(
+                    {
+                        "stage": s.stage,
+                        "time_limit": time_limit_to_dict(s.time_limit),
+                        "outcomes": None if s.outcomes == (DEFAULT_OUTCOME,) else list(s.outcomes),
+                        "requires_payment": s.requires_payment,
+                        "waits_for_customer": s.waits_for_customer,
+                        "join": s.join,
+                        "end": None if s.end is None else s.end.value,
+                        "reason": s.reason,
+                    }
+                )
+                for s in spec.stages
+            ],
+            "transitions": [
+                _compact(
+                    {
+                        "from": t.from_stage,
+                        "outcome": None if t.outcome == DEFAULT_OUTCOME else t.outcome,
+                        "to": list(t.to),
+                        "condition": t.condition,
+                    }
+                )
+                for t in spec.transitions
+            ],
+            "start": spec.start,
+            "archive": [{"field": a.field, "item": a.item} for a in spec.archive],
+            "customer_requirement": _requirement_to_dict(spec.customer_requirement),
+            "rules": [decode_rules.rule_to_dict(r) for r in spec.rules],
+        }
+    ) | {"effects": [_effect_to_dict(e) for e in spec.effects]}
 
 
 def _effect_to_dict(effect: EffectSpec) -> JsonDict:
