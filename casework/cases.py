@@ -2,6 +2,8 @@
 
 Items with `editableAt` may be written only while the case is in one of those stages; a draft
 counts as being before its start stage, so a draft may carry what the start stage edits.
+Computed items are never written; every write recomputes them, and the event records the
+values they took (casework.computed).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
+from casework import computed
 from casework.model import CaseState, Event, Refused
 from metamodel import datatypes
 from metamodel.specs import BusinessTypeVersion, CaseStatus, Problem
@@ -26,7 +29,11 @@ def open_case(
     problems = _write_problems(draft, version, data, path=("input", "data"), at=None)
     if problems:
         raise Refused(problems)
-    state = replace(draft, data={k: v for k, v in data.items() if v is not None})
+    given = {k: v for k, v in data.items() if v is not None}
+    values, wrong = computed.recompute(version, given, ("input", "data"))
+    if wrong:
+        raise Refused(wrong)
+    state = replace(draft, data=values)
     return state, [Event("CREATED", {"data": _json(version, state.data)})]
 
 
@@ -48,7 +55,11 @@ def write_data(
             merged.pop(code, None)
         else:
             merged[code] = value
-    changed = {k: v for k, v in changes.items() if state.data.get(k) != v}
+    merged, wrong = computed.recompute(version, merged, path)
+    if wrong:
+        raise Refused(wrong)
+    keys = [*changes, *(c for c in computed.computed_items(version) if c not in changes)]
+    changed = {k: merged.get(k) for k in keys if state.data.get(k) != merged.get(k)}
     new_state = replace(state, data=merged)
     events = [Event("DATA_WRITTEN", {"changes": _json(version, changed)})] if changed else []
     return new_state, events
@@ -74,14 +85,18 @@ def _write_problems(
     current = set(at) if at is not None else {s.stage for s in state.current_stages}
     if at is None and state.status is CaseStatus.DRAFT and version.spec.start is not None:
         current = {version.spec.start}
-    problems: list[Problem] = []
+    problems = computed.written_problems(version, changes, path)
     for code in changes:
         usage = version.spec.item_usage(code)
         if usage is None:
             problems.append(
                 Problem("VALIDATION", f"item '{code}' is not used by {version.code}", (*path, code))
             )
-        elif usage.editable_at and not current.intersection(usage.editable_at):
+        elif (
+            usage.compute is None
+            and usage.editable_at
+            and not current.intersection(usage.editable_at)
+        ):
             stages = ", ".join(usage.editable_at)
             problems.append(
                 Problem(

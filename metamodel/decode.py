@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from metamodel import decode_effects, refusals
+from metamodel import decode_effects, decode_rules, refusals
 from metamodel.effect_specs import CaseEnd, EffectSpec
 from metamodel.refusals import Malformed as Malformed
 from metamodel.specs import (
@@ -113,6 +113,7 @@ class _ItemUsageIn(_In):
     required_at: Texts = None
     editable_at: Texts = None
     visible_to: Texts = None
+    compute: str | None = None
 
 
 class _StageUsageIn(_In):
@@ -153,6 +154,7 @@ class _BusinessTypeIn(_In):
     effects: tuple[decode_effects.EffectIn, ...] | None = None
     customer_requirement: decode_effects.CustomerRequirementIn | None = None
     spans: tuple[_SpanIn, ...] | None = None
+    rules: tuple[decode_rules.RuleIn, ...] | None = None
 
 
 class _FeeRuleIn(_In):
@@ -266,7 +268,9 @@ def _business_type(raw: _BusinessTypeIn) -> BusinessTypeSpec:
         description=raw.description,
         time_limit=_limit(raw.time_limit),
         items=tuple(
-            ItemUsage(u.item, u.required_at or (), u.editable_at or (), u.visible_to or ())
+            ItemUsage(
+                u.item, u.required_at or (), u.editable_at or (), u.visible_to or (), u.compute
+            )
             for u in raw.items or ()
         ),
         stages=tuple(
@@ -291,6 +295,7 @@ def _business_type(raw: _BusinessTypeIn) -> BusinessTypeSpec:
         effects=_effects(raw),
         customer_requirement=decode_effects.requirement(raw.customer_requirement),
         spans=tuple(_span(s) for s in raw.spans or ()),
+        rules=decode_rules.rules(raw.rules),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from metamodel import decode
+from metamodel import decode, decode_rules
 from metamodel.effect_specs import CaseEnd, CustomerRequirement, EffectSpec
 from metamodel.specs import (
     DEFAULT_OUTCOME,
@@ -132,6 +132,7 @@ def business_type_to_dict(spec: BusinessTypeSpec) -> JsonDict:
                         "required_at": list(u.required_at),
                         "editable_at": list(u.editable_at),
                         "visible_to": list(u.visible_to),
+                        "compute": u.compute,
                     }
                 )
                 for u in spec.items
@@ -177,6 +178,7 @@ def business_type_to_dict(spec: BusinessTypeSpec) -> JsonDict:
                 )
                 for s in spec.spans
             ],
+            "rules": [decode_rules.rule_to_dict(r) for r in spec.rules],
         }
     ) | {"effects": [_effect_to_dict(e) for e in spec.effects]}
 

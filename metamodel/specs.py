@@ -176,6 +176,8 @@ class ItemUsage:
     required_at: tuple[str, ...] = ()
     editable_at: tuple[str, ...] = ()
     visible_to: tuple[str, ...] = ()
+    compute: str | None = None
+    """An expression the item's value is derived from (never written by people); None: entered."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +243,28 @@ ARCHIVE_FIELDS: tuple[str, ...] = (
 )
 
 
+class RuleSeverity(StrEnum):
+    """Whether a failing rule refuses the command (ERROR) or is only reported (WARNING)."""
+
+    ERROR = "ERROR"
+    WARNING = "WARNING"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSpec:
+    """A rule on a case's data: `condition` (BOOLEAN) must hold from `from_stage` on.
+
+    `from_stage` None: always, a draft included. A rule whose condition reads an empty item
+    is not decided, so it does not fail (requiredAt is what makes an item necessary).
+    """
+
+    code: str
+    condition: str
+    message: str
+    from_stage: str | None = None
+    severity: RuleSeverity = RuleSeverity.ERROR
+
+
 @dataclass(frozen=True, slots=True)
 class BusinessTypeSpec:
     """A business type (application category) as an administrator defines it in a draft."""
@@ -262,6 +286,8 @@ class BusinessTypeSpec:
     """What the named customer must be for a case to start; None: no requirement."""
     spans: tuple[SpanSpec, ...] = ()
     """Milestone limits measured across stages (metamodel.span_checks validates them)."""
+    rules: tuple[RuleSpec, ...] = ()
+    """Conditions the case's data must meet, checked at create, update and completeTask."""
 
     def stage_usage(self, code: str) -> StageUsage | None:
         """The usage of stage `code` in this type, if it uses it."""

@@ -19,6 +19,7 @@ from metamodel import (
     graphql_names,
     naming,
     regions,
+    rule_checks,
     span_checks,
 )
 from metamodel.specs import (
@@ -58,6 +59,7 @@ PROBLEM_CODES: frozenset[str] = (
     | end_checks.PROBLEM_CODES
     | effect_checks.PROBLEM_CODES
     | span_checks.PROBLEM_CODES
+    | rule_checks.PROBLEM_CODES
     | {
         INVALID_CODE,
         EMPTY_NAME,
@@ -138,6 +140,7 @@ def validate_business_type(spec: BusinessTypeSpec, catalog: Catalog) -> list[Pro
         *_check_archive(spec),
         *effect_checks.check(spec, catalog.items),
         *span_checks.check(spec, catalog.items),
+        *rule_checks.check(spec, catalog.items),
         *graphql_names.check(
             spec,
             catalog.items,

@@ -189,10 +189,11 @@ async def _create(ctx: Context, value: Any, generated: GeneratedTypes) -> Any:
     if opened.saved is None:
         return payload(case=None)
     case = await prime(ctx, opened.saved, generated)
+    warnings = user_errors(list(opened.warnings))
     return (
-        payload(case=case, access_code=opened.access_code)
+        payload(case=case, access_code=opened.access_code, warnings=warnings)
         if opened.access_code
-        else payload(case=case)
+        else payload(case=case, warnings=warnings)
     )
 
 
@@ -213,7 +214,10 @@ async def _update(ctx: Context, value: Any, generated: GeneratedTypes) -> Any:
     if outcome.problems or outcome.saved is None:
         return payload(errors=user_errors(list(outcome.problems)))
     ctx.use_reference(outcome.reference)
-    return payload(case=await prime(ctx, outcome.saved, generated))
+    return payload(
+        case=await prime(ctx, outcome.saved, generated),
+        warnings=user_errors(list(outcome.warnings)),
+    )
 
 
 async def served_types(

@@ -8,7 +8,7 @@ from typing import Any
 import strawberry
 
 from metamodel import datatypes, item_changes, naming, specs
-from schema import common, effect_types, span_types
+from schema import common, effect_types, rule_types, span_types
 from schema.business_type_types import (
     BusinessTypeDefinition,
     ItemUsage,
@@ -211,6 +211,7 @@ def definition_out(spec: specs.BusinessTypeSpec) -> BusinessTypeDefinition:
                 required_at=list(u.required_at),
                 editable_at=list(u.editable_at),
                 visible_to=list(u.visible_to),
+                compute=u.compute,
             )
             for u in spec.items
         ],
@@ -237,4 +238,5 @@ def definition_out(spec: specs.BusinessTypeSpec) -> BusinessTypeDefinition:
         customer_requirement=effect_types.requirement_out(spec.customer_requirement),
         requires_customer=effect_types.needs_customer(spec),
         spans=span_types.spans_out(spec.spans, time_limit_out),
+        rules=[rule_types.rule_out(r) for r in spec.rules],
     )

@@ -222,7 +222,11 @@ async def complete_task(
         return CompleteTaskPayload(errors=user_errors(list(outcome.problems)))
     ctx.use_reference(outcome.reference)
     case = await prime(ctx, outcome.saved)
-    return CompleteTaskPayload(task=(await objects.tasks(ctx, [outcome.task]))[0], case=case)
+    return CompleteTaskPayload(
+        task=(await objects.tasks(ctx, [outcome.task]))[0],
+        case=case,
+        warnings=user_errors(list(outcome.warnings)),
+    )
 
 
 QUERIES: list[Any] = [my_tasks, tasks]

@@ -31,7 +31,10 @@ from schema.effect_types import (
     Effect,
     EffectInput,
 )
+from schema.rule_types import COMPUTE, RULES, Rule, RuleInput
 from schema.span_types import SPANS, Span, SpanInput
+from schema.transition_types import Transition as Transition
+from schema.transition_types import TransitionInput as TransitionInput
 
 U = strawberry.UNSET
 SERVED = "the version new cases use (before a first publish, the draft)"
@@ -67,6 +70,7 @@ class ItemUsage:
     visible_to: list[str] = strawberry.field(
         description="Posts that may read the item; empty: everyone who may read the case."
     )
+    compute: str | None = strawberry.field(default=None, description=COMPUTE)
 
 
 @strawberry.input(description="How a business type uses a data item.")
@@ -90,6 +94,7 @@ class ItemUsageInput:
             "Posts that may read the item; omitted or empty: everyone who may read the case."
         ),
     )
+    compute: str | None = strawberry.field(default=U, description=COMPUTE)
 
 
 @strawberry.type(description="How a business type uses a stage.")
@@ -161,40 +166,6 @@ class StageUsageInput:
     )
 
 
-@strawberry.type(description="A move from one stage to others.")
-class Transition:
-    """Leave `from` with `outcome` for every stage in `to` when `condition` holds."""
-
-    from_: str = strawberry.field(name="from", description="The stage the case leaves.")
-    outcome: str = strawberry.field(description="The outcome that takes this way.")
-    to: list[str] = strawberry.field(
-        description="The stages entered; several are a parallel split."
-    )
-    condition: str | None = strawberry.field(
-        description="When this way is taken; null: always. An expression: see docs/expressions.md."
-    )
-
-
-@strawberry.input(description="A move from one stage to others.")
-class TransitionInput:
-    """outcome defaults to APPROVE; several `to` stages are a parallel split."""
-
-    from_: str = strawberry.field(name="from", description="The stage the case leaves.")
-    to: list[str] = strawberry.field(
-        description="The stages to enter; several make a parallel split."
-    )
-    outcome: str | None = strawberry.field(
-        default=U, description="The outcome that takes this way; omitted: APPROVE."
-    )
-    condition: str | None = strawberry.field(
-        default=U,
-        description=(
-            "When this way is taken, over the case's data items; omitted: always. An expression: "
-            "see docs/expressions.md."
-        ),
-    )
-
-
 @strawberry.type(description="A business type definition (a draft or a published version).")
 class BusinessTypeDefinition:
     """The whole definition."""
@@ -243,6 +214,7 @@ class BusinessTypeDefinition:
     )
     requires_customer: bool = strawberry.field(default=False, description=REQUIRES_CUSTOMER)
     spans: list[Span] = strawberry.field(default_factory=list, description=SPANS)
+    rules: list[Rule] = strawberry.field(default_factory=list, description=RULES)
 
 
 @strawberry.input(description="A business type draft.")
@@ -292,6 +264,7 @@ class SaveBusinessTypeDraftInput:
         default=U, description=REQUIREMENT_INPUT
     )
     spans: list[SpanInput] | None = strawberry.field(default=U, description=SPANS)
+    rules: list[RuleInput] | None = strawberry.field(default=U, description=RULES)
 
 
 @strawberry.type(

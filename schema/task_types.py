@@ -12,6 +12,7 @@ from strawberry.scalars import JSON
 from schema.case_types import Case, OrgUnitRef, StageRef
 from schema.common import PageInfo, UserError
 from schema.connections import ConnectionBase
+from schema.rule_types import WARNINGS
 
 U = strawberry.UNSET
 
@@ -210,6 +211,7 @@ class CompleteTaskPayload:
         default_factory=list,
         description="What was wrong with the input; not empty means nothing was changed.",
     )
+    warnings: list[UserError] = strawberry.field(default_factory=list, description=WARNINGS)
 
 
 @strawberry.type(

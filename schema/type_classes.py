@@ -24,6 +24,7 @@ from schema.class_maker import Annotations
 from schema.common import SortDirection, UserError
 from schema.entry_classes import EntryClasses
 from schema.item_classes import ItemClasses, describe
+from schema.rule_types import WARNINGS
 
 U = strawberry.UNSET
 
@@ -222,6 +223,10 @@ def build_type(
                 list[UserError],
                 strawberry.field(default_factory=list, description=ERRORS),
             ),
+            "warnings": (
+                list[UserError],
+                strawberry.field(default_factory=list, description=WARNINGS),
+            ),
         },
         description=f"The result of create{prefix}Case: the case, or why none was opened.",
     )
@@ -261,6 +266,10 @@ def build_type(
             "errors": (
                 list[UserError],
                 strawberry.field(default_factory=list, description=ERRORS),
+            ),
+            "warnings": (
+                list[UserError],
+                strawberry.field(default_factory=list, description=WARNINGS),
             ),
         },
         description=f"The result of update{prefix}CaseData: the case, or why it is unchanged.",

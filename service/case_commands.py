@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from casework import fees, lifecycle
+from casework import fees, lifecycle, rules
 from casework import tasks as casework_tasks
 from casework.calendar import WorkCalendar
 from casework.model import CURRENT, CaseState, Event, Refused
@@ -21,11 +21,12 @@ from database.case_store import Loaded
 from database.records import TaskRecord
 from database.session import Database, Session
 from database.user_repo import Principal
-from metamodel import datatypes, naming
+from metamodel import datatypes
 from metamodel.effect_specs import CaseEnd
 from metamodel.specs import CaseStatus, Problem
 from service import access
 from service.customer_rules import customer_problems
+from service.data_input import by_item
 from service.reference import Reference, ReferenceCache
 
 ENDS: Mapping[CaseStatus, CaseEnd] = {
@@ -60,6 +61,8 @@ class Outcome:
     task: TaskRecord | None = None
     reference: Reference | None = None
     """The reference data the command read, so building the answer need not check again."""
+    warnings: Sequence[Problem] = ()
+    """The WARNING rules the case fails as the command left it (casework.rules)."""
 
 
 class Rollback(Exception):
@@ -117,6 +120,7 @@ async def submit(rt: Runtime, actor: Principal, case_id: int, *, now: dt.datetim
         lambda s, d, c: lifecycle.submit(s, d, now=now, clock=c),
         now=now,
         needs_manager=False,
+        judge=True,
         check=lambda session, loaded, d: customer_problems(
             session, d.version, loaded.case.customer_number
         ),
@@ -132,6 +136,7 @@ async def _whole_case(
     now: dt.datetime,
     needs_manager: bool = True,
     check: Check | None = None,
+    judge: bool = False,
 ) -> Outcome:
     try:
         async with rt.db.transaction() as session:
@@ -159,6 +164,7 @@ async def _whole_case(
             state = case_store.state_of(loaded, definition.version)
             try:
                 after, events = command(state, definition, ref.calendar)
+                warnings = rules.gate(definition.version, after) if judge else []
             except Refused as refused:
                 raise Rollback(refused.problems) from refused
             saved = await settle(
@@ -166,7 +172,7 @@ async def _whole_case(
             )
     except Rollback as rollback:
         return Outcome(problems=rollback.problems)
-    return Outcome(saved=saved, reference=ref)
+    return Outcome(saved=saved, reference=ref, warnings=warnings)
 
 
 async def definition_of(
@@ -355,6 +361,7 @@ async def complete_task(
                     unpaid_fees=loaded.unpaid,
                     due_at=loaded.due_at,
                 )
+                warnings = rules.gate(definition.version, after)
             except Refused as refused:
                 raise Rollback(refused.problems) from refused
             saved = await settle(
@@ -372,24 +379,4 @@ async def complete_task(
             )
     except Rollback as rollback:
         return Outcome(problems=rollback.problems)
-    return Outcome(saved=saved, task=saved.task_of_visit(visit), reference=ref)
-
-
-def by_item(
-    data: Mapping[str, object], items: Mapping[str, object]
-) -> tuple[dict[str, object], list[Problem]]:
-    """Values keyed by item code; a key may also be the item's API field name (camelCase)."""
-    by_field = {naming.camel(code): code for code in items}
-    values: dict[str, object] = {}
-    problems: list[Problem] = []
-    for key, value in data.items():
-        code = key if key in items else by_field.get(key)
-        if code is None:
-            problems.append(
-                Problem(
-                    "VALIDATION", f"'{key}' is not an item of this case", ("input", "data", key)
-                )
-            )
-        else:
-            values[code] = value
-    return values, problems
+    return Outcome(saved=saved, task=saved.task_of_visit(visit), reference=ref, warnings=warnings)

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from casework import cases as casework_cases
-from casework import lifecycle
+from casework import lifecycle, rules
 from casework.model import Refused
 from database import archive_reads, case_reads, case_repo, case_save, case_store
 from database.case_save import Change, Saved
@@ -82,6 +82,7 @@ async def open_case(rt: Runtime, actor: Principal, new: NewCase, *, now: dt.date
                         state, definition, now=now, clock=ref.calendar
                     )
                     events.extend(submitted)
+                warnings = rules.gate(version, state)
             except Refused as refused:
                 raise Rollback(refused.problems) from refused
             number = new.customer_number
@@ -143,7 +144,7 @@ async def open_case(rt: Runtime, actor: Principal, new: NewCase, *, now: dt.date
         async with rt.db.read() as session:
             found = await case_repo.find_idempotent(session, scope, str(key))
             return Opened(saved=await _existing(session, int(found["case_id"])) if found else None)
-    return Opened(saved=saved, access_code=access_code, reference=ref)
+    return Opened(saved=saved, access_code=access_code, reference=ref, warnings=warnings)
 
 
 async def update_data(
@@ -187,11 +188,12 @@ async def update_data(
             state = case_store.state_of(loaded, version)
             try:
                 after, events = casework_cases.write_data(state, version, clean)
+                warnings = rules.gate(version, after)
             except Refused as refused:
                 raise Rollback(refused.problems) from refused
             if not events:  # the values are already there: nothing changes, not even the version
                 unchanged = Saved(loaded.case, loaded.visits, loaded.tasks)
-                return Outcome(saved=unchanged, reference=ref)
+                return Outcome(saved=unchanged, reference=ref, warnings=warnings)
             saved = await case_save.save(
                 session,
                 loaded,
@@ -202,7 +204,7 @@ async def update_data(
             )
     except Rollback as rollback:
         return Outcome(problems=rollback.problems)
-    return Outcome(saved=saved, reference=ref)
+    return Outcome(saved=saved, reference=ref, warnings=warnings)
 
 
 async def _existing(session: Session, case_id: int) -> Saved | None:

@@ -7,14 +7,25 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Final
 
-from metamodel.expressions import lists
+from metamodel.expressions import dates, lists
 from metamodel.expressions.runtime import CONTEXT, ROUND_CONTEXT, UNKNOWN, Node
 from metamodel.expressions.types import ORDERED, ExprType, Values
 
 if TYPE_CHECKING:
     from metamodel.expressions.checker import Compiler
 
-FUNCTIONS: Final = ("abs", "coalesce", "count", "has", "lookup", "max", "min", "round", "sum")
+FUNCTIONS: Final = (
+    "abs",
+    *dates.NAMES,
+    "coalesce",
+    "count",
+    "has",
+    "lookup",
+    "max",
+    "min",
+    "round",
+    "sum",
+)
 """The functions an expression may call, in alphabetical order."""
 
 MAX_ROUND_PLACES: Final = 6
@@ -50,6 +61,8 @@ def call(compiler: Compiler, node: ast.Call) -> Node:
         return absolute(compiler, node)
     if name == "coalesce":
         return coalesce(compiler, node)
+    if name in dates.NAMES:
+        return dates.call(compiler, node, name)
     if name == "count":
         return lists.count(compiler, node)
     if name == "sum":

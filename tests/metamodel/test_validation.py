@@ -6,7 +6,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import pytest
 
-from metamodel import effect_checks, graph, naming, span_checks, validation
+from metamodel import effect_checks, graph, naming, rule_checks, span_checks, validation
 from metamodel.effect_specs import CaseEnd
 from metamodel.expressions import checker, types
 from metamodel.specs import (
@@ -729,8 +729,8 @@ def test_each_problem(case: Case) -> None:
 def test_every_problem_code_is_exercised() -> None:
     exercised = {code for case in CASES for code, _ in case.expected}
     # The effects' codes are exercised by tests/metamodel/test_effect_checks.py, the spans' by
-    # tests/casework/test_spans.py.
-    others = effect_checks.PROBLEM_CODES | span_checks.PROBLEM_CODES
+    # tests/casework/test_spans.py, the rules' by tests/metamodel/test_rule_checks.py.
+    others = effect_checks.PROBLEM_CODES | span_checks.PROBLEM_CODES | rule_checks.PROBLEM_CODES
     assert exercised | others == validation.PROBLEM_CODES
     assert graph.PROBLEM_CODES <= validation.PROBLEM_CODES
 
