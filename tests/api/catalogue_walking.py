@@ -48,8 +48,15 @@ SAMPLES: Mapping[str, object] = {
     "ct_ratio": "200/5",
     "pt_ratio": "10000/100",
     "customer_number": "0000000099",
+    # Periods the rules allow: 临时用电 and 暂停/暂拆 at most six months, 减容 at least six.
+    "change_end_date": "2026-06-01",
+    "temp_end_date": "2026-06-01",
 }
 """Values for items (and LIST fields) whose form a generic value cannot meet (patterns)."""
+TYPE_SAMPLES: Mapping[tuple[str, str], object] = {
+    ("change_jianrong", "change_end_date"): "2026-12-01"
+}
+"""Values one type's rules ask of an item (减容: six months to two years)."""
 ENTRIES: Mapping[str, int] = {"meters": 2, "households": 3, "supply_sources": 2, "new_accounts": 2}
 """How many entries the walk gives a LIST item (others: its minimum, at least one)."""
 TURNS: Mapping[tuple[str, str], tuple[str, ...]] = {("meters", "purpose"): ("GENERATION", "GRID")}
@@ -109,6 +116,8 @@ def value_for(item: DataItemSpec, business_type: str, *, sources: int) -> object
         value = voltage(business_type)
     elif item.code == "power_source_count":
         value = sources
+    elif (business_type, item.code) in TYPE_SAMPLES:
+        value = TYPE_SAMPLES[(business_type, item.code)]
     elif item.code in SAMPLES:
         value = SAMPLES[item.code]
     elif item.type is ItemType.ENUM:
@@ -151,6 +160,8 @@ def required_at(
     reason = usage_of_stage.reason if usage_of_stage is not None else None
     found: dict[str, object] = {}
     for usage in spec.items:
+        if usage.compute is not None:
+            continue  # worked out by the engine, never written
         if stage in usage.required_at or usage.item == reason:
             assert not usage.editable_at or stage in usage.editable_at, (spec.code, usage.item)
             if overrides and usage.item in overrides:
@@ -182,6 +193,7 @@ class Walk:
     pays_fees: bool
     database: Database
     root_id: int
+    clock: Clock
 
 
 async def _empty(db: Database) -> None:
@@ -227,7 +239,8 @@ async def catalogue_app(
         settings = Settings(
             data_dir=data_dir, database_url=database_url, secret=SECRET, poll_seconds=0.1
         )
-        app = create_app(settings, clock=Clock(), credentials=CHEAP_CREDENTIALS)
+        clock = Clock()
+        app = create_app(settings, clock=clock, credentials=CHEAP_CREDENTIALS)
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
@@ -240,6 +253,7 @@ async def catalogue_app(
                     pays_fees="recordPayment" in names,
                     database=database,
                     root_id=root_id,
+                    clock=clock,
                 )
     finally:
         await _empty(database)

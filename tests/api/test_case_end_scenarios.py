@@ -2,8 +2,9 @@
 
 - A 高压 application refused at 现场勘查 (不具备供电条件) ends REJECTED: the applicant is told why
   and nothing is archived.
-- A 销户 on a 10 kV customer with arrears is refused at archiving; once they are cleared it
-  closes the account with the final reading and terminates its contract.
+- A 销户 on a 10 kV customer with arrears is refused (the type's rule, and the CLOSE_ACCOUNT
+  effect behind it); once they are cleared it closes the account with the final reading and
+  terminates its contract.
 - A 小区新装 with 120 households creates 120 accounts.
 - An administrator defines 临时用电延期 — its customer requirement and its effect — without code,
   and its cases extend a temporary-supply contract.
@@ -103,19 +104,18 @@ async def test_closing_an_account_waits_for_its_arrears_then_reads_and_terminate
     assert created["errors"] == []
     case = created["case"]
     case = (await _complete(walk, case, {}))["case"]  # 业务受理
-    case = (await _complete(walk, case, {"arrears_cleared": False}))["case"]  # 电费结清
-    case = (await _complete(walk, case, {"final_reading": "4321.5"}))["case"]  # 拆表
-    refused = await _complete(walk, case, {"archive_no": "DA-2026-001"})  # 资料归档
-    assert [(e["code"], e["path"][-1]) for e in refused["errors"]] == [
-        ("VALIDATION", "arrearsCleared")
-    ] or [(e["code"], e["path"][-1]) for e in refused["errors"]] == [
-        ("VALIDATION", "arrears_cleared")
+    # 电费结清 with arrears outstanding: the type's rule (from 拆表 on) refuses to go on.
+    refused = await _complete(walk, case, {"arrears_cleared": False})
+    assert [(e["code"], e["message"], e["path"][-1]) for e in refused["errors"]] == [
+        ("VALIDATION", "销户须先结清电费", "arrearsCleared")
     ]
     file = (await walk.api.data(FILE, {"n": seeded.number}))["customer"]
     assert file["status"] == "ACTIVE" and [m["assetNo"] for m in file["meters"]] == [OLD_METER]
     assert [c["status"] for c in file["contracts"]] == ["ACTIVE"]  # nothing was written
 
-    done = await _complete(walk, case, {"archive_no": "DA-2026-001", "arrears_cleared": True})
+    case = (await _complete(walk, case, {"arrears_cleared": True}))["case"]  # cleared
+    case = (await _complete(walk, case, {"final_reading": "4321.5"}))["case"]  # 拆表
+    done = await _complete(walk, case, {"archive_no": "DA-2026-001"})
     assert done["errors"] == [] and done["case"]["status"] == "COMPLETED"
     file = (await walk.api.data(FILE, {"n": seeded.number}))["customer"]
     assert file["status"] == "CLOSED" and file["meters"] == []

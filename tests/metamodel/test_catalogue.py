@@ -234,9 +234,18 @@ def _effective(spec: BusinessTypeSpec, stage: str) -> tuple[int, TimeUnit] | Non
 
 def test_time_limits_follow_domain_section_3() -> None:
     wd = TimeUnit.WORKING_DAYS
-    assert _effective(TYPES["lv_nonresident_new"], "plan_reply") == (7, wd)
-    assert _effective(TYPES["hv_new_single"], "plan_reply") == (15, wd)
-    assert _effective(TYPES["hv_new_double"], "plan_reply") == (30, wd)
+    # 供电方案答复 is counted from 受理, as State Grid measures it: a span, not the stage's limit.
+    for code, days in (("lv_nonresident_new", 7), ("hv_new_single", 15), ("hv_new_double", 30)):
+        [span] = [s for s in TYPES[code].spans if s.code == "plan_reply_from_acceptance"]
+        assert (span.from_stage, span.to_stage) == ("business_acceptance", "plan_reply")
+        assert span.time_limit is not None
+        assert (span.time_limit.amount, span.time_limit.unit) == (days, wd), code
+    # Where the supply class is only known later, the reply's limit is worked out at its entry.
+    reply = TYPES["capacity_increase"].stage_usage("plan_reply")
+    assert reply is not None and reply.time_limit is not None
+    assert "voltage_level" in (reply.time_limit.expression or "")
+    # Every shipped type has a whole-case limit, so caseProgress shows a due date.
+    assert all(t.time_limit is not None for t in TYPES.values())
     assert _effective(TYPES["lv_resident_new"], "acceptance_signing") == (3, wd)
     assert _effective(TYPES["lv_resident_new"], "construction_connection") == (3, wd)
     for code in ("hv_new_single", "hv_new_double", "estate_new"):
