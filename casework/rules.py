@@ -14,17 +14,22 @@ the condition reads (never their values), one problem for each.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from casework.model import CaseState, Refused
 from metamodel.expressions import checker
+from metamodel.expressions.dates import TODAY
 from metamodel.expressions.runtime import Expression
 from metamodel.expressions.types import ExpressionError
 from metamodel.specs import BusinessTypeVersion, ItemType, Problem, RuleSeverity, RuleSpec
 
 Path = tuple[str | int, ...]
+LOCAL = ZoneInfo("Asia/Shanghai")
+"""The zone whose day `today()` is."""
 ScopeKey = tuple[
     tuple[tuple[str, ItemType], ...],
     tuple[tuple[str, frozenset[str]], ...],
@@ -88,16 +93,24 @@ def applies(rule: RuleSpec, state: CaseState) -> bool:
 
 
 def check(
-    version: BusinessTypeVersion, state: CaseState, *, path: Path = ("input", "data")
+    version: BusinessTypeVersion,
+    state: CaseState,
+    *,
+    path: Path = ("input", "data"),
+    today: dt.date | None = None,
 ) -> Verdict:
-    """The rules of `version` that fail on `state`, as problems at `path` + the items read."""
+    """The rules of `version` that fail on `state`, as problems at `path` + the items read.
+
+    `today` is the day the command runs, which `today()` reads (None: unknown).
+    """
     verdict = Verdict()
+    data = {**state.data, TODAY: today} if today is not None else state.data
     order = [u.item for u in version.spec.items]
     for rule in version.spec.rules:
         if not applies(rule, state):
             continue
         expression = compiled(version, rule.condition)
-        if _fails(expression, state.data):
+        if _fails(expression, data):
             read = sorted(expression.variables, key=lambda c: order.index(c) if c in order else 0)
             found = [Problem("VALIDATION", rule.message, (*path, code)) for code in read] or [
                 Problem("VALIDATION", rule.message, path)
@@ -117,9 +130,15 @@ def _fails(expression: Expression, data: Mapping[str, object]) -> bool:
         return False
 
 
-def gate(version: BusinessTypeVersion, state: CaseState) -> list[Problem]:
-    """The warnings of `state`; Refused with every failing ERROR rule when there is one."""
-    verdict = check(version, state)
+def gate(
+    version: BusinessTypeVersion, state: CaseState, now: dt.datetime | None = None
+) -> list[Problem]:
+    """The warnings of `state`; Refused with every failing ERROR rule when there is one.
+
+    `now` is when the command runs: its day in Asia/Shanghai is `today()`.
+    """
+    today = None if now is None else now.astimezone(LOCAL).date()
+    verdict = check(version, state, today=today)
     if verdict.errors:
         raise Refused(verdict.errors)
     return verdict.warnings

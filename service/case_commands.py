@@ -164,7 +164,7 @@ async def _whole_case(
             state = case_store.state_of(loaded, definition.version)
             try:
                 after, events = command(state, definition, ref.calendar)
-                warnings = rules.gate(definition.version, after) if judge else []
+                warnings = rules.gate(definition.version, after, now) if judge else []
             except Refused as refused:
                 raise Rollback(refused.problems) from refused
             saved = await settle(
@@ -361,7 +361,7 @@ async def complete_task(
                     unpaid_fees=loaded.unpaid,
                     due_at=loaded.due_at,
                 )
-                warnings = rules.gate(definition.version, after)
+                warnings = rules.gate(definition.version, after, now)
             except Refused as refused:
                 raise Rollback(refused.problems) from refused
             saved = await settle(

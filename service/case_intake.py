@@ -82,7 +82,7 @@ async def open_case(rt: Runtime, actor: Principal, new: NewCase, *, now: dt.date
                         state, definition, now=now, clock=ref.calendar
                     )
                     events.extend(submitted)
-                warnings = rules.gate(version, state)
+                warnings = rules.gate(version, state, now)
             except Refused as refused:
                 raise Rollback(refused.problems) from refused
             number = new.customer_number
@@ -188,7 +188,7 @@ async def update_data(
             state = case_store.state_of(loaded, version)
             try:
                 after, events = casework_cases.write_data(state, version, clean)
-                warnings = rules.gate(version, after)
+                warnings = rules.gate(version, after, now)
             except Refused as refused:
                 raise Rollback(refused.problems) from refused
             if not events:  # the values are already there: nothing changes, not even the version

@@ -21,6 +21,24 @@ if TYPE_CHECKING:
 
 NAMES: Final = ("add_days", "add_months")
 """The date functions, in alphabetical order."""
+TODAY: Final = "$today"
+"""Where a rule's evaluation puts the day the command runs (no item code starts with `$`)."""
+
+
+def today(compiler: Compiler, node: ast.Call) -> Node:
+    """`today()`: the day the command runs (Asia/Shanghai) in a rule; unknown anywhere else.
+
+    Rules are checked when a command runs and leave nothing behind, so a rule may compare a
+    date with the day (a done date not in the future). Conditions, fees, limits and computed
+    items are recorded or replayed, so there `today()` is unknown and decides nothing.
+    """
+    if node.args:
+        return compiler.fail(node, f"today() takes no arguments, not {len(node.args)}")
+
+    def day(values: Values) -> object:
+        return values.get(TODAY)
+
+    return Node(ExprType.DATE, day)
 
 
 def call(compiler: Compiler, node: ast.Call, name: str) -> Node:

@@ -25,6 +25,7 @@ FUNCTIONS: Final = (
     "min",
     "round",
     "sum",
+    "today",
 )
 """The functions an expression may call, in alphabetical order."""
 
@@ -53,6 +54,8 @@ def call(compiler: Compiler, node: ast.Call) -> Node:
             return compiler.fail(arg, "'*' unpacking is not allowed")
     if name == "has":
         return has(compiler, node)
+    if name == "today":
+        return dates.today(compiler, node)
     if name == "lookup":
         return lookup(compiler, node)
     if name == "round":

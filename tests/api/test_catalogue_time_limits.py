@@ -115,3 +115,33 @@ async def test_periods_the_rules_do_not_allow_are_refused(walk: Walk) -> None:
         seeded.number,
     )
     assert enough["errors"] == []
+
+
+COMPLETE = """mutation($input: CompleteTaskInput!) { completeTask(input: $input) {
+  case { status tasks { id status stage { code } } } errors { code message path } } }"""
+TASKS = "query($id: ID!) { case(id: $id) { tasks { id status stage { code } } } }"
+
+
+async def test_a_connection_dated_tomorrow_is_refused(walk: Walk) -> None:
+    walk.clock.set(dt.datetime(2027, 3, 10, 10, 0, tzinfo=CST))  # after the posts were given
+    code, spec = "lv_resident_new", TYPES["lv_resident_new"]
+    created = await create(walk, code, {})
+    assert created["errors"] == []
+    case_id = created["case"]["id"]
+
+    async def complete(stage: str, data: dict[str, object]) -> dict[str, Any]:
+        tasks = (await walk.api.data(TASKS, {"id": case_id}))["case"]["tasks"]
+        [task] = [t for t in tasks if t["status"] == "OPEN" and t["stage"]["code"] == stage]
+        payload = {"taskId": task["id"], "data": {**required_at(spec, stage, sources=1), **data}}
+        done: dict[str, Any] = (
+            await walk.api.data(COMPLETE, {"input": payload}, as_user=user_of(RESPONSIBLE[stage]))
+        )["completeTask"]
+        return done
+
+    assert (await complete("acceptance_signing", {}))["errors"] == []
+    refused = await complete("construction_connection", {"connection_date": "2027-03-11"})
+    assert [(e["code"], e["message"], e["path"][-1]) for e in refused["errors"]] == [
+        ("VALIDATION", "接电日期不得晚于今天", "connectionDate")
+    ]
+    accepted = await complete("construction_connection", {"connection_date": "2027-03-10"})
+    assert accepted["errors"] == []
