@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, Update, bindparam, select, update
+from sqlalchemy import Table, Update, bindparam, exists, select, update
 from sqlalchemy import insert as insert_into
 
-from database.case_tables import CaseEventRow, CaseRow, StageInstanceRow, TaskRow
+from database.case_tables import CaseEventRow, CaseRow, CaseSpanRow, StageInstanceRow, TaskRow
 from database.fee_tables import FeeItemRow
 from database.metadata_tables import OrgUnitRow
 
@@ -81,9 +81,13 @@ def _by_id(table: Table, fields: Sequence[str]) -> Update:
     )
 
 
-_LOCKED_CASE = select(CASE, OrgUnitRow.path.label("org_path")).join(
-    OrgUnitRow, OrgUnitRow.id == CASE.c.org_unit_id
-)
+_LOCKED_CASE = select(
+    CASE,
+    OrgUnitRow.path.label("org_path"),
+    # Whether the case has a started span: its deadlines are read only when it has one, so a
+    # case of a type without spans costs no statement for them.
+    exists().where(CaseSpanRow.case_id == CASE.c.id).label("has_spans"),
+).join(OrgUnitRow, OrgUnitRow.id == CASE.c.org_unit_id)
 LOAD_CASE = _LOCKED_CASE.where(CASE.c.id == bindparam("case_id")).with_for_update(of=CASE)
 LOAD_CASE_OF_TASK = _LOCKED_CASE.where(
     CASE.c.id == select(TASK.c.case_id).where(TASK.c.id == bindparam("task_id")).scalar_subquery()

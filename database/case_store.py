@@ -119,7 +119,7 @@ async def load(
         visits=visits,
         tasks=tasks,
         fees={r.code: fee_record(r) for r in fee_rows},
-        spans=await span_store.load(conn, case.id),
+        spans=await span_store.load(conn, case.id) if found.has_spans else (),
     )
 
 
