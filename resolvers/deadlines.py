@@ -10,11 +10,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import strawberry
-from graphql import GraphQLError
 
-from database import case_reads, deadline_reads, metadata_reads
-from metamodel import filters as f
-from resolvers import paging, policy
+from database import case_reads, deadline_reads
+from resolvers import paging, policy, where_inputs
 from resolvers.context import Context
 from resolvers.convert import given
 from resolvers.deadline_out import deadline_out
@@ -32,18 +30,8 @@ async def deadline_filter(
     """`DeadlineWhere` as a repository filter; VALIDATION for oversized lists."""
     if where is None:
         return deadline_reads.DeadlineFilter()
-    for name in ("kind", "code", "stage"):
-        if len(given(getattr(where, name), [])) > f.MAX_LIST_VALUES:
-            raise GraphQLError(
-                f"'{name}' takes at most {f.MAX_LIST_VALUES} values",
-                extensions={"code": "VALIDATION", "path": ["where", name]},
-            )
-    org_path = None
-    unit_code = given(where.org_unit)
-    if unit_code:
-        async with ctx.db.read() as session:
-            unit = await metadata_reads.org_unit(session, unit_code)
-        org_path = unit.path if unit else "/nowhere/"
+    where_inputs.bound_lists(where, ("kind", "code", "stage"))
+    org_path = await where_inputs.org_path(ctx, given(where.org_unit))
     return deadline_reads.DeadlineFilter(
         kinds=tuple(k.value for k in given(where.kind, [])),
         codes=tuple(given(where.code, [])),

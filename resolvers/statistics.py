@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import strawberry
-from graphql import GraphQLError
 
-from database import metadata_reads, statistics_repo, task_reads
+from database import statistics_repo, task_reads
 from database.statistics_repo import TaskGroupBy as GroupKey
-from metamodel import filters as f
-from resolvers import policy
+from resolvers import policy, where_inputs
 from resolvers.context import Context
 from resolvers.convert import given, row_id
 from schema.reorg_types import TaskGroupBy, TaskGroupStatistics
@@ -33,18 +31,8 @@ async def task_filter(ctx: Context, where: TaskWhere | None) -> task_reads.TaskF
     """`TaskWhere` as a repository filter (as `tasks(where)` reads it)."""
     if where is None:
         return task_reads.TaskFilter()
-    for name in ("status", "post", "stage"):
-        if len(given(getattr(where, name), [])) > f.MAX_LIST_VALUES:
-            raise GraphQLError(
-                f"'{name}' takes at most {f.MAX_LIST_VALUES} values",
-                extensions={"code": "VALIDATION", "path": ["where", name]},
-            )
-    org_path = None
-    unit_code = given(where.org_unit)
-    if unit_code:
-        async with ctx.db.read() as session:
-            unit = await metadata_reads.org_unit(session, unit_code)
-        org_path = unit.path if unit else "/nowhere/"
+    where_inputs.bound_lists(where, ("status", "post", "stage"))
+    org_path = await where_inputs.org_path(ctx, given(where.org_unit))
     case_pk = given(where.case)
     return task_reads.TaskFilter(
         statuses=tuple(s.value for s in given(where.status, [])),
