@@ -1,4 +1,7 @@
-"""Tables of who may sign in: users, the posts they hold, and the throttle on wrong guesses."""
+"""Tables of who may sign in and what they may send.
+
+Users, their posts, the throttle on wrong guesses, and the persisted GraphQL documents.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -54,3 +58,17 @@ class AccessThrottleRow(Base):
     window_start: Mapped[dt.datetime]
     locked_until: Mapped[dt.datetime | None]
     expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+class PersistedQueryRow(Base):
+    """A GraphQL document registered under its SHA-256 (see `server.persisted_queries`).
+
+    Kept in the database, not in a process, so every server process runs the same documents;
+    rows are only added (a hash names one text for ever), never changed.
+    """
+
+    __tablename__ = "persisted_query"
+
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    document: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]

@@ -36,6 +36,7 @@ from schema.generated import TypeFactory
 from server import body_limit, redaction
 from server.graphiql import GraphiQLSite
 from server.graphql_http import REQUEST_DB_KEY, GraphQLHTTP, retry_after
+from server.persisted_queries import PersistedQueries
 from server.registry import SchemaRegistry
 from server.security import Credentials, Lockout, guess_source
 from server.settings import Settings
@@ -218,7 +219,15 @@ def create_app(
     services.registry.on_swap(swap)
 
     graphql = body_limit.bounded(
-        GraphQLHTTP(lambda: holder["app"]), services.settings.max_body_bytes
+        GraphQLHTTP(
+            lambda: holder["app"],
+            PersistedQueries(
+                services.db,
+                only=services.settings.persisted_only,
+                max_bytes=services.settings.max_body_bytes,
+            ),
+        ),
+        services.settings.max_body_bytes,
     )
 
     class MeteredGraphQL:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from database import metadata_reads, metadata_repo, migrate, readiness, user_repo
 from database.session import Database
 from metamodel.specs import Role
-from server import cli_errors, cli_history, cli_index, cli_metamodel
+from server import cli_errors, cli_history, cli_index, cli_metamodel, cli_queries
 from server import settings as settings_module
 from server.cli_errors import EXIT_USAGE, CommandFailed
 from server.security import Credentials
@@ -308,6 +308,7 @@ def parser() -> argparse.ArgumentParser:
     cli_history.add_commands(commands)
 
     cli_index.add_commands(commands)
+    cli_queries.add_commands(commands)
 
     schema = commands.add_parser("schema", help="schema").add_subparsers(
         dest="schema", required=True

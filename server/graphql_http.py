@@ -31,6 +31,7 @@ from resolvers.endpoint import (
 )
 from schema import limits
 from server.body_limit import Message, Receive, Scope, Send
+from server.persisted_queries import PersistedQueries, Refused
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +118,8 @@ def parse_body(body: bytes) -> dict[str, Any]:
         raise BadRequest("the request body must be a JSON object with `query`")
     query, variables = data.get("query"), data.get("variables")
     name, extensions = data.get("operationName"), data.get("extensions")
-    if not isinstance(query, str):
+    persisted = isinstance(extensions, dict) and "persistedQuery" in extensions
+    if not isinstance(query, str) and not (persisted and query is None):
         raise BadRequest("`query` must be a string holding a GraphQL document")
     if variables is not None and not isinstance(variables, dict):
         raise BadRequest("`variables` must be an object or null")
@@ -201,8 +203,13 @@ def _is_json_content(content_type: str | None) -> bool:
 class GraphQLHTTP:
     """The ASGI app of /graphql: checks the request, runs the endpoint, shapes the answer."""
 
-    def __init__(self, endpoint: Callable[[], GraphQLEndpoint]) -> None:
+    def __init__(
+        self,
+        endpoint: Callable[[], GraphQLEndpoint],
+        persisted: PersistedQueries | None = None,
+    ) -> None:
         self._endpoint = endpoint
+        self._persisted = persisted
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer one request."""
@@ -232,13 +239,22 @@ class GraphQLHTTP:
             except BadRequest as refused:
                 await answer(send, refused.status, error_body(refused.message, refused.code), JSON)
                 return
-            refusal = limits.document_refusal(params["query"])
-            if refusal is not None:  # answered as a parse error, before graphql's parser runs
-                message, code = refusal
-                if media == JSON:
-                    await answer(send, 200, error_body(message, code, data=True), media)
-                else:
-                    await answer(send, 400, error_body(message, code), media)
+            given = params.get("query")
+            if isinstance(given, str) and await _refuse_document(send, given, media):
+                return  # before it is registered or run
+            if self._persisted is not None:
+                try:
+                    params = await self._persisted.resolve(params)
+                except Refused as refused:
+                    data = refused.status == 200 and media == JSON
+                    body = error_body(refused.message, refused.code, data=data)
+                    await answer(send, refused.status, body, media or JSON)
+                    return
+                if given is None and await _refuse_document(send, params["query"], media):
+                    return
+                body = json.dumps(params, ensure_ascii=False).encode()
+            elif given is None:
+                await answer(send, 400, error_body("send `query`", "BAD_REQUEST"), media or JSON)
                 return
         scope[OMIT_DATA_KEY] = media == GRAPHQL_RESPONSE
         if body is None:
@@ -287,6 +303,19 @@ class GraphQLHTTP:
             request_db = scope.get(REQUEST_DB_KEY)
             if isinstance(request_db, RequestDatabase):
                 await request_db.close()  # the request's read session goes back to the pool
+
+
+async def _refuse_document(send: Send, query: str, media: str | None) -> bool:
+    """Answer a document the limits refuse as a parse error, before graphql's parser runs."""
+    refusal = limits.document_refusal(query)
+    if refusal is None:
+        return False
+    message, code = refusal
+    if media == JSON:
+        await answer(send, 200, error_body(message, code, data=True), media)
+    else:
+        await answer(send, 400, error_body(message, code), media or JSON)
+    return True
 
 
 class _Held:

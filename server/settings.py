@@ -45,6 +45,8 @@ class Settings:
     """A larger GraphQL request body is refused (413) before it is parsed."""
     trusted_proxies: tuple[str, ...] = ()
     """Proxies (addresses, networks) whose X-Forwarded-For names the client; none by default."""
+    persisted_only: bool = False
+    """YEKUO_PERSISTED_ONLY: run only documents registered by `yekuo queries add`."""
     previous_secrets: tuple[str, ...] = field(default=(), repr=False)
     """Secrets used before `secret`: their history seals are still accepted until re-keyed."""
 
@@ -170,4 +172,15 @@ def load() -> Settings:
         max_body_bytes=max_body_bytes,
         previous_secrets=previous_secrets(),
         trusted_proxies=proxies,
+        persisted_only=persisted_only(),
     )
+
+
+def persisted_only() -> bool:
+    """YEKUO_PERSISTED_ONLY: on for 1, true, yes or on; off when unset or 0, false, no, off."""
+    given = (os.environ.get("YEKUO_PERSISTED_ONLY") or "").strip().lower()
+    if given in ("", "0", "false", "no", "off"):
+        return False
+    if given in ("1", "true", "yes", "on"):
+        return True
+    raise SettingsError(f"YEKUO_PERSISTED_ONLY must be 1 or 0 (true or false), not {given!r}")
