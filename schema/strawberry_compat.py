@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import strawberry
 from graphql import GraphQLSchema
 from strawberry.annotation import StrawberryAnnotation
+from strawberry.extensions.parser_cache import _get_parse_cache
 from strawberry.extensions.validation_cache import _get_validate_cache
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition
@@ -244,3 +245,10 @@ def _definition_fields(definition: StrawberryObjectDefinition) -> list[Strawberr
 
 ExecutionContext = StrawberryGraphQLCoreExecutionContext
 """strawberry's graphql-core execution context, for the project's own to build on."""
+
+
+def parse_cache_misses(maxsize: int) -> int:
+    """How often strawberry's parser cache of `maxsize` entries has parsed a new document."""
+    cache: Any = _get_parse_cache(maxsize)  # functools.lru_cache, typed as a plain callable
+    misses: int = cache.cache_info().misses
+    return misses

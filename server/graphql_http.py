@@ -31,14 +31,15 @@ from resolvers.endpoint import (
 )
 from schema import limits
 from server.body_limit import Message, Receive, Scope, Send
+from server.media_types import GRAPHQL_RESPONSE as GRAPHQL_RESPONSE
+from server.media_types import JSON as JSON
+from server.media_types import negotiate as negotiate
 from server.persisted_queries import PersistedQueries, Refused
 
 log = logging.getLogger(__name__)
 
 REQUEST_DB_KEY = "yekuo.request_db"
 """Where the request's context leaves its database (`RequestDatabase`) in the ASGI scope."""
-GRAPHQL_RESPONSE = "application/graphql-response+json"
-JSON = "application/json"
 MAX_JSON_DEPTH = 64
 """Deepest nesting of arrays and objects a request body may have (variables are shallow)."""
 MAX_NUMBER_DIGITS = 100
@@ -59,44 +60,6 @@ class BadRequest(Exception):
     def __init__(self, message: str, *, status: int = 400, code: str = "BAD_REQUEST") -> None:
         super().__init__(message)
         self.message, self.status, self.code = message, status, code
-
-
-def negotiate(accept: str | None) -> str | None:
-    """The media type to answer in for an Accept header; None if it accepts neither."""
-    if not accept or not accept.strip():
-        return JSON  # the spec: no Accept is taken as application/json
-    best: dict[str, tuple[float, int]] = {GRAPHQL_RESPONSE: (0.0, -1), JSON: (0.0, -1)}
-    for part in accept.split(",")[:32]:  # bounded: a client gains nothing from more ranges
-        media, *params = (p.strip() for p in part.split(";"))
-        media = media.lower()
-        quality = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    quality = max(0.0, min(1.0, float(value)))
-                except ValueError:
-                    quality = 0.0
-        for offered in best:
-            specificity = _specificity(media, offered)
-            if specificity > best[offered][1]:
-                best[offered] = (quality, specificity)
-    graphql_q, graphql_specificity = best[GRAPHQL_RESPONSE]
-    json_q, _ = best[JSON]
-    if graphql_q <= 0 and json_q <= 0:
-        return None
-    if graphql_q > json_q or (graphql_q == json_q and graphql_specificity == 2):
-        return GRAPHQL_RESPONSE  # named explicitly and as wanted as application/json: preferred
-    return JSON
-
-
-def _specificity(media: str, offered: str) -> int:
-    """How closely a media range names `offered`: 2 exactly, 1 by `type/*`, 0 by `*/*`."""
-    if media == offered:
-        return 2
-    if media == offered.split("/")[0] + "/*":
-        return 1
-    return 0 if media == "*/*" else -1
 
 
 def parse_body(body: bytes) -> dict[str, Any]:
@@ -243,16 +206,14 @@ class GraphQLHTTP:
             if isinstance(given, str) and await _refuse_document(send, given, media):
                 return  # before it is registered or run
             if self._persisted is not None:
-                try:
-                    params = await self._persisted.resolve(params)
-                except Refused as refused:
-                    data = refused.status == 200 and media == JSON
-                    body = error_body(refused.message, refused.code, data=data)
-                    await answer(send, refused.status, body, media or JSON)
-                    return
+                found = await _persisted_params(self._persisted, params, send, media)
+                if found is None:
+                    return  # refused, answered
+                params = found
                 if given is None and await _refuse_document(send, params["query"], media):
                     return
-                body = json.dumps(params, ensure_ascii=False).encode()
+                if params.get("query") is not given:  # only a document found by hash changes it
+                    body = json.dumps(params, ensure_ascii=False).encode()
             elif given is None:
                 await answer(send, 400, error_body("send `query`", "BAD_REQUEST"), media or JSON)
                 return
@@ -303,6 +264,29 @@ class GraphQLHTTP:
             request_db = scope.get(REQUEST_DB_KEY)
             if isinstance(request_db, RequestDatabase):
                 await request_db.close()  # the request's read session goes back to the pool
+
+
+async def _persisted_params(
+    persisted: PersistedQueries, params: dict[str, Any], send: Send, media: str | None
+) -> dict[str, Any] | None:
+    """The request's parameters with its persisted document, or None once a refusal is sent.
+
+    The registry is in the database: one that cannot be reached is answered as every query
+    is then (503, Retry-After).
+    """
+    try:
+        return await persisted.resolve(params)
+    except Refused as refused:
+        data = refused.status == 200 and media == JSON
+        body = error_body(refused.message, refused.code, data=data)
+        await answer(send, refused.status, body, media or JSON)
+    except Exception as error:
+        if not availability.is_unavailable(error):
+            raise
+        log.warning("the database is unavailable: %s", type(error).__name__)
+        body = error_body("The database is unavailable; retry later.", "UNAVAILABLE")
+        await answer(send, 503, body, media or JSON, retry_after())
+    return None
 
 
 async def _refuse_document(send: Send, query: str, media: str | None) -> bool:
