@@ -9,26 +9,8 @@ type a customer signs by default.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from decimal import Context, Decimal
 
-CUSTOMER_WIDTHS: Mapping[str, tuple[str, int]] = {
-    "name": ("customer_name", 200),
-    "id_number": ("id_number", 32),
-    "address": ("supply_address", 500),
-    "electricity_category": ("electricity_category", 63),
-    "capacity": ("contract_capacity", 40),
-    "voltage_level": ("voltage_level", 63),
-}
-"""Customer record field -> (archive field it is filled from, the most characters it holds)."""
-METER_WIDTHS: Mapping[str, tuple[str | None, int]] = {
-    "asset_no": ("meter_asset_no", 63),
-    "ct_ratio": ("ct_ratio", 40),
-    "pt_ratio": ("pt_ratio", 40),
-    "multiplier": (None, 40),
-    "start_reading": ("start_reading", 40),
-}
-"""Meter record field -> (archive field, or None when computed; the most characters it holds)."""
 _RATIO_CONTEXT = Context(prec=28, traps=[])
 """Ratios come from free text: no exponent, however absurd, may raise while computing them."""
 

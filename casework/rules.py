@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from casework.calendar import DEFAULT_ZONE
 from casework.model import CaseState, Refused
 from metamodel.expressions import checker
 from metamodel.expressions.dates import TODAY
@@ -28,8 +29,8 @@ from metamodel.expressions.types import ExpressionError
 from metamodel.specs import BusinessTypeVersion, ItemType, Problem, RuleSeverity, RuleSpec
 
 Path = tuple[str | int, ...]
-LOCAL = ZoneInfo("Asia/Shanghai")
-"""The zone whose day `today()` is."""
+LOCAL = ZoneInfo(DEFAULT_ZONE)
+"""The zone whose day `today()` is: the calendar's."""
 ScopeKey = tuple[
     tuple[tuple[str, ItemType], ...],
     tuple[tuple[str, frozenset[str]], ...],

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,6 +41,7 @@ from database.archive_tables import (
     MeterRow,
     SupplySourceRow,
 )
+from database.case_repo import NUMBER_ZONE
 from metamodel.effect_specs import EffectKind
 
 Reserve = Callable[[AsyncSession, str, int], Awaitable[int]]
@@ -278,10 +278,6 @@ async def apply(
     return events, created
 
 
-LOCAL = ZoneInfo("Asia/Shanghai")
-"""The zone dates entered on a case are days of."""
-
-
 def _start_of(day: dt.date) -> dt.datetime:
     """The moment a local date begins: a closing dated by an item (销户日期) closes then."""
-    return dt.datetime.combine(day, dt.time(), tzinfo=LOCAL)
+    return dt.datetime.combine(day, dt.time(), tzinfo=NUMBER_ZONE)

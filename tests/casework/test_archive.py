@@ -76,8 +76,16 @@ def test_ratio_parses_numbers_and_fractions() -> None:
 
 
 def test_archive_widths_are_the_columns_widths() -> None:
+    from casework.effect_meters import MULTIPLIER_WIDTH
+    from casework.effect_values import WIDTHS
     from database.archive_tables import CustomerRow, MeterRow
 
-    for row, widths in ((CustomerRow, archive.CUSTOMER_WIDTHS), (MeterRow, archive.METER_WIDTHS)):
-        for name, (_, width) in widths.items():
-            assert getattr(row, name).type.length == width, name
+    # The effects refuse values wider than these columns (casework.effect_values.WIDTHS) and
+    # leave out a 综合倍率 too long for its column.
+    assert MeterRow.multiplier.type.length == MULTIPLIER_WIDTH
+    for row, names in (
+        (CustomerRow, ("name", "id_number", "address", "capacity", "voltage_level")),
+        (MeterRow, ("asset_no", "ct_ratio", "pt_ratio", "start_reading")),
+    ):
+        for name in names:
+            assert getattr(row, name).type.length == WIDTHS[name], name
