@@ -223,3 +223,20 @@ async def by_case(
     for row in rows:
         found[row.case_id].append(_record(row))
     return found
+
+
+def union_sql(dialect: str) -> str:
+    """Every deadline as one SQL subquery text (kind, id, case_id, code, stage, due_at, …).
+
+    For the query compiler, which writes a case's deadlines as a correlated subquery over it;
+    its literals are the kinds and statuses above, nothing a caller sends.
+    """
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    engine_dialect: Any = (
+        postgresql.dialect() if dialect == "postgresql" else sqlite.dialect()  # type: ignore[no-untyped-call]
+    )
+    compiled = select(*DEADLINE.c).compile(
+        dialect=engine_dialect, compile_kwargs={"literal_binds": True}
+    )
+    return f"({compiled})"

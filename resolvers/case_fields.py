@@ -12,11 +12,12 @@ from database import case_reads
 from metamodel import filters as f
 from metamodel import naming
 from metamodel.specs import DataItemSpec
-from resolvers import case_filters, policy
+from resolvers import case_filters, compiled_cases, compiled_pages, policy
 from resolvers.case_commands import prime, runtime
 from resolvers.case_reads import case_object, page
 from resolvers.context import Context
 from resolvers.convert import given, row_id
+from schema import strawberry_compat as compat
 from schema.case_types import Case
 from schema.class_maker import attr_name
 from schema.common import AFTER, BEFORE, FIRST, LAST, user_errors
@@ -87,6 +88,7 @@ def type_fields(generated: GeneratedTypes) -> tuple[list[StrawberryField], list[
             wanted = case_filters.to_filter(where, items, generated.attrs, now=ctx.now())
             condition = f.AllOf((condition, wanted))
         orders = case_filters.to_orders(order_by, items, generated.attrs)
+        served = {i: generated for i, c in types.items() if c == code}
         return await page(
             ctx,
             list_name=names["list"],
@@ -96,9 +98,10 @@ def type_fields(generated: GeneratedTypes) -> tuple[list[StrawberryField], list[
             after=after,
             last=last,
             before=before,
-            generated_by_type={i: generated for i, c in types.items() if c == code},
+            generated_by_type=served,
             connection=generated.connection,
             edge=generated.edge,
+            plan=compiled_list(info, served),
         )
 
     async def create_case(info: strawberry.Info[Context, Any], input: Any) -> Any:
@@ -220,6 +223,23 @@ async def _update(ctx: Context, value: Any, generated: GeneratedTypes) -> Any:
     )
 
 
+def hidden_in(ctx: Context, served: Mapping[int, GeneratedTypes]) -> dict[int, frozenset[str]]:
+    """Business type id -> the items the caller may not read, for the served types."""
+    return {i: policy.hidden_items(ctx.principal, g.published) for i, g in served.items()}
+
+
+def compiled_list(
+    info: strawberry.Info[Context, Any], served: Mapping[int, GeneratedTypes]
+) -> compiled_cases.ListPlan | None:
+    """The compiled plan of a case list's selection, None where the resolver path answers."""
+    ctx = info.context
+    if not ctx.compiled_queries:
+        return None
+    return compiled_cases.list_plan(
+        compat.raw_info(info), ctx.db.dialect, served, hidden_in(ctx, served)
+    )
+
+
 async def served_types(
     ctx: Context, all_types: Mapping[str, GeneratedTypes]
 ) -> dict[int, GeneratedTypes]:
@@ -267,6 +287,22 @@ def generic_fields(
         principal = ctx.principal
         assert principal is not None
         scope = policy.case_scope(principal, await ctx.org_units())
+        served = await served_types(ctx, all_types)
+        plan = (
+            compiled_cases.case_plan(
+                compat.raw_info(info), ctx.db.dialect, served, hidden_in(ctx, served)
+            )
+            if ctx.compiled_queries
+            else None
+        )
+        if plan is not None:  # the database writes the case's JSON
+            return await compiled_pages.run_case(  # type: ignore[return-value]
+                ctx,
+                plan,
+                scope,
+                case_id=None if id is None else row_id(id),
+                number=None if number is None else str(number),
+            )
         async with ctx.db.read() as session:  # a case out of scope reads as no case at all
             row = await case_reads.find_visible(
                 session,
@@ -274,7 +310,7 @@ def generic_fields(
                 case_id=None if id is None else row_id(id),
                 number=None if number is None else str(number),
             )
-        generated = (await served_types(ctx, all_types)).get(row.business_type_id) if row else None
+        generated = served.get(row.business_type_id) if row else None
         return None if row is None or generated is None else await case_object(ctx, row, generated)
 
     async def list_all(
@@ -301,6 +337,7 @@ def generic_fields(
             generated_by_type=mapping,
             connection=connection,
             edge=edge,
+            plan=compiled_list(info, mapping),
         )
 
     one = root_field(

@@ -16,7 +16,7 @@ from database.user_repo import Principal
 from metamodel import datatypes
 from metamodel import filters as f
 from metamodel.specs import CaseStatus
-from resolvers import case_filters, paging, policy
+from resolvers import case_filters, compiled_cases, compiled_pages, paging, policy
 from resolvers.reader import Reader
 from schema.case_types import BusinessTypeRef, OrgUnitRef
 from schema.type_classes import GeneratedTypes
@@ -124,10 +124,12 @@ async def page(
     generated_by_type: Mapping[int, GeneratedTypes],
     connection: type,
     edge: type,
+    plan: compiled_cases.ListPlan | None = None,
 ) -> Any:
     """One keyset page of cases as a connection; `totalCount` runs its query only when selected.
 
-    Cursors are bound to `list_name` and the ordering (see `resolvers.paging`).
+    Cursors are bound to `list_name` and the ordering (see `resolvers.paging`). With a compiled
+    plan, the same page (same checks, scope and window) is answered as JSON the database wrote.
     """
     principal = ctx.principal
     assert principal is not None
@@ -137,7 +139,23 @@ async def page(
     chosen = paging.window(
         ctx.cursor_key, bound_to, width, first=first, after=after, last=last, before=before
     )
+
+    async def count() -> int:
+        async with ctx.db.read() as session:
+            return await stored.count_matching(session, where, scope)
+
     try:
+        if plan is not None:
+            return await compiled_pages.run_list(
+                ctx,
+                plan,
+                where=where,
+                orders=orders,
+                chosen=chosen,
+                scope=scope,
+                bound_to=bound_to,
+                count=count,
+            )
         async with ctx.db.read() as session:
             found = await stored.page_rows(session, where, orders, chosen, scope=scope)
     except LookupError as error:
@@ -147,11 +165,6 @@ async def page(
     nodes = [await case_object(ctx, r, generated_by_type[r.business_type_id]) for r in found.cases]
     cursors = paging.edge_cursors(ctx.cursor_key, bound_to, found.positions)
     edges = [edge(cursor=c, node=n) for c, n in zip(cursors, nodes, strict=True)]
-
-    async def count() -> int:
-        async with ctx.db.read() as session:
-            return await stored.count_matching(session, where, scope)
-
     return connection(
         edges=edges,
         nodes=nodes,

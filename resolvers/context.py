@@ -207,6 +207,8 @@ class Context:
     generated: Mapping[str, Any] = field(default_factory=dict)
     reference_cache: ReferenceCache = field(default_factory=ReferenceCache)
     """The process's reference data (the server shares one among all requests)."""
+    compiled_queries: bool = True
+    """Whether case lists and cases may be answered by the query compiler (`compiled_cases`)."""
     stamp: tuple[int, int] | None = None
     """The reference stamp the request read already with its caller (None: not yet read)."""
     versions: VersionCache = field(init=False)

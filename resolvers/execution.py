@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 from weakref import WeakKeyDictionary
 
+import msgspec
 from graphql import (
     GraphQLEnumType,
     GraphQLNonNull,
@@ -60,6 +61,22 @@ class Execution(compat.ExecutionContext):
         # Middleware wraps every resolver: with any, every field goes the full way.
         self._short = manager is None or getattr(manager, "_middleware_resolvers", None) is None
         self._leaves: dict[GraphQLObjectType, dict[str, Leaf]] = {}
+
+    def complete_value(
+        self,
+        return_type: Any,
+        field_details_list: Any,
+        info: Any,
+        path: Any,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        """A field the query compiler answered is its JSON already (`compiled_pages`): as is."""
+        if isinstance(result, msgspec.Raw):
+            return result
+        return super().complete_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
 
     def _leaves_of(self, parent_type: GraphQLObjectType) -> dict[str, Leaf]:
         found = self._leaves.get(parent_type)

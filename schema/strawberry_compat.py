@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import strawberry
-from graphql import GraphQLSchema
+from graphql import GraphQLResolveInfo, GraphQLSchema
 from strawberry.annotation import StrawberryAnnotation
 from strawberry.extensions.parser_cache import _get_parse_cache
 from strawberry.extensions.validation_cache import _get_validate_cache
@@ -46,6 +46,16 @@ def graphql_schema(schema: strawberry.Schema) -> GraphQLSchema:
     """The graphql-core schema a strawberry schema serves (strawberry has no public accessor)."""
     found: GraphQLSchema = schema._schema
     return found
+
+
+def raw_info(info: Any) -> GraphQLResolveInfo[Any]:
+    """graphql-core's resolve info under strawberry's `Info` (which keeps it private).
+
+    The query compiler collects a field's selection as graphql-core's executor does, which
+    needs the coerced variables and the typed return type strawberry's wrapper does not show.
+    """
+    raw: GraphQLResolveInfo[Any] = info._raw_info
+    return raw
 
 
 def selects(selections: Iterable[Selection], name: str) -> bool:

@@ -155,6 +155,8 @@ class Services:
         self.registry.on_swap(lambda _schema: self.indexes.request())
         self.metrics = Metrics()
         self.db.counters.watch(self.metrics)
+        self.compiled_queries = settings.compiled_queries
+        """Whether the query compiler answers what it covers (tests compare both paths)."""
 
     def build(self, snapshot: Any) -> Any:
         """Build a schema with this process's class cache."""
@@ -180,6 +182,7 @@ class Services:
             metadata_changed=self.metadata_changed,
             generated=getattr(self.registry.schema, "generated_types", {}),
             clock=self.clock,
+            compiled_queries=self.compiled_queries,
             source_address=guess_source(request.client.host if request.client else None),
         )
 

@@ -47,6 +47,9 @@ class Settings:
     """Proxies (addresses, networks) whose X-Forwarded-For names the client; none by default."""
     persisted_only: bool = False
     """YEKUO_PERSISTED_ONLY: run only documents registered by `yekuo queries add`."""
+    compiled_queries: bool = True
+    """YEKUO_COMPILED_QUERIES: case lists and cases answered by the query compiler (on by
+    default; 0 answers every field on the resolver path, as a check or a way around a fault)."""
     previous_secrets: tuple[str, ...] = field(default=(), repr=False)
     """Secrets used before `secret`: their history seals are still accepted until re-keyed."""
 
@@ -173,14 +176,22 @@ def load() -> Settings:
         previous_secrets=previous_secrets(),
         trusted_proxies=proxies,
         persisted_only=persisted_only(),
+        compiled_queries=_switch("YEKUO_COMPILED_QUERIES", default=True),
     )
 
 
 def persisted_only() -> bool:
     """YEKUO_PERSISTED_ONLY: on for 1, true, yes or on; off when unset or 0, false, no, off."""
-    given = (os.environ.get("YEKUO_PERSISTED_ONLY") or "").strip().lower()
-    if given in ("", "0", "false", "no", "off"):
+    return _switch("YEKUO_PERSISTED_ONLY", default=False)
+
+
+def _switch(name: str, *, default: bool) -> bool:
+    """An on/off setting: 1, true, yes or on; 0, false, no or off; unset: the default."""
+    given = (os.environ.get(name) or "").strip().lower()
+    if not given:
+        return default
+    if given in ("0", "false", "no", "off"):
         return False
     if given in ("1", "true", "yes", "on"):
         return True
-    raise SettingsError(f"YEKUO_PERSISTED_ONLY must be 1 or 0 (true or false), not {given!r}")
+    raise SettingsError(f"{name} must be 1 or 0 (true or false), not {given!r}")
