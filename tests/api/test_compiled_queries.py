@@ -173,3 +173,45 @@ def _page(body: bytes) -> dict[str, Any]:
 
     found: dict[str, Any] = json.loads(body)["data"]["hvNewCases"]
     return found
+
+
+OPERATORS = {
+    "STRING": ["eq", "ne", "in", "notIn", "gt", "gte", "lt", "lte", "contains", "startsWith"],
+    "DECIMAL": ["eq", "ne", "in", "notIn", "gt", "gte", "lt", "lte"],
+    "BOOLEAN": ["eq", "ne"],
+    "ENUM": ["eq", "ne", "in", "notIn"],
+    "DATETIME": ["eq", "ne", "gt", "gte", "lt", "lte"],
+}
+SAMPLES: list[tuple[str, str, Any]] = [
+    ("customerName", "STRING", "乙"),
+    ("idNumber", "STRING", "11010519491231002X"),
+    ("contactPhone", "STRING", "13812345678"),
+    ("surveyNotes", "STRING", "第一行"),
+    ("capacityKva", "DECIMAL", "100"),
+    ("transformerKva", "DECIMAL", "800.0"),
+    ("deposit", "DECIMAL", "0.50"),
+    ("powerSourceCount", "DECIMAL", 2),
+    ("requestedDate", "DECIMAL", "2026-03-02"),
+    ("isImportant", "BOOLEAN", True),
+    ("electricityCategory", "ENUM", "COMMERCIAL"),
+    ("surveyedAt", "DATETIME", "2026-03-02T01:00:00Z"),
+]
+
+
+async def test_every_operator_on_every_item_type_reads_the_same(
+    api: Api, loaded: list[dict[str, Any]]
+) -> None:
+    """Each item's operators, and isNull both ways; a refused one (hidden item) alike too."""
+    refused = 0
+    for user in ("admin", "sur"):
+        for field, kind, value in SAMPLES:
+            wheres: list[dict[str, Any]] = [{field: {"isNull": flag}} for flag in (True, False)]
+            for operator in OPERATORS[kind]:
+                given = [value] if operator in ("in", "notIn") else value
+                wheres.append({field: {operator: given}})
+            for where in wheres:
+                variables = {"where": {"data": where}}
+                compiled, resolved, _, _ = await both(api, LISTED, variables, user)
+                assert compiled == resolved, f"{where} as {user}:\n{compiled!r}\n{resolved!r}"
+                refused += b'"FORBIDDEN"' in compiled
+    assert refused == 2 + len(OPERATORS["STRING"])  # idNumber is hidden from the surveyor
