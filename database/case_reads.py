@@ -313,7 +313,9 @@ async def page_rows(
     )
     keys = ordering.sort_keys(orders, dialect=dialect)
     case_id = case_expressions.CASE_COLUMNS["id"]
-    rows, more = await keyset.fetch(session, statement, keys, window, id_column=case_id)
+    rows, more = await keyset.fetch(
+        session, statement, keys, window, id_column=case_id, columns_only=True
+    )
     width = len(CASE_COLUMNS)  # the case's columns (no ORM entity to track), then its position
     return CasePage(
         cases=[_record_of(row) for row in rows],

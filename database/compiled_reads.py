@@ -106,7 +106,9 @@ async def json_page(
         width += 1
     keys = ordering.sort_keys(orders, dialect=dialect)
     case_id = case_expressions.CASE_COLUMNS["id"]
-    rows, more = await keyset.fetch(session, statement, keys, window, id_column=case_id)
+    rows, more = await keyset.fetch(
+        session, statement, keys, window, id_column=case_id, columns_only=True
+    )
     return JsonPage(
         texts=[tuple(row[: len(projections)]) for row in rows],
         positions=[tuple(row[width:]) for row in rows],

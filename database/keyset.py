@@ -261,11 +261,13 @@ async def fetch(
     window: Window,
     *,
     id_column: ColumnElement[Any],
+    columns_only: bool = False,
 ) -> tuple[list[Row[Any]], bool]:
     """Run a page of `statement`: its rows in list order, and whether more lie beyond it.
 
     Each row ends with its key values (its position). LookupError if a `RowPosition`'s row
-    is gone.
+    is gone. `columns_only`: the statement selects no ORM entity, so it runs on the session's
+    connection, without the ORM's execution layer (events, identity map, result adaptation).
     """
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     page = page_statement(
@@ -276,4 +278,6 @@ async def fetch(
         after_values=await _values(session, keys, window.after, id_column, dialect),
         before_values=await _values(session, keys, window.before, id_column, dialect),
     )
+    if columns_only:  # nothing for the ORM's execution layer to do: run on the connection
+        return cut((await (await session.connection()).execute(page)).all(), window)
     return cut((await session.execute(page)).all(), window)
