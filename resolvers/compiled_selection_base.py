@@ -14,16 +14,16 @@ from typing import Any
 
 from graphql import (
     FieldNode,
+    FragmentDefinitionNode,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
     OperationDefinitionNode,
 )
-from graphql.execution.collect_fields import FieldDetails, FragmentDetails, collect_subfields
-from graphql.execution.values import VariableValues
 
 from database.json_sql import sql_string
+from schema import strawberry_compat as compat
 
 CASE = '"case"'
 """The case table as the page statement names it."""
@@ -49,33 +49,23 @@ class Collector:
     """What collecting a selection set needs of the operation (from the resolver's info)."""
 
     schema: GraphQLSchema
-    fragments: Mapping[str, FragmentDetails]
+    fragments: Mapping[str, FragmentDefinitionNode]
     variables: Any
     operation: OperationDefinitionNode
 
     @classmethod
     def of(cls, info: Any) -> Collector:
         """The collector of the operation a resolver runs in."""
-        fragments = {name: FragmentDetails(d) for name, d in info.fragments.items()}
-        variables = info.variable_values
-        if isinstance(variables, dict):  # strawberry hands the coerced values on as a dict
-            variables = VariableValues(sources={}, coerced=variables)
-        return cls(info.schema, fragments, variables, info.operation)
+        return cls(info.schema, info.fragments, info.variable_values, info.operation)
 
     def fields(self, runtime: GraphQLObjectType, nodes: Sequence[FieldNode]) -> list[Field]:
         """The fields selected on `runtime` under `nodes`, merged by response key, in order."""
-        details = [FieldDetails(node, None) for node in nodes]
-        collected = collect_subfields(
-            self.schema, dict(self.fragments), self.variables, self.operation, runtime, details
+        grouped = compat.collect_selection(
+            self.schema, self.fragments, self.variables, self.operation, runtime, nodes
         )
-        if collected.new_defer_usages:
-            raise NotCompiled("@defer")
-        out: list[Field] = []
-        for key, grouped in collected.grouped_field_set.items():
-            if any(d.defer_usage or d.fragment_variable_values for d in grouped):
-                raise NotCompiled("deferred or fragment-variable fields")
-            out.append(Field(key, grouped[0].node.name.value, tuple(d.node for d in grouped)))
-        return out
+        if grouped is None:
+            raise NotCompiled("@defer or fragment variables")
+        return [Field(key, found[0].name.value, tuple(found)) for key, found in grouped.items()]
 
 
 def object_type(kind: Any) -> GraphQLObjectType:

@@ -58,6 +58,39 @@ def raw_info(info: Any) -> GraphQLResolveInfo[Any]:
     return raw
 
 
+def collect_selection(
+    schema: GraphQLSchema,
+    fragments: Mapping[str, Any],
+    variables: Any,
+    operation: Any,
+    runtime: Any,
+    nodes: Sequence[Any],
+) -> dict[str, list[Any]] | None:
+    """The fields `nodes` select on `runtime`, by response key, as graphql-core collects them.
+
+    Through fragments and `@skip`/`@include` on the variables, in response order. graphql-core
+    keeps the collector in an internal module. None when a selection would be
+    answered in parts (`@defer`, fragment variables): the query compiler leaves those alone.
+    """
+    from graphql.execution import VariableValues
+    from graphql.execution.collect_fields import FieldDetails, FragmentDetails, collect_subfields
+
+    if isinstance(variables, dict):  # strawberry hands the coerced values on as a dict
+        variables = VariableValues(sources={}, coerced=variables)
+    details = {name: FragmentDetails(definition) for name, definition in fragments.items()}
+    collected = collect_subfields(
+        schema, details, variables, operation, runtime, [FieldDetails(n, None) for n in nodes]
+    )
+    if collected.new_defer_usages:
+        return None
+    grouped: dict[str, list[Any]] = {}
+    for key, found in collected.grouped_field_set.items():
+        if any(d.defer_usage or d.fragment_variable_values for d in found):
+            return None
+        grouped[key] = [d.node for d in found]
+    return grouped
+
+
 def selects(selections: Iterable[Selection], name: str) -> bool:
     """Whether selections (`info.selected_fields`, through fragments) ask for a field `name`.
 

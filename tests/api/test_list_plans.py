@@ -79,7 +79,8 @@ async def plan_of(api: Api, url: str, query: str, user: str) -> list[dict[str, A
     await api.data(query, as_user=user)  # warm: only the page statement is left to see
     with sent(api) as statements:
         await api.data(query, as_user=user)
-    pages = [(s, p) for s, p in statements if s.lstrip().startswith('SELECT "case".id')]
+    # The page: the statement that reads cases a page at a time (the compiled path's).
+    pages = [(s, p) for s, p in statements if 'FROM "case"' in s and "LIMIT" in s]
     assert len(pages) == 1, statements
     return await explain(url, *pages[0])
 
