@@ -173,6 +173,9 @@ async def define(driver: Driver) -> None:
         "stages": [{"stage": "handle"}],
         "transitions": [],
         "start": "handle",
+        # A list workload: nothing is archived (its voltage_level is a number of volts, not
+        # the ENUM a customer's voltage is filed as).
+        "effects": [],
     }
     await save_and_publish(driver, draft)
 

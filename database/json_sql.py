@@ -201,6 +201,11 @@ class JsonDialect:
 
     def _decimal(self, text: str, scale: int | None) -> str:
         """A stored decimal as the codec reads it (see the module note), as a JSON string."""
+        if self.postgresql:  # numeric has one zero, no exponent in its text, and trim_scale
+            number = f"trim_scale(({text})::numeric)"
+            if scale:
+                number = f"round({number}, greatest(scale({number}), {scale}))"
+            return f"('\"' || ({number})::text || '\"')"
         point = self._position(text)
         stripped = f"(CASE WHEN {point} > 0 THEN rtrim(rtrim({text}, '0'), '.') ELSE {text} END)"
         # Zero has one form: '0' (also for '-0', '0.00' and '-0.0').

@@ -90,6 +90,8 @@ class ListPlan:
     counts: bool
     cursors: bool
     """Whether an edge's cursor is selected (else only pageInfo's, when asked)."""
+    end_cursors: bool = False
+    """Whether pageInfo's startCursor or endCursor is selected."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +204,7 @@ def list_plan(
         connection = object_type(info.return_type)
         projections = _Projections(collector, dialect, served, hidden)
         parts: list[tuple[str, Part]] = []
-        cursors = counts = False
+        cursors = counts = ends = False
         for field in collector.fields(connection, info.field_nodes):
             name = field.name
             if name == "__typename":
@@ -218,11 +220,13 @@ def list_plan(
                 cursors = cursors or cursor
                 parts.append((field.key, edges))
             elif name == "pageInfo":
-                parts.append((field.key, _page_info(collector, connection, field)))
+                shown = _page_info(collector, connection, field)
+                ends = ends or any(m in ("startCursor", "endCursor") for _, m in shown.members)
+                parts.append((field.key, shown))
             else:
                 raise NotCompiled(f"{connection.name}.{name}")
         return ListPlan(
-            tuple(parts), tuple(projections.texts), projections.uses_now, counts, cursors
+            tuple(parts), tuple(projections.texts), projections.uses_now, counts, cursors, ends
         )
 
     plan: ListPlan | None = _kept(info, hidden, make)

@@ -54,9 +54,11 @@ async def run_list(
     positions = page.positions
     if plan.cursors:
         cursors = paging.edge_cursors(ctx.cursor_key, bound_to, positions)
-    else:  # pageInfo's two at most
+    elif plan.end_cursors:  # pageInfo's two at most
         ends = positions[:1] + positions[1:][-1:]
         cursors = paging.edge_cursors(ctx.cursor_key, bound_to, ends)
+    else:  # none is written: only whether there are any counts (`page_info` reads them)
+        cursors = [""] * min(len(positions), 2)
     info = paging.page_info(chosen, cursors, page.more)
     total = page.total if page.total is not None else (await count() if plan.counts else 0)
     out: list[str] = []
