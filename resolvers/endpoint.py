@@ -9,6 +9,7 @@ import msgspec
 import strawberry
 from strawberry.asgi import GraphQL
 
+from resolvers import fast_lane
 from resolvers.build import UNAVAILABLE, VALIDATION_CACHE_SIZE
 from resolvers.context import Context
 from schema import strawberry_compat as compat
@@ -27,6 +28,8 @@ REQUEST_ERROR = "request-error"
 """The operation did not run: the document did not parse or validate, or was refused."""
 UNAVAILABLE_OUTCOME = "unavailable"
 """The database was away while the operation ran."""
+COMPILED_KEY = "yekuo.graphql.compiled"
+"""Set in the scope when every root field was answered from compiled JSON (`fast_lane`)."""
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
@@ -55,10 +58,16 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         """The request's context (caller, database, loaders)."""
         return await self._context_factory(request)
 
+    async def request_context(self, request: Any) -> Context:
+        """The context a request runs in (also for the compiled fast lane)."""
+        return await self._context_factory(request)
+
     async def process_result(self, request: Any, result: Any) -> Any:
         """The response, classified for the HTTP layer (request error, database away)."""
         response: dict[str, Any] = dict(await super().process_result(request, result))
         errors: list[dict[str, Any]] = response.get("errors") or []
+        if not errors and fast_lane.compiled_whole(result.data):
+            request.scope[COMPILED_KEY] = True
         codes = [(e.get("extensions") or {}).get("code") for e in errors]
         if UNAVAILABLE in codes:
             request.scope[OUTCOME_KEY] = UNAVAILABLE_OUTCOME

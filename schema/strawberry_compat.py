@@ -91,6 +91,73 @@ def collect_selection(
     return grouped
 
 
+def collect_root(
+    schema: GraphQLSchema, fragments: Mapping[str, Any], variables: Any, operation: Any
+) -> dict[str, list[Any]] | None:
+    """The root fields an operation selects, by response key, as graphql-core collects them.
+
+    None when the operation would be answered in parts (`@defer`, fragment variables).
+    """
+    from graphql.execution.collect_fields import FragmentDetails, collect_fields
+
+    root = schema.query_type
+    assert root is not None
+    details = {name: FragmentDetails(definition) for name, definition in fragments.items()}
+    collected = collect_fields(schema, details, variables, root, operation)
+    if collected.new_defer_usages:
+        return None
+    grouped: dict[str, list[Any]] = {}
+    for key, found in collected.grouped_field_set.items():
+        if any(d.defer_usage or d.fragment_variable_values for d in found):
+            return None
+        grouped[key] = [d.node for d in found]
+    return grouped
+
+
+def root_resolve_info(
+    schema: GraphQLSchema,
+    operation: Any,
+    fragments: Mapping[str, Any],
+    variables: Mapping[str, Any],
+    nodes: Sequence[Any],
+    field: Any,
+    context: Any,
+) -> GraphQLResolveInfo[Any]:
+    """The resolve info graphql-core's executor would hand a root field's resolver.
+
+    For the compiled fast lane (`resolvers.fast_lane`), which calls a root field's resolver as
+    the executor does once the operation was validated; variables are passed coerced, as a
+    dict, as strawberry's execution passes them.
+    """
+    import asyncio
+
+    from graphql import GraphQLResolveInfoHelpers
+    from graphql.pyutils import Path, is_awaitable
+
+    async def gather(values: Sequence[Any]) -> list[Any]:
+        return list(await asyncio.gather(*values))
+
+    root = schema.query_type
+    assert root is not None
+    key = nodes[0].alias.value if nodes[0].alias else nodes[0].name.value
+    return GraphQLResolveInfo(
+        nodes[0].name.value,
+        list(nodes),
+        field.type,
+        root,
+        Path(None, key, root.name),
+        schema,
+        dict(fragments),
+        None,
+        operation,
+        variables,  # type: ignore[arg-type]
+        context,
+        is_awaitable,
+        None,
+        GraphQLResolveInfoHelpers(gather, lambda _values: None),
+    )
+
+
 def selects(selections: Iterable[Selection], name: str) -> bool:
     """Whether selections (`info.selected_fields`, through fragments) ask for a field `name`.
 

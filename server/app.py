@@ -32,6 +32,7 @@ from resolvers import endpoint
 from resolvers.build import build_schema
 from resolvers.context import Context
 from resolvers.endpoint import GraphQLEndpoint
+from resolvers.fast_lane import FastLane
 from schema.generated import TypeFactory
 from server import body_limit, redaction
 from server.graphiql import GraphiQLSite
@@ -157,6 +158,8 @@ class Services:
         self.db.counters.watch(self.metrics)
         self.compiled_queries = settings.compiled_queries
         """Whether the query compiler answers what it covers (tests compare both paths)."""
+        self.fast_lane = FastLane()
+        """Documents known to compile whole, answered without the GraphQL engine."""
 
     def build(self, snapshot: Any) -> Any:
         """Build a schema with this process's class cache."""
@@ -229,6 +232,7 @@ def create_app(
                 only=services.settings.persisted_only,
                 max_bytes=services.settings.max_body_bytes,
             ),
+            services.fast_lane,
         ),
         services.settings.max_body_bytes,
     )

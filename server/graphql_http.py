@@ -18,18 +18,23 @@ import json
 import logging
 import re
 from collections.abc import Callable, MutableMapping
-from typing import Any
+from typing import Any, cast
+
+from starlette.requests import Request
 
 from database import availability
 from database.session import RequestDatabase
 from resolvers.endpoint import (
+    COMPILED_KEY,
     OMIT_DATA_KEY,
     OUTCOME_KEY,
     REQUEST_ERROR,
     UNAVAILABLE_OUTCOME,
     GraphQLEndpoint,
 )
+from resolvers.fast_lane import FastLane
 from schema import limits
+from schema import strawberry_compat as compat
 from server.body_limit import Message, Receive, Scope, Send
 from server.media_types import GRAPHQL_RESPONSE as GRAPHQL_RESPONSE
 from server.media_types import JSON as JSON
@@ -170,9 +175,11 @@ class GraphQLHTTP:
         self,
         endpoint: Callable[[], GraphQLEndpoint],
         persisted: PersistedQueries | None = None,
+        fast: FastLane | None = None,
     ) -> None:
         self._endpoint = endpoint
         self._persisted = persisted
+        self._fast = fast
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer one request."""
@@ -221,6 +228,14 @@ class GraphQLHTTP:
         if body is None:
             await self._run(scope, receive, send, media or JSON)
             return
+        schema = compat.graphql_schema(cast(Any, self._endpoint().schema))
+        query, name = params.get("query"), params.get("operationName")
+        fast = self._fast
+        if fast is not None and isinstance(query, str) and fast.knows(schema, query, name):
+            fast_body = await self._fast_answer(scope, schema, params)
+            if fast_body is not None:
+                await answer(send, 200, fast_body, media or JSON)
+                return
         # A connection the database dropped (a restart, a failover) fails the first statement
         # that uses it, and SQLAlchemy then renews the pool: a request that wrote nothing is
         # run once more on a fresh connection instead of answering 503.
@@ -237,6 +252,29 @@ class GraphQLHTTP:
             await self._run(scope, _replay(body, receive), send, media or JSON)
             return
         await held.release()
+        if self._fast is not None and scope.get(COMPILED_KEY) and isinstance(query, str):
+            self._fast.learn(schema, query, name)
+
+    async def _fast_answer(self, scope: Scope, schema: Any, params: dict[str, Any]) -> bytes | None:
+        """The fast lane's body (`resolvers.fast_lane`), or None for the usual path."""
+        assert self._fast is not None
+        endpoint = self._endpoint()
+        try:
+            context = await endpoint.request_context(Request(scope))
+            return await self._fast.answer(
+                schema,
+                params["query"],
+                params.get("operationName"),
+                params.get("variables"),
+                context,
+            )
+        except Exception as error:  # the usual path meets it again and answers it
+            log.debug("the fast lane handed a request back: %r", error)
+            return None
+        finally:
+            request_db = scope.pop(REQUEST_DB_KEY, None)
+            if isinstance(request_db, RequestDatabase):
+                await request_db.close()
 
     async def _run(self, scope: Scope, receive: Receive, send: Send, media: str) -> None:
         shaped = _Shaper(scope, send, media)

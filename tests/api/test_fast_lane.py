@@ -1,0 +1,94 @@
+"""The compiled fast lane: a document known to compile skips the engine and answers the same.
+
+It must answer the very bytes the usual path would for every caller and variables, and hand
+back to the usual path whatever it would not answer the same way (a refusal, an error, an
+anonymous caller, a document whose fields no longer compile).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from database.session import Database
+from resolvers.fast_lane import FastLane
+from tests.api.compiled_corpus import CALLERS, LISTED, ONE, QUERIES, open_cases, setup
+from tests.api.conftest import Api, Clock
+from tests.api.test_compiled_queries import both
+
+
+def lane(api: Api) -> FastLane:
+    """The app's fast lane."""
+    found = api.app.state.services.fast_lane
+    assert isinstance(found, FastLane)
+    return found
+
+
+@pytest.fixture
+async def loaded(api: Api, db: Database, clock: Clock) -> list[dict[str, Any]]:
+    clock.set(dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC))
+    await setup(api, db)
+    made = await open_cases(api)
+    clock.set(dt.datetime(2026, 6, 1, 1, 0, tzinfo=dt.UTC))
+    return made
+
+
+async def _body(api: Api, query: str, variables: dict[str, Any], user: str | None) -> bytes:
+    headers = {"Authorization": f"Bearer {await api.token(user)}"} if user else {}
+    response = await api.client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=headers
+    )
+    return response.content
+
+
+async def test_a_known_document_takes_the_lane_and_answers_the_same_bytes(
+    api: Api, loaded: list[dict[str, Any]]
+) -> None:
+    fast = lane(api)
+    for user in CALLERS:
+        for name, query, variables in QUERIES:
+            first = await _body(api, query, variables, user)  # learnt here
+            taken = fast.answered
+            again = await _body(api, query, variables, user)
+            assert fast.answered == taken + 1, f"{name} as {user} did not take the lane"
+            assert again == first, f"{name} as {user}"
+            compiled, resolved, _, _ = await both(api, query, variables, user)
+            assert again == resolved == compiled
+    for case in loaded:  # one document, the case by its variable
+        for user in CALLERS:
+            body = await _body(api, ONE, {"id": case["id"]}, user)
+            _, resolved, _, _ = await both(api, ONE, {"id": case["id"]}, user)
+            assert body == resolved
+
+
+async def test_what_the_lane_would_not_answer_alike_goes_the_usual_way(
+    api: Api, loaded: list[dict[str, Any]]
+) -> None:
+    fast = lane(api)
+    await _body(api, LISTED, {"first": 2}, "admin")
+    assert fast.knows_any()
+    taken = fast.answered
+    # Anonymous: refused by the usual path, as always.
+    refused = await _body(api, LISTED, {"first": 2}, None)
+    assert b'"UNAUTHENTICATED"' in refused or b'"FORBIDDEN"' in refused, refused
+    # A variable of the wrong type, a page too large, a filter on a hidden item, a bad cursor.
+    cases: list[tuple[dict[str, Any], str, bytes]] = [
+        ({"first": "two"}, "admin", b"Int cannot represent"),
+        ({"first": 500}, "admin", b"VALIDATION"),
+        ({"where": {"data": {"idNumber": {"isNull": False}}}}, "sur", b"FORBIDDEN"),
+        ({"after": "not-a-cursor"}, "admin", b"VALIDATION"),
+    ]
+    for variables, user, code in cases:
+        body = await _body(api, LISTED, variables, user)
+        assert code in body, (variables, body)
+        _, resolved, _, _ = await both(api, LISTED, variables, user)
+        assert body == resolved
+    assert fast.answered == taken  # none of these was answered by the lane
+    # A string variable holding NUL is refused before anything runs, lane or not.
+    nul: dict[str, Any] = {"where": {"data": {"customerName": {"eq": "甲\x00乙"}}}}
+    body = await _body(api, LISTED, nul, "admin")
+    assert b'"errors"' in body and fast.answered == taken
+    _, resolved, _, _ = await both(api, LISTED, nul, "admin")
+    assert body == resolved
