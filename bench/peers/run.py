@@ -314,6 +314,8 @@ def run(
         for server in (peer, yekuo):
             if server is not None:
                 server.stop()
+    facts["load_average_end"] = round(os.getloadavg()[0], 2)
+    print(f"\nload average: {facts['load_average']} before, {facts['load_average_end']} after")
     figures.print_table(found, rss)
     targets = figures.targets(found, rss)
     figures.print_targets(targets)
