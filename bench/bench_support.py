@@ -49,6 +49,20 @@ async def _pg_admin(sql: str) -> None:
 
 
 @contextlib.contextmanager
+def pg_scratch_database(prefix: str = "yekuo_bench", *, keep: bool = False) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database's libpq URL; dropped afterwards unless `keep`."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    finally:
+        if keep:
+            print(f"kept the database {name}")
+        else:
+            asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextlib.contextmanager
 def bench_database(use_sqlite: bool, folder: Path, *, keep: bool = False) -> Iterator[str]:
     """A fresh, migrated database URL; a PostgreSQL one is dropped afterwards unless `keep`."""
 
@@ -57,18 +71,10 @@ def bench_database(use_sqlite: bool, folder: Path, *, keep: bool = False) -> Ite
         migrate.upgrade(url)
         yield url
         return
-    name = f"yekuo_bench_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-    try:
-        url = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-        url = f"{url}/{name}"
+    with pg_scratch_database(keep=keep) as plain:
+        url = plain.replace("postgresql://", "postgresql+asyncpg://", 1)
         migrate.upgrade(url)
         yield url
-    finally:
-        if keep:
-            print(f"kept the database {name}")
-        else:
-            asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @contextlib.contextmanager

@@ -223,8 +223,11 @@ def check(client: httpx.Client, query: Query) -> str | None:
     return None
 
 
-async def prepare(server: ServerProcess, url: str, cases: int) -> tuple[str, str, bool]:
-    """Define and load; the ADMIN's and the MANAGER's tokens, and whether caseStatistics exists."""
+async def prepare(
+    server: ServerProcess, url: str, cases: int, rows: list[list[str]] | None = None
+) -> tuple[str, str, bool]:
+    """Define and load (gen_data.py's rows, or `rows`); the ADMIN's and the MANAGER's tokens,
+    and whether caseStatistics exists."""
     async with httpx.AsyncClient(base_url=server.url, timeout=120.0) as client:
         driver = Driver(client)
         driver.token = await driver.login("admin", ADMIN_PASSWORD)
@@ -240,7 +243,7 @@ async def prepare(server: ServerProcess, url: str, cases: int) -> tuple[str, str
             await asyncio.sleep(0.1)
         await add_user(url, MANAGER, MANAGER_PASSWORD, ["MANAGER"], [], UNIT)
         manager = await driver.login(MANAGER, MANAGER_PASSWORD)
-        await load(url, cases)
+        await load(url, cases, rows)
         return driver.token, manager, "caseStatistics" in names
 
 
@@ -354,15 +357,20 @@ def run(url: str, folder: Path, args: argparse.Namespace) -> None:
         server.stop()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
+def add_load_arguments(parser: argparse.ArgumentParser) -> None:
+    """--cases, --seconds, --warmup and --connections, with WORKLOAD.md's figures as defaults."""
     parser.add_argument("--cases", type=int, default=100_000, help="cases (default 100000)")
     parser.add_argument("--seconds", type=int, default=20, help="measured seconds (default 20)")
     parser.add_argument("--warmup", type=int, default=10, help="warm-up seconds (default 10)")
     parser.add_argument(
         "--connections", type=int, nargs="+", default=[1, 16], metavar="C", help="default 1 16"
     )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
+    add_load_arguments(parser)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args(argv)
     if args.cases < 1 or args.seconds < 1 or args.warmup < 0 or min(args.connections) < 1:

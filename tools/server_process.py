@@ -139,12 +139,18 @@ def start_server(
     command += ["--workers", str(workers)]
     if log_level is not None:
         command += ["--log-level", log_level]
-    log_path = data_dir / f"server-{name}.log"
+    return launch(name, port, command, cwd=ROOT, env=env, log_path=data_dir / f"server-{name}.log")
+
+
+def launch(
+    name: str, port: int, command: list[str], *, cwd: Path, env: Mapping[str, str], log_path: Path
+) -> ServerProcess:
+    """Start any server process listening on `port`, its output (both streams) to `log_path`."""
     log = log_path.open("wb")
     try:
         process = subprocess.Popen(
             command,
-            cwd=ROOT,
+            cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,
