@@ -58,19 +58,32 @@ def json_key(name: str) -> str:
     return f'"{name}":'
 
 
-def concat(parts: Sequence[str]) -> str:
-    """SQL concatenating text expressions (each never NULL)."""
-    return "(" + " || ".join(parts) + ")"
+def concat(parts: Sequence[str], *, postgresql: bool = False) -> str:
+    """SQL concatenating text expressions (each never NULL).
+
+    On PostgreSQL `concat()` builds the text once, where a chain of `||` copies what it has so
+    far at every step; it takes at most 100 arguments, so longer lists nest.
+    """
+    if not postgresql:
+        return "(" + " || ".join(parts) + ")"
+    if len(parts) <= _MOST_ARGUMENTS:
+        return "concat(" + ", ".join(parts) + ")"
+    chunks = [parts[i : i + _MOST_ARGUMENTS] for i in range(0, len(parts), _MOST_ARGUMENTS)]
+    return concat([concat(chunk, postgresql=True) for chunk in chunks], postgresql=True)
 
 
-def json_object(members: Sequence[tuple[str, str]]) -> str:
+_MOST_ARGUMENTS = 90
+"""Arguments per `concat()` call (PostgreSQL allows 100)."""
+
+
+def json_object(members: Sequence[tuple[str, str]], *, postgresql: bool = False) -> str:
     """A JSON object from (response key, JSON-text expression) pairs, keys in that order."""
     parts: list[str] = []
     for index, (key, value) in enumerate(members):
         parts.append(sql_string(("{" if index == 0 else ",") + json_key(key)))
         parts.append(value)
     parts.append(sql_string("}" if members else "{}"))
-    return concat(parts)
+    return concat(parts, postgresql=postgresql)
 
 
 def enum_names(text: str, names: Mapping[str, str]) -> str:
@@ -94,6 +107,10 @@ class JsonDialect:
     def postgresql(self) -> bool:
         """Whether this is PostgreSQL (else SQLite)."""
         return self.name == "postgresql"
+
+    def object(self, members: Sequence[tuple[str, str]]) -> str:
+        """A JSON object from (response key, JSON-text expression) pairs, keys in that order."""
+        return json_object(members, postgresql=self.postgresql)
 
     # -- values in a JSON document (case data, a LIST entry) -----------------------------------
 

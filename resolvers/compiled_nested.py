@@ -15,7 +15,7 @@ from graphql import FieldNode, GraphQLObjectType
 from casework.model import StageStatus
 from casework.reorganization import OPEN_TASK_STATUSES
 from database import deadline_reads
-from database.json_sql import JsonDialect, json_object, sql_string
+from database.json_sql import JsonDialect, sql_string
 from resolvers.compiled_selection_base import (
     CASE,
     NOW,
@@ -46,7 +46,7 @@ def _named(
             members.append((sub.key, dialect.quote(values[sub.name])))
         else:
             raise NotCompiled(f"{target.name}.{sub.name}")
-    return json_object(members)
+    return dialect.object(members)
 
 
 def _library_name(table: str, code: str) -> str:
@@ -115,7 +115,7 @@ def tasks(
             raise NotCompiled(f"{target.name}.{name}")
         members.append((sub.key, value))
     source = f"task AS t WHERE t.case_id = {CASE}.id"
-    return dialect.array(json_object(members), source, "t.id")
+    return dialect.array(dialect.object(members), source, "t.id")
 
 
 def deadlines(
@@ -145,7 +145,7 @@ def deadlines(
     union = deadline_reads.union_sql(d.name)
     source = f"{union} AS dl WHERE dl.case_id = {CASE}.id"
     rank = "(CASE dl.kind WHEN 'STAGE' THEN 0 WHEN 'SPAN' THEN 1 ELSE 2 END), dl.id"
-    return dialect.array(json_object(members), source, rank)
+    return dialect.array(dialect.object(members), source, rank)
 
 
 _DEADLINE_TIMES = {

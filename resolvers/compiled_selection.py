@@ -20,7 +20,7 @@ from graphql import FieldNode, GraphQLEnumType, GraphQLNonNull, GraphQLObjectTyp
 
 from casework.model import OPEN_STATUSES
 from database import json_sql
-from database.json_sql import JsonDialect, json_object, sql_string
+from database.json_sql import JsonDialect, sql_string
 from metamodel import value_forms
 from metamodel.specs import DataItemSpec, ItemType
 from resolvers import compiled_nested
@@ -88,7 +88,7 @@ class CaseCompiler:
         members = [
             (f.key, self._case_field(runtime, f)) for f in self._collector.fields(runtime, nodes)
         ]
-        return CaseJson(json_object(members), self._uses_now)
+        return CaseJson(self._dialect.object(members), self._uses_now)
 
     def _case_field(self, runtime: GraphQLObjectType, field: Field) -> str:
         d, name = self._dialect, field.name
@@ -135,7 +135,7 @@ class CaseCompiler:
                 members.append((sub.key, self._dialect.quote(f"r.{sub.name}")))
             else:
                 raise NotCompiled(f"{target.name}.{sub.name}")
-        return f"(SELECT {json_object(members)} FROM {table} AS r WHERE r.id = {key})"
+        return f"(SELECT {self._dialect.object(members)} FROM {table} AS r WHERE r.id = {key})"
 
     def _data(self, runtime: GraphQLObjectType, field: Field) -> str:
         target = object_type(runtime.fields[field.name].type)
@@ -159,7 +159,7 @@ class CaseCompiler:
                 members.append(
                     (sub.key, _item_sql(self._dialect, f"{CASE}.data", code, spec, value_type))
                 )
-        return json_object(members)
+        return self._dialect.object(members)
 
     def _entries(self, parent: GraphQLObjectType, field: Field, spec: DataItemSpec) -> str:
         """A LIST item: its entries in order, each an object of the selected fields."""
@@ -181,7 +181,7 @@ class CaseCompiler:
                 raise NotCompiled(f"{entry_type.name}.{sub.name}")
             value_type = entry_type.fields[sub.name].type
             members.append((sub.key, _item_sql(d, element, code, fields[code], value_type)))
-        entry = json_object(members)
+        entry = d.object(members)
         key = sql_string(spec.code)
         if d.postgresql:
             source = f"{CASE}.data -> {key}"

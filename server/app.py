@@ -36,7 +36,7 @@ from resolvers.fast_lane import FastLane
 from schema.generated import TypeFactory
 from server import body_limit, redaction
 from server.graphiql import GraphiQLSite
-from server.graphql_http import REQUEST_DB_KEY, GraphQLHTTP, retry_after
+from server.graphql_http import FAST_LANE_KEY, REQUEST_DB_KEY, GraphQLHTTP, retry_after
 from server.persisted_queries import PersistedQueries
 from server.registry import SchemaRegistry
 from server.security import Credentials, Lockout, guess_source
@@ -82,6 +82,11 @@ class Metrics:
             "Last schema build time",
             registry=self.registry,
             multiprocess_mode="liveall",
+        )
+        self.fast_lane = Counter(
+            "yekuo_graphql_fast_lane",
+            "GraphQL requests answered by the compiled fast lane (docs/compiled-queries.md)",
+            registry=self.registry,
         )
         self.statements = Counter(
             "yekuo_sql_statements",
@@ -247,6 +252,8 @@ def create_app(
             finally:
                 services.metrics.requests.inc()
                 services.metrics.seconds.observe(time.perf_counter() - started)
+                if scope.get(FAST_LANE_KEY):
+                    services.metrics.fast_lane.inc()
 
     async def sdl(_request: Request) -> Response:
         schema = services.registry.schema

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Callable, MutableMapping
 from typing import Any, cast
 
@@ -40,86 +39,16 @@ from server.media_types import GRAPHQL_RESPONSE as GRAPHQL_RESPONSE
 from server.media_types import JSON as JSON
 from server.media_types import negotiate as negotiate
 from server.persisted_queries import PersistedQueries, Refused
+from server.request_body import BadRequest, parse_body
 
 log = logging.getLogger(__name__)
 
-REQUEST_DB_KEY = "yekuo.request_db"
-"""Where the request's context leaves its database (`RequestDatabase`) in the ASGI scope."""
-MAX_JSON_DEPTH = 64
-"""Deepest nesting of arrays and objects a request body may have (variables are shallow)."""
-MAX_NUMBER_DIGITS = 100
-"""Longest integer a request body may hold: longer ones are no value of any type here (Int is
-32-bit, ids 19 digits, Decimal travels as a string); shorter ones get a typed coercion error."""
 RETRY_AFTER_SECONDS = 5
 """What a client is told to wait before retrying while the database is away."""
-# A string, or an unterminated one up to the end: every match ends at a quote or at the end,
-# so the scan is linear whatever the body holds (a string that could fail to match would be
-# rescanned from each later quote).
-_STRING = re.compile(r'"(?:[^"\\]++|\\.?)*+(?:"|\Z)', re.DOTALL)
-_BRACKET = re.compile(r"[\[\]{}]")
-
-
-class BadRequest(Exception):
-    """A request the server answers with an error status before running anything."""
-
-    def __init__(self, message: str, *, status: int = 400, code: str = "BAD_REQUEST") -> None:
-        super().__init__(message)
-        self.message, self.status, self.code = message, status, code
-
-
-def parse_body(body: bytes) -> dict[str, Any]:
-    """The request's parameters, or BadRequest; bounded before anything recursive runs."""
-    if not body.strip():
-        raise BadRequest("the request body is empty; send a JSON object with `query`")
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise BadRequest(f"the request body is not UTF-8 (byte {error.start})") from None
-    if _depth(text) > MAX_JSON_DEPTH:
-        raise BadRequest(f"the request body is nested deeper than {MAX_JSON_DEPTH} levels")
-    try:
-        data = json.loads(text, parse_int=_bounded_int, parse_constant=_no_constant)
-    except ValueError as error:  # JSONDecodeError, or a number refused below
-        message = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
-        raise BadRequest(f"the request body is not valid JSON: {message}") from None
-    if not isinstance(data, dict):
-        raise BadRequest("the request body must be a JSON object with `query`")
-    query, variables = data.get("query"), data.get("variables")
-    name, extensions = data.get("operationName"), data.get("extensions")
-    persisted = isinstance(extensions, dict) and "persistedQuery" in extensions
-    if not isinstance(query, str) and not (persisted and query is None):
-        raise BadRequest("`query` must be a string holding a GraphQL document")
-    if variables is not None and not isinstance(variables, dict):
-        raise BadRequest("`variables` must be an object or null")
-    if name is not None and not isinstance(name, str):
-        raise BadRequest("`operationName` must be a string or null")
-    if extensions is not None and not isinstance(extensions, dict):
-        raise BadRequest("`extensions` must be an object or null")
-    return data
-
-
-def _depth(text: str) -> int:
-    """The deepest nesting of arrays and objects in JSON text (strings skipped); stops early."""
-    depth = deepest = 0
-    for match in _BRACKET.finditer(_STRING.sub("", text)):
-        if match.group() in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-            if deepest > MAX_JSON_DEPTH:
-                break
-        else:
-            depth -= 1
-    return deepest
-
-
-def _bounded_int(digits: str) -> int:
-    if len(digits.lstrip("-")) > MAX_NUMBER_DIGITS:
-        raise ValueError(f"a number has more than {MAX_NUMBER_DIGITS} digits")
-    return int(digits)
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
+FAST_LANE_KEY = "yekuo.fast_lane"
+"""Set in the ASGI scope when the compiled fast lane answered the request (for /metrics)."""
+REQUEST_DB_KEY = "yekuo.request_db"
+"""Where the request's context leaves its database (`RequestDatabase`) in the ASGI scope."""
 
 
 def error_body(message: str, code: str, *, data: bool = False) -> bytes:
@@ -210,8 +139,12 @@ class GraphQLHTTP:
                 await answer(send, refused.status, error_body(refused.message, refused.code), JSON)
                 return
             given = params.get("query")
-            if isinstance(given, str) and await _refuse_document(send, given, media):
-                return  # before it is registered or run
+            if (
+                isinstance(given, str)
+                and not self._knows(given, params.get("operationName"))
+                and await _refuse_document(send, given, media)
+            ):
+                return  # before it is registered or run (a document known to compile passed)
             if self._persisted is not None:
                 found = await _persisted_params(self._persisted, params, send, media)
                 if found is None:
@@ -234,6 +167,7 @@ class GraphQLHTTP:
         if fast is not None and isinstance(query, str) and fast.knows(schema, query, name):
             fast_body = await self._fast_answer(scope, schema, params)
             if fast_body is not None:
+                scope[FAST_LANE_KEY] = True
                 await answer(send, 200, fast_body, media or JSON)
                 return
         # A connection the database dropped (a restart, a failover) fails the first statement
@@ -254,6 +188,13 @@ class GraphQLHTTP:
         await held.release()
         if self._fast is not None and scope.get(COMPILED_KEY) and isinstance(query, str):
             self._fast.learn(schema, query, name)
+
+    def _knows(self, query: str, name: object) -> bool:
+        """Whether the fast lane knows a document (it passed every check of the document)."""
+        fast = self._fast
+        if fast is None or not isinstance(name, str | None):
+            return False
+        return fast.knows(compat.graphql_schema(cast(Any, self._endpoint().schema)), query, name)
 
     async def _fast_answer(self, scope: Scope, schema: Any, params: dict[str, Any]) -> bytes | None:
         """The fast lane's body (`resolvers.fast_lane`), or None for the usual path."""

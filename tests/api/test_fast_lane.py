@@ -56,6 +56,9 @@ async def test_a_known_document_takes_the_lane_and_answers_the_same_bytes(
             assert again == first, f"{name} as {user}"
             compiled, resolved, _, _ = await both(api, query, variables, user)
             assert again == resolved == compiled
+    metrics = (await api.client.get("/metrics")).text
+    counted = [line for line in metrics.splitlines() if line.startswith("yekuo_graphql_fast_lane")]
+    assert any(line.split()[-1] == f"{float(fast.answered)}" for line in counted), counted
     for case in loaded:  # one document, the case by its variable
         for user in CALLERS:
             body = await _body(api, ONE, {"id": case["id"]}, user)
