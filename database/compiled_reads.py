@@ -22,9 +22,10 @@ from sqlalchemy import ColumnElement, bindparam, func, literal_column, select, t
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import FromClause, Select
 
-from database import case_expressions, keyset, ordering
+from database import case_expressions, keyset, ordering, reference_repo
 from database import filters as sql_filters
 from database.case_reads import CASE_TABLE, CaseScope, scope_condition
+from database.reference_repo import Stamp
 from database.table_base import UtcDateTime
 from metamodel import filters as filters_ast
 
@@ -41,6 +42,16 @@ class JsonPage:
     more: bool
     total: int | None = None
     """How many cases match in all, when asked and the page has a row to carry it."""
+    stamps: tuple[Stamp, int] | None = None
+    """(stamp, security revision) as the statement saw them, when asked and it found a row."""
+
+
+@dataclass(frozen=True, slots=True)
+class JsonCase:
+    """A case as the projection's text, and the stamps when asked."""
+
+    text: str | None
+    stamps: tuple[Stamp, int] | None = None
 
 
 def _source(now: dt.datetime | None) -> FromClause:
@@ -85,6 +96,7 @@ async def json_page(
     projections: Sequence[str],
     now: dt.datetime | None,
     count: bool = False,
+    stamps: bool = False,
 ) -> JsonPage:
     """One keyset page of the cases a filter and a scope select, as JSON texts.
 
@@ -104,6 +116,9 @@ async def json_page(
         )
         statement = statement.add_columns(matching.scalar_subquery())
         width += 1
+    if stamps:
+        statement = statement.add_columns(*reference_repo.STAMP_COLUMNS)
+        width += len(reference_repo.STAMP_COLUMNS)
     keys = ordering.sort_keys(orders, dialect=dialect)
     case_id = case_expressions.CASE_COLUMNS["id"]
     rows, more = await keyset.fetch(
@@ -114,6 +129,7 @@ async def json_page(
         positions=[tuple(row[width:]) for row in rows],
         more=more,
         total=int(rows[0][len(projections)]) if count and rows else None,
+        stamps=reference_repo.stamps_of(rows[0][width - 3 : width]) if stamps and rows else None,
     )
 
 
@@ -125,16 +141,20 @@ async def json_case(
     case_id: int | None = None,
     number: str | None = None,
     now: dt.datetime | None,
-) -> str | None:
+    stamps: bool = False,
+) -> JsonCase:
     """A case by id or number within a scope, as the projection's text (None: no such case).
 
     The projection is NULL for a case of a business type the schema does not serve.
     """
-    statement: Select[Any] = select(literal_column(projection)).select_from(_source(now))
+    columns = [literal_column(projection), *(reference_repo.STAMP_COLUMNS if stamps else ())]
+    statement: Select[Any] = select(*columns).select_from(_source(now))
     statement = statement.where(scope_condition(scope))
     if case_id is not None:
         statement = statement.where(CASE_TABLE.c.id == case_id)
     else:
         statement = statement.where(CASE_TABLE.c.number == number)
     found = (await (await session.connection()).execute(statement)).first()
-    return None if found is None else found[0]
+    if found is None:
+        return JsonCase(None)
+    return JsonCase(found[0], reference_repo.stamps_of(found[1:]) if stamps else None)

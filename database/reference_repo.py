@@ -9,7 +9,7 @@ every write to those tables: triggers (migration 0009) see to it, whoever writes
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -51,6 +51,21 @@ STAMP = select(
     MetadataRevisionRow.security_revision,
 ).where(MetadataRevisionRow.id == 1)
 """Built once: every request runs it."""
+STAMP_COLUMNS = tuple(
+    select(column).where(MetadataRevisionRow.id == 1).scalar_subquery()
+    for column in (
+        MetadataRevisionRow.revision,
+        MetadataRevisionRow.reference_revision,
+        MetadataRevisionRow.security_revision,
+    )
+)
+"""The stamps as three columns another statement can carry (`compiled_reads`)."""
+
+
+def stamps_of(values: Sequence[object]) -> tuple[Stamp, int]:
+    """(stamp, security revision) from the three values of `STAMP_COLUMNS`."""
+    revision, reference, security = values
+    return (int(revision), int(reference)), int(security)  # type: ignore[call-overload]
 
 
 async def stamp(session: AsyncSession) -> Stamp:

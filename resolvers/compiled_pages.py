@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 import msgspec
 
-from database import compiled_reads, keyset
+from database import compiled_reads, keyset, reference_repo
 from database.case_reads import CaseScope
+from database.reference_repo import Stamp
 from metamodel import filters as f
 from resolvers import paging
 from resolvers.compiled_cases import CasePlan, Edges, Info, ListPlan, Literal, Nodes
@@ -22,6 +24,25 @@ from resolvers.reader import Reader
 from schema.common import PageInfo
 
 Count = Callable[[], Awaitable[int]]
+
+
+class StaleStamps(Exception):
+    """The caller was taken from the cache, and the stamps moved since: read it again.
+
+    Raised only for a context with `verify_stamps` (the fast lane), which then hands the
+    request to the usual path; nothing was written.
+    """
+
+
+async def _verify(ctx: Reader, session: Any, seen: tuple[Stamp, int] | None) -> None:
+    """Refuse the read if the caller's stamps moved (read them now if no row carried them)."""
+    expected = getattr(ctx, "verify_stamps", None)
+    if expected is None:
+        return
+    if seen is None:  # the statement found no row to carry them: ask now (they only grow)
+        seen = await reference_repo.stamps(session)
+    if seen != expected:
+        raise StaleStamps(f"stamps {seen} since {expected}")
 
 
 async def run_list(
@@ -40,6 +61,7 @@ async def run_list(
     LookupError when the window names a case by id that is gone (as `case_reads.page_rows`).
     """
     now = ctx.now() if plan.uses_now else None
+    verify = getattr(ctx, "verify_stamps", None) is not None
     async with ctx.db.read() as session:
         page = await compiled_reads.json_page(
             session,
@@ -50,7 +72,9 @@ async def run_list(
             projections=plan.projections,
             now=now,
             count=plan.counts,
+            stamps=verify,
         )
+        await _verify(ctx, session, page.stamps)
     positions = page.positions
     if plan.cursors:
         cursors = paging.edge_cursors(ctx.cursor_key, bound_to, positions)
@@ -118,8 +142,10 @@ async def run_case(
 ) -> msgspec.Raw | None:
     """One case as JSON (None: no case in scope, or of a type the schema does not serve)."""
     now = ctx.now() if plan.uses_now else None
+    verify = getattr(ctx, "verify_stamps", None) is not None
     async with ctx.db.read() as session:
-        text = await compiled_reads.json_case(
-            session, scope, plan.projection, case_id=case_id, number=number, now=now
+        found = await compiled_reads.json_case(
+            session, scope, plan.projection, case_id=case_id, number=number, now=now, stamps=verify
         )
-    return None if text is None else msgspec.Raw(text.encode())
+        await _verify(ctx, session, found.stamps)
+    return None if found.text is None else msgspec.Raw(found.text.encode())

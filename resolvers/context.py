@@ -210,6 +210,9 @@ class Context:
     compiled_queries: bool = True
     """Whether case lists and cases may be answered by the query compiler (`compiled_cases`)."""
     stamp: tuple[int, int] | None = None
+    verify_stamps: tuple[tuple[int, int], int] | None = None
+    """(stamp, security revision) the caller was taken at without reading them: a compiled read
+    reads them in its own statement and refuses (`StaleStamps`) if they moved."""
     """The reference stamp the request read already with its caller (None: not yet read)."""
     versions: VersionCache = field(init=False)
     """Published versions, from `reference_cache`."""

@@ -39,6 +39,20 @@ class CallerCache:
         self._as_of: tuple[int, Stamp] | None = None
         self._known: OrderedDict[tuple[int, int], Principal | None] = OrderedDict()
 
+    def peek(self, user_id: int, epoch: int) -> Checked | None:
+        """The caller as last read, and the stamps it was current at, without a statement.
+
+        For a reader that checks those stamps in its own statement (`resolvers.fast_lane`): it
+        is the caller still only if the stamps have not moved since. None: not known.
+        """
+        if self._as_of is None:
+            return None
+        principal = self._known.get((user_id, epoch))
+        if principal is None:
+            return None
+        security, stamp = self._as_of
+        return Checked(stamp, security, principal)
+
     async def check(self, session: Session, user_id: int | None, epoch: int) -> Checked:
         """The stamps now and the caller a token names (None: unknown, disabled or stale)."""
         stamp, security = await reference_repo.stamps(session)

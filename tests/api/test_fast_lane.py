@@ -17,6 +17,8 @@ from resolvers.fast_lane import FastLane
 from tests.api.compiled_corpus import CALLERS, LISTED, ONE, QUERIES, open_cases, setup
 from tests.api.conftest import Api, Clock
 from tests.api.test_compiled_queries import both
+from tests.api.test_list_statements import counted
+from tests.api.test_read_costs import data_statements
 
 
 def lane(api: Api) -> FastLane:
@@ -95,3 +97,50 @@ async def test_what_the_lane_would_not_answer_alike_goes_the_usual_way(
     assert b'"errors"' in body and fast.answered == taken
     _, resolved, _, _ = await both(api, LISTED, nul, "admin")
     assert body == resolved
+
+
+USER = """mutation($input: UpsertUserInput!) { upsertUser(input: $input) {
+  errors { code message } } }"""
+NUMBERS = "{ hvNewCases(orderBy: [{number: ASC}]) { nodes { number data { idNumber } } } }"
+
+
+async def test_the_lane_reads_its_caller_and_page_in_one_statement(
+    api: Api, loaded: list[dict[str, Any]]
+) -> None:
+    await _body(api, NUMBERS, {}, "acc")  # learnt, and the caller read
+    with counted(api) as statements:
+        body = await _body(api, NUMBERS, {}, "acc")
+    assert b'"errors"' not in body
+    sent = data_statements(statements)
+    assert len(sent) == 1 and "metadata_revision" in sent[0] and '"case"' in sent[0], sent
+    empty = '{ hvNewCases(where: {number: {eq: "none"}}) { nodes { number } } }'
+    await _body(api, empty, {}, "acc")
+    with counted(api) as statements:
+        assert await _body(api, empty, {}, "acc") == b'{"data":{"hvNewCases":{"nodes":[]}}}'
+    assert len(data_statements(statements)) == 2  # no row carried the stamps: read them
+
+
+async def test_a_caller_changed_since_is_read_again_before_the_lane_answers(
+    api: Api, loaded: list[dict[str, Any]]
+) -> None:
+    fast = lane(api)
+    before = await _body(api, NUMBERS, {}, "acc")
+    assert b"11010519491231002X" in before  # an acceptor reads idNumber
+    await _body(api, NUMBERS, {}, "acc")
+    taken = fast.answered
+    # The acceptor becomes a surveyor: idNumber is hidden from them now, at once.
+    moved = {"username": "acc", "name": "Acc", "roles": ["STAFF"], "posts": ["surveyor"]}
+    moved["orgUnit"] = "county"
+    assert (await api.data(USER, {"input": moved}))["upsertUser"]["errors"] == []
+    after = await _body(api, NUMBERS, {}, "acc")
+    assert fast.answered == taken  # the stamps moved: the usual path read the caller again
+    assert b"11010519491231002X" not in after and b'"idNumber":null' in after
+    _, resolved, _, _ = await both(api, NUMBERS, {}, "acc")
+    assert after == resolved
+    # Disabled: refused, not answered from what the lane knew.
+    gone = {**moved, "disabled": True}
+    assert (await api.data(USER, {"input": gone}))["upsertUser"]["errors"] == []
+    taken = fast.answered
+    refused = await _body(api, NUMBERS, {}, "acc")
+    assert b'"errors"' in refused and b"hvNewCases" in refused and b"nodes" not in refused
+    assert fast.answered == taken
