@@ -30,22 +30,20 @@ _CURRENT = ", ".join(sql_string(s.value) for s in (StageStatus.ACTIVE, StageStat
 _OPEN_TASKS = ", ".join(sql_string(s) for s in sorted(OPEN_TASK_STATUSES))
 
 
-def _named(
+def named(
     collector: Collector,
     dialect: JsonDialect,
     target: GraphQLObjectType,
     nodes: Sequence[FieldNode],
     values: dict[str, str],
 ) -> str:
-    """An object of named values (`code`, `name`, …) and its typename."""
-    members: list[tuple[str, str]] = []
-    for sub in collector.fields(target, nodes):
-        if sub.name == "__typename":
-            members.append((sub.key, typename(target)))
-        elif sub.name in values:
-            members.append((sub.key, dialect.quote(values[sub.name])))
-        else:
-            raise NotCompiled(f"{target.name}.{sub.name}")
+    """An object of named text values (`code`, `name`, …) and its typename."""
+    members = _members(
+        collector,
+        target,
+        Field("", "", tuple(nodes)),
+        lambda sub: dialect.quote(values[sub.name]) if sub.name in values else None,
+    )
     return dialect.object(members)
 
 
@@ -60,9 +58,25 @@ def current_stages(
     """`currentStages`: the ACTIVE and WAITING visits, in the order they began."""
     target = object_type(parent.fields[field.name].type)
     values = {"code": "v.stage", "name": _library_name("stage", "v.stage")}
-    element = _named(collector, dialect, target, field.nodes, values)
+    element = named(collector, dialect, target, field.nodes, values)
     source = f"stage_instance AS v WHERE v.case_id = {CASE}.id AND v.status IN ({_CURRENT})"
     return dialect.array(element, source, "v.id")
+
+
+def _members(
+    collector: Collector,
+    target: GraphQLObjectType,
+    field: Field,
+    value_of: Callable[[Field], str | None],
+) -> list[tuple[str, str]]:
+    """The selected members of an object: typenames, and each field's SQL (None: not covered)."""
+    members: list[tuple[str, str]] = []
+    for sub in collector.fields(target, field.nodes):
+        value = typename(target) if sub.name == "__typename" else value_of(sub)
+        if value is None:
+            raise NotCompiled(f"{target.name}.{sub.name}")
+        members.append((sub.key, value))
+    return members
 
 
 def tasks(
@@ -75,45 +89,45 @@ def tasks(
     """`tasks`: every task of the case, oldest first; `clock()` is called if it reads now."""
     target = object_type(parent.fields[field.name].type)
     d = dialect
-    members: list[tuple[str, str]] = []
-    for sub in collector.fields(target, field.nodes):
+    times = {"createdAt": "created_at", "dueAt": "due_at", "completedAt": "completed_at"}
+    references = {
+        "stage": ({"code": "t.stage", "name": _library_name("stage", "t.stage")}, "{}"),
+        "post": (
+            {"code": "t.post", "name": _library_name("post", "t.post")},
+            "(CASE WHEN t.post IS NULL THEN 'null' ELSE {} END)",
+        ),
+        "orgUnit": (
+            {"code": "u.code", "name": "u.name"},
+            "(SELECT {} FROM org_unit AS u WHERE u.id = t.org_unit_id)",
+        ),
+        "assignee": (
+            {"username": "p.username", "name": "p.name"},
+            "COALESCE((SELECT {} FROM app_user AS p WHERE p.id = t.assignee_id), 'null')",
+        ),
+    }
+
+    def value_of(sub: Field) -> str | None:
         name = sub.name
-        if name == "__typename":
-            value = typename(target)
-        elif name == "id":
-            value = d.id_string("t.id")
-        elif name in ("status",):
-            value = "('\"' || t.status || '\"')"
-        elif name in ("outcome", "comment"):
-            value = d.quote(f"t.{name}")
-        elif name in ("createdAt", "dueAt", "completedAt"):
-            column = {"createdAt": "created_at", "dueAt": "due_at", "completedAt": "completed_at"}
-            value = d.instant(f"t.{column[name]}")
-        elif name == "isOverdue":
+        if name == "id":
+            return d.id_string("t.id")
+        if name == "status":
+            return "('\"' || t.status || '\"')"
+        if name in ("outcome", "comment"):
+            return d.quote(f"t.{name}")
+        if name in times:
+            return d.instant(f"t.{times[name]}")
+        if name == "isOverdue":
             clock()
-            value = d.boolean(
+            return d.boolean(
                 f"t.status IN ({_OPEN_TASKS}) AND t.due_at IS NOT NULL AND t.due_at < {NOW}"
             )
-        elif name == "stage":
-            values = {"code": "t.stage", "name": _library_name("stage", "t.stage")}
-            value = _named(collector, d, object_type(target.fields[name].type), sub.nodes, values)
-        elif name == "post":
-            values = {"code": "t.post", "name": _library_name("post", "t.post")}
-            post = _named(collector, d, object_type(target.fields[name].type), sub.nodes, values)
-            value = f"(CASE WHEN t.post IS NULL THEN 'null' ELSE {post} END)"
-        elif name == "orgUnit":
-            values = {"code": "u.code", "name": "u.name"}
-            unit = _named(collector, d, object_type(target.fields[name].type), sub.nodes, values)
-            value = f"(SELECT {unit} FROM org_unit AS u WHERE u.id = t.org_unit_id)"
-        elif name == "assignee":
-            values = {"username": "p.username", "name": "p.name"}
-            user = _named(collector, d, object_type(target.fields[name].type), sub.nodes, values)
-            value = (
-                f"COALESCE((SELECT {user} FROM app_user AS p WHERE p.id = t.assignee_id), 'null')"
-            )
-        else:
-            raise NotCompiled(f"{target.name}.{name}")
-        members.append((sub.key, value))
+        if name in references:
+            values, around = references[name]
+            kind = object_type(target.fields[name].type)
+            return around.format(named(collector, d, kind, sub.nodes, values))
+        return None
+
+    members = _members(collector, target, field, value_of)
     source = f"task AS t WHERE t.case_id = {CASE}.id"
     return dialect.array(dialect.object(members), source, "t.id")
 
@@ -124,24 +138,22 @@ def deadlines(
     """`deadlines`: stage visits in order, then spans, then the case's (as `by_case` lists)."""
     target = object_type(parent.fields[field.name].type)
     d = dialect
-    members: list[tuple[str, str]] = []
-    for sub in collector.fields(target, field.nodes):
+
+    def value_of(sub: Field) -> str | None:
         name = sub.name
-        if name == "__typename":
-            value = typename(target)
-        elif name == "kind":
-            value = "('\"' || dl.kind || '\"')"
-        elif name == "code":
-            value = d.quote("dl.code")
-        elif name in _DEADLINE_TIMES:
-            value = d.instant(f"dl.{_DEADLINE_TIMES[name]}")
-        elif name == "stage":
+        if name == "kind":
+            return "('\"' || dl.kind || '\"')"
+        if name == "code":
+            return d.quote("dl.code")
+        if name in _DEADLINE_TIMES:
+            return d.instant(f"dl.{_DEADLINE_TIMES[name]}")
+        if name == "stage":
             values = {"code": "dl.stage", "name": _library_name("stage", "dl.stage")}
-            stage = _named(collector, d, object_type(target.fields[name].type), sub.nodes, values)
-            value = f"(CASE WHEN dl.stage IS NULL THEN 'null' ELSE {stage} END)"
-        else:
-            raise NotCompiled(f"{target.name}.{name}")
-        members.append((sub.key, value))
+            stage = named(collector, d, object_type(target.fields[name].type), sub.nodes, values)
+            return f"(CASE WHEN dl.stage IS NULL THEN 'null' ELSE {stage} END)"
+        return None
+
+    members = _members(collector, target, field, value_of)
     union = deadline_reads.union_sql(d.name)
     source = f"{union} AS dl WHERE dl.case_id = {CASE}.id"
     rank = "(CASE dl.kind WHEN 'STAGE' THEN 0 WHEN 'SPAN' THEN 1 ELSE 2 END), dl.id"

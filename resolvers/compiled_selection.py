@@ -127,15 +127,9 @@ class CaseCompiler:
     def _reference(self, runtime: GraphQLObjectType, field: Field, table: str, key: str) -> str:
         """A {code, name} reference read from its table by id."""
         target = object_type(runtime.fields[field.name].type)
-        members: list[tuple[str, str]] = []
-        for sub in self._collector.fields(target, field.nodes):
-            if sub.name == "__typename":
-                members.append((sub.key, typename(target)))
-            elif sub.name in ("code", "name"):
-                members.append((sub.key, self._dialect.quote(f"r.{sub.name}")))
-            else:
-                raise NotCompiled(f"{target.name}.{sub.name}")
-        return f"(SELECT {self._dialect.object(members)} FROM {table} AS r WHERE r.id = {key})"
+        values = {"code": "r.code", "name": "r.name"}
+        made = compiled_nested.named(self._collector, self._dialect, target, field.nodes, values)
+        return f"(SELECT {made} FROM {table} AS r WHERE r.id = {key})"
 
     def _data(self, runtime: GraphQLObjectType, field: Field) -> str:
         target = object_type(runtime.fields[field.name].type)

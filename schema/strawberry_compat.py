@@ -81,6 +81,11 @@ def collect_selection(
     collected = collect_subfields(
         schema, details, variables, operation, runtime, [FieldDetails(n, None) for n in nodes]
     )
+    return _grouped(collected)
+
+
+def _grouped(collected: Any) -> dict[str, list[Any]] | None:
+    """Field nodes by response key; None for a selection answered in parts (`@defer`, …)."""
     if collected.new_defer_usages:
         return None
     grouped: dict[str, list[Any]] = {}
@@ -103,15 +108,7 @@ def collect_root(
     root = schema.query_type
     assert root is not None
     details = {name: FragmentDetails(definition) for name, definition in fragments.items()}
-    collected = collect_fields(schema, details, variables, root, operation)
-    if collected.new_defer_usages:
-        return None
-    grouped: dict[str, list[Any]] = {}
-    for key, found in collected.grouped_field_set.items():
-        if any(d.defer_usage or d.fragment_variable_values for d in found):
-            return None
-        grouped[key] = [d.node for d in found]
-    return grouped
+    return _grouped(collect_fields(schema, details, variables, root, operation))
 
 
 def root_resolve_info(

@@ -179,10 +179,17 @@ class Services:
         db = self.db.for_request()
         request.scope[REQUEST_DB_KEY] = db
         checked = await self.caller(db, request.headers.get("authorization"))
+        return self._context(request, db, checked)
+
+    def _context(
+        self, request: Any, db: Database, checked: callers.Checked | None, verify: bool = False
+    ) -> Context:
+        """A request's context with its caller (`verify`: to be checked by its reads)."""
         return Context(
             db=db,
             principal=None if checked is None else checked.principal,
             stamp=None if checked is None else checked.stamp,
+            verify_stamps=(checked.stamp, checked.security) if checked and verify else None,
             credentials=self.credentials,
             reference_cache=self.reference,
             build_schema=self.build,
@@ -209,21 +216,7 @@ class Services:
             return None
         db = self.db.for_request()
         request.scope[REQUEST_DB_KEY] = db
-        return Context(
-            db=db,
-            principal=known.principal,
-            stamp=known.stamp,
-            verify_stamps=(known.stamp, known.security),
-            credentials=self.credentials,
-            reference_cache=self.reference,
-            build_schema=self.build,
-            cursor_key=self.cursor_key,
-            metadata_changed=self.metadata_changed,
-            generated=getattr(self.registry.schema, "generated_types", {}),
-            clock=self.clock,
-            compiled_queries=self.compiled_queries,
-            source_address=guess_source(request.client.host if request.client else None),
-        )
+        return self._context(request, db, known, verify=True)
 
     async def caller(self, db: Database, authorization: str | None) -> callers.Checked | None:
         """The stamps and the user a Bearer token names, if valid and current (None: no token).

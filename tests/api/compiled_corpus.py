@@ -11,6 +11,7 @@ typenames, every ordering key with nulls, pages both ways, filters of every type
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from typing import Any
 
 from tests.api.conftest import Api, add_user
@@ -108,6 +109,14 @@ PV_DATA = """data { customerName capacityKva meters { __typename assetNo purpose
   startReading } same: meters { assetNo } }"""
 PAGE_INFO = "pageInfo { __typename hasNextPage hasPreviousPage startCursor endCursor }"
 
+SWITCHED = """query Q($with: Boolean!, $without: Boolean!) { first: hvNewCases(first: 2) {
+            n: totalCount nodes { ...HV key: number id number data { name: customerName } }
+            pageInfo { more: hasNextPage end: endCursor } }
+          second: hvNewCases(first: 1) { nodes { id @include(if: $with)
+            status @skip(if: $without) data @include(if: $with) { capacityKva } } } }
+        fragment HV on HvNewCase { number data { customerName capacityKva } orgUnit { name } }"""
+"""A document whose selection its variables switch (`@include`, `@skip`)."""
+
 QUERIES: list[tuple[str, str, dict[str, Any]]] = [
     (
         "every field of a typed list",
@@ -118,22 +127,12 @@ QUERIES: list[tuple[str, str, dict[str, Any]]] = [
     ),
     (
         "aliases, a named fragment, merged fields and directives",
-        """query Q($with: Boolean!, $without: Boolean!) { first: hvNewCases(first: 2) {
-            n: totalCount nodes { ...HV key: number id number data { name: customerName } }
-            pageInfo { more: hasNextPage end: endCursor } }
-          second: hvNewCases(first: 1) { nodes { id @include(if: $with)
-            status @skip(if: $without) data @include(if: $with) { capacityKva } } } }
-        fragment HV on HvNewCase { number data { customerName capacityKva } orgUnit { name } }""",
+        SWITCHED,
         {"with": True, "without": False},
     ),
     (
         "the same document with its switches turned",
-        """query Q($with: Boolean!, $without: Boolean!) { first: hvNewCases(first: 2) {
-            n: totalCount nodes { ...HV key: number id number data { name: customerName } }
-            pageInfo { more: hasNextPage end: endCursor } }
-          second: hvNewCases(first: 1) { nodes { id @include(if: $with)
-            status @skip(if: $without) data @include(if: $with) { capacityKva } } } }
-        fragment HV on HvNewCase { number data { customerName capacityKva } orgUnit { name } }""",
+        SWITCHED,
         {"with": False, "without": True},
     ),
     (
@@ -192,6 +191,15 @@ LISTED = """query($where: HvNewWhere, $orderBy: [HvNewOrderBy!], $first: Int, $a
   endCursor } } }"""
 ONE = f"""query($id: ID, $number: String) {{ case(id: $id, number: $number) {{ {CASE_FIELDS}
   ... on HvNewCase {{ {HV_DATA} }} ... on PvNewCase {{ {PV_DATA} }} }} }}"""
+
+
+async def load(api: Api, db: Any, clock: Any) -> list[dict[str, Any]]:
+    """The metamodel and the cases, opened on 2 March 2026 and read on 1 June (overdue)."""
+    clock.set(dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC))
+    await setup(api, db)
+    made = await open_cases(api)
+    clock.set(dt.datetime(2026, 6, 1, 1, 0, tzinfo=dt.UTC))  # the open ones are overdue now
+    return made
 
 
 async def setup(api: Api, db: Any) -> None:

@@ -8,7 +8,6 @@ compiler quietly hands back to the resolvers cannot pass for a compiled one.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pytest
@@ -24,8 +23,7 @@ from tests.api.compiled_corpus import (
     ORDERINGS,
     QUERIES,
     WHERES,
-    open_cases,
-    setup,
+    load,
 )
 from tests.api.conftest import Api, Clock
 
@@ -74,11 +72,7 @@ async def same(api: Api, name: str, query: str, variables: dict[str, Any], user:
 
 @pytest.fixture
 async def loaded(api: Api, db: Database, clock: Clock) -> list[dict[str, Any]]:
-    clock.set(dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC))
-    await setup(api, db)
-    made = await open_cases(api)
-    clock.set(dt.datetime(2026, 6, 1, 1, 0, tzinfo=dt.UTC))  # the open ones are overdue now
-    return made
+    return await load(api, db, clock)
 
 
 async def test_the_corpus_reads_the_same_on_both_paths_for_every_caller(

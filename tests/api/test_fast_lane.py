@@ -7,14 +7,13 @@ anonymous caller, a document whose fields no longer compile).
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pytest
 
 from database.session import Database
 from resolvers.fast_lane import FastLane
-from tests.api.compiled_corpus import CALLERS, LISTED, ONE, QUERIES, open_cases, setup
+from tests.api.compiled_corpus import CALLERS, LISTED, ONE, QUERIES, load
 from tests.api.conftest import Api, Clock
 from tests.api.test_compiled_queries import both
 from tests.api.test_list_statements import counted
@@ -30,11 +29,7 @@ def lane(api: Api) -> FastLane:
 
 @pytest.fixture
 async def loaded(api: Api, db: Database, clock: Clock) -> list[dict[str, Any]]:
-    clock.set(dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC))
-    await setup(api, db)
-    made = await open_cases(api)
-    clock.set(dt.datetime(2026, 6, 1, 1, 0, tzinfo=dt.UTC))
-    return made
+    return await load(api, db, clock)
 
 
 async def _body(api: Api, query: str, variables: dict[str, Any], user: str | None) -> bytes:
