@@ -216,13 +216,19 @@ class Context:
     """The reference stamp the request read already with its caller (None: not yet read)."""
     versions: VersionCache = field(init=False)
     """Published versions, from `reference_cache`."""
-    loaders: Loaders = field(init=False)
+    _loaders: Loaders | None = field(default=None, init=False, repr=False)
     _cache: dict[str, Any] = field(default_factory=dict)
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.versions = VersionCache(self.reference_cache)
-        self.loaders = make_loaders(self)
+
+    @property
+    def loaders(self) -> Loaders:
+        """The request's loaders, made at first use (a compiled read needs none)."""
+        if self._loaders is None:
+            self._loaders = make_loaders(self)
+        return self._loaders
 
     def _reading(self, key: str) -> asyncio.Lock:
         """Held while `key` is read: the sibling fields of a page ask at once, one reads."""
@@ -232,8 +238,13 @@ class Context:
         """The reference data, checked current once per request (or taken from a command)."""
         async with self._reading("reference"):
             if "reference" not in self._cache:
-                async with self.db.read() as session:
-                    self._cache["reference"] = await self.reference_cache.get(session, self.stamp)
+                known = self.reference_cache.current_at(self.stamp)
+                if known is not None:  # the stamp the caller was read at: no session needed
+                    self._cache["reference"] = known
+                else:
+                    async with self.db.read() as session:
+                        found = await self.reference_cache.get(session, self.stamp)
+                    self._cache["reference"] = found
         reference: Reference = self._cache["reference"]
         return reference
 

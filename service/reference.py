@@ -110,6 +110,13 @@ class ReferenceCache:
                     self._current = current
         return current
 
+    def current_at(self, stamp: reference_repo.Stamp | None) -> Reference | None:
+        """The reference data if it is that of `stamp` (no statement; None: `get` must read)."""
+        current = self._current
+        if stamp is not None and current is not None and current.data.stamp == stamp:
+            return current
+        return None
+
     def put(self, version: BusinessTypeVersion) -> None:
         """Remember a published version already at hand."""
         self._versions[(version.code, version.version)] = version
