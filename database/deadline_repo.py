@@ -95,24 +95,16 @@ async def mark_case(
         if visit.status != StageStatus.ACTIVE.value:
             continue
         data = {"stage": visit.stage, "visit": index, "dueAt": _iso(visit.due_at)}
-        if visit.warn_at is not None and visit.warn_at <= now and visit.warned_at is None:
-            visit.warned_at = now
-            events.append(Event("STAGE_WARNING", data))
-            result.stage_warnings += 1
-        if visit.due_at is not None and visit.due_at <= now and visit.breached_at is None:
-            visit.breached_at = now
-            events.append(Event("STAGE_BREACHED", data))
-            result.stage_breaches += 1
+        due = _fallen_due(visit, now)
+        events += [Event(f"STAGE_{kind}", data) for kind in due]
+        result.stage_warnings += "WARNING" in due
+        result.stage_breaches += "BREACHED" in due
     await _mark_spans(session, case.id, now=now, result=result, events=events)
     data = {"dueAt": _iso(case.due_at)}
-    if case.warn_at is not None and case.warn_at <= now and case.warned_at is None:
-        case.warned_at = now
-        events.append(Event("CASE_WARNING", data))
-        result.case_warnings += 1
-    if case.due_at is not None and case.due_at <= now and case.breached_at is None:
-        case.breached_at = now
-        events.append(Event("CASE_BREACHED", data))
-        result.case_breaches += 1
+    due = _fallen_due(case, now)
+    events += [Event(f"CASE_{kind}", data) for kind in due]
+    result.case_warnings += "WARNING" in due
+    result.case_breaches += "BREACHED" in due
     if events:
         await case_repo.append_events(session, case, events, actor=ACTOR, now=now)
 
@@ -133,14 +125,25 @@ async def _mark_spans(
     )
     for span in spans:
         data = {"span": span.code, "dueAt": _iso(span.due_at)}
-        if span.warn_at is not None and span.warn_at <= now and span.warned_at is None:
-            span.warned_at = now
-            events.append(Event("SPAN_WARNING", data))
-            result.span_warnings += 1
-        if span.due_at is not None and span.due_at <= now and span.breached_at is None:
-            span.breached_at = now
-            events.append(Event("SPAN_BREACHED", data))
-            result.span_breaches += 1
+        due = _fallen_due(span, now)
+        events += [Event(f"SPAN_{kind}", data) for kind in due]
+        result.span_warnings += "WARNING" in due
+        result.span_breaches += "BREACHED" in due
+
+
+def _fallen_due(row: StageInstanceRow | CaseSpanRow | CaseRow, now: dt.datetime) -> tuple[str, ...]:
+    """What of a row's warning and breach falls due now ("WARNING", "BREACHED"), marked on it.
+
+    Each is recorded once: a row already warned (or breached) is not again.
+    """
+    due: list[str] = []
+    if row.warn_at is not None and row.warn_at <= now and row.warned_at is None:
+        row.warned_at = now
+        due.append("WARNING")
+    if row.due_at is not None and row.due_at <= now and row.breached_at is None:
+        row.breached_at = now
+        due.append("BREACHED")
+    return tuple(due)
 
 
 def _iso(value: dt.datetime | None) -> str | None:

@@ -80,22 +80,11 @@ async def pay(
                 recorded_by=actor.username,
                 invoice_no=invoice_no,
             )
-            await fee_repo.take(
-                session,
-                fee.id,
-                status=settled.status,
-                paid=settled.paid,
-                settled_at=settled.settled_at,
-                payment=payment,
-            )
             data = {"fee": fee.code, "amount": paid, "method": method, "reference": reference}
             if invoice_no is not None:
                 data["invoiceNo"] = invoice_no
-            await _record(session, loaded, Event("PAYMENT_RECORDED", data), actor, now)
-            if key is not None:
-                await case_repo.remember_idempotent(
-                    session, scope, key, {"fee_item_id": fee.id}, now=now
-                )
+            event = Event("PAYMENT_RECORDED", data)
+            await _taken(session, loaded, settled, payment, event, actor, (scope, key), now)
     except Rollback as rollback:
         return FeeOutcome(problems=tuple(rollback.problems))
     return FeeOutcome(fee=settled, business_type_id=loaded.case.business_type_id, reference=ref)
@@ -140,20 +129,9 @@ async def refund(
                 kind=REFUND,
                 reason=reason,
             )
-            await fee_repo.take(
-                session,
-                fee.id,
-                status=settled.status,
-                paid=settled.paid,
-                settled_at=settled.settled_at,
-                payment=payment,
-            )
             data = {"fee": fee.code, "amount": given_back, "reason": reason}
-            await _record(session, loaded, Event("PAYMENT_REFUNDED", data), actor, now)
-            if key is not None:
-                await case_repo.remember_idempotent(
-                    session, scope, key, {"fee_item_id": fee.id}, now=now
-                )
+            event = Event("PAYMENT_REFUNDED", data)
+            await _taken(session, loaded, settled, payment, event, actor, (scope, key), now)
     except Rollback as rollback:
         return FeeOutcome(problems=tuple(rollback.problems))
     return FeeOutcome(fee=settled, business_type_id=loaded.case.business_type_id, reference=ref)
@@ -210,6 +188,33 @@ async def waive(
         return FeeOutcome(problems=tuple(rollback.problems))
     settled = replace(fee, status=fee_repo.FeeStatus.WAIVED, settled_at=now, waived_reason=reason)
     return FeeOutcome(fee=settled, business_type_id=loaded.case.business_type_id, reference=ref)
+
+
+async def _taken(
+    session: Session,
+    loaded: Loaded,
+    settled: FeeRecord,
+    payment: fee_repo.Payment,
+    event: Event,
+    actor: Principal,
+    retry: tuple[str, str | None],
+    now: dt.datetime,
+) -> None:
+    """A payment or refund written: the fee, the taking, its event, and its retry key if any."""
+    await fee_repo.take(
+        session,
+        settled.id,
+        status=settled.status,
+        paid=settled.paid,
+        settled_at=settled.settled_at,
+        payment=payment,
+    )
+    await _record(session, loaded, event, actor, now)
+    scope, key = retry
+    if key is not None:
+        await case_repo.remember_idempotent(
+            session, scope, key, {"fee_item_id": settled.id}, now=now
+        )
 
 
 async def _fee_in_scope(

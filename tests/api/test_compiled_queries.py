@@ -8,6 +8,7 @@ compiler quietly hands back to the resolvers cannot pass for a compiled one.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from database.session import Database
 from resolvers import compiled_cases
 from tests.api.compiled_corpus import (
     CALLERS,
+    HV,
     LISTED,
     ONE,
     ORDERINGS,
@@ -26,6 +28,7 @@ from tests.api.compiled_corpus import (
     load,
 )
 from tests.api.conftest import Api, Clock
+from tests.api.setup_metamodel import PUBLISH, SAVE_DRAFT
 
 
 async def _body(api: Api, query: str, variables: dict[str, Any], user: str) -> bytes:
@@ -209,3 +212,27 @@ async def test_every_operator_on_every_item_type_reads_the_same(
                 assert compiled == resolved, f"{where} as {user}:\n{compiled!r}\n{resolved!r}"
                 refused += b'"FORBIDDEN"' in compiled
     assert refused == 2 + len(OPERATORS["STRING"])  # idNumber is hidden from the surveyor
+
+
+async def test_cases_of_an_older_version_read_the_same_after_a_new_one(
+    api: Api, loaded: list[dict[str, Any]]
+) -> None:
+    """Version 2 drops an item and hides another: version 1's cases keep both, as before."""
+    newer = copy.deepcopy(HV)
+    newer["items"] = [
+        {**u, "visibleTo": ["surveyor"]} if u["item"] == "contact_phone" else u
+        for u in newer["items"]
+        if u["item"] != "deposit"
+    ]
+    saved = (await api.data(SAVE_DRAFT, {"input": newer}))["saveBusinessTypeDraft"]
+    assert saved["errors"] == [] and saved["problems"] == [], saved
+    published = (await api.data(PUBLISH, {"code": "hv_new", "allow": True}))["publishBusinessType"]
+    assert published["errors"] == [] and published["version"] == 2, published
+    await api.refresh_schema()
+    for user in CALLERS:
+        for name, query, variables in QUERIES:
+            await same(api, f"{name} after version 2", query, variables, user)
+    admin = await same(api, "every field", QUERIES[0][1], {}, "admin")
+    assert b'"businessTypeVersion":1' in admin and b'"deposit":"1200.00"' in admin
+    acceptor = await same(api, "every field", QUERIES[0][1], {}, "acc")
+    assert b"13812345678" not in acceptor  # version 2 hides it from acceptors, on every case
